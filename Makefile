@@ -1,0 +1,41 @@
+# Pipeline Discipline — developer entry points. `make help` lists them.
+PYTHON ?= python3
+VENV := .venv
+VPY := $(VENV)/bin/python
+ODOO ?= $(or $(ODOO_BIN),odoo)
+ADDONS := $(notdir $(patsubst %/__manifest__.py,%,$(wildcard odoo_addons/*/__manifest__.py)))
+comma := ,
+
+.PHONY: help test lint venv pot bench up down
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+
+test:  ## both test tiers: pytest on the plain packages, then every addon on a real Odoo 19
+	$(PYTHON) tests/run_tiers.py
+
+$(VPY): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install --quiet -e ".[dev]"
+	touch $(VPY)
+
+venv: $(VPY)  ## the project's virtualenv with the dev tools
+
+lint: $(VPY)  ## ruff and pylint-odoo, as the pre-commit hooks run them
+	$(VENV)/bin/pre-commit run --all-files
+
+bench:  ## benchmarks on a real Odoo 19 (prints the figures)
+	$(PYTHON) tests/benchmarks/run.py
+
+pot:  ## regenerate each addon's i18n/<addon>.pot from a scratch database
+	dropdb --if-exists pd_pot && createdb pd_pot
+	$(ODOO) -d pd_pot --addons-path=odoo_addons -i $(subst $(eval) ,$(comma),$(ADDONS)) --stop-after-init \
+		--http-interface=127.0.0.1 --log-level=warn
+	$(ODOO) --addons-path=odoo_addons i18n export -d pd_pot $(ADDONS)
+	dropdb pd_pot
+
+up:  ## Odoo 19 + PostgreSQL in Docker with the addons installed (http://localhost:8069)
+	docker compose -f docker/compose.yml up --build -d
+
+down:  ## stop the Docker stack
+	docker compose -f docker/compose.yml down
