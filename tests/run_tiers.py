@@ -1,0 +1,357 @@
+#!/usr/bin/env python3
+"""Run the project's two test tiers and print one summary line.
+
+Tier 1: pytest over ``tests/`` for the plain packages, in the project's virtualenv ``.venv``.
+Tier 2: every addon of ``odoo_addons/`` installed with ``--test-enable`` in a fresh database of a
+real Odoo 19 (the ``odoo`` command on PATH, or ``ODOO_BIN``). Without an Odoo 19 the tier is
+reported as skipped and the run fails, unless ``ODOO_TIER=optional`` is set.
+
+Environment:
+    ODOO_BIN        the Odoo executable (default: ``odoo`` on PATH)
+    ODOO_PYTHON     the Python interpreter that runs Odoo (default: read from ODOO_BIN's shebang)
+    ODOO_TIER       ``optional`` lets a machine without Odoo pass on tier 1 alone
+    ODOO_ADDONS     comma-separated subset of addons to test (default: all)
+    KEEP_DB         ``1`` keeps the test databases for inspection
+"""
+
+from __future__ import annotations
+
+import ast
+import getpass
+import os
+import re
+import shlex
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ADDONS_DIR = ROOT / "odoo_addons"
+VENV = ROOT / ".venv"
+LOG_DIR = ROOT / ".test-logs"
+PLAIN_PACKAGES = ("activity_centric", "funnel_metrics", "sla_rules")
+
+RESULT_RE = re.compile(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests")
+# Odoo log line: "2026-01-01 10:00:00,000 1234 LEVEL db logger: message"
+LOG_LEVEL_RE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ \d+ (WARNING|ERROR|CRITICAL) ")
+
+
+@dataclass
+class TierResult:
+    name: str
+    passed: int = 0
+    failed: int = 0
+    skipped: int = 0
+    note: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0 and not self.note.startswith("SKIPPED")
+
+
+def say(msg: str) -> None:
+    print(msg, flush=True)
+
+
+def run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, check=False, text=True, **kwargs)
+
+
+# --------------------------------------------------------------------------- tier 1
+
+
+def ensure_venv() -> Path:
+    python = VENV / "bin" / "python"
+    stamp = VENV / ".installed-from"
+    wanted = (ROOT / "pyproject.toml").read_text()
+    if not python.exists():
+        say(f"tier 1: creating {VENV}")
+        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+    if not stamp.exists() or stamp.read_text() != wanted:
+        say("tier 1: installing the plain packages with their dev extras")
+        subprocess.run(
+            [
+                str(python),
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "-e",
+                f"{ROOT}[dev]",
+            ],
+            check=True,
+        )
+        stamp.write_text(wanted)
+    return python
+
+
+def tier_plain() -> TierResult:
+    result = TierResult("plain packages (pytest)")
+    python = ensure_venv()
+    junit = LOG_DIR / "pytest.xml"
+    proc = run([str(python), "-m", "pytest", "-q", f"--junitxml={junit}", str(ROOT / "tests")], cwd=ROOT)
+    if not junit.exists():
+        result.failed = 1
+        result.note = f"pytest exited {proc.returncode} without a report"
+        return result
+    suite = ET.parse(junit).getroot()
+    suite = suite if suite.tag == "testsuite" else suite.find("testsuite")
+    total = int(suite.get("tests", 0))
+    result.failed = int(suite.get("failures", 0)) + int(suite.get("errors", 0))
+    result.skipped = int(suite.get("skipped", 0))
+    result.passed = total - result.failed - result.skipped
+    if proc.returncode not in (0, 1) and result.failed == 0:
+        result.failed = 1
+        result.note = f"pytest exited {proc.returncode}"
+    if total == 0:
+        result.failed = max(result.failed, 1)
+        result.note = "pytest collected no test"
+    return result
+
+
+# --------------------------------------------------------------------------- tier 2
+
+
+def find_odoo() -> tuple[str, str] | None:
+    """Return (odoo executable, version line) of an Odoo 19, or None."""
+    candidate = os.environ.get("ODOO_BIN") or shutil.which("odoo")
+    if not candidate or not os.path.exists(candidate):
+        return None
+    try:
+        out = subprocess.run([candidate, "--version"], capture_output=True, text=True, timeout=60).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    version = out.strip().splitlines()[-1] if out.strip() else ""
+    if not re.search(r"\b19\.0", version):
+        say(f"tier 2: {candidate} is not Odoo 19 ({version or 'no version'})")
+        return None
+    return os.path.realpath(candidate), version
+
+
+def odoo_python(odoo_bin: str) -> str:
+    """The interpreter that runs Odoo: ODOO_PYTHON, else the executable's shebang."""
+    if os.environ.get("ODOO_PYTHON"):
+        return os.environ["ODOO_PYTHON"]
+    with open(odoo_bin, "rb") as handle:
+        first = handle.readline().decode(errors="replace").strip()
+    if not first.startswith("#!"):
+        raise SystemExit(f"Cannot tell which Python runs {odoo_bin}: set ODOO_PYTHON.")
+    parts = shlex.split(first[2:])
+    if os.path.basename(parts[0]) == "env":
+        parts = [shutil.which(parts[1]) or parts[1]]
+    return parts[0]
+
+
+def install_plain_packages(python: str) -> None:
+    """Install the plain packages (and pandas…) into the Python that runs Odoo."""
+    cmd = [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(ROOT)]
+    proc = run(cmd, capture_output=True)
+    if proc.returncode and "externally-managed-environment" in proc.stderr:
+        # Debian's system Python (the official odoo:19 image) refuses pip without this flag.
+        proc = run([*cmd, "--break-system-packages"], capture_output=True)
+    if proc.returncode:
+        sys.stderr.write(proc.stdout + proc.stderr)
+        raise SystemExit(f"Could not install the plain packages into {python}.")
+    packages = [p.name for p in ROOT.iterdir() if p.name in PLAIN_PACKAGES and (p / "__init__.py").exists()]
+    check = run([python, "-c", f"import {', '.join(packages)}"], capture_output=True)
+    if check.returncode:
+        raise SystemExit(f"The plain packages do not import in {python}:\n{check.stderr}")
+
+
+def ensure_postgres() -> None:
+    """Start a local cluster that is installed but down, and create a role for this user."""
+    if (
+        shutil.which("pg_isready")
+        and run(["pg_isready", "-q"]).returncode != 0
+        and shutil.which("pg_lsclusters")
+    ):
+        for line in run(["pg_lsclusters", "--no-header"], capture_output=True).stdout.splitlines():
+            version, name, _port, status = line.split()[:4]
+            if status == "down":
+                say(f"tier 2: starting PostgreSQL cluster {version}/{name}")
+                run(["pg_ctlcluster", version, name, "start"])
+        for _ in range(30):
+            if run(["pg_isready", "-q"]).returncode == 0:
+                break
+            time.sleep(1)
+    probe = run(["psql", "-d", "postgres", "-Atc", "select 1"], capture_output=True)
+    if probe.returncode and "does not exist" in probe.stderr and os.geteuid() == 0:
+        user = getpass.getuser()
+        say(f"tier 2: creating PostgreSQL role {user}")
+        run(["su", "postgres", "-c", f"createuser --superuser {shlex.quote(user)}"])
+        probe = run(["psql", "-d", "postgres", "-Atc", "select 1"], capture_output=True)
+    if probe.returncode:
+        raise SystemExit(f"PostgreSQL is not reachable: {probe.stderr.strip()}")
+
+
+def read_manifest(addon: Path) -> dict:
+    return ast.literal_eval((addon / "__manifest__.py").read_text())
+
+
+def our_addons() -> list[Path]:
+    wanted = {a for a in os.environ.get("ODOO_ADDONS", "").split(",") if a}
+    addons = sorted(p for p in ADDONS_DIR.iterdir() if (p / "__manifest__.py").exists())
+    return [a for a in addons if not wanted or a.name in wanted]
+
+
+def external_depends(addons: list[Path]) -> list[str]:
+    ours = {p.name for p in ADDONS_DIR.iterdir()}
+    deps = {d for a in addons for d in read_manifest(a).get("depends", []) if d not in ours}
+    return sorted(deps)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def odoo_cmd(odoo_bin: str, db: str, *extra: str) -> list[str]:
+    return [
+        odoo_bin,
+        f"--database={db}",
+        f"--addons-path={ADDONS_DIR}",
+        "--http-interface=127.0.0.1",
+        f"--http-port={free_port()}",
+        "--max-cron-threads=0",
+        "--stop-after-init",
+        *extra,
+    ]
+
+
+def drop_db(db: str, data_dir: Path) -> None:
+    run(["dropdb", "--if-exists", db], capture_output=True)
+    shutil.rmtree(data_dir / "filestore" / db, ignore_errors=True)
+
+
+def odoo_data_dir(python: str) -> Path:
+    code = "from odoo.tools import config; config.parse_config([]); print(config['data_dir'])"
+    proc = run([python, "-c", code], capture_output=True)
+    line = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
+    return Path(line or os.path.expanduser("~/.local/share/Odoo"))
+
+
+def scan_log(log: Path) -> tuple[int, int, list[str]]:
+    """Return (tests run, failures + errors, problem lines) from an Odoo log."""
+    run_count = failed = 0
+    problems: list[str] = []
+    for line in log.read_text(errors="replace").splitlines():
+        match = RESULT_RE.search(line)
+        if match and "when loading database" in line:
+            failed += int(match.group(1)) + int(match.group(2))
+            run_count += int(match.group(3))
+        if LOG_LEVEL_RE.match(line):
+            problems.append(line)
+    return run_count, failed, problems
+
+
+def tier_odoo() -> TierResult:
+    result = TierResult("Odoo 19 (addon tests)")
+    found = find_odoo()
+    if not found:
+        result.note = (
+            "SKIPPED: no Odoo 19 found (put the `odoo` command on PATH or set ODOO_BIN; "
+            "see README, 'Running the tests')"
+        )
+        say("ODOO TIER SKIPPED: no Odoo 19 found on PATH or in ODOO_BIN")
+        return result
+    odoo_bin, version = found
+    python = odoo_python(odoo_bin)
+    say(f"tier 2: {version} at {odoo_bin}, Python {python}")
+    install_plain_packages(python)
+    ensure_postgres()
+    data_dir = odoo_data_dir(python)
+    addons = our_addons()
+    if not addons:
+        result.failed, result.note = 1, "no addon found in odoo_addons/"
+        return result
+
+    stamp = f"{os.getpid()}"
+    template = f"pd_test_tpl_{stamp}"
+    deps = external_depends(addons)
+    say(f"tier 2: template database {template} with {', '.join(deps)}")
+    drop_db(template, data_dir)
+    log = LOG_DIR / "odoo-template.log"
+    with log.open("w") as out:
+        proc = run(
+            odoo_cmd(odoo_bin, template, f"--init={','.join(deps)}", "--log-level=warn"),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    _, _, problems = scan_log(log)
+    if proc.returncode or problems:
+        say("\n".join(problems[:20]))
+        result.failed, result.note = 1, f"template database failed, see {log}"
+        drop_db(template, data_dir)
+        return result
+
+    try:
+        for addon in addons:
+            db = f"pd_test_{addon.name}_{stamp}"
+            drop_db(db, data_dir)
+            subprocess.run(["createdb", "-T", template, db], check=True)
+            log = LOG_DIR / f"odoo-{addon.name}.log"
+            started = time.monotonic()
+            with log.open("w") as out:
+                proc = run(
+                    odoo_cmd(
+                        odoo_bin,
+                        db,
+                        f"--init={addon.name}",
+                        "--test-enable",
+                        f"--test-tags=/{addon.name}",
+                        "--log-level=info",
+                    ),
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                )
+            tests, failed, problems = scan_log(log)
+            elapsed = time.monotonic() - started
+            has_tests = (addon / "tests" / "__init__.py").exists()
+            bad = failed or problems or proc.returncode or (has_tests and tests == 0)
+            say(
+                f"tier 2: {addon.name}: {tests} tests, {failed} failed, {len(problems)} warning/error "
+                f"log lines, {elapsed:.0f}s{' -> ' + str(log) if bad else ''}"
+            )
+            for line in problems[:30]:
+                say(f"    {line}")
+            result.passed += tests - failed
+            result.failed += failed
+            if (problems or proc.returncode or (has_tests and tests == 0)) and not failed:
+                result.failed += 1
+            if os.environ.get("KEEP_DB") != "1":
+                drop_db(db, data_dir)
+    finally:
+        drop_db(template, data_dir)
+    return result
+
+
+def main() -> int:
+    LOG_DIR.mkdir(exist_ok=True)
+    tiers = [tier_plain(), tier_odoo()]
+    optional = os.environ.get("ODOO_TIER") == "optional"
+    say("")
+    say("== summary ==")
+    for tier in tiers:
+        say(
+            f"{tier.name}: {tier.passed} passed, {tier.failed} failed, {tier.skipped} skipped"
+            f"{' (' + tier.note + ')' if tier.note else ''}"
+        )
+    ok = tiers[0].ok and (tiers[1].ok or (optional and tiers[1].note.startswith("SKIPPED")))
+    passed = sum(t.passed for t in tiers)
+    failed = sum(t.failed for t in tiers)
+    skipped = sum(t.skipped for t in tiers)
+    if not tiers[1].ok and tiers[1].note.startswith("SKIPPED"):
+        say("the Odoo tier did not run" + (" (ODOO_TIER=optional)" if optional else ": failing"))
+    say(f"total: {passed} passed, {failed} failed, {skipped} skipped")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
