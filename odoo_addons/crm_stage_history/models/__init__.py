@@ -1,0 +1,4 @@
+from . import crm_lead_stage_history
+from . import crm_lead
+from . import crm_stage_target
+from . import res_config_settings

@@ -1,0 +1,86 @@
+from odoo import api, fields, models
+
+# Lead columns copied onto a stay when it opens.
+_STAY_SOURCE_FIELDS = [
+    "stage_id",
+    "user_id",
+    "team_id",
+    "company_id",
+    "type",
+    "expected_revenue",
+    "probability",
+    "active",
+]
+
+
+class CrmLead(models.Model):
+    _inherit = "crm.lead"
+
+    stage_history_ids = fields.One2many("crm.lead.stage.history", "lead_id")
+    stage_history_count = fields.Integer(compute="_compute_stage_history_count", string="Stage Stays")
+    is_stage_stuck = fields.Boolean(
+        string="Stuck in Stage",
+        compute="_compute_is_stage_stuck",
+        search="_search_is_stage_stuck",
+        help="The lead has been in its stage longer than the stage target allows.",
+    )
+
+    def _compute_stage_history_count(self):
+        counts = dict(
+            self.env["crm.lead.stage.history"]._read_group(
+                [("lead_id", "in", self.ids)],
+                ["lead_id"],
+                ["__count"],
+            )
+        )
+        for lead in self:
+            lead.stage_history_count = counts.get(lead, 0)
+
+    def _compute_is_stage_stuck(self):
+        stuck = self.env["crm.lead.stage.history"]._stuck_stays(lead_ids=self.ids)
+        stuck_leads = {lead_id for _stay_id, lead_id in stuck}
+        for lead in self:
+            lead.is_stage_stuck = lead.id in stuck_leads
+
+    def _search_is_stage_stuck(self, operator, value):
+        if operator not in ("in", "not in"):
+            return NotImplemented
+        stuck_wanted = (True in value) == (operator == "in")
+        return [("stage_history_ids", "any" if stuck_wanted else "not any", [("is_stuck", "=", True)])]
+
+    def _stage_history_origin(self, default):
+        """Origin of the stays opened by the current operation (other addons set it in context)."""
+        if self.env.context.get("stage_history_origin"):
+            return self.env.context["stage_history_origin"]
+        return "import" if self.env.context.get("import_file") else default
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        leads = super().create(vals_list)
+        leads._stage_history_sync(self._stage_history_origin("create"))
+        return leads
+
+    def write(self, vals):
+        result = super().write(vals)
+        if "stage_id" in vals or "active" in vals:
+            self._stage_history_sync(self._stage_history_origin("manual"))
+        return result
+
+    def _stage_history_sync(self, origin):
+        """Close and open stays after leads were created, moved, archived or restored."""
+        self.flush_recordset(_STAY_SOURCE_FIELDS)
+        self.env["crm.lead.stage.history"]._sync_stays(self.ids, origin, fields.Datetime.now())
+
+    def _merge_dependences(self, opportunities):
+        # the merged leads are deleted afterwards: their stays move to the lead that survives
+        self.env["crm.lead.stage.history"]._move_to_lead(opportunities.ids, self.id, fields.Datetime.now())
+        return super()._merge_dependences(opportunities)
+
+    def action_view_stage_history(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "crm_stage_history.crm_lead_stage_history_action"
+        )
+        action["domain"] = [("lead_id", "=", self.id)]
+        action["context"] = {"search_default_group_by_lead": 0}
+        return action

@@ -1,0 +1,195 @@
+import math
+from datetime import datetime, time
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+GROUP_BY = [("stage", "Stage"), ("team", "Sales Team"), ("user", "Salesperson")]
+
+
+def _number(value):
+    """NaN (no estimate) becomes an empty field."""
+    return False if value is None or (isinstance(value, float) and math.isnan(value)) else value
+
+
+class CrmStageFunnelReport(models.TransientModel):
+    _name = "crm.stage.funnel.report"
+    _description = "Stage Funnel Report"
+
+    date_from = fields.Date(
+        string="Entered Pipeline From", help="Leads whose first stage stay started on or after this day."
+    )
+    date_to = fields.Date(
+        string="Entered Pipeline To", help="Leads whose first stage stay started on or before this day."
+    )
+    team_ids = fields.Many2many("crm.team", string="Sales Teams")
+    user_ids = fields.Many2many("res.users", string="Salespersons")
+    group_by = fields.Selection(GROUP_BY, string="Per", required=True, default="stage")
+    line_ids = fields.One2many("crm.stage.funnel.report.line", "report_id", string="Lines")
+
+    @api.constrains("date_from", "date_to")
+    def _check_dates(self):
+        for report in self:
+            if report.date_from and report.date_to and report.date_from > report.date_to:
+                raise UserError(self.env._("The period ends before it starts: check the two dates."))
+
+    def _history_domain(self):
+        """Stays of the teams and salespersons in scope, of leads that entered the pipeline in the period."""
+        self.ensure_one()
+        domain = []
+        if self.team_ids:
+            domain.append(("team_id", "in", self.team_ids.ids))
+        if self.user_ids:
+            domain.append(("user_id", "in", self.user_ids.ids))
+        if self.date_from or self.date_to:
+            having = []
+            if self.date_from:
+                having.append(("date_in:min", ">=", datetime.combine(self.date_from, time.min)))
+            if self.date_to:
+                having.append(("date_in:min", "<=", datetime.combine(self.date_to, time.max)))
+            cohort = (
+                self.env["crm.lead.stage.history"]
+                .with_context(active_test=False)
+                ._read_group([], ["lead_id"], having=having)
+            )
+            domain.append(("lead_id", "in", [lead.id for (lead,) in cohort]))
+        return domain
+
+    def _transition_records(self):
+        """The stays in scope as rows of the funnel_metrics transitions table (plus the ids)."""
+        History = self.env["crm.lead.stage.history"].with_context(active_test=False)
+        stays = History.search(self._history_domain(), order="lead_id, date_in, id")
+        leads = stays.lead_id
+        leads.fetch(["won_status", "active", "lost_reason_id", "source_id", "tag_ids"])
+        records = []
+        for stay in stays:
+            lead = stay.lead_id
+            if lead.won_status == "won":
+                outcome = "won"
+            elif lead.won_status == "lost" or not lead.active:
+                outcome = "lost"
+            else:
+                outcome = "open"
+            records.append(
+                {
+                    "lead_id": lead.id,
+                    "stage": stay.stage_id.name,
+                    "stage_sequence": stay.stage_id.sequence,
+                    "entered_at": stay.date_in,
+                    "left_at": stay.date_out or None,
+                    "user": stay.user_id.name or "",
+                    "team": stay.team_id.name or "",
+                    "product": ", ".join(sorted(lead.tag_ids.mapped("name"))),
+                    "source": lead.source_id.name or "",
+                    "outcome": outcome,
+                    "lost_reason": lead.lost_reason_id.name or "",
+                    "stage_id": stay.stage_id.id,
+                    "team_id": stay.team_id.id or 0,
+                    "user_id": stay.user_id.id or 0,
+                }
+            )
+        return records
+
+    def _compute_lines(self):
+        """Replace the lines with the funnel of the stays in scope."""
+        import funnel_metrics  # noqa: PLC0415 - pandas is heavy: load it when a report is asked for
+
+        self.ensure_one()
+        self.line_ids.unlink()
+        records = self._transition_records()
+        if not records:
+            return
+        table = funnel_metrics.transitions_from_records(records)
+        key = {"stage": None, "team": "team_id", "user": "user_id"}[self.group_by]
+        groups = [(0, table)] if key is None else list(table.groupby(key, sort=True))
+        stage_ids = dict(
+            zip(zip(table["stage"], table["stage_sequence"], strict=True), table["stage_id"], strict=True)
+        )
+        now = fields.Datetime.now()
+        Target = self.env["crm.stage.target"]
+        Stage, Team, User = self.env["crm.stage"], self.env["crm.team"], self.env["res.users"]
+        lines = []
+        for group_id, frame in groups:
+            conversion = funnel_metrics.stage_conversion(frame)
+            dwell = funnel_metrics.time_in_stage(frame, as_of=now).set_index(["stage", "stage_sequence"])
+            team = Team.browse(int(group_id)) if key == "team_id" and group_id else None
+            user = User.browse(int(group_id)) if key == "user_id" and group_id else None
+            for row in conversion.itertuples(index=False):
+                stage = Stage.browse(int(stage_ids[(row.stage, row.stage_sequence)]))
+                times = dwell.loc[(row.stage, row.stage_sequence)]
+                rate = _number(row.conversion_rate)
+                target_rate = Target._best_for(
+                    "target_conversion_rate", stage, team, user
+                ).target_conversion_rate
+                target_days = Target._best_for("target_days_in_stage", stage, team, user).target_days_in_stage
+                median = _number(times["median_days"])
+                lines.append(
+                    {
+                        "report_id": self.id,
+                        "stage_id": stage.id,
+                        "team_id": team.id if team else False,
+                        "user_id": user.id if user else False,
+                        "entered": int(row.entered),
+                        "advanced": int(row.advanced),
+                        "lost": int(row.lost),
+                        "open": int(row.open),
+                        "conversion_rate": rate * 100 if rate is not False else False,
+                        "target_conversion_rate": target_rate,
+                        "median_days": median,
+                        "p90_days": _number(times["p90_days"]),
+                        "target_days_in_stage": target_days,
+                        "below_target": bool(
+                            (target_rate and rate is not False and rate * 100 < target_rate)
+                            or (target_days and median is not False and median > target_days)
+                        ),
+                    }
+                )
+        self.env["crm.stage.funnel.report.line"].create(lines)
+
+    def action_show(self):
+        self.ensure_one()
+        self._compute_lines()
+        if not self.line_ids:
+            raise UserError(
+                self.env._("No stage history matches this period, team and salesperson: widen the filters.")
+            )
+        group_by = {"team": ["team_id"], "user": ["user_id"]}.get(self.group_by, [])
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Funnel"),
+            "res_model": "crm.stage.funnel.report.line",
+            "view_mode": "list,graph",
+            "domain": [("report_id", "=", self.id)],
+            "context": {"group_by": group_by},
+            "target": "current",
+        }
+
+
+class CrmStageFunnelReportLine(models.TransientModel):
+    _name = "crm.stage.funnel.report.line"
+    _description = "Stage Funnel Report Line"
+    _order = "team_id, user_id, stage_sequence, stage_id"
+
+    report_id = fields.Many2one("crm.stage.funnel.report", required=True, ondelete="cascade", index=True)
+    stage_id = fields.Many2one("crm.stage", required=True, ondelete="cascade")
+    stage_sequence = fields.Integer(related="stage_id.sequence", store=True)
+    team_id = fields.Many2one("crm.team", string="Sales Team", ondelete="cascade")
+    user_id = fields.Many2one("res.users", string="Salesperson", ondelete="cascade")
+    entered = fields.Integer(help="Leads that entered the stage.")
+    advanced = fields.Integer(string="Moved Forward", help="Leads that reached a later stage.")
+    lost = fields.Integer(help="Leads lost while in the stage.")
+    open = fields.Integer(string="Still in Stage", help="Open leads that are still in the stage.")
+    conversion_rate = fields.Float(
+        string="Conversion (%)",
+        aggregator=None,
+        help="Moved forward / (moved forward + lost). Leads still in the stage are not failures.",
+    )
+    target_conversion_rate = fields.Float(string="Target Conversion (%)", aggregator=None)
+    median_days = fields.Float(
+        aggregator=None,
+        help="Median days in the stage, leads still in it counted as censored stays "
+        "(Kaplan-Meier). Empty while fewer than half have left.",
+    )
+    p90_days = fields.Float(aggregator=None)
+    target_days_in_stage = fields.Float(string="Target Days", aggregator=None)
+    below_target = fields.Boolean(string="Off Target")

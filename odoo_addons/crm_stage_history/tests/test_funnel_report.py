@@ -1,0 +1,138 @@
+from datetime import date, timedelta
+
+from freezegun import freeze_time
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+
+from .common import T0, StageHistoryCase
+
+REPORT_FIELDS = [
+    "entered",
+    "advanced",
+    "lost",
+    "open",
+    "conversion_rate",
+    "median_days",
+    "p90_days",
+    "target_conversion_rate",
+    "target_days_in_stage",
+    "below_target",
+]
+
+
+@tagged("post_install", "-at_install")
+class TestFunnelReport(StageHistoryCase):
+    """A funnel small enough to compute by hand, read through the report as a user would."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+
+        def at(days, func):
+            with freeze_time(T0 + timedelta(days=days)):
+                func()
+
+        with freeze_time(T0):
+            cls.a, cls.b, cls.c = (cls._lead(name) for name in "ABC")
+            cls.d, cls.e = (cls._lead(name, user=cls.salesman_2) for name in "DE")
+        # A: Inquiry 1d, Qualified 2d, Proposal 3d, won.  B: Inquiry 2d, Qualified 2d, lost.
+        # C: still in Inquiry.  D: Inquiry 4d, jumps to Proposal, still there.  E: lost after 3d in Inquiry.
+        at(1, lambda: cls.a.write({"stage_id": cls.s2.id}))
+        at(2, lambda: cls.b.write({"stage_id": cls.s2.id}))
+        at(3, lambda: cls.a.write({"stage_id": cls.s3.id}))
+        at(3, cls.e.action_set_lost)
+        at(4, lambda: cls.d.write({"stage_id": cls.s3.id}))
+        at(4, cls.b.action_set_lost)
+        at(6, cls.a.action_set_won)
+        Target = cls.env["crm.stage.target"]
+        Target.create({"stage_id": cls.s1.id, "target_conversion_rate": 80})
+        Target.create({"stage_id": cls.s2.id, "target_days_in_stage": 1})
+
+    def _report(self, user=None, **vals):
+        Report = self.env["crm.stage.funnel.report"].with_user(user or self.sales_manager)
+        report = Report.create({"team_ids": [(6, 0, self.team.ids)], **vals})
+        with freeze_time(T0 + timedelta(days=10)):
+            action = report.action_show()
+        lines = self.env[action["res_model"]].with_user(report.env.user).search(action["domain"])
+        return {(line.user_id.name or "", line.stage_id.name): line for line in lines}
+
+    def test_funnel_numbers_match_the_hand_computed_scenario(self):
+        lines = self._report()
+        self.assertEqual(
+            sorted(stage for _user, stage in lines), ["Inquiry", "Proposal", "Qualified", "Signed"]
+        )
+        self.assertRecordValues(
+            lines[("", "Inquiry")],
+            [
+                {
+                    # advanced A, B, D; lost E; C still there. Stays 1, 2, 3, 4 days and C open for 10 days:
+                    # Kaplan-Meier survival 0.8, 0.6, 0.4 after 1, 2, 3 days -> median 3; never down to 0.1
+                    "entered": 5,
+                    "advanced": 3,
+                    "lost": 1,
+                    "open": 1,
+                    "conversion_rate": 75.0,
+                    "median_days": 3.0,
+                    "p90_days": 0.0,
+                    "target_conversion_rate": 80.0,
+                    "target_days_in_stage": 0.0,
+                    "below_target": True,
+                }
+            ],
+        )
+        self.assertRecordValues(
+            lines[("", "Qualified")],
+            [
+                {
+                    "entered": 2,
+                    "advanced": 1,
+                    "lost": 1,
+                    "open": 0,
+                    "conversion_rate": 50.0,
+                    "median_days": 2.0,
+                    "p90_days": 2.0,
+                    "target_conversion_rate": 0.0,
+                    "target_days_in_stage": 1.0,
+                    "below_target": True,
+                }
+            ],
+        )
+        self.assertRecordValues(
+            lines[("", "Proposal")],
+            [
+                {
+                    # A left after 3 days, D is still there after 6: survival 0.5 at 3 days
+                    "entered": 2,
+                    "advanced": 1,
+                    "lost": 0,
+                    "open": 1,
+                    "conversion_rate": 100.0,
+                    "median_days": 3.0,
+                    "below_target": False,
+                }
+            ],
+        )
+        self.assertRecordValues(lines[("", "Signed")], [{"entered": 1, "advanced": 0, "lost": 0, "open": 0}])
+
+    def test_funnel_per_salesperson(self):
+        lines = self._report(group_by="user")
+        self.assertRecordValues(
+            lines[(self.salesman.name, "Inquiry")],
+            [{"entered": 3, "advanced": 2, "lost": 0, "open": 1, "conversion_rate": 100.0}],
+        )
+        self.assertRecordValues(
+            lines[(self.salesman_2.name, "Inquiry")],
+            [{"entered": 2, "advanced": 1, "lost": 1, "open": 0, "conversion_rate": 50.0}],
+        )
+
+    def test_salesman_report_covers_only_the_leads_he_can_see(self):
+        lines = self._report(user=self.salesman)
+        self.assertEqual(lines[("", "Inquiry")].entered, 3)
+
+    def test_period_selects_the_leads_created_in_it(self):
+        with self.assertRaisesRegex(UserError, "widen the filters"):
+            self._report(date_from=date(2026, 4, 1))
+        lines = self._report(date_from=date(2026, 3, 1), date_to=date(2026, 3, 2))
+        self.assertEqual(lines[("", "Inquiry")].entered, 5)
+        with self.assertRaisesRegex(UserError, "ends before it starts"):
+            self._report(date_from=date(2026, 3, 2), date_to=date(2026, 3, 1))

@@ -1,0 +1,59 @@
+from unittest.mock import patch
+
+from odoo.tests import tagged, users
+
+from .common import StageHistoryCase
+
+
+@tagged("post_install", "-at_install", "is_query_count")
+class TestStageHistoryPerformance(StageHistoryCase):
+    """Recording history must not add queries per lead: one write on N leads is one batch."""
+
+    def _queries_for(self, leads, vals):
+        """(all queries, queries on the history table) of one write on ``leads``, flushed."""
+        self.env.flush_all()
+        self.env.invalidate_all()
+        cr = self.env.cr
+        ours = []
+        execute = cr.execute
+
+        def spy(query, params=None, log_exceptions=True):
+            if "crm_lead_stage_history" in str(query):
+                ours.append(query)
+            return execute(query, params, log_exceptions)
+
+        before = cr.sql_log_count
+        with patch.object(cr, "execute", spy):
+            leads.write(vals)
+            self.env.flush_all()
+        return cr.sql_log_count - before, len(ours)
+
+    def test_stage_write_query_count_does_not_grow_with_the_batch(self):
+        small, large = self._leads(5), self._leads(60)
+        (total_small, ours_small), (total_large, ours_large) = (
+            self._queries_for(leads, {"stage_id": self.s2.id}) for leads in (small, large)
+        )
+        self.assertEqual(total_small, total_large, "queries for 5 leads vs 60 leads")
+        self.assertEqual((ours_small, ours_large), (1, 1), "one statement closes and opens the stays")
+        # archiving: crm's own lead-scoring bookkeeping varies, the history part does not
+        counts = [self._queries_for(leads, {"active": False})[1] for leads in (small, large)]
+        self.assertEqual(counts, [1, 1], "one statement closes the stays")
+        self.assertEqual(len(self.History.search([("lead_id", "in", large.ids)])), 120)
+
+    @users("sh_manager")
+    def test_stage_write_query_count(self):
+        leads = self._leads(50).with_env(self.env)
+        self.env.flush_all()
+        self.env.invalidate_all()
+        # pinned: crm's own write and flush (15), plus our two: the stage list for the skip table and
+        # the statement that closes and opens the stays
+        with self.assertQueryCount(sh_manager=17):
+            leads.write({"stage_id": self.s3.id})
+        self.assertEqual(
+            len(
+                self.History.search(
+                    [("lead_id", "in", leads.ids), ("is_current", "=", True), ("stage_id", "=", self.s3.id)]
+                )
+            ),
+            50,
+        )
