@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""`make bench`: crm_stage_history's cost on a real Odoo 19, measured in one run.
+
+1. write({'stage_id'}) on 1,000 opportunities in a database with crm only and in one with
+   crm_stage_history, before commit and with the commit's chatter tracking: the ratio is the
+   module's overhead on the write path.
+2. The backfill of a generated database of 100,000 leads with 3 tracked stage changes each,
+   against an INSERT ... SELECT of the same tracking rows (the floor any rebuild must pay).
+
+Environment: BENCH_LEADS (default 1000), BENCH_BACKFILL_LEADS (default 100000).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+import run_tiers  # noqa: E402 - the runner next door knows how to find Odoo and PostgreSQL
+
+WORKER = HERE / "bench_stage_history.py"
+
+
+def make_db(odoo_bin: str, db: str, modules: str, data_dir: Path) -> None:
+    run_tiers.drop_db(db, data_dir)
+    proc = subprocess.run(
+        run_tiers.odoo_cmd(odoo_bin, db, f"--init={modules}", "--log-level=warn"),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode:
+        sys.exit(f"could not create {db}:\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}")
+
+
+def worker(python: str, *args: str) -> dict:
+    proc = subprocess.run([python, str(WORKER), *args], capture_output=True, text=True, check=False)
+    if proc.returncode:
+        sys.exit(f"benchmark failed: {' '.join(args)}\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    found = run_tiers.find_odoo()
+    if not found:
+        sys.exit("no Odoo 19 found: put `odoo` on PATH or set ODOO_BIN")
+    odoo_bin, version = found
+    python = run_tiers.odoo_python(odoo_bin)
+    run_tiers.install_plain_packages(python)
+    run_tiers.ensure_postgres()
+    data_dir = run_tiers.odoo_data_dir(python)
+    leads = os.environ.get("BENCH_LEADS", "1000")
+    backfill_leads = os.environ.get("BENCH_BACKFILL_LEADS", "100000")
+    base, with_module = "pd_bench_crm", "pd_bench_history"
+    print(f"{version}; creating {base} (crm) and {with_module} (crm + crm_stage_history)", flush=True)
+    make_db(odoo_bin, base, "crm", data_dir)
+    make_db(odoo_bin, with_module, "crm,crm_stage_history", data_dir)
+    try:
+        native = worker(python, "write", base, "--leads", leads)
+        ours = worker(python, "write", with_module, "--leads", leads)
+        print(f"\nwrite({{'stage_id'}}) on {leads} opportunities, median of 5 runs:")
+        print(f"  {'':28}{'crm only':>12}{'+ history':>12}{'ratio':>8}")
+        for key, label in (
+            ("write_s", "write + flush (s)"),
+            ("write_and_tracking_s", "incl. commit tracking (s)"),
+            ("write_queries", "queries before commit"),
+        ):
+            ratio = ours[key] / native[key] if native[key] else float("nan")
+            print(f"  {label:28}{native[key]:>12.3f}{ours[key]:>12.3f}{ratio:>7.2f}x")
+        fill = worker(python, "backfill", with_module, "--leads", backfill_leads)
+        print(
+            f"\nbackfill of {fill['leads']} leads with {fill['tracked_changes']} tracked stage changes "
+            f"(generated in {fill['generate_s']:.1f}s):"
+        )
+        print(f"  backfill      {fill['backfill_s']:8.2f}s  {fill['backfill_rows']} stays")
+        print(f"  INSERT floor  {fill['floor_s']:8.2f}s  {fill['floor_rows']} rows")
+        print(f"  ratio         {fill['backfill_s'] / fill['floor_s']:8.2f}x")
+    finally:
+        for db in (base, with_module):
+            run_tiers.drop_db(db, data_dir)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
