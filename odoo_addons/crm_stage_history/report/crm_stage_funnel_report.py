@@ -123,6 +123,7 @@ class CrmStageFunnelReport(models.TransientModel):
                 ).target_conversion_rate
                 target_days = Target._best_for("target_days_in_stage", stage, team, user).target_days_in_stage
                 median = _number(times["median_days"])
+                p90 = _number(times["p90_days"])
                 lines.append(
                     {
                         "report_id": self.id,
@@ -134,9 +135,13 @@ class CrmStageFunnelReport(models.TransientModel):
                         "lost": int(row.lost),
                         "open": int(row.open),
                         "conversion_rate": rate * 100 if rate is not False else False,
+                        "has_conversion": rate is not False,
                         "target_conversion_rate": target_rate,
                         "median_days": median,
-                        "p90_days": _number(times["p90_days"]),
+                        # the won stage is an end point: its stays end as they start
+                        "has_median": median is not False and not stage.is_won,
+                        "p90_days": p90,
+                        "has_p90": p90 is not False and not stage.is_won,
                         "target_days_in_stage": target_days,
                         "below_target": bool(
                             (target_rate and rate is not False and rate * 100 < target_rate)
@@ -160,7 +165,7 @@ class CrmStageFunnelReport(models.TransientModel):
             "res_model": "crm.stage.funnel.report.line",
             "view_mode": "list,graph",
             "domain": [("report_id", "=", self.id)],
-            "context": {"group_by": group_by},
+            "context": {"group_by": group_by, "funnel_per": self.group_by},
             "target": "current",
         }
 
@@ -193,3 +198,7 @@ class CrmStageFunnelReportLine(models.TransientModel):
     p90_days = fields.Float(aggregator=None)
     target_days_in_stage = fields.Float(string="Target Days", aggregator=None)
     below_target = fields.Boolean(string="Off Target")
+    # a float field cannot be empty: these tell "no estimate" from 0
+    has_conversion = fields.Boolean()
+    has_median = fields.Boolean()
+    has_p90 = fields.Boolean()

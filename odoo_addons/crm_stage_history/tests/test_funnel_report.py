@@ -73,7 +73,7 @@ class TestFunnelReport(StageHistoryCase):
                     "open": 1,
                     "conversion_rate": 75.0,
                     "median_days": 3.0,
-                    "p90_days": 0.0,
+                    "has_p90": False,
                     "target_conversion_rate": 80.0,
                     "target_days_in_stage": 0.0,
                     "below_target": True,
@@ -91,6 +91,7 @@ class TestFunnelReport(StageHistoryCase):
                     "conversion_rate": 50.0,
                     "median_days": 2.0,
                     "p90_days": 2.0,
+                    "has_p90": True,
                     "target_conversion_rate": 0.0,
                     "target_days_in_stage": 1.0,
                     "below_target": True,
@@ -112,7 +113,10 @@ class TestFunnelReport(StageHistoryCase):
                 }
             ],
         )
-        self.assertRecordValues(lines[("", "Signed")], [{"entered": 1, "advanced": 0, "lost": 0, "open": 0}])
+        self.assertRecordValues(
+            lines[("", "Signed")],
+            [{"entered": 1, "advanced": 0, "lost": 0, "open": 0, "has_conversion": False}],
+        )
 
     def test_funnel_per_salesperson(self):
         lines = self._report(group_by="user")
