@@ -186,19 +186,23 @@ class CrmLeadStageHistory(models.Model):
                    AND (NOT COALESCE(l.active, false) OR l.stage_id IS DISTINCT FROM h.stage_id)
              RETURNING h.lead_id, h.stage_id
             ), moves AS (
-                SELECT l.id AS lead_id, COALESCE(c.stage_id, last.stage_id) AS prev_id
+                -- moved: the stay just closed is the previous one
+                SELECT c.lead_id, c.stage_id AS prev_id
+                  FROM closed c JOIN crm_lead l ON l.id = c.lead_id
+                 WHERE COALESCE(l.active, false) AND l.stage_id IS NOT NULL
+                 UNION ALL
+                -- no current stay (restored, never recorded): the last stay, if any, is the previous one
+                SELECT l.id, last.stage_id
                   FROM crm_lead l
                   JOIN crm_stage ns ON ns.id = l.stage_id
-             LEFT JOIN closed c ON c.lead_id = l.id
              LEFT JOIN LATERAL (
-                        SELECT h.stage_id, h.is_current FROM crm_lead_stage_history h
-                         WHERE h.lead_id = l.id ORDER BY h.is_current DESC, h.date_in DESC, h.id DESC LIMIT 1
+                        SELECT h.stage_id FROM crm_lead_stage_history h
+                         WHERE h.lead_id = l.id ORDER BY h.date_in DESC, h.id DESC LIMIT 1
                        ) last ON true
                  WHERE l.id = ANY(%(ids)s) AND COALESCE(l.active, false)
-                   AND (c.lead_id IS NOT NULL
-                        OR (NOT COALESCE(last.is_current, false)
-                            AND (NOT COALESCE(ns.is_won, false)
-                                 OR last.stage_id IS DISTINCT FROM l.stage_id)))
+                   AND NOT EXISTS (SELECT 1 FROM crm_lead_stage_history h
+                                    WHERE h.lead_id = l.id AND h.is_current)
+                   AND (NOT COALESCE(ns.is_won, false) OR last.stage_id IS DISTINCT FROM l.stage_id)
             )
             INSERT INTO crm_lead_stage_history (
                 lead_id, stage_id, previous_stage_id, date_in, date_out, is_current, duration_hours,

@@ -2,13 +2,13 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 # Specificity order: a target for a salesperson beats one for a team, which beats one for a tag.
-_SPECIFICITY = ("user_id", "team_id", "tag_id")
+_SPECIFICITY = ("user_id", "team_id", "product_tag_id")
 
 
 class CrmStageTarget(models.Model):
     _name = "crm.stage.target"
     _description = "Stage Target"
-    _order = "stage_id, team_id, user_id, tag_id, id"
+    _order = "stage_id, team_id, user_id, product_tag_id, id"
     _rec_name = "stage_id"
 
     active = fields.Boolean(default=True)
@@ -19,7 +19,7 @@ class CrmStageTarget(models.Model):
     user_id = fields.Many2one(
         "res.users", string="Salesperson", ondelete="cascade", help="Leave empty for every salesperson."
     )
-    tag_id = fields.Many2one(
+    product_tag_id = fields.Many2one(
         "crm.tag",
         string="Product / Tag",
         ondelete="cascade",
@@ -45,7 +45,7 @@ class CrmStageTarget(models.Model):
         "The target days in stage cannot be negative.",
     )
     _unique_scope = models.UniqueIndex(
-        "(stage_id, COALESCE(team_id, 0), COALESCE(user_id, 0), COALESCE(tag_id, 0)) WHERE active",
+        "(stage_id, COALESCE(team_id, 0), COALESCE(user_id, 0), COALESCE(product_tag_id, 0)) WHERE active",
         "There is already a target for this stage, team, salesperson and tag: edit that one instead.",
     )
 
@@ -59,10 +59,11 @@ class CrmStageTarget(models.Model):
                 WHERE t.active AND t.stage_id = h.stage_id AND t.%(measure)s > 0
                   AND (t.team_id IS NULL OR t.team_id = l.team_id)
                   AND (t.user_id IS NULL OR t.user_id = l.user_id)
-                  AND (t.tag_id IS NULL OR EXISTS (
-                        SELECT 1 FROM crm_tag_rel r WHERE r.lead_id = l.id AND r.tag_id = t.tag_id))
+                  AND (t.product_tag_id IS NULL OR EXISTS (
+                        SELECT 1 FROM crm_tag_rel r WHERE r.lead_id = l.id AND r.tag_id = t.product_tag_id))
                   AND (t.company_id IS NULL OR l.company_id IS NULL OR t.company_id = l.company_id)
-             ORDER BY t.user_id IS NOT NULL DESC, t.team_id IS NOT NULL DESC, t.tag_id IS NOT NULL DESC, t.id
+             ORDER BY t.user_id IS NOT NULL DESC, t.team_id IS NOT NULL DESC,
+                      t.product_tag_id IS NOT NULL DESC, t.id
                 LIMIT 1""",
             measure=SQL.identifier(measure),
         )
@@ -79,7 +80,7 @@ class CrmStageTarget(models.Model):
             return (
                 (not target.team_id or (team and target.team_id == team))
                 and (not target.user_id or (user and target.user_id == user))
-                and (not target.tag_id or target.tag_id.id in tag_ids)
+                and (not target.product_tag_id or target.product_tag_id.id in tag_ids)
             )
 
         matching = candidates.filtered(applies)

@@ -19,7 +19,9 @@ class TestStageTargets(StageHistoryCase):
             {"stage_id": cls.s1.id, "target_days_in_stage": 3, "target_conversion_rate": 50}
         )
         cls.t_team = Target.create({"stage_id": cls.s1.id, "team_id": cls.team.id, "target_days_in_stage": 5})
-        cls.t_tag = Target.create({"stage_id": cls.s1.id, "tag_id": cls.tag.id, "target_days_in_stage": 4})
+        cls.t_tag = Target.create(
+            {"stage_id": cls.s1.id, "product_tag_id": cls.tag.id, "target_days_in_stage": 4}
+        )
         cls.t_user = Target.create(
             {"stage_id": cls.s1.id, "user_id": cls.salesman_2.id, "target_days_in_stage": 10}
         )
