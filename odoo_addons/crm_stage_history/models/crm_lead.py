@@ -82,5 +82,4 @@ class CrmLead(models.Model):
             "crm_stage_history.crm_lead_stage_history_action"
         )
         action["domain"] = [("lead_id", "=", self.id)]
-        action["context"] = {"search_default_group_by_lead": 0}
         return action

@@ -45,7 +45,8 @@ class CrmStageTarget(models.Model):
         "The target days in stage cannot be negative.",
     )
     _unique_scope = models.UniqueIndex(
-        "(stage_id, COALESCE(team_id, 0), COALESCE(user_id, 0), COALESCE(product_tag_id, 0)) WHERE active",
+        "(stage_id, COALESCE(team_id, 0), COALESCE(user_id, 0), COALESCE(product_tag_id, 0), "
+        "COALESCE(company_id, 0)) WHERE active",
         "There is already a target for this stage, team, salesperson and tag: edit that one instead.",
     )
 

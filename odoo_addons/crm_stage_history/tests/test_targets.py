@@ -40,6 +40,18 @@ class TestStageTargets(StageHistoryCase):
 
     @mute_logger("odoo.sql_db")
     def test_one_target_per_scope(self):
+        # stages are shared between companies: each company sets its own targets on them
+        company_b = self.env["res.company"].create({"name": "Target Company B"})
+        other = self.env["crm.stage.target"].create(
+            {
+                "stage_id": self.s1.id,
+                "team_id": self.team.id,
+                "company_id": company_b.id,
+                "target_days_in_stage": 9,
+            }
+        )
+        self.env.flush_all()
+        self.assertTrue(other.exists())
         with self.assertRaises(IntegrityError):
             self.env["crm.stage.target"].create({"stage_id": self.s1.id, "team_id": self.team.id})
             self.env.flush_all()
