@@ -24,7 +24,8 @@ venv: $(VPY)  ## the project's virtualenv with the dev tools
 lint: $(VPY)  ## ruff and pylint-odoo, as the pre-commit hooks run them
 	$(VENV)/bin/pre-commit run --all-files
 
-bench:  ## benchmarks on a real Odoo 19 (prints the figures)
+bench: $(VPY)  ## benchmarks: funnel_metrics on 1M transitions, crm_stage_history on a real Odoo 19
+	$(VPY) tests/benchmarks/bench_funnel_metrics.py
 	$(PYTHON) tests/benchmarks/run.py
 
 pot:  ## regenerate each addon's i18n/<addon>.pot from a scratch database

@@ -5,7 +5,22 @@ The input is the transitions table (one row per stay of a lead in a stage, see
 
 - :func:`stage_conversion` -- per stage, leads that entered, advanced, were lost, are still open;
 - :func:`time_in_stage` -- per stage, median and 90th percentile of the time in the stage (days), with stays
-  still open treated as censored (Kaplan-Meier, :func:`kaplan_meier`).
+  still open treated as censored (Kaplan-Meier, :func:`kaplan_meier`);
+- :func:`cumulative_funnel`, :func:`stage_skips`, :func:`cohort_conversion` -- how far leads get, stages
+  jumped over, cohorts by the period they entered the pipeline;
+- :func:`match_targets`, :func:`stuck_leads`, :func:`breakdown` -- stage targets (most specific first), open
+  leads past their days-in-stage target, conversion and dwell per salesperson / team / product;
+- :func:`rep_effectiveness` -- per salesperson, share of leads brought to a stage, with Wilson intervals
+  (:func:`wilson_interval`);
+- :func:`cost_per_lead` -- cost per lead and per qualified lead by source (or campaign...) and period;
+- :func:`calibration` -- stated stage probabilities against the observed chance of winning, unbiased while
+  many leads are still open, with a Brier score;
+- :func:`forecast` -- waterfall of the open pipeline: expected wins (and revenue) per period;
+- :func:`simulate_funnel` -- synthetic funnels with a known truth, snapshotted mid-flight.
+
+A pipeline snapshot is right-censored: open leads are not failures, and the slow ones (slow stays, slow
+wins) are exactly those still open, so plain shares over closed leads are biased low. The metrics above
+account for it.
 """
 
 from funnel_metrics.conversion import stage_conversion
@@ -19,16 +34,36 @@ from funnel_metrics.transitions import (
     transitions_from_records,
     validate_transitions,
 )
+from funnel_metrics.stats import wilson_interval
+from funnel_metrics.funnel import cohort_conversion, cumulative_funnel, stage_skips
+from funnel_metrics.targets import breakdown, match_targets, stuck_leads
+from funnel_metrics.effectiveness import rep_effectiveness
+from funnel_metrics.cost import cost_per_lead
+from funnel_metrics.forecast import forecast
+from funnel_metrics.calibration import calibration
+from funnel_metrics.simulate import simulate_funnel
 
 __all__ = [
     "OUTCOMES",
     "TRANSITION_COLUMNS",
     "TransitionsError",
+    "breakdown",
+    "calibration",
+    "cohort_conversion",
+    "cost_per_lead",
+    "cumulative_funnel",
+    "forecast",
     "kaplan_meier",
     "load_transitions",
+    "match_targets",
+    "rep_effectiveness",
     "save_transitions",
+    "simulate_funnel",
     "stage_conversion",
+    "stage_skips",
+    "stuck_leads",
     "time_in_stage",
     "transitions_from_records",
     "validate_transitions",
+    "wilson_interval",
 ]

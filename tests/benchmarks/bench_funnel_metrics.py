@@ -1,0 +1,212 @@
+"""Benchmark of the funnel_metrics package on about a million transitions, no Odoo needed.
+
+    python tests/benchmarks/bench_funnel_metrics.py [--leads 200000] [--repeat 3] [--seed 0]
+
+Builds a pipeline with :func:`funnel_metrics.simulate_funnel` (7 stages plus Won, 200,000 leads give about
+960,000 stays, snapshotted while part of them are open), then times every public metric on it, each called
+as a user would call it (on the frame, so each call validates the table itself): the best of ``--repeat``
+runs. The *floor* is a plain ``groupby("stage").agg(...)`` over the same frame: what any per-stage summary of
+it costs at least.
+
+Memory: the peak resident set size of the process, which covers numpy and pandas buffers (tracemalloc would
+miss memory that pyarrow allocates). Per metric, the kernel's high-water mark ``VmHWM`` is reset before the
+call (``/proc/self/clear_refs``) and read after it; the process figure is the highest mark seen, building the
+data included (where the mark cannot be reset, ``getrusage(RUSAGE_SELF).ru_maxrss``, the peak since start).
+
+Targets: all metrics <= 3 s in total, peak memory <= 1.5 GB. Prints a table, PASS/FAIL, and one JSON object
+on its last line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+import funnel_metrics as fm  # noqa: E402
+from funnel_metrics.funnel import _validated  # noqa: E402
+
+TARGET_SECONDS = 3.0
+TARGET_BYTES = 1.5 * 1024**3
+STAGES = ("New", "Contacted", "Qualified", "Demo", "Proposal", "Negotiation", "Contract")
+ADVANCE = (0.95, 0.9, 0.88, 0.85, 0.82, 0.8, 0.75)
+MEDIAN_DAYS = (2, 4, 6, 8, 10, 12, 14)
+
+
+def reset_peak() -> bool:
+    """Reset the kernel's peak-RSS mark of this process (Linux >= 4.0); False where not possible."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5", encoding="ascii")
+    except OSError:
+        return False
+    return True
+
+
+def peak_bytes() -> int:
+    """The peak resident set size since the last reset (VmHWM), else since the start (ru_maxrss)."""
+    try:
+        for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return process_peak_bytes()
+
+
+def process_peak_bytes() -> int:
+    kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux (bytes on macOS)
+    return kib if sys.platform == "darwin" else kib * 1024
+
+
+def build(leads: int, seed: int) -> pd.DataFrame:
+    frame, _ = fm.simulate_funnel(
+        leads,
+        stages=STAGES,
+        advance=ADVANCE,
+        median_days=MEDIAN_DAYS,
+        start="2024-01-01",
+        end="2024-07-01",
+        snapshot="2024-07-01",
+        users=tuple(f"rep{i:02d}" for i in range(40)),
+        teams=("Europe", "Americas", "Asia"),
+        seed=seed,
+    )
+    return frame
+
+
+def inputs(frame: pd.DataFrame) -> dict:
+    """The side tables the metrics need: targets, costs, stated probabilities."""
+    targets = pd.DataFrame(
+        {
+            "stage": [*STAGES, "Qualified", "Proposal"],
+            "user": [None] * len(STAGES) + ["rep01", "rep02"],
+            "team": [None] * len(STAGES) + [None, "Europe"],
+            "target_conversion_rate": [0.9, 0.85, 0.8, 0.8, 0.75, 0.7, 0.7, 0.9, None],
+            "target_days_in_stage": [3, 6, 9, 12, 15, 18, 21, 5, 10],
+        }
+    )
+    months = pd.date_range("2024-01-01", "2024-07-01", freq="MS")
+    sources = frame["source"].dropna().unique().tolist()
+    costs = pd.DataFrame(
+        [(source, month, 1000.0 * (i + 1)) for i, source in enumerate(sources) for month in months],
+        columns=["source", "period", "cost"],
+    )
+    stated = dict(zip(STAGES, (0.1, 0.15, 0.25, 0.35, 0.5, 0.7, 0.9), strict=True))
+    return {"targets": targets, "costs": costs, "stated": stated}
+
+
+def metrics(frame: pd.DataFrame, side: dict) -> dict[str, Callable[[], object]]:
+    return {
+        "stage_conversion": lambda: fm.stage_conversion(frame),
+        "time_in_stage": lambda: fm.time_in_stage(frame),
+        "cumulative_funnel": lambda: fm.cumulative_funnel(frame),
+        "stage_skips": lambda: fm.stage_skips(frame),
+        "cohort_conversion": lambda: fm.cohort_conversion(frame),
+        "stuck_leads": lambda: fm.stuck_leads(frame, side["targets"]),
+        "breakdown(user)": lambda: fm.breakdown(frame, "user", targets=side["targets"]),
+        "rep_effectiveness": lambda: fm.rep_effectiveness(frame, "Qualified"),
+        "cost_per_lead": lambda: fm.cost_per_lead(frame, side["costs"]),
+        "calibration": lambda: fm.calibration(frame, side["stated"]),
+        "forecast": lambda: fm.forecast(frame),
+    }
+
+
+def timed(call: Callable[[], object], repeat: int) -> tuple[float, int]:
+    """Best wall time of ``repeat`` calls (seconds) and the peak RSS seen during them (bytes)."""
+    best, peak = float("inf"), 0
+    for _ in range(repeat):
+        reset_peak()
+        start = time.perf_counter()
+        call()
+        best = min(best, time.perf_counter() - start)
+        peak = max(peak, peak_bytes())
+    return best, peak
+
+
+def floor(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.groupby(["stage"], observed=True).agg(
+        stays=("lead_id", "size"),
+        leads=("lead_id", "nunique"),
+        first_entry=("entered_at", "min"),
+        last_exit=("left_at", "max"),
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--leads", type=int, default=200_000, help="simulated leads (default 200000)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per metric, the best counts (default 3)")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+
+    start = time.perf_counter()
+    frame = build(args.leads, args.seed)
+    simulate_seconds = time.perf_counter() - start
+    build_peak = peak_bytes()  # before any reset of the mark: building the data
+    side = inputs(frame)
+    open_share = float(frame.groupby("lead_id")["outcome"].first().eq("open").mean())
+    data_bytes = int(frame.memory_usage(deep=True).sum())
+    print(
+        f"funnel_metrics benchmark: {args.leads:,} leads, {len(frame):,} transitions "
+        f"({data_bytes / 1024**2:,.0f} MB in memory), {open_share:.0%} of the leads open; "
+        f"simulate_funnel took {simulate_seconds:.2f} s; best of {args.repeat}",
+        flush=True,
+    )
+
+    seconds, peaks = {}, {}
+    for name, call in metrics(frame, side).items():
+        seconds[name], peaks[name] = timed(call, args.repeat)
+        print(f"  {name:<20} {seconds[name]:7.3f} s   peak RSS {peaks[name] / 1024**2:8,.0f} MB", flush=True)
+    total = sum(seconds.values())
+    validation, validation_peak = timed(lambda: fm.validate_transitions(frame), args.repeat)
+    shortcut, _ = timed(lambda: _validated(frame), args.repeat)
+    floor_seconds, floor_peak = timed(lambda: floor(frame), args.repeat)
+    # resetting the mark resets ru_maxrss too: the process peak is the highest mark seen
+    process_peak = max(build_peak, validation_peak, floor_peak, *peaks.values(), process_peak_bytes())
+
+    print(f"  {'total':<20} {total:7.3f} s   ({len(seconds)} metrics)")
+    print(
+        f"  validation           {validation:7.3f} s   validate_transitions, inside stage_conversion and "
+        f"time_in_stage; the others check an already valid table in {shortcut:.3f} s"
+    )
+    print(f"  floor                {floor_seconds:7.3f} s   groupby('stage').agg(size, nunique, min, max)")
+    print(f"  total / floor        {total / floor_seconds:7.1f} x")
+    print(f"  peak RSS (process)   {process_peak / 1024**2:7,.0f} MB (includes building the data)")
+    time_ok = total <= TARGET_SECONDS
+    memory_ok = process_peak <= TARGET_BYTES
+    print(f"{'PASS' if time_ok else 'FAIL'}: time {total:.2f} s against <= {TARGET_SECONDS:.1f} s")
+    print(f"{'PASS' if memory_ok else 'FAIL'}: memory {process_peak / 1024**3:.2f} GB against <= 1.5 GB")
+    print(
+        json.dumps(
+            {
+                "leads": args.leads,
+                "transitions": len(frame),
+                "open_share": round(open_share, 4),
+                "simulate_seconds": round(simulate_seconds, 3),
+                "seconds": {name: round(value, 4) for name, value in seconds.items()},
+                "total_seconds": round(total, 3),
+                "validation_seconds": round(validation, 4),
+                "validation_shortcut_seconds": round(shortcut, 4),
+                "floor_seconds": round(floor_seconds, 4),
+                "ratio_to_floor": round(total / floor_seconds, 2),
+                "peak_rss_mb": {name: round(value / 1024**2) for name, value in peaks.items()},
+                "process_peak_rss_mb": round(process_peak / 1024**2),
+                "pass": bool(time_ok and memory_ok),
+            }
+        )
+    )
+    return 0 if time_ok and memory_ok else 1
+
+
+if __name__ == "__main__":
+    np.seterr(all="ignore")
+    sys.exit(main())
