@@ -1,0 +1,460 @@
+"""The ``funnel-metrics`` command: an HTML funnel report, or the transitions table, from Odoo or a file.
+
+::
+
+    funnel-metrics report --demo -o report.html
+    funnel-metrics report --url https://odoo.example.com --db prod --from 2025-01-01 --to 2025-03-31 \\
+        --targets targets.csv --stated stated.csv -o report.html        # API key in FUNNEL_METRICS_API_KEY
+    funnel-metrics export --url http://localhost:8069 --db pipeline -o transitions.parquet
+    funnel-metrics report --input transitions.csv --team Europe -o europe.html
+
+Sources: ``--demo`` (a synthetic pipeline bundled with the package, no Odoo needed), ``--input`` (a
+transitions table saved as CSV or Parquet) or ``--url`` (an Odoo 19 database with ``crm_stage_history``,
+read over JSON-2 by default). ``--from``/``--to``/``--team`` select the leads whose first stage stay began in
+the period, and the stays of those teams -- the same selection as the addon's funnel report -- whatever the
+source.
+
+The API key is read from the environment variable ``FUNNEL_METRICS_API_KEY`` or from ``--api-key-file``,
+never from the command line (where other users could see it) and never printed.
+
+Exit status: 0 done; 2 bad input (options, files, Odoo refusing the login, no data in the period) with a
+one-line message on stderr; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from funnel_metrics.extract import (
+    PROTOCOLS,
+    ExtractError,
+    _period_text,
+    connect,
+    extract_transitions,
+    select_period,
+)
+from funnel_metrics.transitions import TransitionsError, _file_format, load_transitions, save_transitions
+
+PROG = "funnel-metrics"
+ENV_API_KEY = "FUNNEL_METRICS_API_KEY"
+DATA_DIR = Path(__file__).resolve().parent / "data"
+DEMO_FILES: dict[str, str] = {
+    "transitions": "transitions.csv.gz",
+    "targets": "targets.csv",
+    "costs": "costs.csv",
+    "stated": "stated.csv",
+}
+"""The bundled demo dataset, in :data:`DATA_DIR` (see :func:`write_demo_data`)."""
+DEMO_SEED = 20240101
+
+
+class UserError(Exception):
+    """Bad input the user can fix; reported as one line on stderr with exit status 2."""
+
+
+# ------------------------------------------------------------------------------------------------------
+# arguments
+# ------------------------------------------------------------------------------------------------------
+
+
+def _add_source_options(common: argparse.ArgumentParser) -> None:
+    """Where the transitions come from, and which of them: the options ``report`` and ``export`` share."""
+    source = common.add_argument_group("source (one of)")
+    one = source.add_mutually_exclusive_group(required=True)
+    one.add_argument(
+        "--demo", action="store_true", help="the bundled synthetic pipeline (5,000 leads, no Odoo needed)"
+    )
+    one.add_argument("--input", metavar="FILE", help="a transitions table: .csv, .csv.gz or .parquet")
+    one.add_argument("--url", metavar="URL", help="an Odoo 19 server, e.g. http://localhost:8069")
+    odoo = common.add_argument_group(
+        "Odoo (with --url)",
+        f"The API key comes from ${ENV_API_KEY} or --api-key-file, never the command line.",
+    )
+    odoo.add_argument("--db", metavar="DB", help="database name")
+    odoo.add_argument("--login", metavar="LOGIN", help="user login (needed by xmlrpc and jsonrpc)")
+    odoo.add_argument(
+        "--api-key-file",
+        metavar="FILE",
+        help="file holding the API key (Odoo: Preferences › Account Security › New API Key)",
+    )
+    odoo.add_argument(
+        "--protocol", choices=PROTOCOLS, default="json2", help="json2 (default; Odoo 19), xmlrpc or jsonrpc"
+    )
+    odoo.add_argument("--page-size", type=int, default=2000, metavar="N", help="rows per call (default 2000)")
+    odoo.add_argument(
+        "--retries",
+        type=int,
+        default=3,
+        metavar="N",
+        help="retries of a call failing transiently (default 3)",
+    )
+    selection = common.add_argument_group(
+        "selection",
+        "Leads whose first stage stay began in the period (UTC days, inclusive), as Odoo's report.",
+    )
+    selection.add_argument("--from", dest="date_from", metavar="DATE", help="first day, YYYY-MM-DD")
+    selection.add_argument("--to", dest="date_to", metavar="DATE", help="last day, YYYY-MM-DD")
+    selection.add_argument(
+        "--team",
+        dest="teams",
+        action="extend",
+        nargs="+",
+        metavar="NAME",
+        help="keep the stays of these sales teams (names, or ids with --url)",
+    )
+    common.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bars on stderr (default: when stderr is a terminal)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``funnel-metrics`` (subcommands ``report`` and ``export``)."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Funnel metrics of an Odoo CRM pipeline: an HTML report, or the transitions table.",
+        epilog=f"Try: {PROG} report --demo -o report.html",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    report = commands.add_parser(
+        "report",
+        help="write the HTML funnel report",
+        description="Write a self-contained HTML report: funnel, conversion, time in stage, stuck leads, "
+        "cohorts, salesperson effectiveness, calibration, cost per lead, forecast.",
+    )
+    _add_source_options(report)
+    extra = report.add_argument_group("report inputs (--demo uses the bundled ones unless given)")
+    extra.add_argument(
+        "--targets",
+        metavar="CSV",
+        help="stage targets: stage[,team,user,product],target_conversion_rate (0-1),target_days_in_stage",
+    )
+    extra.add_argument("--costs", metavar="CSV", help="acquisition costs: source,period (2024-03),cost")
+    extra.add_argument("--stated", metavar="CSV", help="stated stage probabilities: stage,probability (0-1)")
+    extra.add_argument(
+        "--cost-by", default="source", metavar="COLUMN", help="the column costs are by (source)"
+    )
+    extra.add_argument("--as-of", metavar="ISO", help="snapshot time of open stays (default: latest in data)")
+    extra.add_argument("--title", default=None, help="page title")
+    report.add_argument("-o", "--output", required=True, metavar="FILE.html", help="the report to write")
+    report.set_defaults(func=_report)
+
+    export = commands.add_parser(
+        "export",
+        help="write the transitions table",
+        description="Write the transitions table (one row per stay) to CSV or Parquet.",
+    )
+    _add_source_options(export)
+    export.add_argument(
+        "-o", "--output", required=True, metavar="FILE", help="output: .csv, .csv.gz or .parquet"
+    )
+    export.set_defaults(func=_export)
+    return parser
+
+
+# ------------------------------------------------------------------------------------------------------
+# commands
+# ------------------------------------------------------------------------------------------------------
+
+
+def _progress(args: argparse.Namespace) -> bool:
+    return sys.stderr.isatty() if args.progress is None else bool(args.progress)
+
+
+def _existing(path: str, what: str) -> Path:
+    file = Path(path)
+    if not file.is_file():
+        raise UserError(f"{what} file not found: {path}")
+    return file
+
+
+def _writable(path: str) -> Path:
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise UserError(f"cannot write {path}: the folder {folder} does not exist")
+    if target.is_dir():
+        raise UserError(f"cannot write {path}: it is a folder")
+    return target
+
+
+def _api_key(args: argparse.Namespace) -> str:
+    if args.api_key_file:
+        try:
+            key = Path(args.api_key_file).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise UserError(
+                f"cannot read the API key file {args.api_key_file}: {exc.strerror or exc}"
+            ) from None
+        if not key:
+            raise UserError(f"the API key file {args.api_key_file} is empty")
+        return key
+    key = os.environ.get(ENV_API_KEY, "").strip()
+    if not key:
+        raise UserError(
+            f"no API key: set {ENV_API_KEY} or pass --api-key-file FILE "
+            "(create a key in Odoo: Preferences › Account Security › New API Key)"
+        )
+    return key
+
+
+def _load(args: argparse.Namespace) -> tuple[pd.DataFrame, str]:
+    """The transitions table of the chosen source, selected by period and teams, and a label for messages."""
+    if args.url:
+        if not args.db:
+            raise UserError("--url needs --db (the Odoo database name)")
+        if args.page_size < 1:
+            raise UserError("--page-size must be at least 1")
+        connection = connect(
+            args.url, args.db, args.login, _api_key(args), protocol=args.protocol, retries=args.retries
+        )
+        table = extract_transitions(
+            connection,
+            args.date_from,
+            args.date_to,
+            teams=args.teams,
+            page_size=args.page_size,
+            progress=_progress(args),
+            retries=args.retries,
+        )
+        return table, f"database {args.db!r}"
+    if args.demo:
+        path, label = DATA_DIR / DEMO_FILES["transitions"], "the demo data"
+        if not path.is_file():
+            raise UserError(f"the demo data is missing from this installation ({path}): reinstall {PROG}")
+    else:
+        path, label = _existing(args.input, "input"), args.input
+    table = load_transitions(path)
+    if args.date_from or args.date_to or args.teams:
+        table = select_period(table, args.date_from, args.date_to, args.teams)
+    if table.empty:
+        teams = f" for team(s) {', '.join(args.teams)}" if args.teams else ""
+        raise UserError(
+            f"no stage history {_period_text(*_dates(args))}{teams} in {label} (leads whose first stage stay "
+            "began in the period): widen the period or check the teams"
+        )
+    return table, label
+
+
+def _dates(args: argparse.Namespace) -> tuple[Any, Any]:
+    from funnel_metrics.extract import _as_date
+
+    return _as_date(args.date_from, "--from"), _as_date(args.date_to, "--to")
+
+
+def _side_table(given: str | None, demo: bool, name: str) -> Path | None:
+    if given:
+        return _existing(given, name)
+    if demo:
+        return DATA_DIR / DEMO_FILES[name]
+    return None
+
+
+def _report(args: argparse.Namespace) -> int:
+    from funnel_metrics import report
+
+    output = _writable(args.output)
+    as_of = None
+    if args.as_of:
+        try:
+            as_of = report._as_timestamp(args.as_of)
+        except ValueError:
+            raise UserError(
+                f"--as-of: cannot read {args.as_of!r} as a timestamp (use ISO 8601, e.g. 2024-03-01)"
+            ) from None
+    targets_path = _side_table(args.targets, args.demo, "targets")
+    costs_path = _side_table(args.costs, args.demo, "costs")
+    stated_path = _side_table(args.stated, args.demo, "stated")
+    try:  # read the small files before a long extraction
+        targets = report.load_targets(targets_path) if targets_path else None
+        costs = report.load_costs(costs_path, by=args.cost_by) if costs_path else None
+        stated = report.load_stated(stated_path) if stated_path else None
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    table, label = _load(args)
+    if costs is not None:
+        from funnel_metrics.cost import cost_per_lead
+
+        try:
+            cost_per_lead(table, costs, by=args.cost_by)
+        except ValueError as exc:
+            raise UserError(f"costs file {costs_path}: {exc}") from None
+    title = args.title or ("Pipeline funnel report — demo data" if args.demo else report.DEFAULT_TITLE)
+    page = report.build_report(
+        table,
+        targets=targets,
+        costs=costs,
+        stated=stated,
+        as_of=as_of,
+        title=title,
+        cost_by=args.cost_by,
+        progress=_progress(args),
+    )
+    _write_text(output, page)
+    print(
+        f"wrote {output}: report on {table['lead_id'].nunique():,} leads ({len(table):,} stays) from {label}"
+    )
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    output = _writable(args.output)
+    _file_format(output)  # refuse an unknown suffix before reading anything
+    table, label = _load(args)
+    try:
+        save_transitions(table, output)
+    except OSError as exc:
+        raise UserError(f"cannot write {output}: {exc.strerror or exc}") from None
+    print(f"wrote {output}: {len(table):,} stays of {table['lead_id'].nunique():,} leads from {label}")
+    return 0
+
+
+def _write_text(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``funnel-metrics`` with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a usage error (2), already printed by argparse
+        return int(exc.code or 0) if not isinstance(exc.code, str) else 2
+    try:
+        return int(args.func(args))
+    except (UserError, ExtractError, TransitionsError) as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    except FileNotFoundError as exc:
+        print(f"{PROG}: error: file not found: {exc.filename or exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+
+
+# ------------------------------------------------------------------------------------------------------
+# the demo dataset
+# ------------------------------------------------------------------------------------------------------
+
+# Three groups of salespeople selling the same pipeline with different skill, so that the report has
+# something to tell apart: (users, teams, advance probability per stage, share of the leads).
+_DEMO_GROUPS: tuple[tuple[tuple[str, ...], tuple[str, ...], tuple[float, ...], float], ...] = (
+    (("alice", "bob"), ("Europe",), (0.60, 0.50, 0.60, 0.70), 0.34),
+    (("carol", "dave"), ("Europe", "Americas"), (0.65, 0.60, 0.65, 0.75), 0.33),
+    (("erin", "frank"), ("Americas",), (0.55, 0.40, 0.50, 0.65), 0.33),
+)
+_DEMO_UNIT_COST = {"web": 35.0, "referral": 12.0, "event": 140.0, "outbound": 75.0}
+_DEMO_TARGETS = """stage,team,user,product,target_conversion_rate,target_days_in_stage
+New,,,,0.60,5
+Qualified,,,,0.55,10
+Proposal,,,,0.60,14
+Negotiation,,,,0.70,21
+Qualified,Americas,,,0.50,12
+Proposal,,frank,,0.55,
+"""
+# As a CRM often states them: optimistic in the middle of the pipeline.
+_DEMO_STATED = """stage,probability
+New,0.10
+Qualified,0.30
+Proposal,0.50
+Negotiation,0.80
+Won,1.00
+"""
+
+
+def demo_transitions(n_leads: int = 5000, seed: int = DEMO_SEED) -> pd.DataFrame:
+    """The synthetic pipeline of the demo: ``n_leads`` leads over 2024, snapshotted on 2025-01-01.
+
+    Built with :func:`funnel_metrics.simulate.simulate_funnel` for three groups of salespeople of different
+    skill (see ``_DEMO_GROUPS``), merged and renumbered by arrival; timestamps are cut to whole seconds
+    and expected revenues to cents so that the CSV stays small. Deterministic for a given seed.
+    """
+    from funnel_metrics.simulate import simulate_funnel
+
+    parts = []
+    for i, (users, teams, advance, share) in enumerate(_DEMO_GROUPS):
+        part, _truth = simulate_funnel(
+            round(n_leads * share),
+            advance=advance,
+            start="2024-01-01",
+            end="2025-01-01",
+            users=users,
+            teams=teams,
+            skip_probability=0.05,
+            seed=seed + i,
+        )
+        part["lead_id"] = part["lead_id"] + 1_000_000 * (i + 1)
+        parts.append(part)
+    table = pd.concat(parts, ignore_index=True)
+    first = table.groupby("lead_id")["entered_at"].transform("min")
+    order = table.assign(_first=first).sort_values(["_first", "lead_id", "entered_at"], kind="stable")
+    renumber = {old: new for new, old in enumerate(pd.unique(order["lead_id"]), start=1)}
+    order["lead_id"] = order["lead_id"].map(renumber)
+    table = order.drop(columns="_first").reset_index(drop=True)
+    for column in ("entered_at", "left_at"):
+        table[column] = table[column].dt.floor("s")
+    table["expected_revenue"] = table["expected_revenue"].round(2)
+    return table
+
+
+def _demo_costs(table: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """Monthly cost per source: leads x unit cost of the source, with some noise."""
+    rng = np.random.default_rng(seed)
+    first = table.groupby("lead_id").first()
+    month = first["entered_at"].dt.tz_convert(None).dt.to_period("M").astype(str)
+    counts = first.groupby([first["source"].astype(str), month]).size().rename("leads").reset_index()
+    counts.columns = ["source", "period", "leads"]
+    unit = counts["source"].map(_DEMO_UNIT_COST).fillna(50.0)
+    noise = rng.lognormal(0.0, 0.15, len(counts))
+    counts["cost"] = (counts["leads"] * unit * noise).round(2)
+    return counts[["source", "period", "cost"]]
+
+
+def write_demo_data(
+    path: str | os.PathLike[str] = DATA_DIR, n_leads: int = 5000, seed: int = DEMO_SEED
+) -> None:
+    """Write the demo dataset the ``--demo`` option reads (see :data:`DEMO_FILES`) into folder ``path``.
+
+    Regenerate the bundled files with::
+
+        python -c "from funnel_metrics.cli import write_demo_data; write_demo_data('funnel_metrics/data')"
+
+    Files: ``transitions.csv.gz`` (:func:`demo_transitions`, gzip without timestamp so that the bytes only
+    change with the data), ``targets.csv``, ``costs.csv`` (per source and month), ``stated.csv``.
+    """
+    folder = Path(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    table = demo_transitions(n_leads, seed)
+    with tempfile.TemporaryDirectory() as scratch:
+        plain = Path(scratch) / "transitions.csv"
+        save_transitions(table, plain)
+        with (
+            plain.open("rb") as source,
+            (folder / DEMO_FILES["transitions"]).open("wb") as raw,
+            gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as target,
+        ):
+            shutil.copyfileobj(source, target)
+    _demo_costs(table, seed).to_csv(folder / DEMO_FILES["costs"], index=False)
+    (folder / DEMO_FILES["targets"]).write_text(_DEMO_TARGETS, encoding="utf-8")
+    (folder / DEMO_FILES["stated"]).write_text(_DEMO_STATED, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,653 @@
+"""Read the transitions table from an Odoo 19 database over RPC.
+
+The extractor talks to Odoo with its client SDK, ``odoolib`` (package ``odoo-client-lib``), over JSON-2 by
+default (``POST /json/2/<model>/<method>`` with an API key; Odoo 19 deprecates XML-RPC and JSON-RPC), or
+over XML-RPC / JSON-RPC for servers where JSON-2 is not an option. It reads the stays of the
+``crm_stage_history`` addon (``crm.lead.stage.history``), the leads they belong to, the stages and the tag
+names, and maps them with :func:`funnel_metrics.odoo_rows.transitions_from_odoo` -- the same mapping the
+addon uses -- so that a report built from an extract shows the numbers of the addon's own funnel report.
+
+Typical use::
+
+    connection = connect("https://odoo.example.com", "prod", "me@example.com", api_key)
+    table = extract_transitions(connection, date_from="2025-01-01", date_to="2025-03-31", progress=True)
+
+Every failure a user can fix (unreachable server, refused login or key, a database without
+``crm_stage_history``, an unknown team, an empty period) raises :class:`ExtractError` with a message that says
+what to do. Transient failures (connection reset, time-outs, HTTP 5xx) are retried with exponential backoff.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import re
+import socket
+import ssl
+import time
+import xmlrpc.client
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import pandas as pd
+
+from funnel_metrics.odoo_rows import LEAD_FIELDS, STAGE_FIELDS, STAY_FIELDS, transitions_from_odoo
+
+PROTOCOLS: tuple[str, ...] = ("json2", "xmlrpc", "jsonrpc")
+"""Protocols :func:`connect` accepts; ``json2`` (Odoo 19's external API, API key as password) first."""
+
+STAY_MODEL = "crm.lead.stage.history"
+_INSTALL_HINT = "install the crm_stage_history module in that database (Apps › Stage History)"
+
+# Odoo ``search_read`` limits: stays per page, ids per ``in`` domain.
+DEFAULT_PAGE_SIZE = 2000
+
+
+class ExtractError(Exception):
+    """Reading from Odoo failed for a reason the user can fix; the message says what to do."""
+
+
+# ------------------------------------------------------------------------------------------------------
+# server address and connection
+# ------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ServerAddress:
+    """Where an Odoo server listens, in the terms ``odoolib.get_connection`` takes.
+
+    :ivar hostname: host name or IP address (an IPv6 address in brackets, as odoolib puts it in URLs)
+    :ivar port: TCP port
+    :ivar protocol: odoolib protocol name: ``json2``, ``xmlrpc`` or ``jsonrpc``, with an ``s`` appended
+        (``json2s``, ``xmlrpcs``, ``jsonrpcs``) for HTTPS
+    :ivar url: the server's base URL, for messages (``https://odoo.example.com``)
+    """
+
+    hostname: str
+    port: int
+    protocol: str
+    url: str
+
+
+# Paths of Odoo's web client that people copy from the browser; the API lives at the server's root.
+_WEB_CLIENT_PATH = re.compile(r"^/(odoo|web)(/.*)?$|^/?$")
+
+
+def parse_url(url: str, protocol: str = "json2") -> ServerAddress:
+    """Split a server URL such as ``http://localhost:8069`` into what odoolib needs.
+
+    :param url: ``http://host[:port]`` or ``https://host[:port]``; without a scheme, ``http`` is assumed.
+        Without a port, 80 (http) or 443 (https). A path of Odoo's web client (``/odoo``, ``/web...``) is
+        ignored; any other path is refused (odoolib talks to the server's root).
+    :param protocol: ``json2`` (default), ``xmlrpc`` or ``jsonrpc``; an ``https`` URL selects the TLS
+        variant odoolib offers (``json2s``, ``xmlrpcs``, ``jsonrpcs``).
+    :raises ExtractError: unknown protocol or scheme, no host, bad port, a path odoolib cannot use.
+    """
+    if protocol not in PROTOCOLS:
+        raise ExtractError(f"unknown protocol {protocol!r}: use one of {', '.join(PROTOCOLS)}")
+    text = (url or "").strip()
+    if not text:
+        raise ExtractError("no server URL given: pass the Odoo address, e.g. --url http://localhost:8069")
+    if "://" not in text:
+        text = f"http://{text}"
+    parts = urlsplit(text)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        raise ExtractError(f"cannot use the URL {url!r}: it must start with http:// or https://")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ExtractError(
+            f"cannot use the URL {url!r}: the port is not a number between 0 and 65535"
+        ) from None
+    hostname = parts.hostname
+    if not hostname:
+        raise ExtractError(f"cannot use the URL {url!r}: it names no host (e.g. http://localhost:8069)")
+    if not _WEB_CLIENT_PATH.match(parts.path):
+        raise ExtractError(
+            f"cannot use the URL {url!r}: give the server's address without a path "
+            f"(e.g. {scheme}://{parts.netloc})"
+        )
+    if port is None:
+        port = 443 if scheme == "https" else 80
+    if ":" in hostname:  # IPv6 literal: odoolib formats f"{hostname}:{port}"
+        hostname = f"[{hostname}]"
+    default_port = 443 if scheme == "https" else 80
+    base = f"{scheme}://{hostname}" + ("" if port == default_port else f":{port}")
+    return ServerAddress(hostname, port, protocol + ("s" if scheme == "https" else ""), base)
+
+
+def connect(
+    url: str,
+    database: str,
+    login: str | None,
+    api_key: str,
+    protocol: str = "json2",
+    retries: int = 3,
+    *,
+    backoff: float = 1.0,
+) -> Any:
+    """Open and check an odoolib connection to an Odoo server.
+
+    :param url: the server, e.g. ``http://localhost:8069`` (see :func:`parse_url`)
+    :param database: database name
+    :param login: the user's login (XML-RPC / JSON-RPC; JSON-2 identifies the user by the API key)
+    :param api_key: an API key (Preferences › Account Security › New API Key); over XML-RPC / JSON-RPC the
+        password works too. Never included in messages.
+    :param protocol: ``json2`` (default), ``xmlrpc`` or ``jsonrpc``
+    :param retries: retries on transient failures (see :func:`extract_transitions`)
+    :return: an authenticated odoolib connection (its user context fetched, which checks the login)
+    :raises ExtractError: bad URL, unreachable server, refused login or key, unknown database.
+    """
+    import odoolib
+
+    address = parse_url(url, protocol)
+    if not database:
+        raise ExtractError("no database given: pass the Odoo database name with --db")
+    if protocol != "json2" and not login:
+        raise ExtractError(f"{protocol} needs the user's login: pass it with --login")
+    if not api_key:
+        raise ExtractError(
+            "no API key given: set FUNNEL_METRICS_API_KEY or pass --api-key-file "
+            "(create a key in Odoo: Preferences › Account Security › New API Key)"
+        )
+    connection = odoolib.get_connection(
+        hostname=address.hostname,
+        protocol=address.protocol,
+        port=address.port,
+        database=database,
+        login=login,
+        password=api_key,
+    )
+    _Caller(connection, retries, backoff, server=address.url).call("res.users", connection.get_user_context)
+    return connection
+
+
+# ------------------------------------------------------------------------------------------------------
+# error classification and retries
+# ------------------------------------------------------------------------------------------------------
+
+_TRANSIENT = "transient"
+_UNREACHABLE = "unreachable"
+_AUTH = "auth"
+_ACCESS = "access"
+_MISSING_MODEL = "missing model"
+_NO_DATABASE = "no database"
+_NOT_FOUND = "not found"
+_OTHER = "other"
+
+_TRANSIENT_STATUS = frozenset({500, 502, 503, 504})
+_STATUS_RE = re.compile(r"^Unexpected status code (\d{3}): (.*)$", re.DOTALL)
+_UNREACHABLE_RE = re.compile(
+    r"refused|name or service not known|nodename nor servname|getaddrinfo|temporary failure in name"
+    r"|no address associated|no route to host|network is unreachable|name resolution|certificate|ssl",
+    re.IGNORECASE,
+)
+_MISSING_MODEL_RE = re.compile(r"(doesn't|does not) exist", re.IGNORECASE)
+_NO_DATABASE_RE = re.compile(
+    r'database "?[^"\s]*"? does not exist|database not found|no database is selected', re.IGNORECASE
+)
+
+
+def _httpx_errors() -> tuple[tuple[type[BaseException], ...], tuple[type[BaseException], ...]]:
+    """httpx's (connect errors, transient transport errors); empty tuples without httpx."""
+    try:
+        import httpx
+    except ImportError:  # pragma: no cover - odoolib depends on httpx
+        return (), ()
+    return (httpx.ConnectError,), (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+
+
+def _server_message(exc: BaseException) -> tuple[int | None, str]:
+    """HTTP status (when known) and the server's message, from whatever odoolib raised."""
+    if isinstance(exc, xmlrpc.client.Fault):
+        return None, f"{exc.faultCode} {exc.faultString}"
+    if isinstance(exc, xmlrpc.client.ProtocolError):
+        return exc.errcode, exc.errmsg
+    error = getattr(exc, "error", None)  # odoolib.tools.JsonRPCException
+    if isinstance(error, dict):
+        data = error.get("data") or {}
+        return None, f"{data.get('name', '')} {data.get('message') or error.get('message', '')}".strip()
+    text = str(exc)
+    match = _STATUS_RE.match(text)
+    if match:  # odoolib's JSON-2 proxy: ValueError("Unexpected status code 404: {json body}")
+        body = match.group(2)
+        try:
+            parsed = json.loads(body)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, dict):
+            body = f"{parsed.get('name', '')} {parsed.get('message', '')}".strip() or body
+        return int(match.group(1)), body
+    return None, text
+
+
+def _classify(exc: BaseException) -> str:
+    """What kind of failure ``exc`` is: retried (transient) or reported (all the others)."""
+    from odoolib.tools import AuthenticationError
+
+    connect_errors, transport_errors = _httpx_errors()
+    if isinstance(exc, AuthenticationError):
+        return _AUTH
+    if isinstance(exc, (ConnectionRefusedError, socket.gaierror, ssl.SSLError)):
+        return _UNREACHABLE
+    if isinstance(exc, connect_errors):
+        return _UNREACHABLE if _UNREACHABLE_RE.search(str(exc)) else _TRANSIENT
+    if isinstance(
+        exc,
+        (
+            ConnectionError,
+            TimeoutError,
+            http.client.IncompleteRead,
+            http.client.BadStatusLine,
+            *transport_errors,
+        ),
+    ):
+        return _TRANSIENT  # reset, aborted, broken pipe, remote disconnected, time-outs
+    if isinstance(exc, json.JSONDecodeError):  # JSON-RPC got a proxy's HTML error page
+        return _TRANSIENT
+    if isinstance(exc, OSError):
+        return _UNREACHABLE if _UNREACHABLE_RE.search(str(exc)) else _TRANSIENT
+    status, message = _server_message(exc)
+    if status in _TRANSIENT_STATUS:
+        return _TRANSIENT
+    if status == 401 or re.search(r"AccessDenied|Access Denied", message):
+        return _AUTH
+    if _NO_DATABASE_RE.search(message):
+        return _NO_DATABASE
+    if status == 403 or "AccessError" in message:
+        return _ACCESS
+    if _MISSING_MODEL_RE.search(message) and ("model" in message or "Object" in message):
+        return _MISSING_MODEL
+    if status == 404:
+        return _NOT_FOUND
+    return _OTHER
+
+
+def _short(text: str, limit: int = 300) -> str:
+    """The first meaningful line of a server message, cut to ``limit`` characters."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    # a traceback's last line carries the error; other messages lead with it
+    line = lines[-1] if lines and lines[0].startswith("Traceback") else (lines[0] if lines else "")
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+class _Caller:
+    """Calls odoolib with retries on transient failures and turns the others into :class:`ExtractError`."""
+
+    def __init__(
+        self,
+        connection: Any,
+        retries: int,
+        backoff: float,
+        server: str | None = None,
+    ) -> None:
+        self.connection = connection
+        self.retries = max(0, int(retries))
+        self.backoff = backoff
+        self.database = getattr(connection, "database", None) or "?"
+        self.server = server or _server_of(connection)
+
+    def call(self, model: str, method: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        for attempt in range(self.retries + 1):
+            try:
+                return method(*args, **kwargs)
+            except Exception as exc:
+                kind = _classify(exc)
+                if kind == _TRANSIENT and attempt < self.retries:
+                    time.sleep(self.backoff * 2**attempt)
+                    continue
+                raise self.error(kind, exc, model, attempts=attempt + 1) from exc
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def error(self, kind: str, exc: BaseException, model: str, attempts: int) -> ExtractError:
+        status, message = _server_message(exc)
+        where = f"the Odoo server at {self.server}"
+        if kind == _UNREACHABLE:
+            return ExtractError(
+                f"cannot reach {where} ({_short(str(exc)) or type(exc).__name__}): check the URL and port, "
+                "and that Odoo is running"
+            )
+        if kind == _AUTH:
+            return ExtractError(
+                f"{where} refused the login for database {self.database!r}: check --db, --login and the API "
+                "key (FUNNEL_METRICS_API_KEY or --api-key-file; create one in Odoo under Preferences › "
+                "Account Security › New API Key)"
+            )
+        if kind == _NO_DATABASE:
+            return ExtractError(f"{where} has no database {self.database!r}: check --db")
+        if kind == _MISSING_MODEL and model == STAY_MODEL:
+            return ExtractError(
+                f"database {self.database!r} has no stage history (model {STAY_MODEL} is missing): "
+                f"{_INSTALL_HINT}"
+            )
+        if kind == _NOT_FOUND:
+            return ExtractError(
+                f"{where} answered 404 (not found) to a call on {model}: check --db, and that the server "
+                "runs Odoo 19 (for older servers use --protocol xmlrpc)"
+            )
+        if kind == _ACCESS:
+            return ExtractError(
+                f"Odoo refused to let this user read {model} ({_short(message)}): use a user of the Sales "
+                "team (salesman or above) whose API key may read the CRM"
+            )
+        if kind == _TRANSIENT:
+            return ExtractError(
+                f"{where} kept failing while reading {model} after {attempts} attempt(s) "
+                f"({_short(message) or type(exc).__name__}): try again later, or with a smaller --page-size"
+            )
+        detail = _short(message) or type(exc).__name__
+        code = f"HTTP {status}: " if status else ""
+        return ExtractError(f"{where} answered with an error while reading {model} ({code}{detail})")
+
+
+def _server_of(connection: Any) -> str:
+    """The server's base URL of an odoolib connection, for messages."""
+    url = str(getattr(getattr(connection, "connector", None), "url", "") or "")
+    return re.sub(r"/(json/2/?|xmlrpc|jsonrpc)$", "", url) or "?"
+
+
+# ------------------------------------------------------------------------------------------------------
+# extraction
+# ------------------------------------------------------------------------------------------------------
+
+DateLike = date | str
+
+
+def _as_date(value: DateLike | None, name: str) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ExtractError(f"{name}: cannot read {value!r} as a date, use YYYY-MM-DD") from None
+
+
+def _odoo_datetime(day: date) -> str:
+    """Midnight (UTC) of ``day`` as Odoo writes datetimes in domains."""
+    return f"{day.isoformat()} 00:00:00"
+
+
+def _period_text(start: date | None, end: date | None) -> str:
+    if start and end:
+        return f"between {start.isoformat()} and {end.isoformat()}"
+    if start:
+        return f"since {start.isoformat()}"
+    if end:
+        return f"up to {end.isoformat()}"
+    return "at all"
+
+
+def _rows(result: Any) -> list[dict[str, Any]]:
+    """A list of row dicts from an odoolib answer (its JSON-2 ``read`` returns a bare dict for one row)."""
+    if not result:
+        return []
+    if isinstance(result, dict):
+        return [result]
+    return list(result)
+
+
+def _chunks(values: Sequence[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(values), size):
+        yield list(values[start : start + size])
+
+
+def _m2o_id(value: Any) -> int:
+    if isinstance(value, (list, tuple)):
+        return int(value[0]) if value else 0
+    return int(value) if value else 0
+
+
+class _Reader:
+    """Paged, retried ``search_read`` calls on one connection."""
+
+    def __init__(self, connection: Any, caller: _Caller, page_size: int, context: dict[str, Any]) -> None:
+        self.connection = connection
+        self.caller = caller
+        self.page_size = page_size
+        self.context = context
+        self.models: dict[str, Any] = {}
+
+    def model(self, name: str) -> Any:
+        if name not in self.models:
+            self.models[name] = self.connection.get_model(name)
+        return self.models[name]
+
+    def search_read(
+        self, model: str, domain: list[Any], fields: Sequence[str], limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        proxy = self.model(model)
+        kwargs: dict[str, Any] = {"domain": domain, "fields": list(fields), "order": "id"}
+        if limit:
+            kwargs["limit"] = limit
+        return _rows(self.caller.call(model, proxy.search_read, context=self.context, **kwargs))
+
+    def paged(
+        self, model: str, domain: list[Any], fields: Sequence[str], bar: Any = None
+    ) -> Iterator[dict[str, Any]]:
+        """Every row matching ``domain``, page by page in id order (``id > last id``, never offsets)."""
+        last_id = 0
+        while True:
+            rows = self.search_read(model, [*domain, ("id", ">", last_id)], fields, limit=self.page_size)
+            if bar is not None:
+                bar.update(len(rows))
+            yield from rows
+            if len(rows) < self.page_size:
+                return
+            last_id = max(int(row["id"]) for row in rows)
+
+    def by_ids(self, model: str, ids: Iterable[int], fields: Sequence[str], bar: Any = None) -> list[dict]:
+        """The rows of the given ids (archived ones too: the context has ``active_test`` off)."""
+        rows: list[dict[str, Any]] = []
+        for chunk in _chunks(sorted(set(ids)), self.page_size):
+            page = self.search_read(model, [("id", "in", chunk)], fields)
+            rows.extend(page)
+            if bar is not None:
+                bar.update(len(chunk))
+        return rows
+
+
+def _team_ids(reader: _Reader, teams: Iterable[str | int]) -> list[int]:
+    """Ids of the teams named or numbered in ``teams``; an unknown team is an error that lists the known.
+
+    An int is a team id; a text is a team name, or a team id when no team has that name and it is a number
+    (``--team 7`` on the command line).
+    """
+    wanted = [t if isinstance(t, int) and not isinstance(t, bool) else str(t).strip() for t in teams]
+    names = sorted({t for t in wanted if isinstance(t, str)})
+    by_name: dict[str, int] = {}
+    if names:
+        rows = reader.search_read("crm.team", [("name", "in", names)], ["name"])
+        by_name = {row["name"]: int(row["id"]) for row in rows}
+    as_ids = {t: int(t) for t in wanted if isinstance(t, int) or (t not in by_name and t.isdigit())}
+    existing: set[int] = set()
+    if as_ids:
+        rows = reader.search_read("crm.team", [("id", "in", sorted(set(as_ids.values())))], ["name"])
+        existing = {int(row["id"]) for row in rows}
+    found, unknown = set(), []
+    for team in wanted:
+        if team in by_name:
+            found.add(by_name[team])
+        elif team in as_ids and as_ids[team] in existing:
+            found.add(as_ids[team])
+        elif str(team) not in unknown:
+            unknown.append(str(team))
+    if unknown:
+        known = ", ".join(sorted(row["name"] for row in reader.search_read("crm.team", [], ["name"])))
+        raise ExtractError(
+            f"unknown sales team(s): {', '.join(unknown)}; teams in this database: {known or 'none'}"
+        )
+    return sorted(found)
+
+
+def _cohort(reader: _Reader, start: date | None, end: date | None, progress: bool) -> set[int] | None:
+    """Leads whose first stay began in [start, end] (UTC days, both inclusive); ``None`` without a period.
+
+    As the addon's funnel report (``crm.stage.funnel.report._history_domain``): the first stay over all the
+    lead's history, whatever the team filter. A lead has its first stay in the period when one of its stays
+    began in the period and none began before it.
+    """
+    from tqdm.auto import tqdm
+
+    if start is None and end is None:
+        return None
+    window: list[Any] = []
+    if start is not None:
+        window.append(("date_in", ">=", _odoo_datetime(start)))
+    if end is not None:  # <= end 23:59:59.999999, as the addon's datetime.combine(date_to, time.max)
+        window.append(("date_in", "<", _odoo_datetime(end + timedelta(days=1))))
+    with tqdm(desc="period", unit=" stays", disable=not progress, leave=False) as bar:
+        candidates = {_m2o_id(row["lead_id"]) for row in reader.paged(STAY_MODEL, window, ["lead_id"], bar)}
+        if start is None or not candidates:
+            return candidates
+        earlier: set[int] = set()
+        for chunk in _chunks(sorted(candidates), reader.page_size):
+            before = [("lead_id", "in", chunk), ("date_in", "<", _odoo_datetime(start))]
+            earlier |= {_m2o_id(row["lead_id"]) for row in reader.paged(STAY_MODEL, before, ["lead_id"], bar)}
+    return candidates - earlier
+
+
+def extract_transitions(
+    connection: Any,
+    date_from: DateLike | None = None,
+    date_to: DateLike | None = None,
+    teams: Iterable[str | int] | None = None,
+    page_size: int = DEFAULT_PAGE_SIZE,
+    progress: bool = False,
+    retries: int = 3,
+    *,
+    backoff: float = 1.0,
+) -> pd.DataFrame:
+    """Read the stage history of an Odoo database into a transitions table.
+
+    Period semantics are those of the addon's funnel report (*CRM › Reporting › Funnel*): the leads whose
+    **first** stage stay began between ``date_from`` and ``date_to`` (UTC days, both inclusive; either may be
+    left open), with all their stays; ``teams`` then keeps the stays whose sales team is one of them.
+
+    :param connection: an odoolib connection (:func:`connect`, or ``odoolib.get_connection``)
+    :param date_from: first day of the period (``date`` or ``YYYY-MM-DD``), or ``None``
+    :param date_to: last day of the period, or ``None``
+    :param teams: sales teams by name or id; stays of other teams are left out. ``None``: every team.
+    :param page_size: rows per ``search_read`` call; stays are paged by id (``id > last id``), leads,
+        stages and tags read by chunks of ids of this size
+    :param progress: show tqdm progress bars (on stderr)
+    :param retries: retries of a call that failed for a transient reason (connection reset, time-out,
+        HTTP 5xx), with exponential backoff (``backoff``, then twice that, ...); login and access errors are
+        never retried
+    :param backoff: seconds before the first retry
+    :return: the validated transitions table (contract columns plus the extras of
+        :func:`~funnel_metrics.odoo_rows.transitions_from_odoo`), sorted by lead and entry time
+    :raises ExtractError: unreachable server, refused login, no ``crm_stage_history`` in the database, an
+        unknown team, no stage history in the period, or an error answer from Odoo.
+    """
+    from tqdm.auto import tqdm
+
+    start, end = _as_date(date_from, "date_from"), _as_date(date_to, "date_to")
+    if start and end and start > end:
+        raise ExtractError(
+            f"the period ends ({end.isoformat()}) before it starts ({start.isoformat()}): check the two dates"
+        )
+    if page_size < 1:
+        raise ExtractError(f"page size must be at least 1, got {page_size}")
+    caller = _Caller(connection, retries, backoff)
+    user_context = caller.call("res.users", connection.get_user_context) or {}
+    context: dict[str, Any] = {"active_test": False}  # lost leads are archived
+    if isinstance(user_context, dict) and user_context.get("lang"):
+        context["lang"] = user_context["lang"]  # names as the user sees them in Odoo
+    reader = _Reader(connection, caller, page_size, context)
+
+    teams = list(teams or [])
+    team_domain: list[Any] = []
+    if teams:
+        team_domain = [("team_id", "in", _team_ids(reader, teams))]
+
+    cohort = _cohort(reader, start, end, progress)
+    stays: list[dict[str, Any]] = []
+    with tqdm(desc="stays", unit=" stays", disable=not progress) as bar:
+        if cohort is None:
+            stays.extend(reader.paged(STAY_MODEL, team_domain, STAY_FIELDS, bar))
+        else:
+            for chunk in _chunks(sorted(cohort), page_size):
+                stays.extend(
+                    reader.paged(STAY_MODEL, [*team_domain, ("lead_id", "in", chunk)], STAY_FIELDS, bar)
+                )
+    if not stays:
+        scope = f" for team(s) {', '.join(str(t) for t in teams)}" if teams else ""
+        raise ExtractError(
+            f"no stage history {_period_text(start, end)}{scope} in database {caller.database!r} "
+            "(leads whose first stage stay began in the period): widen the period or check the teams"
+        )
+
+    lead_ids = {_m2o_id(row["lead_id"]) for row in stays}
+    with tqdm(desc="leads", unit=" leads", total=len(lead_ids), disable=not progress) as bar:
+        leads = reader.by_ids("crm.lead", lead_ids, LEAD_FIELDS, bar)
+    stages = reader.by_ids("crm.stage", {_m2o_id(row["stage_id"]) for row in stays}, STAGE_FIELDS)
+    tag_ids = {int(t) for lead in leads for t in (lead.get("tag_ids") or [])}
+    tags = reader.by_ids("crm.tag", tag_ids, ["name"]) if tag_ids else []
+    tag_names = {int(row["id"]): row["name"] for row in tags}
+
+    table = transitions_from_odoo(stays, leads, stages, tag_names)
+    return table.sort_values(["lead_id", "entered_at"], kind="stable").reset_index(drop=True)
+
+
+def select_period(
+    transitions: pd.DataFrame,
+    date_from: DateLike | None = None,
+    date_to: DateLike | None = None,
+    teams: Iterable[str | int] | None = None,
+) -> pd.DataFrame:
+    """Offline twin of the filters of :func:`extract_transitions`, for a table read from a file.
+
+    Keeps the leads whose first stay (earliest ``entered_at`` over all their rows) began between
+    ``date_from`` and ``date_to`` (UTC days, both inclusive; either may be ``None``), then the stays whose
+    ``team`` is one of ``teams`` (names; an int matches the ``team_id`` column when the table has one).
+    Applied to the whole history, it gives what :func:`extract_transitions` reads with the same arguments.
+
+    :return: the kept rows of the validated table, index 0..n-1 (possibly empty)
+    :raises ExtractError: bad dates, a period that ends before it starts, a team not in the table.
+    :raises TransitionsError: the table is invalid.
+    """
+    from funnel_metrics.transitions import validate_transitions
+
+    start, end = _as_date(date_from, "date_from"), _as_date(date_to, "date_to")
+    if start and end and start > end:
+        raise ExtractError(
+            f"the period ends ({end.isoformat()}) before it starts ({start.isoformat()}): check the two dates"
+        )
+    table = validate_transitions(transitions)
+    keep = pd.Series(True, index=table.index)
+    if start is not None or end is not None:
+        first = table.groupby("lead_id")["entered_at"].transform("min")
+        if start is not None:
+            keep &= first >= pd.Timestamp(start, tz="UTC")
+        if end is not None:
+            keep &= first < pd.Timestamp(end + timedelta(days=1), tz="UTC")
+    wanted = list(teams or [])
+    if wanted:
+        names = table["team"].astype("string")
+        ids = pd.to_numeric(table["team_id"], errors="coerce") if "team_id" in table.columns else None
+        match = pd.Series(False, index=table.index)
+        unknown = []
+        for team in wanted:
+            if isinstance(team, int) and not isinstance(team, bool) and ids is not None:
+                hit = ids.eq(team)
+            else:
+                hit = names.eq(str(team).strip())
+            hit = hit.fillna(False).astype(bool)
+            if not hit.any():
+                unknown.append(str(team))
+            match |= hit
+        if unknown:
+            known = ", ".join(sorted(table["team"].dropna().unique().tolist()))
+            raise ExtractError(
+                f"unknown sales team(s): {', '.join(unknown)}; teams in the table: {known or 'none'}"
+            )
+        keep &= match
+    return table[keep.to_numpy(dtype=bool)].reset_index(drop=True)

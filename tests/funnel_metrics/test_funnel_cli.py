@@ -1,0 +1,318 @@
+"""The ``funnel-metrics`` command: report and export from the demo data, files and (stubbed) Odoo; errors."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from funnel_metrics import cli
+from funnel_metrics.cli import DATA_DIR, DEMO_FILES, main
+from funnel_metrics.extract import ExtractError, select_period
+from funnel_metrics.report import SECTIONS
+from funnel_metrics.transitions import TRANSITION_COLUMNS, load_transitions, save_transitions
+
+KEY = "s3cret-api-key-value"
+
+
+@pytest.fixture(scope="module")
+def demo_table() -> pd.DataFrame:
+    return load_transitions(DATA_DIR / DEMO_FILES["transitions"])
+
+
+@pytest.fixture
+def closed_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+# ------------------------------------------------------------------------------------------------------
+# report and export
+# ------------------------------------------------------------------------------------------------------
+
+
+def test_demo_report_has_every_section(tmp_path, capsys):
+    output = tmp_path / "report.html"
+    code, out, err = run(capsys, "report", "--demo", "--no-progress", "-o", str(output))
+
+    assert (code, err) == (0, "")
+    assert out == f"wrote {output}: report on 5,000 leads (10,635 stays) from the demo data\n"
+    page = output.read_text(encoding="utf-8")
+    for section_id, _ in SECTIONS:
+        assert f'<section id="{section_id}">' in page
+    assert page.count('src="data:image/png;base64,') == 9
+    assert "demo data" in page
+    # the bundled targets, costs and stated probabilities are used: no section asks for a file
+    assert "No stage targets given" not in page and "No costs given" not in page
+    assert "No stated probabilities given" not in page and "Brier score" in page
+
+
+def test_demo_report_with_progress_bars(tmp_path, capsys):
+    code, _, err = run(capsys, "report", "--demo", "--progress", "-o", str(tmp_path / "r.html"))
+    assert code == 0
+    assert "report" in err and "11/11" in err
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".csv.gz", ".parquet"])
+def test_export_roundtrip(tmp_path, capsys, demo_table, suffix):
+    output = tmp_path / f"transitions{suffix}"
+    code, out, err = run(capsys, "export", "--demo", "-o", str(output))
+
+    assert (code, err) == (0, "")
+    assert out == f"wrote {output}: 10,635 stays of 5,000 leads from the demo data\n"
+    back = load_transitions(output)
+    pd.testing.assert_frame_equal(back[list(TRANSITION_COLUMNS)], demo_table[list(TRANSITION_COLUMNS)])
+
+
+def test_selection_on_a_file_is_the_extractors(tmp_path, capsys, demo_table):
+    source = tmp_path / "all.csv"
+    save_transitions(demo_table, source)
+    output = tmp_path / "march.csv"
+    code, out, _ = run(
+        capsys, "export", "--input", str(source), "--from", "2024-03-01", "--to", "2024-03-31", "--team",
+        "Americas", "-o", str(output),
+    )  # fmt: skip
+    assert code == 0
+    expected = select_period(demo_table, "2024-03-01", "2024-03-31", ["Americas"])
+    pd.testing.assert_frame_equal(
+        load_transitions(output)[list(TRANSITION_COLUMNS)], expected[list(TRANSITION_COLUMNS)]
+    )
+    assert set(load_transitions(output)["team"]) == {"Americas"}
+    assert f"{expected['lead_id'].nunique():,} leads from {source}" in out
+
+
+def test_report_from_a_file_with_side_tables(tmp_path, capsys, demo_table):
+    source = tmp_path / "t.parquet"
+    save_transitions(demo_table, source)
+    stated = tmp_path / "stated.csv"
+    stated.write_text("stage,probability\nNew,0.2\nQualified,0.4\n", encoding="utf-8")
+    output = tmp_path / "r.html"
+    code, _, err = run(
+        capsys, "report", "--input", str(source), "--stated", str(stated), "--as-of", "2024-12-01",
+        "--title", "Q4 <review>", "-o", str(output),
+    )  # fmt: skip
+    assert (code, err) == (0, "")
+    page = output.read_text(encoding="utf-8")
+    assert "<title>Q4 &lt;review&gt;</title>" in page
+    assert "snapshot 2024-12-01 00:00 UTC" in page
+    assert "No stage targets given" in page and "No costs given" in page  # not the demo's files
+    assert "Brier score" in page
+
+
+def test_url_source_passes_options_to_the_extractor(tmp_path, capsys, monkeypatch, demo_table):
+    """Odoo stubbed: the key comes from --api-key-file, the filters and paging reach the extractor."""
+    calls = {}
+
+    def fake_connect(url, database, login, api_key, protocol="json2", retries=3):
+        calls["connect"] = (url, database, login, api_key, protocol, retries)
+        return "connection"
+
+    def fake_extract(
+        connection, date_from=None, date_to=None, teams=None, page_size=2000, progress=False, retries=3
+    ):
+        calls["extract"] = (connection, date_from, date_to, teams, page_size, progress, retries)
+        return select_period(demo_table, date_from, date_to)
+
+    monkeypatch.setattr(cli, "connect", fake_connect)
+    monkeypatch.setattr(cli, "extract_transitions", fake_extract)
+    monkeypatch.setenv(cli.ENV_API_KEY, "not-this-one")
+    key_file = tmp_path / "key"
+    key_file.write_text(f"  {KEY}\n", encoding="utf-8")
+    output = tmp_path / "t.csv"
+    code, out, err = run(
+        capsys, "export", "--url", "https://odoo.example.com", "--db", "prod", "--login", "me",
+        "--api-key-file", str(key_file), "--protocol", "xmlrpc", "--from", "2024-02-01", "--team", "Europe",
+        "7", "--page-size", "500", "--retries", "5", "--no-progress", "-o", str(output),
+    )  # fmt: skip
+
+    assert (code, err) == (0, "")
+    assert calls["connect"] == ("https://odoo.example.com", "prod", "me", KEY, "xmlrpc", 5)
+    assert calls["extract"] == ("connection", "2024-02-01", None, ["Europe", "7"], 500, False, 5)
+    assert "from database 'prod'" in out and KEY not in out
+
+
+def test_api_key_from_the_environment(tmp_path, capsys, monkeypatch, demo_table):
+    seen = []
+    monkeypatch.setattr(cli, "connect", lambda url, db, login, key, **kw: seen.append(key) or "c")
+    monkeypatch.setattr(cli, "extract_transitions", lambda *a, **kw: demo_table)
+    monkeypatch.setenv(cli.ENV_API_KEY, KEY)
+    code, _, _ = run(
+        capsys, "export", "--url", "http://localhost:8069", "--db", "d", "-o", str(tmp_path / "t.csv")
+    )
+    assert code == 0 and seen == [KEY]
+
+
+def test_demo_data_can_be_regenerated(tmp_path, demo_table):
+    cli.write_demo_data(tmp_path)
+    for name in ("targets", "costs", "stated"):
+        assert (tmp_path / DEMO_FILES[name]).read_bytes() == (DATA_DIR / DEMO_FILES[name]).read_bytes(), name
+    regenerated = load_transitions(tmp_path / DEMO_FILES["transitions"])
+    pd.testing.assert_frame_equal(regenerated, demo_table)
+    assert demo_table["lead_id"].nunique() == 5000
+    assert set(demo_table["outcome"]) == {"won", "lost", "open"}
+
+
+# ------------------------------------------------------------------------------------------------------
+# errors: one line on stderr, exit status 2, no traceback, never the key
+# ------------------------------------------------------------------------------------------------------
+
+
+def assert_user_error(code: int, out: str, err: str, message: str) -> None:
+    assert code == 2
+    assert out == ""
+    assert err.startswith("funnel-metrics: error: ") and err.endswith("\n") and err.count("\n") == 1, err
+    assert message in err, err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("protocol", ["json2", "xmlrpc"])
+def test_closed_localhost_port(tmp_path, capsys, monkeypatch, closed_port, protocol):
+    monkeypatch.setenv(cli.ENV_API_KEY, KEY)
+    code, out, err = run(
+        capsys, "report", "--url", f"http://127.0.0.1:{closed_port}", "--db", "pipeline", "--login", "admin",
+        "--protocol", protocol, "-o", str(tmp_path / "r.html"),
+    )  # fmt: skip
+    assert_user_error(code, out, err, f"cannot reach the Odoo server at http://127.0.0.1:{closed_port} (")
+    assert "check the URL and port, and that Odoo is running" in err
+    assert KEY not in err
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_missing_input_file(tmp_path, capsys):
+    missing = tmp_path / "nope.csv"
+    code, out, err = run(capsys, "report", "--input", str(missing), "-o", str(tmp_path / "r.html"))
+    assert_user_error(code, out, err, f"input file not found: {missing}")
+
+
+def test_bad_csv_column(tmp_path, capsys, demo_table):
+    bad = tmp_path / "bad.csv"
+    save_transitions(demo_table.head(20), bad)
+    frame = pd.read_csv(bad, dtype=str).drop(columns=["outcome"])
+    frame.to_csv(bad, index=False)
+    code, out, err = run(capsys, "export", "--input", str(bad), "-o", str(tmp_path / "t.csv"))
+    assert_user_error(code, out, err, "transitions table is missing column(s): outcome")
+
+
+def test_bad_csv_value(tmp_path, capsys):
+    bad = tmp_path / "bad.csv"
+    header = ",".join(TRANSITION_COLUMNS)
+    bad.write_text(f"{header}\n1,New,1,yesterday,,alice,Europe,,web,open,\n", encoding="utf-8")
+    code, out, err = run(capsys, "report", "--input", str(bad), "-o", str(tmp_path / "r.html"))
+    assert_user_error(code, out, err, "entered_at: cannot parse 'yesterday' as an ISO 8601 timestamp")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["export", "--demo", "-o", "{tmp}/t.txt"], "cannot tell the file format of"),
+        (
+            ["report", "--demo", "-o", "{tmp}/no/such/folder/r.html"],
+            "the folder {tmp}/no/such/folder does not exist",
+        ),
+        (
+            ["report", "--demo", "--from", "2030-01-01", "--to", "2030-01-31", "-o", "{tmp}/r.html"],
+            "no stage history between 2030-01-01 and 2030-01-31 in the demo data",
+        ),
+        (
+            ["report", "--demo", "--from", "2024-02-30", "-o", "{tmp}/r.html"],
+            "cannot read '2024-02-30' as a date",
+        ),
+        (
+            ["report", "--demo", "--from", "2024-05-01", "--to", "2024-04-01", "-o", "{tmp}/r.html"],
+            "the period ends (2024-04-01) before it starts (2024-05-01)",
+        ),
+        (["report", "--demo", "--team", "Asia", "-o", "{tmp}/r.html"], "unknown sales team(s): Asia"),
+        (
+            ["report", "--demo", "--as-of", "yesterday", "-o", "{tmp}/r.html"],
+            "--as-of: cannot read 'yesterday'",
+        ),
+        (["report", "--demo", "--targets", "{tmp}/none.csv", "-o", "{tmp}/r.html"], "targets file not found"),
+        (["report", "--url", "http://localhost:8069", "-o", "{tmp}/r.html"], "--url needs --db"),
+        (
+            ["report", "--url", "http://localhost:8069", "--db", "d", "-o", "{tmp}/r.html"],
+            "no API key: set FUNNEL_METRICS_API_KEY or pass --api-key-file FILE",
+        ),
+        (
+            [
+                "report",
+                "--url",
+                "ftp://localhost",
+                "--db",
+                "d",
+                "--api-key-file",
+                "{tmp}/key",
+                "-o",
+                "{tmp}/r.html",
+            ],
+            "must start with http:// or https://",
+        ),
+        (
+            [
+                "report",
+                "--url",
+                "http://x",
+                "--db",
+                "d",
+                "--api-key-file",
+                "{tmp}/nokey",
+                "-o",
+                "{tmp}/r.html",
+            ],
+            "cannot read the API key file {tmp}/nokey",
+        ),
+    ],
+)
+def test_user_errors(tmp_path, capsys, monkeypatch, argv, message):
+    monkeypatch.delenv(cli.ENV_API_KEY, raising=False)
+    (tmp_path / "key").write_text(KEY, encoding="utf-8")
+    tmp = str(tmp_path)
+    code, out, err = run(capsys, *(a.replace("{tmp}", tmp) for a in argv))
+    assert_user_error(code, out, err, message.replace("{tmp}", tmp))
+
+
+def test_bad_side_tables(tmp_path, capsys):
+    targets = tmp_path / "targets.csv"
+    targets.write_text("stage,target_conversion_rate\nNew,60\n", encoding="utf-8")
+    code, out, err = run(
+        capsys, "report", "--demo", "--targets", str(targets), "-o", str(tmp_path / "r.html")
+    )
+    assert_user_error(code, out, err, "divide by 100")
+    costs = tmp_path / "costs.csv"
+    costs.write_text("campaign,period,cost\nspring,2024-01,10\n", encoding="utf-8")
+    code, out, err = run(capsys, "report", "--demo", "--costs", str(costs), "-o", str(tmp_path / "r.html"))
+    assert_user_error(code, out, err, "missing column(s): source")
+
+
+def test_extract_errors_are_user_errors(tmp_path, capsys, monkeypatch):
+    def refused(*args, **kwargs):
+        raise ExtractError("the Odoo server at http://x refused the login for database 'd'")
+
+    monkeypatch.setattr(cli, "connect", refused)
+    monkeypatch.setenv(cli.ENV_API_KEY, KEY)
+    code, out, err = run(capsys, "export", "--url", "http://x", "--db", "d", "-o", str(tmp_path / "t.csv"))
+    assert_user_error(code, out, err, "refused the login for database 'd'")
+
+
+def test_usage_errors_exit_2_and_help_exits_0(capsys):
+    code, _, err = run(capsys, "report", "-o", "r.html")
+    assert code == 2 and "one of the arguments --demo --input --url is required" in err
+    code, _, err = run(capsys, "report", "--demo", "--input", "x.csv", "-o", "r.html")
+    assert code == 2 and "not allowed with argument" in err
+    code, _, _ = run(capsys, "frobnicate")
+    assert code == 2
+    code, out, _ = run(capsys, "--help")
+    assert code == 0 and "report" in out and "export" in out
+
+
+def test_console_script_is_declared():
+    text = (Path(__file__).resolve().parents[2] / "pyproject.toml").read_text(encoding="utf-8")
+    assert 'funnel-metrics = "funnel_metrics.cli:main"' in text

@@ -1,0 +1,702 @@
+"""The Odoo RPC extractor against an in-memory stand-in for the Odoo server.
+
+``FakeOdoo`` plays the server behind odoolib's connection and model proxies: it holds the rows of a few
+models and answers ``search_read`` / ``search`` / ``read`` / ``search_count`` the way Odoo does for the
+subset of domains the extractor sends (``=``, ``!=``, ``in``, ``not in``, ``<``, ``<=``, ``>``, ``>=`` on
+plain, many2one and datetime fields; ``active_test``; ``order="id"``; ``limit``/``offset``). It fails the way
+odoolib surfaces Odoo's failures (JSON-2: ``ValueError("Unexpected status code 404: {json}")``,
+``AuthenticationError`` on 401) when told to.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import xmlrpc.client
+from collections.abc import Iterable
+from datetime import date
+from types import SimpleNamespace
+from typing import Any
+
+import httpx
+import pandas as pd
+import pytest
+from odoolib.tools import AuthenticationError, JsonRPCException
+
+from funnel_metrics import extract
+from funnel_metrics.extract import ExtractError, connect, extract_transitions, parse_url
+from funnel_metrics.odoo_rows import LEAD_FIELDS, STAGE_FIELDS, STAY_FIELDS, transitions_from_odoo
+
+HISTORY = "crm.lead.stage.history"
+
+
+# ------------------------------------------------------------------------------------------------------
+# the stand-in server
+# ------------------------------------------------------------------------------------------------------
+
+
+def _json2_error(status: int, name: str, message: str) -> ValueError:
+    """What odoolib's JSON-2 proxy raises for a non-200 answer of Odoo."""
+    body = json.dumps({"name": name, "message": message, "arguments": [message], "context": {}})
+    return ValueError(f"Unexpected status code {status}: {body}")
+
+
+def _key(value: Any) -> Any:
+    """A field value as domains compare it: many2one ``[id, name]`` -> id."""
+    if isinstance(value, list) and len(value) == 2 and isinstance(value[1], str):
+        return value[0]
+    return value
+
+
+def _holds(row: dict[str, Any], leaf: Iterable[Any]) -> bool:
+    field, op, value = leaf
+    current = _key(row.get(field, False))
+    if op == "in":
+        return current in value
+    if op == "not in":
+        return current not in value
+    if op in ("=", "!="):
+        return (current == value) == (op == "=")
+    if current is False or current is None:
+        return False  # SQL: NULL compares to nothing
+    return {"<": current < value, "<=": current <= value, ">": current > value, ">=": current >= value}[op]
+
+
+class FakeOdoo:
+    """Rows per model, a call log, and failures to raise on the next calls."""
+
+    def __init__(self, tables: dict[str, list[dict[str, Any]]], lang: str = "en_US") -> None:
+        self.tables = tables
+        self.lang = lang
+        self.calls: list[tuple[str, str, dict[str, Any]]] = []
+        self.failures: list[BaseException] = []
+
+    def hit(self, model: str, method: str, **kwargs: Any) -> None:
+        self.calls.append((model, method, kwargs))
+        if self.failures:
+            raise self.failures.pop(0)
+        if model not in self.tables and model != "res.users":
+            raise _json2_error(404, "werkzeug.exceptions.NotFound", f"the model {model!r} does not exist")
+
+    def matching(self, model: str, domain: list[Any], context: dict[str, Any] | None) -> list[dict[str, Any]]:
+        rows = self.tables[model]
+        leaves = [tuple(leaf) for leaf in domain]
+        if (context or {}).get("active_test", True) and not any(leaf[0] == "active" for leaf in leaves):
+            rows = [row for row in rows if row.get("active", True)]
+        return sorted((r for r in rows if all(_holds(r, leaf) for leaf in leaves)), key=lambda r: r["id"])
+
+    def calls_to(self, model: str, method: str = "search_read") -> list[dict[str, Any]]:
+        return [kwargs for m, name, kwargs in self.calls if m == model and name == method]
+
+
+class FakeModel:
+    """odoolib's model proxy (``connection.get_model(name)``), answered by :class:`FakeOdoo`."""
+
+    def __init__(self, server: FakeOdoo, name: str) -> None:
+        self.server, self.name = server, name
+
+    def search_read(self, domain=None, fields=None, offset=0, limit=None, order=None, context=None):
+        self.server.hit(self.name, "search_read", domain=domain, fields=fields, limit=limit, order=order)
+        assert order in (None, "id"), order
+        rows = self.server.matching(self.name, domain or [], context)[offset:]
+        rows = rows[:limit] if limit else rows
+        return [{"id": r["id"], **{f: r.get(f, False) for f in fields or r}} for r in rows]
+
+    def search(self, domain, offset=0, limit=None, order=None, context=None):
+        rows = self.search_read(domain, ["id"], offset, limit, order, context)
+        return [r["id"] for r in rows]
+
+    def search_count(self, domain, context=None):
+        self.server.hit(self.name, "search_count", domain=domain)
+        return len(self.server.matching(self.name, domain, context))
+
+    def read(self, ids, fields=None, context=None):
+        self.server.hit(self.name, "read", ids=ids, fields=fields)
+        wanted = set(ids)
+        rows = [{"id": r["id"], **{f: r.get(f) for f in fields or r}} for r in self.server.tables[self.name]]
+        rows = [r for r in rows if r["id"] in wanted]
+        return rows[0] if len(rows) == 1 else rows  # odoolib's JSON-2 read: a bare dict for one row
+
+
+class FakeConnection:
+    """odoolib's ``Json2Connection`` as the extractor uses it."""
+
+    def __init__(self, server: FakeOdoo, database: str = "pipeline") -> None:
+        self.server = server
+        self.database = database
+        self.connector = SimpleNamespace(url="http://odoo.test:8069/json/2/")
+
+    def get_model(self, name: str) -> FakeModel:
+        return FakeModel(self.server, name)
+
+    def get_user_context(self) -> dict[str, Any]:
+        self.server.hit("res.users", "context_get")
+        return {"lang": self.server.lang, "tz": "Europe/Brussels", "uid": 2}
+
+
+# ------------------------------------------------------------------------------------------------------
+# a small CRM
+# ------------------------------------------------------------------------------------------------------
+
+STAGES = [
+    {"id": 1, "name": "New", "sequence": 1},
+    {"id": 2, "name": "Qualified", "sequence": 2},
+    {"id": 3, "name": "Proposition", "sequence": 3},
+    {"id": 4, "name": "Won", "sequence": 70},
+]
+TEAMS = [{"id": 1, "name": "Europe"}, {"id": 2, "name": "America"}]
+TAGS = [{"id": 5, "name": "Software"}, {"id": 6, "name": "Hardware"}]
+EUROPE, AMERICA = [1, "Europe"], [2, "America"]
+
+
+def _lead(lead_id: int, won_status: str = "pending", active: bool = True, tags=()) -> dict[str, Any]:
+    return {
+        "id": lead_id,
+        "name": f"Lead {lead_id}",
+        "won_status": won_status,
+        "active": active,
+        "lost_reason_id": [1, "Too expensive"] if won_status == "lost" else False,
+        "source_id": [3, "Website"],
+        "campaign_id": False,
+        "tag_ids": list(tags),
+        "expected_revenue": 1000.0 * lead_id,
+    }
+
+
+# (lead, stage, date_in, date_out, team); leads and their first stay:
+#   1: 2024-02-28 (before March)            2: 2024-03-01 00:00:00 (first second of March)
+#   3: 2024-03-10, a later stay in April    4: 2024-03-31 23:59:59 (last second of March), America
+#   5: 2024-04-01 00:00:00 (after March)    6: 2024-03-15, lost and archived
+_STAYS = [
+    (1, 1, "2024-02-28 10:00:00", "2024-03-05 10:00:00", EUROPE),
+    (1, 2, "2024-03-05 10:00:00", False, EUROPE),
+    (2, 1, "2024-03-01 00:00:00", "2024-03-02 08:00:00", EUROPE),
+    (2, 2, "2024-03-02 08:00:00", "2024-03-20 08:00:00", EUROPE),
+    (2, 4, "2024-03-20 08:00:00", "2024-03-20 08:00:00", EUROPE),
+    (3, 1, "2024-03-10 09:00:00", "2024-04-02 09:00:00", EUROPE),
+    (3, 3, "2024-04-02 09:00:00", False, AMERICA),
+    (4, 1, "2024-03-31 23:59:59", False, AMERICA),
+    (5, 1, "2024-04-01 00:00:00", False, EUROPE),
+    (6, 1, "2024-03-15 12:00:00", "2024-03-16 12:00:00", EUROPE),
+    (6, 2, "2024-03-16 12:00:00", "2024-03-25 12:00:00", EUROPE),
+]
+
+
+def crm_tables() -> dict[str, list[dict[str, Any]]]:
+    stays = [
+        {
+            "id": stay_id,
+            "lead_id": [lead, f"Lead {lead}"],
+            "stage_id": [stage, next(s["name"] for s in STAGES if s["id"] == stage)],
+            "date_in": date_in,
+            "date_out": date_out,
+            "user_id": [7, "Sally"],
+            "team_id": team,
+        }
+        for stay_id, (lead, stage, date_in, date_out, team) in enumerate(_STAYS, start=10)
+    ]
+    leads = [
+        _lead(1, tags=[5]),
+        _lead(2, "won", tags=[6, 5]),
+        _lead(3),
+        _lead(4),
+        _lead(5),
+        _lead(6, "lost", active=False),
+    ]
+    return {
+        HISTORY: stays,
+        "crm.lead": leads,
+        "crm.stage": list(STAGES),
+        "crm.team": list(TEAMS),
+        "crm.tag": list(TAGS),
+    }
+
+
+def expected_table(tables: dict[str, list[dict[str, Any]]], lead_ids: set[int], teams=None) -> pd.DataFrame:
+    """What the extractor must return: the mapping of the rows of those leads (and teams), straight."""
+    stays = [
+        {f: s[f] for f in STAY_FIELDS}
+        for s in tables[HISTORY]
+        if s["lead_id"][0] in lead_ids and (teams is None or s["team_id"][0] in teams)
+    ]
+    leads = [{"id": x["id"], **{f: x[f] for f in LEAD_FIELDS}} for x in tables["crm.lead"]]
+    stages = [{"id": x["id"], **{f: x[f] for f in STAGE_FIELDS}} for x in tables["crm.stage"]]
+    table = transitions_from_odoo(stays, leads, stages, {t["id"]: t["name"] for t in tables["crm.tag"]})
+    return table.sort_values(["lead_id", "entered_at"], kind="stable").reset_index(drop=True)
+
+
+@pytest.fixture
+def server() -> FakeOdoo:
+    return FakeOdoo(crm_tables())
+
+
+@pytest.fixture
+def sleeps(monkeypatch) -> list[float]:
+    """The backoff delays the extractor waited (without waiting)."""
+    delays: list[float] = []
+    monkeypatch.setattr(extract.time, "sleep", delays.append)
+    return delays
+
+
+# ------------------------------------------------------------------------------------------------------
+# URL parsing
+# ------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "protocol", "expected"),
+    [
+        ("http://localhost:8069", "json2", ("localhost", 8069, "json2", "http://localhost:8069")),
+        ("http://localhost:8069/", "xmlrpc", ("localhost", 8069, "xmlrpc", "http://localhost:8069")),
+        ("localhost:8069", "jsonrpc", ("localhost", 8069, "jsonrpc", "http://localhost:8069")),
+        (
+            "https://odoo.example.com",
+            "json2",
+            ("odoo.example.com", 443, "json2s", "https://odoo.example.com"),
+        ),
+        (
+            "https://odoo.example.com:8443",
+            "xmlrpc",
+            ("odoo.example.com", 8443, "xmlrpcs", "https://odoo.example.com:8443"),
+        ),
+        (
+            "HTTPS://Odoo.Example.com",
+            "jsonrpc",
+            ("odoo.example.com", 443, "jsonrpcs", "https://odoo.example.com"),
+        ),
+        ("http://odoo.example.com", "json2", ("odoo.example.com", 80, "json2", "http://odoo.example.com")),
+        (
+            "http://10.0.0.5:8069/odoo/crm?debug=1",
+            "json2",
+            ("10.0.0.5", 8069, "json2", "http://10.0.0.5:8069"),
+        ),
+        ("http://host:8069/web#action=12", "json2", ("host", 8069, "json2", "http://host:8069")),
+        ("http://[::1]:8069", "json2", ("[::1]", 8069, "json2", "http://[::1]:8069")),
+    ],
+)
+def test_parse_url(url, protocol, expected):
+    address = parse_url(url, protocol)
+    assert (address.hostname, address.port, address.protocol, address.url) == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "protocol", "message"),
+    [
+        ("ftp://odoo.example.com", "json2", "must start with http:// or https://"),
+        ("http://:8069", "json2", "names no host"),
+        ("http://localhost:99999", "json2", "port is not a number"),
+        ("http://localhost:8069/api/v1", "json2", "without a path (e.g. http://localhost:8069)"),
+        ("", "json2", "no server URL given"),
+        ("http://localhost:8069", "soap", "unknown protocol 'soap': use one of json2, xmlrpc, jsonrpc"),
+    ],
+)
+def test_parse_url_refuses(url, protocol, message):
+    with pytest.raises(ExtractError, match="^.*" + message.replace("(", r"\(").replace(")", r"\)")):
+        parse_url(url, protocol)
+
+
+# ------------------------------------------------------------------------------------------------------
+# extraction
+# ------------------------------------------------------------------------------------------------------
+
+
+def test_whole_history_read_in_pages_by_id(server):
+    table = extract_transitions(FakeConnection(server), page_size=4)
+
+    pd.testing.assert_frame_equal(table, expected_table(server.tables, {1, 2, 3, 4, 5, 6}))
+    pages = server.calls_to(HISTORY)
+    # 11 stays, 4 per page: 3 pages, each after the last id of the previous one, never an offset
+    assert [p["domain"] for p in pages] == [[("id", ">", 0)], [("id", ">", 13)], [("id", ">", 17)]]
+    assert all(p["limit"] == 4 and p["order"] == "id" and "offset" not in p for p in pages)
+    assert [p["fields"] for p in pages] == [list(STAY_FIELDS)] * 3
+
+
+def test_page_boundary_on_the_last_row_needs_one_empty_page(server):
+    server.tables[HISTORY] = server.tables[HISTORY][:8]
+    table = extract_transitions(FakeConnection(server), page_size=4)
+    assert len(table) == 8
+    assert [p["domain"] for p in server.calls_to(HISTORY)] == [
+        [("id", ">", 0)],
+        [("id", ">", 13)],
+        [("id", ">", 17)],
+    ]
+
+
+def test_leads_stages_and_tags_read_in_chunks_archived_leads_included(server):
+    table = extract_transitions(FakeConnection(server), page_size=4)
+
+    lead_calls = server.calls_to("crm.lead")
+    assert [c["domain"] for c in lead_calls] == [[("id", "in", [1, 2, 3, 4])], [("id", "in", [5, 6])]]
+    assert [tuple(c["fields"]) for c in lead_calls] == [LEAD_FIELDS, LEAD_FIELDS]
+    assert server.calls_to("crm.stage")[0]["domain"] == [("id", "in", [1, 2, 3, 4])]
+    assert server.calls_to("crm.tag")[0]["domain"] == [("id", "in", [5, 6])]
+    # lead 6 is lost and archived: still read (active_test off), and lost
+    lost = table[table["lead_id"] == 6]
+    assert set(lost["outcome"]) == {"lost"} and set(lost["lost_reason"]) == {"Too expensive"}
+    assert table.loc[table["lead_id"] == 2, "product"].iloc[0] == "Hardware, Software"
+
+
+def test_period_is_the_first_stay_of_the_lead_both_days_inclusive(server):
+    """As the addon's funnel report: leads whose first stay began in March; all their stays."""
+    table = extract_transitions(FakeConnection(server), date_from="2024-03-01", date_to=date(2024, 3, 31))
+
+    # 1 began in February (left out though it has a March stay); 5 in April; 3 keeps its April stay
+    pd.testing.assert_frame_equal(table, expected_table(server.tables, {2, 3, 4, 6}))
+    assert table.loc[table["lead_id"] == 3, "stage"].tolist() == ["New", "Proposition"]
+
+
+@pytest.mark.parametrize(
+    ("date_from", "date_to", "leads"),
+    [
+        ("2024-03-01", None, {2, 3, 4, 5, 6}),
+        (None, "2024-03-31", {1, 2, 3, 4, 6}),
+        (None, "2024-02-28", {1}),
+        ("2024-03-31", "2024-03-31", {4}),
+        ("2024-04-01", "2024-04-30", {5}),
+        ("2024-03-02", "2024-03-31", {3, 4, 6}),
+    ],
+)
+def test_period_bounds(server, date_from, date_to, leads):
+    table = extract_transitions(FakeConnection(server), date_from=date_from, date_to=date_to, page_size=3)
+    assert set(table["lead_id"]) == leads
+
+
+def test_teams_filter_the_stays_by_name_or_id_not_the_cohort(server):
+    connection = FakeConnection(server)
+    by_name = extract_transitions(connection, "2024-03-01", "2024-03-31", teams=["America"])
+    by_id = extract_transitions(connection, "2024-03-01", "2024-03-31", teams=[2])
+    by_text_id = extract_transitions(connection, "2024-03-01", "2024-03-31", teams=["2"])
+
+    # lead 3 entered in Europe and moved to America: its American stay is in, the cohort is still March's
+    expected = expected_table(server.tables, {2, 3, 4, 6}, teams={2})
+    for table in (by_name, by_id, by_text_id):
+        pd.testing.assert_frame_equal(table, expected)
+    assert by_name[["lead_id", "stage"]].values.tolist() == [[3, "Proposition"], [4, "New"]]
+    assert server.calls_to(HISTORY)[-1]["domain"][0] == ("team_id", "in", [2])
+
+
+def test_unknown_team_lists_the_known_ones(server):
+    with pytest.raises(
+        ExtractError, match=r"unknown sales team\(s\): Asia, 99; teams in this database: America, Europe"
+    ):
+        extract_transitions(FakeConnection(server), teams=["Asia", "Europe", 99])
+
+
+def test_context_has_the_users_language_and_active_test_off(server, monkeypatch):
+    seen: list[dict[str, Any]] = []
+    original = FakeModel.search_read
+
+    def spy(self, domain=None, fields=None, offset=0, limit=None, order=None, context=None):
+        seen.append(context)
+        return original(self, domain, fields, offset, limit, order, context)
+
+    monkeypatch.setattr(FakeModel, "search_read", spy)
+    server.lang = "fr_FR"
+    extract_transitions(FakeConnection(server))
+    assert seen and all(c == {"active_test": False, "lang": "fr_FR"} for c in seen)
+
+
+def test_empty_period_says_so(server):
+    with pytest.raises(
+        ExtractError,
+        match=r"^no stage history between 2030-01-01 and 2030-01-31 in database 'pipeline' .*widen the",
+    ):
+        extract_transitions(FakeConnection(server), date_from="2030-01-01", date_to="2030-01-31")
+    with pytest.raises(ExtractError, match=r"no stage history since 2030-01-01 for team\(s\) Europe"):
+        extract_transitions(FakeConnection(server), date_from="2030-01-01", teams=["Europe"])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (
+            {"date_from": "2024-04-01", "date_to": "2024-03-01"},
+            "the period ends (2024-03-01) before it starts",
+        ),
+        ({"date_from": "01/03/2024"}, "date_from: cannot read '01/03/2024' as a date, use YYYY-MM-DD"),
+        ({"page_size": 0}, "page size must be at least 1"),
+    ],
+)
+def test_bad_arguments(server, kwargs, message):
+    with pytest.raises(ExtractError) as info:
+        extract_transitions(FakeConnection(server), **kwargs)
+    assert message in str(info.value)
+    assert server.calls == []
+
+
+def test_progress_bars_go_to_stderr(server, capsys):
+    table = extract_transitions(FakeConnection(server), "2024-03-01", "2024-03-31", progress=True)
+    assert len(table) == 8
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "stays" in captured.err and "leads" in captured.err
+
+
+# ------------------------------------------------------------------------------------------------------
+# failures
+# ------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        ConnectionResetError(104, "Connection reset by peer"),
+        httpx.ReadTimeout("timed out"),
+        httpx.RemoteProtocolError("Server disconnected without sending a response."),
+        ValueError("Unexpected status code 502: <html>Bad Gateway</html>"),
+        _json2_error(503, "werkzeug.exceptions.ServiceUnavailable", "Service Unavailable"),
+        TimeoutError("timed out"),
+    ],
+    ids=["reset", "httpx-timeout", "disconnected", "502", "503", "socket-timeout"],
+)
+def test_transient_failure_is_retried_with_backoff(server, sleeps, failure):
+    expected = extract_transitions(FakeConnection(FakeOdoo(crm_tables())), page_size=4)
+    server.failures = [failure, failure]
+    table = extract_transitions(FakeConnection(server), page_size=4)
+
+    pd.testing.assert_frame_equal(table, expected)
+    assert sleeps == [1.0, 2.0]
+    assert server.calls[:3] == [("res.users", "context_get", {})] * 3
+
+
+def test_transient_failure_in_the_middle_of_paging_resumes_the_same_page(server, sleeps):
+    connection = FakeConnection(server)
+    original = FakeModel.search_read
+    failed: list[bool] = []
+
+    def flaky(self, domain=None, fields=None, offset=0, limit=None, order=None, context=None):
+        if self.name == HISTORY and domain == [("id", ">", 13)] and not failed:
+            failed.append(True)
+            raise httpx.ReadError("Connection reset by peer")
+        return original(self, domain, fields, offset, limit, order, context)
+
+    FakeModel.search_read = flaky
+    try:
+        table = extract_transitions(connection, page_size=4, backoff=0.25)
+    finally:
+        FakeModel.search_read = original
+    assert len(table) == 11
+    assert sleeps == [0.25]
+    assert [p["domain"] for p in server.calls_to(HISTORY)] == [
+        [("id", ">", 0)],
+        [("id", ">", 13)],
+        [("id", ">", 17)],
+    ]
+
+
+def test_retries_run_out(server, sleeps):
+    server.failures = [ConnectionResetError(104, "Connection reset by peer")] * 4
+    with pytest.raises(ExtractError, match=r"kept failing while reading res.users after 3 attempt\(s\)"):
+        extract_transitions(FakeConnection(server), retries=2)
+    assert sleeps == [1.0, 2.0]
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        AuthenticationError("Authentication failed. Please check your API key."),
+        AuthenticationError("Authentication failure"),
+    ],
+)
+def test_login_error_is_not_retried(server, sleeps, failure):
+    server.failures = [failure]
+    with pytest.raises(ExtractError) as info:
+        extract_transitions(FakeConnection(server))
+    message = str(info.value)
+    assert message.startswith(
+        "the Odoo server at http://odoo.test:8069 refused the login for database 'pipeline'"
+    )
+    assert "FUNNEL_METRICS_API_KEY" in message and "New API Key" in message
+    assert sleeps == [] and len(server.calls) == 1
+
+
+def test_access_error_is_not_retried(server, sleeps):
+    server.failures = [
+        _json2_error(403, "odoo.exceptions.AccessError", "You are not allowed to access 'Lead Stage History'")
+    ]
+    with pytest.raises(ExtractError, match=r"Odoo refused to let this user read res.users .*not allowed"):
+        extract_transitions(FakeConnection(server))
+    assert sleeps == []
+
+
+def test_database_without_the_stage_history_module(server, sleeps):
+    del server.tables[HISTORY]
+    with pytest.raises(ExtractError) as info:
+        extract_transitions(FakeConnection(server))
+    assert str(info.value) == (
+        "database 'pipeline' has no stage history (model crm.lead.stage.history is missing): "
+        "install the crm_stage_history module in that database (Apps › Stage History)"
+    )
+    assert sleeps == []
+
+
+def _xmlrpc_missing_model() -> Exception:
+    """Odoo 19 on /xmlrpc (string fault codes) for a model that does not exist."""
+    return xmlrpc.client.Fault("warning -- UserError\n\nObject crm.lead.stage.history doesn't exist", "")
+
+
+def _jsonrpc_missing_model() -> Exception:
+    """Odoo 19 on /jsonrpc, as odoolib raises it."""
+    error = {"name": "odoo.exceptions.UserError", "message": "Object crm.lead.stage.history doesn't exist"}
+    return JsonRPCException({"code": 200, "message": "Odoo Server Error", "data": error})
+
+
+@pytest.mark.parametrize("make_failure", [_xmlrpc_missing_model, _jsonrpc_missing_model])
+def test_missing_model_over_the_older_protocols(server, make_failure):
+    failure = make_failure()
+    original = FakeOdoo.hit
+
+    def hit(self, model, method, **kwargs):
+        if model == HISTORY:
+            raise failure
+        return original(self, model, method, **kwargs)
+
+    server.hit = hit.__get__(server)
+    with pytest.raises(ExtractError, match="install the crm_stage_history module"):
+        extract_transitions(FakeConnection(server))
+
+
+def test_other_server_error_is_reported_with_its_message(server, sleeps):
+    original = FakeOdoo.hit
+
+    def hit(self, model, method, **kwargs):
+        if model == "crm.lead":
+            raise _json2_error(422, "werkzeug.exceptions.UnprocessableEntity", "Invalid field 'won_status'")
+        return original(self, model, method, **kwargs)
+
+    server.hit = hit.__get__(server)
+    with pytest.raises(ExtractError) as info:
+        extract_transitions(FakeConnection(server))
+    assert str(info.value) == (
+        "the Odoo server at http://odoo.test:8069 answered with an error while reading crm.lead "
+        "(HTTP 422: werkzeug.exceptions.UnprocessableEntity Invalid field 'won_status')"
+    )
+    assert sleeps == []
+
+
+@pytest.mark.parametrize(
+    ("failure", "message"),
+    [
+        (
+            # Odoo 19's JSON-2 answer to an X-Odoo-Database header naming no database of the server
+            ValueError(
+                "Unexpected status code 404: <!DOCTYPE html>\n<title>404 Not Found</title>\n"
+                "<h1>Not Found</h1>\n"
+                "<p>No database is selected and the requested URL was not found in the server-wide "
+                "controllers.</p>"
+            ),
+            "the Odoo server at http://odoo.test:8069 has no database 'pipeline': check --db",
+        ),
+        (
+            xmlrpc.client.Fault('psycopg2.OperationalError: database "pipeline" does not exist', ""),
+            "the Odoo server at http://odoo.test:8069 has no database 'pipeline': check --db",
+        ),
+        (
+            ValueError("Unexpected status code 404: <html>Not Found</html>"),
+            "the Odoo server at http://odoo.test:8069 answered 404 (not found) to a call on res.users: check "
+            "--db, and that the server runs Odoo 19 (for older servers use --protocol xmlrpc)",
+        ),
+    ],
+    ids=["json2", "xmlrpc", "not-odoo-19"],
+)
+def test_unknown_database(server, sleeps, failure, message):
+    server.failures = [failure]
+    with pytest.raises(ExtractError) as info:
+        extract_transitions(FakeConnection(server))
+    assert str(info.value) == message
+    assert sleeps == []
+
+
+def test_rows_accepts_odoolibs_single_dict():
+    assert extract._rows({"id": 4, "name": "x"}) == [{"id": 4, "name": "x"}]
+    assert extract._rows(False) == [] and extract._rows([]) == []
+    assert extract._rows([{"id": 1}, {"id": 2}]) == [{"id": 1}, {"id": 2}]
+    # the fake server reproduces the quirk the guard is for
+    assert FakeModel(FakeOdoo(crm_tables()), "crm.stage").read([2], ["name"]) == {
+        "id": 2,
+        "name": "Qualified",
+    }
+
+
+# ------------------------------------------------------------------------------------------------------
+# connect: the real odoolib against a closed port
+# ------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def closed_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.parametrize("protocol", ["json2", "xmlrpc", "jsonrpc"])
+def test_connect_to_a_closed_port_is_unreachable_and_not_retried(closed_port, sleeps, protocol):
+    with pytest.raises(ExtractError) as info:
+        connect(f"http://127.0.0.1:{closed_port}", "pipeline", "admin", "secret-key", protocol=protocol)
+    message = str(info.value)
+    assert message.startswith(f"cannot reach the Odoo server at http://127.0.0.1:{closed_port} (")
+    assert message.endswith("check the URL and port, and that Odoo is running")
+    assert "secret-key" not in message
+    assert sleeps == []
+
+
+def test_connect_to_an_unknown_host(sleeps):
+    with pytest.raises(
+        ExtractError, match=r"^cannot reach the Odoo server at http://no-such-host\.invalid:8069"
+    ):
+        connect("http://no-such-host.invalid:8069", "pipeline", "admin", "key")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("http://localhost:8069", "", "admin", "key"), "no database given"),
+        (("http://localhost:8069", "db", "admin", ""), "no API key given: set FUNNEL_METRICS_API_KEY"),
+        (("http://localhost:8069", "db", None, "key", "xmlrpc"), "xmlrpc needs the user's login"),
+    ],
+)
+def test_connect_refuses_missing_credentials(args, message):
+    with pytest.raises(ExtractError, match=message):
+        connect(*args)
+
+
+# ------------------------------------------------------------------------------------------------------
+# select_period: the same filters on a table read from a file
+# ------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("date_from", "date_to", "teams"),
+    [
+        ("2024-03-01", "2024-03-31", None),
+        ("2024-03-01", None, None),
+        (None, "2024-03-31", ["America"]),
+        ("2024-03-31", "2024-03-31", None),
+        ("2024-03-01", "2024-03-31", ["Europe", "America"]),
+        (None, None, [2]),
+    ],
+)
+def test_select_period_matches_the_extractor(server, date_from, date_to, teams):
+    connection = FakeConnection(server)
+    everything = extract_transitions(connection)
+    extracted = extract_transitions(connection, date_from, date_to, teams=teams)
+    pd.testing.assert_frame_equal(extract.select_period(everything, date_from, date_to, teams), extracted)
+
+
+def test_select_period_refuses_unknown_team_and_backwards_period(server):
+    everything = extract_transitions(FakeConnection(server))
+    with pytest.raises(
+        ExtractError, match=r"unknown sales team\(s\): Asia; teams in the table: America, Europe"
+    ):
+        extract.select_period(everything, teams=["Asia"])
+    with pytest.raises(ExtractError, match="before it starts"):
+        extract.select_period(everything, "2024-05-01", "2024-04-01")
+    assert extract.select_period(everything, "2030-01-01").empty
+
+
+def test_select_period_keeps_stays_without_team_out_of_a_team_filter(make_transitions):
+    table = make_transitions([(1, "New", 1, 0, 1, "open"), (1, "Qualified", 2, 1, None, "open")])
+    table.loc[1, "team"] = None
+    kept = extract.select_period(table, teams=["Europe"])
+    assert kept["stage"].tolist() == ["New"]

@@ -1,0 +1,460 @@
+"""The HTML report: every section, inline images only, and tables that show the metric functions' numbers."""
+
+from __future__ import annotations
+
+import base64
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from funnel_metrics import report
+from funnel_metrics.calibration import calibration
+from funnel_metrics.cli import DATA_DIR, DEMO_FILES
+from funnel_metrics.conversion import stage_conversion
+from funnel_metrics.cost import cost_per_lead
+from funnel_metrics.dwell import time_in_stage
+from funnel_metrics.effectiveness import rep_effectiveness
+from funnel_metrics.forecast import forecast
+from funnel_metrics.funnel import cohort_conversion, cumulative_funnel, stage_skips
+from funnel_metrics.report import (
+    SECTIONS,
+    build_report,
+    fmt_bool,
+    fmt_count,
+    fmt_date,
+    fmt_days,
+    fmt_id,
+    fmt_money,
+    fmt_month,
+    fmt_number,
+    fmt_share,
+    fmt_text,
+    load_costs,
+    load_stated,
+    load_targets,
+)
+from funnel_metrics.targets import match_targets, stuck_leads
+from funnel_metrics.transitions import TransitionsError, load_transitions
+
+AS_OF = pd.Timestamp("2024-12-20T00:00:00Z")
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+class _Tables(HTMLParser):
+    """Collects every ``<table id=...>`` of a page as a list of rows of cell texts (header row first)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: dict[str, list[list[str]]] = {}
+        self._table: str | None = None
+        self._row: list[str] | None = None
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self._table = dict(attrs)["id"]
+            self.tables[self._table] = []
+        elif tag == "tr" and self._table:
+            self._row = []
+        elif tag in ("td", "th") and self._row is not None:
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None:
+            self._row.append("".join(self._cell).strip())
+            self._cell = None
+        elif tag == "tr" and self._row is not None:
+            self.tables[self._table].append(self._row)
+            self._row = None
+        elif tag == "table":
+            self._table = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def tables_of(page: str) -> dict[str, list[list[str]]]:
+    parser = _Tables()
+    parser.feed(page)
+    return parser.tables
+
+
+def body(tables: dict[str, list[list[str]]], table_id: str) -> list[list[str]]:
+    """The rows of a table without its header row."""
+    return tables[table_id][1:]
+
+
+def expected_rows(frame: pd.DataFrame, columns) -> list[list[str]]:
+    return [[formatter(row[name]) for name, formatter in columns] for _, row in frame.iterrows()]
+
+
+def section_html(page: str, section_id: str) -> str:
+    match = re.search(rf'<section id="{section_id}">(.*?)</section>', page, re.DOTALL)
+    assert match, f"no section {section_id}"
+    return match.group(1)
+
+
+# ------------------------------------------------------------------------------------------------------
+# the demo data with every input
+# ------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo() -> dict:
+    table = load_transitions(DATA_DIR / DEMO_FILES["transitions"])
+    targets = load_targets(DATA_DIR / DEMO_FILES["targets"])
+    costs = load_costs(DATA_DIR / DEMO_FILES["costs"])
+    stated = load_stated(DATA_DIR / DEMO_FILES["stated"])
+    page = build_report(
+        table, targets=targets, costs=costs, stated=stated, as_of=AS_OF, title="Demo <funnel>"
+    )
+    return {
+        "table": table,
+        "targets": targets,
+        "costs": costs,
+        "stated": stated,
+        "page": page,
+        "tables": tables_of(page),
+    }
+
+
+def test_every_section_is_there_in_order(demo):
+    page = demo["page"]
+    positions = [page.index(f'<section id="{section_id}">') for section_id, _ in SECTIONS]
+    assert positions == sorted(positions)
+    for section_id, heading in SECTIONS:
+        assert f'<a href="#{section_id}">{heading}</a>' in page
+        assert section_html(page, section_id).startswith(f"<h2>{heading}</h2>")
+        assert '<p class="caption">' in section_html(page, section_id)
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+    assert "<title>Demo &lt;funnel&gt;</title>" in page
+
+
+def test_plots_are_inline_png_and_nothing_is_fetched(demo):
+    page = demo["page"]
+    plotted = ["funnel", "conversion", "time-in-stage", "stuck", "cohorts", "effectiveness", "calibration"]
+    plotted += ["cost", "forecast"]
+    for section_id in plotted:
+        images = re.findall(
+            r'<img alt="[^"]+" src="data:image/png;base64,([A-Za-z0-9+/=]+)">', section_html(page, section_id)
+        )
+        assert len(images) == 1, section_id
+        assert base64.b64decode(images[0]).startswith(PNG_MAGIC)
+    assert not re.search(r"(src|href)=\"(https?:)?//", page)
+    assert "<script" not in page and "<link" not in page
+    assert "<style>" in page
+
+
+def test_funnel_table(demo):
+    expected = expected_rows(
+        cumulative_funnel(demo["table"]),
+        [("stage", fmt_text), ("reached", fmt_count), ("share_of_first", fmt_share)],
+    )
+    assert body(demo["tables"], "t-funnel") == expected
+    assert expected[0] == ["New", "5,000", "100.0 %"]
+
+
+def test_conversion_table_against_stage_targets(demo):
+    conversion = stage_conversion(demo["table"])
+    target = match_targets(conversion[["stage"]], demo["targets"], "target_conversion_rate")
+    rows = body(demo["tables"], "t-conversion")
+    expected = expected_rows(
+        conversion,
+        [
+            ("stage", fmt_text),
+            ("entered", fmt_count),
+            ("advanced", fmt_count),
+            ("lost", fmt_count),
+            ("open", fmt_count),
+            ("conversion_rate", fmt_share),
+        ],
+    )
+    assert [row[:6] for row in rows] == expected
+    assert [row[6] for row in rows] == [fmt_share(t) for t in target]
+    # the stage-wide targets of targets.csv (New 60 %, Qualified 55 %...), not the narrowed ones
+    assert [row[6] for row in rows] == ["60.0 %", "55.0 %", "60.0 %", "70.0 %", "–"]
+    off = [
+        fmt_bool(rate < goal) if not pd.isna(goal) else "–"
+        for rate, goal in zip(conversion["conversion_rate"], target, strict=True)
+    ]
+    assert [row[7] for row in rows] == off
+
+
+def test_time_in_stage_table(demo):
+    dwell = time_in_stage(demo["table"], as_of=AS_OF)
+    target = match_targets(dwell[["stage"]], demo["targets"], "target_days_in_stage")
+    expected = expected_rows(
+        dwell.assign(target_days=target.to_numpy()),
+        [
+            ("stage", fmt_text),
+            ("n", fmt_count),
+            ("open", fmt_count),
+            ("median_days", fmt_days),
+            ("p90_days", fmt_days),
+            ("target_days", fmt_days),
+        ],
+    )
+    assert body(demo["tables"], "t-time-in-stage") == expected
+
+
+def test_stuck_table_lists_the_most_overdue_first(demo):
+    stuck = stuck_leads(demo["table"], demo["targets"], as_of=AS_OF)
+    assert len(stuck) > 10
+    rows = body(demo["tables"], "t-stuck")
+    expected = expected_rows(
+        stuck,
+        [
+            ("lead_id", fmt_id),
+            ("stage", fmt_text),
+            ("user", fmt_text),
+            ("team", fmt_text),
+            ("entered_at", fmt_date),
+            ("days_in_stage", fmt_days),
+            ("target_days", fmt_days),
+            ("overdue_days", fmt_days),
+        ],
+    )
+    assert rows == expected[:50] + ([[f"… and {len(stuck) - 50:,} more"]] if len(stuck) > 50 else [])
+    assert f"{len(stuck):,} stuck lead(s)" in section_html(demo["page"], "stuck")
+    # Qualified in Americas has its own target (12 days), frank's Proposal has no days target of its own
+    qualified = stuck[stuck["stage"] == "Qualified"]
+    assert set(qualified.loc[qualified["team"] == "Americas", "target_days"]) <= {12.0}
+    assert set(qualified.loc[qualified["team"] == "Europe", "target_days"]) <= {10.0}
+
+
+def test_long_tables_are_cut_with_a_count():
+    frame = pd.DataFrame({"n": range(7)})
+    page = report.html_table(frame, [("n", "N", fmt_count)], "t-x", max_rows=5)
+    rows = tables_of(page)["t-x"]
+    assert rows == [["N"], ["0"], ["1"], ["2"], ["3"], ["4"], ["… and 2 more"]]
+
+
+def test_skips_table(demo):
+    skips = stage_skips(demo["table"])
+    assert not skips.empty
+    expected = expected_rows(
+        skips,
+        [
+            ("from_stage", fmt_text),
+            ("to_stage", fmt_text),
+            ("skipped", fmt_count),
+            ("moves", fmt_count),
+            ("leads", fmt_count),
+        ],
+    )
+    assert body(demo["tables"], "t-skips") == expected
+
+
+def test_cohorts_table(demo):
+    cohorts = cohort_conversion(demo["table"], freq="MS")
+    reached = [c for c in cohorts.columns if c.startswith("reached:")][1:]
+    columns = [("cohort", fmt_month), ("leads", fmt_count), ("won", fmt_count), ("lost", fmt_count)]
+    columns += [("open", fmt_count)] + [(c, fmt_share) for c in reached]
+    assert body(demo["tables"], "t-cohorts") == expected_rows(cohorts, columns)
+    assert demo["tables"]["t-cohorts"][0][5:] == [f"Reached {c.removeprefix('reached:')}" for c in reached]
+    assert len(cohorts) == 12
+
+
+def test_effectiveness_table_with_intervals(demo):
+    result = rep_effectiveness(demo["table"], target_stage="Won", min_sample=report.MIN_SAMPLE)
+    expected = expected_rows(
+        result,
+        [
+            ("user", fmt_text),
+            ("started", fmt_count),
+            ("reached", fmt_count),
+            ("lost_before", fmt_count),
+            ("open", fmt_count),
+            ("rate", fmt_share),
+            ("ci_low", fmt_share),
+            ("ci_high", fmt_share),
+        ],
+    )
+    assert body(demo["tables"], "t-effectiveness") == expected
+    assert demo["tables"]["t-effectiveness"][0][2] == "Reached Won"
+    # the demo's strong group (carol, dave) is ahead of the weak one (erin, frank), beyond the intervals
+    order = [row[0] for row in expected]
+    assert set(order[:2]) == {"carol", "dave"} and set(order[-2:]) == {"erin", "frank"}
+
+
+def test_calibration_table_and_brier_score(demo):
+    result = calibration(demo["table"], demo["stated"])
+    expected = expected_rows(
+        result,
+        [
+            ("stage", fmt_text),
+            ("stated", fmt_share),
+            ("observed", fmt_share),
+            ("ci_low", fmt_share),
+            ("ci_high", fmt_share),
+            ("n", fmt_count),
+            ("recommended", fmt_share),
+        ],
+    )
+    assert body(demo["tables"], "t-calibration") == expected
+    text = section_html(demo["page"], "calibration")
+    assert f"Brier score of the stated probabilities: {fmt_number(result.attrs['brier'])}" in text
+    assert f"over {fmt_count(result.attrs['brier_stays'])} stays" in text
+
+
+def test_cost_tables(demo):
+    detail = cost_per_lead(demo["table"], demo["costs"], by="source")
+    money = [
+        ("leads", fmt_count),
+        ("cost", fmt_money),
+        ("cost_per_lead", fmt_money),
+        ("qualified", fmt_count),
+        ("cost_per_qualified", fmt_money),
+    ]
+    assert body(demo["tables"], "t-cost") == expected_rows(
+        detail, [("source", fmt_text), ("period", fmt_month), *money]
+    )
+    totals = detail.groupby("source", sort=False)[["leads", "cost", "qualified"]].sum().reset_index()
+    totals["cost_per_lead"] = totals["cost"] / totals["leads"]
+    totals["cost_per_qualified"] = totals["cost"] / totals["qualified"]
+    assert body(demo["tables"], "t-cost-total") == expected_rows(totals, [("source", fmt_text), *money])
+
+
+def test_forecast_table(demo):
+    result = forecast(demo["table"], as_of=AS_OF, freq="MS", horizon=6)
+    labels = [
+        "later" if later else fmt_month(p) for p, later in zip(result["period"], result["later"], strict=True)
+    ]
+    expected = expected_rows(
+        result.assign(label=labels),
+        [
+            ("label", fmt_text),
+            ("open_leads", fmt_count),
+            ("expected_wins", fmt_number),
+            ("expected_revenue", fmt_money),
+        ],
+    )
+    assert body(demo["tables"], "t-forecast") == expected
+    assert expected[0][0] == "2024-12" and expected[-1][0] == "later"
+
+
+def test_overview_counts(demo):
+    rows = dict(tuple(row) for row in body(demo["tables"], "t-overview"))
+    outcome = demo["table"].groupby("lead_id")["outcome"].first()
+    assert rows["Leads"] == "5,000"
+    assert rows["Stays (rows)"] == fmt_count(len(demo["table"]))
+    assert rows["Won"] == fmt_count((outcome == "won").sum())
+    assert rows["Snapshot (as of)"] == "2024-12-20 00:00 UTC"
+
+
+# ------------------------------------------------------------------------------------------------------
+# missing inputs, small and odd tables
+# ------------------------------------------------------------------------------------------------------
+
+
+def test_missing_inputs_say_which_file_would_fill_the_section(demo):
+    page = build_report(demo["table"])
+    for section_id, _ in SECTIONS:
+        assert f'<section id="{section_id}">' in page
+    assert "--targets targets.csv" in section_html(page, "stuck")
+    assert "--targets targets.csv" in section_html(page, "conversion")
+    assert "--costs costs.csv" in section_html(page, "cost")
+    assert "--stated stated.csv" in section_html(page, "calibration")
+    assert "<img" not in section_html(page, "stuck") and "<img" not in section_html(page, "cost")
+    tables = tables_of(page)
+    assert {row[6] for row in body(tables, "t-conversion")} == {"–"}  # no target column values
+    # the calibration still shows what is observed, without a stated column
+    observed = calibration(demo["table"], {})
+    assert [row[2] for row in body(tables, "t-calibration")] == [fmt_share(v) for v in observed["observed"]]
+    assert {row[1] for row in body(tables, "t-calibration")} == {"–"}
+
+
+def test_small_pipeline_and_escaping(make_transitions):
+    table = make_transitions(
+        [
+            (1, "New", 1, 0, 1, "won"),
+            (1, "<b>Qualified</b>", 2, 1, 3, "won"),
+            (1, "Won", 9, 3, 3, "won"),
+            (2, "New", 1, 0, 2, "lost"),
+            (3, "New", 1, 1, None, "open"),
+            (4, "New", 1, 2, 4, "open"),
+            (4, "<b>Qualified</b>", 2, 4, None, "open"),
+        ]
+    )
+    page = build_report(table, stated={"New": 0.2, "<b>Qualified</b>": 0.5, "Won": 1.0})
+    assert "&lt;b&gt;Qualified&lt;/b&gt;" in page and "<b>Qualified</b>" not in page
+    for section_id, _ in SECTIONS:
+        assert f'<section id="{section_id}">' in page
+    assert "No salesperson has 20 decided leads yet" in section_html(page, "effectiveness")
+    rows = body(tables_of(page), "t-funnel")
+    assert rows == [["New", "4", "100.0 %"], ["<b>Qualified</b>", "2", "50.0 %"], ["Won", "1", "25.0 %"]]
+
+
+def test_single_stage_and_all_open(make_transitions):
+    table = make_transitions([(1, "New", 1, 0, None, "open"), (2, "New", 1, 1, None, "open")])
+    page = build_report(table, as_of="2024-02-01")
+    assert "single stage" in section_html(page, "effectiveness")
+    assert "No move jumped over a stage." in section_html(page, "skips")
+    dwell = body(tables_of(page), "t-time-in-stage")
+    assert dwell == [["New", "2", "2", "–", "–", "–"]]  # every stay open: no median yet
+
+
+def test_empty_or_invalid_table_is_refused(make_transitions):
+    with pytest.raises(TransitionsError, match="empty"):
+        build_report(make_transitions([]))
+    with pytest.raises(TransitionsError, match="missing column"):
+        build_report(pd.DataFrame({"lead_id": [1]}))
+    with pytest.raises(ValueError, match="as_of: cannot read 'soon'"):
+        build_report(make_transitions([(1, "New", 1, 0, None, "open")]), as_of="soon")
+
+
+# ------------------------------------------------------------------------------------------------------
+# side tables from CSV
+# ------------------------------------------------------------------------------------------------------
+
+
+def _csv(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("loader", "text", "message"),
+    [
+        (load_targets, "team,target_days_in_stage\nEurope,3\n", "missing column(s): stage"),
+        (load_targets, "stage,team\nNew,Europe\n", "neither target_conversion_rate nor target_days_in_stage"),
+        (load_targets, "stage,target_conversion_rate\nNew,60\n", "Odoo stores it in percent: divide by 100"),
+        (load_targets, "stage,target_days_in_stage\nNew,soon\n", "must be a number, cannot read 'soon'"),
+        (
+            load_costs,
+            "source,period,cost\nweb,2024-01,lots\n",
+            "cost must be a number, cannot read 'lots' (line 2)",
+        ),
+        (load_costs, "source,period,cost\nweb,someday,3\n", "cannot read the period 'someday' (line 2)"),
+        (load_costs, "source,cost\nweb,3\n", "missing column(s): period"),
+        (load_stated, "stage,probability\nNew,10\n", "fraction between 0 and 1 (percentages? divide by 100)"),
+        (load_stated, "stage,probability\nNew,x\n", "cannot read 'x' (line 2)"),
+        (load_stated, "stage,probability\nNew,0.1\nNew,0.2\n", "listed twice: New"),
+        (load_stated, "", "is empty: it needs a header row"),
+    ],
+)
+def test_side_table_errors_name_the_file_and_the_problem(tmp_path, loader, text, message):
+    path = _csv(tmp_path, "side.csv", text)
+    with pytest.raises(ValueError) as info:
+        loader(path)
+    assert message in str(info.value)
+    assert str(path) in str(info.value)
+
+
+def test_side_tables_load():
+    stated = load_stated(DATA_DIR / DEMO_FILES["stated"])
+    assert stated == {"New": 0.1, "Qualified": 0.3, "Proposal": 0.5, "Negotiation": 0.8, "Won": 1.0}
+    costs = load_costs(DATA_DIR / DEMO_FILES["costs"])
+    assert costs["cost"].dtype == "float64" and set(costs["source"]) == {
+        "web",
+        "referral",
+        "event",
+        "outbound",
+    }
+    targets = load_targets(DATA_DIR / DEMO_FILES["targets"])
+    assert list(targets["stage"])[:4] == ["New", "Qualified", "Proposal", "Negotiation"]
