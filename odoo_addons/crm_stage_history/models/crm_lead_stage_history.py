@@ -1,3 +1,5 @@
+from datetime import datetime, time
+
 from odoo import api, fields, models
 from odoo.tools import SQL
 
@@ -328,6 +330,49 @@ class CrmLeadStageHistory(models.Model):
         self.invalidate_model()
         self.env["crm.lead"].invalidate_model(["stage_history_ids"])
         return count
+
+    # ------------------------------------------------------------------
+    # Reading for reports
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _scope_domain(self, date_from=None, date_to=None, teams=None, users=None):
+        """Stays of the given teams and salespersons (at entry), of the leads whose first stay began
+        between the two dates (inclusive; either may be empty). The RPC extractor of funnel_metrics
+        mirrors these semantics."""
+        domain = []
+        if teams:
+            domain.append(("team_id", "in", teams.ids))
+        if users:
+            domain.append(("user_id", "in", users.ids))
+        if date_from or date_to:
+            having = []
+            if date_from:
+                having.append(("date_in:min", ">=", datetime.combine(date_from, time.min)))
+            if date_to:
+                having.append(("date_in:min", "<=", datetime.combine(date_to, time.max)))
+            cohort = self.with_context(active_test=False)._read_group([], ["lead_id"], having=having)
+            domain.append(("lead_id", "in", [lead.id for (lead,) in cohort]))
+        return domain
+
+    @api.model
+    def _transitions(self, domain):
+        """The stays matching ``domain`` as a funnel_metrics transitions table (Odoo ids beside).
+
+        Read with the current user's rights: a salesperson's numbers cover the leads he can see.
+        """
+        from funnel_metrics import odoo_rows  # noqa: PLC0415 - pandas is heavy: load it when asked for
+
+        stays = self.with_context(active_test=False).search_read(
+            domain, list(odoo_rows.STAY_FIELDS), order="id"
+        )
+        lead_ids = list({stay["lead_id"][0] for stay in stays})
+        Lead = self.env["crm.lead"].with_context(active_test=False)
+        leads = Lead.browse(lead_ids).read(list(odoo_rows.LEAD_FIELDS))
+        stage_ids = list({stay["stage_id"][0] for stay in stays})
+        stages = self.env["crm.stage"].browse(stage_ids).read(list(odoo_rows.STAGE_FIELDS))
+        tags = {tag["id"]: tag["name"] for tag in self.env["crm.tag"].search_read([], ["name"])}
+        return odoo_rows.transitions_from_odoo(stays, leads, stages, tags)
 
     # ------------------------------------------------------------------
     # Targets

@@ -1,1 +1,2 @@
 from . import crm_stage_funnel_report
+from . import crm_campaign_cost_report

@@ -1,5 +1,4 @@
 import math
-from datetime import datetime, time
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
@@ -33,62 +32,12 @@ class CrmStageFunnelReport(models.TransientModel):
             if report.date_from and report.date_to and report.date_from > report.date_to:
                 raise UserError(self.env._("The period ends before it starts: check the two dates."))
 
-    def _history_domain(self):
-        """Stays of the teams and salespersons in scope, of leads that entered the pipeline in the period."""
+    def _transitions(self):
         self.ensure_one()
-        domain = []
-        if self.team_ids:
-            domain.append(("team_id", "in", self.team_ids.ids))
-        if self.user_ids:
-            domain.append(("user_id", "in", self.user_ids.ids))
-        if self.date_from or self.date_to:
-            having = []
-            if self.date_from:
-                having.append(("date_in:min", ">=", datetime.combine(self.date_from, time.min)))
-            if self.date_to:
-                having.append(("date_in:min", "<=", datetime.combine(self.date_to, time.max)))
-            cohort = (
-                self.env["crm.lead.stage.history"]
-                .with_context(active_test=False)
-                ._read_group([], ["lead_id"], having=having)
-            )
-            domain.append(("lead_id", "in", [lead.id for (lead,) in cohort]))
-        return domain
-
-    def _transition_records(self):
-        """The stays in scope as rows of the funnel_metrics transitions table (plus the ids)."""
-        History = self.env["crm.lead.stage.history"].with_context(active_test=False)
-        stays = History.search(self._history_domain(), order="lead_id, date_in, id")
-        leads = stays.lead_id
-        leads.fetch(["won_status", "active", "lost_reason_id", "source_id", "tag_ids"])
-        records = []
-        for stay in stays:
-            lead = stay.lead_id
-            if lead.won_status == "won":
-                outcome = "won"
-            elif lead.won_status == "lost" or not lead.active:
-                outcome = "lost"
-            else:
-                outcome = "open"
-            records.append(
-                {
-                    "lead_id": lead.id,
-                    "stage": stay.stage_id.name,
-                    "stage_sequence": stay.stage_id.sequence,
-                    "entered_at": stay.date_in,
-                    "left_at": stay.date_out or None,
-                    "user": stay.user_id.name or "",
-                    "team": stay.team_id.name or "",
-                    "product": ", ".join(sorted(lead.tag_ids.mapped("name"))),
-                    "source": lead.source_id.name or "",
-                    "outcome": outcome,
-                    "lost_reason": lead.lost_reason_id.name or "",
-                    "stage_id": stay.stage_id.id,
-                    "team_id": stay.team_id.id or 0,
-                    "user_id": stay.user_id.id or 0,
-                }
-            )
-        return records
+        History = self.env["crm.lead.stage.history"]
+        return History._transitions(
+            History._scope_domain(self.date_from, self.date_to, self.team_ids, self.user_ids)
+        )
 
     def _compute_lines(self):
         """Replace the lines with the funnel of the stays in scope."""
@@ -96,10 +45,9 @@ class CrmStageFunnelReport(models.TransientModel):
 
         self.ensure_one()
         self.line_ids.unlink()
-        records = self._transition_records()
-        if not records:
+        table = self._transitions()
+        if table.empty:
             return
-        table = funnel_metrics.transitions_from_records(records)
         key = {"stage": None, "team": "team_id", "user": "user_id"}[self.group_by]
         groups = [(0, table)] if key is None else list(table.groupby(key, sort=True))
         stage_ids = dict(

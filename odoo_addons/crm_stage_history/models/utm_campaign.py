@@ -1,0 +1,11 @@
+from odoo import fields, models
+
+
+class UtmCampaign(models.Model):
+    _inherit = "utm.campaign"
+
+    cost = fields.Monetary(
+        currency_field="cost_currency_id",
+        help="What the campaign cost in all: the funnel report divides it by the leads it brought.",
+    )
+    cost_currency_id = fields.Many2one("res.currency", default=lambda self: self.env.company.currency_id)

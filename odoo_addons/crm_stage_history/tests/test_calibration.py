@@ -1,0 +1,87 @@
+from datetime import timedelta
+
+from freezegun import freeze_time
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from .common import T0, StageHistoryCase
+
+
+@tagged("post_install", "-at_install")
+class TestCalibration(StageHistoryCase):
+    """10 leads enter Inquiry: 6 move on to Qualified, 4 are lost there. Of the 6: 3 won, 1 lost,
+    2 still open. Open leads are not failures: P(won | Qualified) = 3 / (3 + 1) = 0.75 and
+    P(won | Inquiry) = 6 / 10 * 0.75 = 0.45 — where "won / closed" would say 3 / 8 = 0.375."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.s1.probability, cls.s2.probability = 20, 50
+        with freeze_time(T0):
+            leads = cls._leads(10)
+        with freeze_time(T0 + timedelta(days=2)):
+            leads[:6].write({"stage_id": cls.s2.id})
+            leads[6:].action_set_lost()
+        with freeze_time(T0 + timedelta(days=5)):
+            leads[:3].action_set_won()
+            leads[3].action_set_lost()
+        cls.open_leads = leads[4:6]
+        cls.manual = leads[5]
+        cls.manual.probability = 80  # set by hand: left alone
+
+    def _calibrate(self, **vals):
+        wizard = (
+            self.env["crm.stage.calibration"]
+            .with_user(self.sales_manager)
+            .create({"team_ids": [(6, 0, self.team.ids)], "min_sample": 5, **vals})
+        )
+        wizard.action_measure()
+        return wizard
+
+    def test_measured_probabilities_count_open_leads_as_unfinished(self):
+        wizard = self._calibrate()
+        lines = {line.stage_id: line for line in wizard.line_ids}
+        self.assertEqual(set(lines), {self.s1, self.s2}, "won stages are not calibrated")
+        self.assertRecordValues(lines[self.s1], [{"stated": 20.0, "sample_size": 10, "apply": True}])
+        self.assertAlmostEqual(lines[self.s1].observed, 45.0, places=6)
+        self.assertAlmostEqual(lines[self.s1].recommended, 45.0, places=6, msg="10 decided leads >= 5")
+        self.assertLess(lines[self.s1].ci_low, 45.0)
+        self.assertGreater(lines[self.s1].ci_high, 45.0)
+        self.assertAlmostEqual(lines[self.s2].observed, 75.0, places=6)
+        self.assertEqual(lines[self.s2].sample_size, 4)
+        # 4 decided leads < 5: the recommendation leans on the stated 50% (prior weight 20)
+        self.assertAlmostEqual(lines[self.s2].recommended, (4 * 75.0 + 20 * 50.0) / 24, places=6)
+        self.assertGreater(wizard.brier_score, 0)
+
+    def test_apply_updates_stages_and_automatic_open_opportunities(self):
+        wizard = self._calibrate(update_open_leads=True)
+        recommended = {line.stage_id: line.recommended for line in wizard.line_ids}
+        with freeze_time(T0 + timedelta(days=10)):
+            wizard.action_apply()
+        self.assertAlmostEqual(self.s1.probability, recommended[self.s1], places=6)
+        self.assertAlmostEqual(self.s2.calibrated_probability, 75.0, places=6)
+        self.assertEqual(self.s2.calibration_sample_size, 4)
+        self.assertEqual(self.s2.calibration_date, T0 + timedelta(days=10))
+        automatic = self.open_leads - self.manual
+        self.assertAlmostEqual(automatic.probability, recommended[self.s2], places=6)
+        self.assertEqual(self.manual.probability, 80, "a probability set by hand is left alone")
+
+    def test_unticked_stages_keep_their_probability(self):
+        wizard = self._calibrate()
+        wizard.line_ids.filtered(lambda line: line.stage_id == self.s1).apply = False
+        wizard.action_apply()
+        self.assertEqual(self.s1.probability, 20)
+        self.assertFalse(self.s1.calibration_date)
+        wizard.line_ids.apply = False
+        with self.assertRaisesRegex(UserError, "Tick at least one stage"):
+            wizard.action_apply()
+
+    def test_empty_period_says_so(self):
+        with self.assertRaisesRegex(UserError, "widen the filters"):
+            self._calibrate(date_from="2030-01-01")
+
+    @mute_logger("odoo.addons.base.models.ir_model")
+    def test_calibration_is_for_sales_managers(self):
+        with self.assertRaises(AccessError):
+            self.env["crm.stage.calibration"].with_user(self.salesman).create({})

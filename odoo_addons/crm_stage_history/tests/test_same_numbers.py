@@ -1,0 +1,130 @@
+from datetime import timedelta
+
+from freezegun import freeze_time
+from odoo.tests import HttpCase, new_test_user, tagged
+
+import funnel_metrics  # noqa: F401 # pylint: disable=unused-import
+
+from .common import T0
+
+
+@tagged("post_install", "-at_install")
+class TestSameNumbersInOdooAndCommand(HttpCase):
+    """The funnel report in Odoo and funnel_metrics over JSON-2 (the funnel-metrics command's
+    extractor) read the same database: they must give the same numbers."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.manager = new_test_user(
+            cls.env, login="sh_same_manager", groups="sales_team.group_sale_manager,base.group_user"
+        )
+        cls.team = cls.env["crm.team"].create({"name": "Same Numbers Team"})
+        Stage = cls.env["crm.stage"]
+        cls.stages = Stage.create(
+            [
+                {
+                    "name": f"Same {name}",
+                    "sequence": seq,
+                    "team_ids": [(6, 0, cls.team.ids)],
+                    "probability": prob,
+                }
+                for name, seq, prob in (("Inquiry", 600, 20), ("Qualified", 610, 40), ("Proposal", 620, 60))
+            ]
+        )
+        cls.won = Stage.create(
+            {"name": "Same Won", "sequence": 690, "is_won": True, "team_ids": [(6, 0, cls.team.ids)]}
+        )
+        Lead = cls.env["crm.lead"]
+        # 12 leads with stays of different lengths: some move on, some are lost, some stay open
+        for i in range(12):
+            with freeze_time(T0 + timedelta(hours=i)):
+                lead = Lead.create(
+                    {
+                        "name": f"Same {i}",
+                        "type": "opportunity",
+                        "team_id": cls.team.id,
+                        "stage_id": cls.stages[0].id,
+                    }
+                )
+            if i % 4 == 3:
+                with freeze_time(T0 + timedelta(days=1 + i % 3)):
+                    lead.action_set_lost()
+                continue
+            with freeze_time(T0 + timedelta(days=1 + i % 5)):
+                lead.stage_id = cls.stages[1 if i % 3 else 2]
+            if i % 2:
+                with freeze_time(T0 + timedelta(days=8 + i % 4)):
+                    lead.action_set_won() if i % 3 else lead.action_set_lost()
+        cls.key = cls.env["res.users.apikeys"].with_user(cls.manager).sudo()._generate(None, "tests", None)
+
+    def _command_table(self):
+        from funnel_metrics.extract import connect, extract_transitions  # noqa: PLC0415
+
+        # the SDK's own HTTP client carries no test cookie: let its requests through
+        with self.allow_requests(all_requests=True):
+            connection = connect(self.base_url(), self.env.cr.dbname, self.manager.login, self.key)
+            return extract_transitions(connection, teams=[self.team.id], page_size=5)
+
+    def test_funnel_and_calibration_match(self):
+        from funnel_metrics.conversion import stage_conversion  # noqa: PLC0415
+        from funnel_metrics.dwell import time_in_stage  # noqa: PLC0415
+
+        as_of = T0 + timedelta(days=20)
+        report = (
+            self.env["crm.stage.funnel.report"]
+            .with_user(self.manager)
+            .create({"team_ids": [(6, 0, self.team.ids)]})
+        )
+        with freeze_time(as_of):
+            report.action_show()
+        odoo_lines = {
+            line.stage_id.name: (
+                line.entered,
+                line.advanced,
+                line.lost,
+                line.open,
+                round(line.conversion_rate, 6),
+                round(line.median_days, 6),
+            )
+            for line in report.line_ids
+        }
+
+        table = self._command_table()
+        conversion = stage_conversion(table).set_index("stage")
+        dwell = time_in_stage(table, as_of=as_of.isoformat() + "Z").set_index("stage")
+
+        def number(value):  # Odoo keeps "no estimate" (NaN) as an empty field, read as 0.0
+            return 0.0 if value != value else round(float(value), 6)
+
+        command_lines = {
+            stage: (
+                int(row.entered),
+                int(row.advanced),
+                int(row.lost),
+                int(row.open),
+                number(row.conversion_rate * 100),
+                number(dwell.loc[stage, "median_days"]),
+            )
+            for stage, row in conversion.iterrows()
+        }
+        self.assertEqual(
+            len(table), self.env["crm.lead.stage.history"].search_count([("team_id", "=", self.team.id)])
+        )
+        self.assertEqual(command_lines, odoo_lines)
+
+        from funnel_metrics.calibration import calibration  # noqa: PLC0415
+
+        wizard = (
+            self.env["crm.stage.calibration"]
+            .with_user(self.manager)
+            .create({"team_ids": [(6, 0, self.team.ids)]})
+        )
+        wizard.action_measure()
+        measured = calibration(table, {stage.name: stage.probability / 100 for stage in self.stages})
+        measured = measured.set_index("stage")
+        for line in wizard.line_ids:
+            self.assertAlmostEqual(
+                line.observed, measured.loc[line.stage_id.name, "observed"] * 100, places=6
+            )
+            self.assertEqual(line.sample_size, measured.loc[line.stage_id.name, "n"])
