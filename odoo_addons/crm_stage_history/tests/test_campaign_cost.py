@@ -48,3 +48,10 @@ class TestCampaignCost(StageHistoryCase):
     def test_costs_are_for_sales_managers(self):
         with self.assertRaises(AccessError):
             self._report(self.salesman)
+        campaign = self.campaign.with_user(self.salesman)
+        with self.assertRaises(AccessError):
+            campaign.write({"cost": 1})
+        with self.assertRaises(AccessError):
+            campaign.read(["cost"])
+        self.campaign.with_user(self.sales_manager).write({"cost": 1200})
+        self.assertEqual(self._report()[self.campaign].cost_per_lead, 300)
