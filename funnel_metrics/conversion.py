@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from funnel_metrics.transitions import _stage_codes, validate_transitions
+from funnel_metrics.funnel import _Facts, _validated
 
 CONVERSION_COLUMNS: tuple[str, ...] = (
     "stage",
@@ -44,60 +44,13 @@ def stage_conversion(transitions: pd.DataFrame) -> pd.DataFrame:
 
     An empty table gives an empty frame with these columns and dtypes.
     """
-    table = validate_transitions(transitions)
-    stages, codes = _stage_codes(table)
-    n_stages = len(stages)
-    result = stages.copy()
-    if n_stages == 0:
-        for column in ("entered", "advanced", "lost", "open"):
-            result[column] = pd.Series(dtype="int64")
-        result["conversion_rate"] = pd.Series(dtype="float64")
-        return result
-
-    stage_seq = stages["stage_sequence"].to_numpy()
-    lead = table["lead_id"].to_numpy(dtype="int64")
-    seq = table["stage_sequence"].to_numpy(dtype="int64")
-    entered_at = table["entered_at"].to_numpy(dtype="datetime64[ns]").view("int64")
-
-    # Stays of each lead in time order; among stays entered at the same instant the later stage comes last
-    # (codes follow the pipeline order), so the last row of a lead is its last stay (latest entered_at, ties
-    # broken by the higher sequence).
-    order = np.lexsort((codes, entered_at, lead))
-    stays = pd.DataFrame(
-        {
-            "lead": lead[order],
-            "entered_at": entered_at[order],
-            "code": codes[order],
-            "seq": seq[order],
-            "outcome": table["outcome"].to_numpy(dtype=object)[order],
-        }
-    )
-    # Highest sequence among the stays of the lead that began at or after this stay began: a suffix maximum
-    # in that order. Stays that began at the same instant count as "after" each other; those sorted before
-    # this one have a lower (or equal) sequence, so leaving them out of its suffix changes nothing.
-    reversed_stays = stays.iloc[::-1]
-    stays["later_max_seq"] = reversed_stays.groupby("lead", sort=False)["seq"].cummax().iloc[::-1]
-
-    last_of_lead = np.r_[stays["lead"].to_numpy()[1:] != stays["lead"].to_numpy()[:-1], True]
-    last = stays.loc[last_of_lead, ["lead", "code", "outcome"]].set_index("lead")
-
-    # later_max_seq only decreases over a lead's stays, so its maximum over the stays in a stage is its value
-    # at the first entry into that stage.
-    pairs = stays.groupby(["lead", "code"], sort=False, as_index=False)["later_max_seq"].max()
-    pair_code = pairs["code"].to_numpy()
-    advanced = pairs["later_max_seq"].to_numpy() > stage_seq[pair_code]
-    ends_here = (pairs["lead"].map(last["code"]).to_numpy() == pair_code) & ~advanced
-    final_outcome = pairs["lead"].map(last["outcome"]).to_numpy(dtype=object)
-
-    def per_stage(mask: np.ndarray | None = None) -> np.ndarray:
-        return np.bincount(pair_code if mask is None else pair_code[mask], minlength=n_stages).astype("int64")
-
-    result["entered"] = per_stage()
-    result["advanced"] = per_stage(advanced)
-    result["lost"] = per_stage(ends_here & (final_outcome == "lost"))
-    result["open"] = per_stage(ends_here & (final_outcome == "open"))
-    decided = (result["advanced"] + result["lost"]).to_numpy(dtype="float64")
-    rate = np.full(n_stages, np.nan)
-    np.divide(result["advanced"].to_numpy(dtype="float64"), decided, out=rate, where=decided > 0)
+    facts = _Facts(_validated(transitions))
+    counts = {name: count[0] for name, count in facts.counts().items()}  # one group: the whole table
+    result = facts.stages.copy()
+    for column in ("entered", "advanced", "lost", "open"):
+        result[column] = counts[column]
+    decided = (counts["advanced"] + counts["lost"]).astype("float64")
+    rate = np.full(facts.n_stages, np.nan)
+    np.divide(counts["advanced"].astype("float64"), decided, out=rate, where=decided > 0)
     result["conversion_rate"] = rate
     return result

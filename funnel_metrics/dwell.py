@@ -14,15 +14,10 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from funnel_metrics.transitions import _stage_codes, validate_transitions
+from funnel_metrics.funnel import _as_utc, _grouped_dwell, _pipeline, _stay_days, _validated
 
 KM_COLUMNS: tuple[str, ...] = ("time", "at_risk", "events", "survival")
 DWELL_COLUMNS: tuple[str, ...] = ("stage", "stage_sequence", "n", "open", "median_days", "p90_days")
-
-# Survival is a cumulative product of floats: a curve that reaches exactly 0.5 may come out as
-# 0.5000000000000001, so quantiles compare with this slack.
-_SURVIVAL_TOLERANCE = 1e-9
-_NANOS_PER_DAY = 86_400 * 1_000_000_000
 
 TimestampLike = str | dt.datetime | np.datetime64 | pd.Timestamp
 
@@ -55,8 +50,7 @@ def kaplan_meier(
     """
     times = _as_durations(durations)
     events = _as_observed(observed, len(times))
-    table = _grouped_km(np.zeros(len(times), dtype="int64"), times, events)
-    return table.loc[:, list(KM_COLUMNS)]
+    return _km_curve(times, events)
 
 
 def time_in_stage(transitions: pd.DataFrame, as_of: TimestampLike | None = None) -> pd.DataFrame:
@@ -95,24 +89,16 @@ def time_in_stage(transitions: pd.DataFrame, as_of: TimestampLike | None = None)
         TransitionsError: the table is invalid.
         ValueError: ``as_of`` cannot be read as a timestamp.
     """
-    table = validate_transitions(transitions)
-    stages, codes = _stage_codes(table)
-    snapshot = _as_utc_timestamp(as_of) if as_of is not None else _latest_timestamp(table)
-
-    closed = table["left_at"].notna().to_numpy(dtype=bool)
-    entered = table["entered_at"].to_numpy(dtype="datetime64[ns]").view("int64")
-    ended = table["left_at"].to_numpy(dtype="datetime64[ns]").view("int64").copy()
-    if not closed.all():
-        ended[~closed] = snapshot.value
-    days = np.maximum(ended - entered, 0) / _NANOS_PER_DAY
-
-    n_stages = len(stages)
+    table = _validated(transitions)
+    stages, codes = _pipeline(table)
+    snapshot = _as_utc(as_of, "as_of") if as_of is not None else _latest_timestamp(table)
+    days, closed = _stay_days(table, snapshot)
+    median, p90, stays = _grouped_dwell(days, closed, codes, len(stages))
     result = stages.copy()
-    result["n"] = np.bincount(codes, minlength=n_stages).astype("int64")
-    result["open"] = np.bincount(codes[~closed], minlength=n_stages).astype("int64")
-    curves = _grouped_km(codes, days, closed)
-    result["median_days"] = _grouped_quantile(curves, n_stages, 0.5)
-    result["p90_days"] = _grouped_quantile(curves, n_stages, 0.9)
+    result["n"] = stays
+    result["open"] = np.bincount(codes[~closed], minlength=len(stages)).astype("int64")
+    result["median_days"] = median
+    result["p90_days"] = p90
     result.attrs["as_of"] = snapshot
     return result
 
@@ -151,70 +137,35 @@ def _as_observed(observed: Sequence[bool] | np.ndarray | pd.Series, length: int)
     return flags
 
 
-def _grouped_km(codes: np.ndarray, times: np.ndarray, events: np.ndarray) -> pd.DataFrame:
-    """Kaplan-Meier curves of several groups at once.
-
-    ``codes`` (int), ``times`` (float) and ``events`` (bool) are parallel arrays. Returns columns ``group``,
-    ``time``, ``at_risk``, ``events``, ``survival``: one row per distinct (group, time), sorted by group then
-    time, index 0..n-1.
-    """
-    order = np.lexsort((times, codes))
-    group = codes[order]
+def _km_curve(times: np.ndarray, events: np.ndarray) -> pd.DataFrame:
+    """The Kaplan-Meier table of :func:`kaplan_meier` from checked ``times`` (float) and ``events`` (bool)."""
+    order = np.argsort(times, kind="stable")
     time = times[order]
     event = events[order].astype("int64")
     size = len(time)
     if size == 0:
         return pd.DataFrame(
             {
-                "group": np.empty(0, dtype="int64"),
                 "time": np.empty(0, dtype="float64"),
                 "at_risk": np.empty(0, dtype="int64"),
                 "events": np.empty(0, dtype="int64"),
                 "survival": np.empty(0, dtype="float64"),
             }
         )
-    new_group = np.r_[True, group[1:] != group[:-1]]
-    new_time = new_group | np.r_[True, time[1:] != time[:-1]]
-    block_start = np.flatnonzero(new_time)
-    group_start = np.flatnonzero(new_group)
-    group_end = np.r_[group_start[1:], size]
-    group_of_position = np.cumsum(new_group) - 1
-    # Everything from the first observation at this time to the end of the group is still at risk at this
-    # time: events and censorings at the time itself included (events first, censorings after).
-    at_risk = group_end[group_of_position[block_start]] - block_start
+    block_start = np.flatnonzero(np.r_[True, time[1:] != time[:-1]])
+    # Everything from the first observation at this time on is still at risk at this time: events and
+    # censorings at the time itself included (events first, censorings after).
+    at_risk = size - block_start
     block_events = np.add.reduceat(event, block_start)
-    block_group = group[block_start]
-    factor = 1.0 - block_events / at_risk
-    survival = pd.Series(factor).groupby(block_group, sort=False).cumprod().to_numpy()
+    survival = np.cumprod(1.0 - block_events / at_risk)
     return pd.DataFrame(
         {
-            "group": block_group.astype("int64"),
             "time": time[block_start],
             "at_risk": at_risk.astype("int64"),
             "events": block_events.astype("int64"),
             "survival": survival,
         }
     )
-
-
-def _grouped_quantile(curves: pd.DataFrame, n_groups: int, probability: float) -> np.ndarray:
-    """Smallest time with S(time) <= 1 - probability, per group; NaN where the curve stays above."""
-    out = np.full(n_groups, np.nan)
-    reached = curves[curves["survival"].to_numpy() <= 1.0 - probability + _SURVIVAL_TOLERANCE]
-    first = reached.groupby("group", sort=False)["time"].min()
-    out[first.index.to_numpy(dtype="int64")] = first.to_numpy(dtype="float64")
-    return out
-
-
-def _as_utc_timestamp(value: TimestampLike) -> pd.Timestamp:
-    try:
-        stamp = pd.Timestamp(value)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"as_of: cannot read {value!r} as a timestamp ({exc})") from exc
-    if pd.isna(stamp):
-        raise ValueError(f"as_of: {value!r} is not a point in time")
-    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-    return stamp.as_unit("ns")
 
 
 def _latest_timestamp(table: pd.DataFrame) -> pd.Timestamp | None:

@@ -15,7 +15,6 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from funnel_metrics.dwell import _SURVIVAL_TOLERANCE
 from funnel_metrics.transitions import OUTCOMES, TRANSITION_COLUMNS, validate_transitions
 
 CUMULATIVE_COLUMNS: tuple[str, ...] = ("stage", "stage_sequence", "reached", "share_of_first")
@@ -37,6 +36,9 @@ _INT64_MAX = np.iinfo(np.int64).max
 _INT64_MIN = np.iinfo(np.int64).min
 _NANOS_PER_DAY = 86_400 * 1_000_000_000
 _UTC_NS = "datetime64[ns, UTC]"
+# Survival is a product of floats: a curve that reaches exactly 0.5 may come out as 0.5000000000000001,
+# so quantiles (see _grouped_dwell) compare with this slack.
+_SURVIVAL_TOLERANCE = 1e-9
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -363,11 +365,12 @@ def _grouped_dwell(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Kaplan-Meier ``(median_days, p90_days, stays)`` per key (0..n_keys-1) of censored stays.
 
-    The same estimator and conventions as :func:`funnel_metrics.time_in_stage` (events before censorings at
-    a tied time; a quantile is the smallest time with S(t) <= 1 - p, with 1e-9 of slack), computed without
-    building the curves as a frame: one sort, then segment sums. The survival product is taken as the
-    exponential of a sum of logarithms (a factor of 0 is carried separately), which agrees with the running
-    product to about 1e-12, well inside the 1e-9 slack.
+    The estimator of :func:`funnel_metrics.time_in_stage` (which calls it with the stage codes as keys) and
+    of :func:`funnel_metrics.kaplan_meier` (events before censorings at a tied time; a quantile is the
+    smallest time with S(t) <= 1 - p, with 1e-9 of slack), computed without building the curves as a frame:
+    one sort, then segment sums. The survival product is taken as the exponential of a sum of logarithms (a
+    factor of 0 is carried separately), which agrees with the running product to about 1e-12, well inside
+    the 1e-9 slack.
     """
     stays = np.bincount(key, minlength=n_keys).astype("int64")
     median = np.full(n_keys, np.nan)

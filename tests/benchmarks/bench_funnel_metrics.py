@@ -175,8 +175,8 @@ def main() -> int:
 
     print(f"  {'total':<20} {total:7.3f} s   ({len(seconds)} metrics)")
     print(
-        f"  validation           {validation:7.3f} s   validate_transitions, inside stage_conversion and "
-        f"time_in_stage; the others check an already valid table in {shortcut:.3f} s"
+        f"  validation           {validation:7.3f} s   validate_transitions on a raw frame; every metric "
+        f"checks an already valid table in {shortcut:.3f} s"
     )
     print(f"  floor                {floor_seconds:7.3f} s   groupby('stage').agg(size, nunique, min, max)")
     print(f"  total / floor        {total / floor_seconds:7.1f} x")
