@@ -122,8 +122,12 @@ def _id_codes(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _pipeline(table: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
-    """``(stages, codes)`` exactly as :func:`funnel_metrics.transitions._stage_codes` gives them (stages by
-    sequence then name, each row's position among them), from two hash codings instead of a two-key groupby.
+    """Stages of a validated table in pipeline order, and each row's stage code.
+
+    Returns ``(stages, codes)``: ``stages`` has columns ``stage`` (string) and ``stage_sequence`` (int64), one
+    row per distinct (stage, stage_sequence) pair sorted by sequence then name, index 0..n-1; ``codes`` is an
+    int64 array giving, for each row, the position of its stage in ``stages``. Built from two hash codings
+    instead of a two-key groupby (several times faster on a million rows).
     """
     name_codes, names = pd.factorize(table["stage"])
     sequence_codes, sequences = _id_codes(table["stage_sequence"].to_numpy(dtype="int64"))
@@ -154,7 +158,7 @@ class _Facts:
 
     Row-level arrays follow the table's rows; lead-level arrays are indexed by lead position
     (``0..n_leads-1``, by ascending lead_id); dense arrays have shape ``(n_leads, n_stages)``, the
-    stages being those of :func:`funnel_metrics.transitions._stage_codes` (pipeline order).
+    stages being those of :func:`_pipeline` (pipeline order).
     """
 
     def __init__(self, table: pd.DataFrame) -> None:

@@ -381,27 +381,3 @@ def _iso_utc_strings(timestamps: pd.Series) -> pd.Series:
         unit = "ns"
     text = np.datetime_as_string(values.astype(f"datetime64[{unit}]"), unit=unit, timezone="UTC")
     return pd.Series(text, index=timestamps.index, dtype=object).where(~missing, "")
-
-
-# ------------------------------------------------------------------------------------------------------
-# helpers shared by the metric modules
-# ------------------------------------------------------------------------------------------------------
-
-
-def _stage_codes(transitions: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
-    """Stages of a validated table in pipeline order, and the stage code of every row.
-
-    Returns ``(stages, codes)``: ``stages`` has columns ``stage`` (string) and ``stage_sequence`` (int64), one
-    row per distinct (stage, stage_sequence) pair sorted by sequence then name, index 0..n-1; ``codes`` is an
-    int64 array giving, for each row of ``transitions``, the position of its stage in ``stages``.
-    """
-    grouped = transitions.groupby(["stage_sequence", "stage"], sort=True, observed=True)
-    codes = grouped.ngroup().to_numpy(dtype="int64")
-    keys = grouped.size().index
-    stages = pd.DataFrame(
-        {
-            "stage": pd.array(keys.get_level_values("stage"), dtype="string"),
-            "stage_sequence": np.asarray(keys.get_level_values("stage_sequence"), dtype="int64"),
-        }
-    )
-    return stages, codes
