@@ -14,6 +14,13 @@ read over JSON-2 by default). ``--from``/``--to``/``--team`` select the leads wh
 the period, and the stays of those teams -- the same selection as the addon's funnel report -- whatever the
 source.
 
+Cost per lead: from ``--costs`` (a CSV by ``--cost-by``, ``source`` by default) when given; else, with
+``--url``, from the campaigns' costs of the ``crm_stage_history`` addon (``utm.campaign.cost``, readable by
+sales managers only: for other users the report goes without, with a note on stderr), by campaign. A
+campaign has one total cost and no month: it is put on the month of the campaign's first lead, so the
+report's totals per campaign are exact while its split per month is not meaningful (see
+:func:`funnel_metrics.extract.extract_campaign_costs`).
+
 The API key is read from the environment variable ``FUNNEL_METRICS_API_KEY`` or from ``--api-key-file``,
 never from the command line (where other users could see it) and never printed.
 
@@ -41,6 +48,7 @@ from funnel_metrics.extract import (
     ExtractError,
     _period_text,
     connect,
+    extract_campaign_costs,
     extract_transitions,
     select_period,
 )
@@ -142,7 +150,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="CSV",
         help="stage targets: stage[,team,user,product],target_conversion_rate (0-1),target_days_in_stage",
     )
-    extra.add_argument("--costs", metavar="CSV", help="acquisition costs: source,period (2024-03),cost")
+    extra.add_argument(
+        "--costs",
+        metavar="CSV",
+        help="acquisition costs: source,period (2024-03),cost (with --url and no --costs: the campaigns' "
+        "costs in Odoo, by campaign, for sales managers)",
+    )
     extra.add_argument("--stated", metavar="CSV", help="stated stage probabilities: stage,probability (0-1)")
     extra.add_argument(
         "--cost-by", default="source", metavar="COLUMN", help="the column costs are by (source)"
@@ -211,8 +224,9 @@ def _api_key(args: argparse.Namespace) -> str:
     return key
 
 
-def _load(args: argparse.Namespace) -> tuple[pd.DataFrame, str]:
-    """The transitions table of the chosen source, selected by period and teams, and a label for messages."""
+def _load(args: argparse.Namespace) -> tuple[pd.DataFrame, str, Any]:
+    """The transitions table of the chosen source, selected by period and teams, a label for messages, and
+    the Odoo connection (``None`` for a file or the demo)."""
     if args.url:
         if not args.db:
             raise UserError("--url needs --db (the Odoo database name)")
@@ -230,7 +244,7 @@ def _load(args: argparse.Namespace) -> tuple[pd.DataFrame, str]:
             progress=_progress(args),
             retries=args.retries,
         )
-        return table, f"database {args.db!r}"
+        return table, f"database {args.db!r}", connection
     if args.demo:
         path, label = DATA_DIR / DEMO_FILES["transitions"], "the demo data"
         if not path.is_file():
@@ -246,7 +260,7 @@ def _load(args: argparse.Namespace) -> tuple[pd.DataFrame, str]:
             f"no stage history {_period_text(*_dates(args))}{teams} in {label} (leads whose first stage stay "
             "began in the period): widen the period or check the teams"
         )
-    return table, label
+    return table, label, None
 
 
 def _dates(args: argparse.Namespace) -> tuple[Any, Any]:
@@ -284,14 +298,20 @@ def _report(args: argparse.Namespace) -> int:
         stated = report.load_stated(stated_path) if stated_path else None
     except ValueError as exc:
         raise UserError(str(exc)) from None
-    table, label = _load(args)
+    table, label, connection = _load(args)
+    cost_by, cost_note = args.cost_by, None
+    if costs is None and connection is not None:
+        costs = _campaign_costs(connection, table, args)
+        if costs is not None:
+            cost_by, cost_note = "campaign", CAMPAIGN_COSTS_NOTE
     if costs is not None:
         from funnel_metrics.cost import cost_per_lead
 
         try:
-            cost_per_lead(table, costs, by=args.cost_by)
+            cost_per_lead(table, costs, by=cost_by)
         except ValueError as exc:
-            raise UserError(f"costs file {costs_path}: {exc}") from None
+            where = f"costs file {costs_path}" if costs_path else f"campaign costs of {label}"
+            raise UserError(f"{where}: {exc}") from None
     title = args.title or ("Pipeline funnel report — demo data" if args.demo else report.DEFAULT_TITLE)
     page = report.build_report(
         table,
@@ -300,7 +320,8 @@ def _report(args: argparse.Namespace) -> int:
         stated=stated,
         as_of=as_of,
         title=title,
-        cost_by=args.cost_by,
+        cost_by=cost_by,
+        cost_note=cost_note,
         progress=_progress(args),
     )
     _write_text(output, page)
@@ -310,10 +331,33 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+CAMPAIGN_COSTS_NOTE = (
+    "Costs from the campaigns in Odoo: a campaign has one total cost, put on the month of its first lead "
+    "here, so the totals per campaign are exact while the split per month is not meaningful."
+)
+"""What the report says under the cost section when the costs are the campaigns' (see
+:func:`funnel_metrics.extract.extract_campaign_costs`)."""
+
+
+def _note(message: str) -> None:
+    print(f"{PROG}: note: {message}", file=sys.stderr)
+
+
+def _campaign_costs(connection: Any, table: pd.DataFrame, args: argparse.Namespace) -> pd.DataFrame | None:
+    """The campaigns' costs in Odoo for the report, or ``None`` (with a note on stderr) if there are none."""
+    costs = extract_campaign_costs(
+        connection, table, retries=args.retries, page_size=args.page_size, note=_note
+    )
+    if costs is not None and costs.empty:
+        _note(f"no campaign has a cost in database {args.db!r}: pass --costs CSV for the cost per lead")
+        return None
+    return costs
+
+
 def _export(args: argparse.Namespace) -> int:
     output = _writable(args.output)
     _file_format(output)  # refuse an unknown suffix before reading anything
-    table, label = _load(args)
+    table, label, _connection = _load(args)
     try:
         save_transitions(table, output)
     except OSError as exc:

@@ -12,6 +12,9 @@ Typical use::
     connection = connect("https://odoo.example.com", "prod", "me@example.com", api_key)
     table = extract_transitions(connection, date_from="2025-01-01", date_to="2025-03-31", progress=True)
 
+:func:`extract_campaign_costs` reads the addon's campaign costs (``utm.campaign.cost``, sales managers only)
+as a costs table for :func:`funnel_metrics.cost.cost_per_lead` by ``campaign``.
+
 Every failure a user can fix (unreachable server, refused login or key, a database without
 ``crm_stage_history``, an unknown team, an empty period) raises :class:`ExtractError` with a message that says
 what to do. Transient failures (connection reset, time-outs, HTTP 5xx) are retried with exponential backoff.
@@ -47,7 +50,13 @@ DEFAULT_PAGE_SIZE = 2000
 
 
 class ExtractError(Exception):
-    """Reading from Odoo failed for a reason the user can fix; the message says what to do."""
+    """Reading from Odoo failed for a reason the user can fix; the message says what to do.
+
+    :ivar kind: what failed, when an Odoo call did (``"access"``, ``"unknown field"``, ``"transient"``...);
+        ``None`` for errors found before calling Odoo
+    """
+
+    kind: str | None = None
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -177,6 +186,7 @@ _ACCESS = "access"
 _MISSING_MODEL = "missing model"
 _NO_DATABASE = "no database"
 _NOT_FOUND = "not found"
+_UNKNOWN_FIELD = "unknown field"
 _OTHER = "other"
 
 _TRANSIENT_STATUS = frozenset({500, 502, 503, 504})
@@ -186,6 +196,8 @@ _UNREACHABLE_RE = re.compile(
     r"|no address associated|no route to host|network is unreachable|name resolution|certificate|ssl",
     re.IGNORECASE,
 )
+# Odoo's ORM for a field the model does not have (JSON-2 answers it with HTTP 500, yet it is not transient)
+_UNKNOWN_FIELD_RE = re.compile(r"Invalid field \S+ on model", re.IGNORECASE)
 _MISSING_MODEL_RE = re.compile(r"(doesn't|does not) exist", re.IGNORECASE)
 _NO_DATABASE_RE = re.compile(
     r'database "?[^"\s]*"? does not exist|database not found|no database is selected', re.IGNORECASE
@@ -252,6 +264,8 @@ def _classify(exc: BaseException) -> str:
     if isinstance(exc, OSError):
         return _UNREACHABLE if _UNREACHABLE_RE.search(str(exc)) else _TRANSIENT
     status, message = _server_message(exc)
+    if _UNKNOWN_FIELD_RE.search(message):
+        return _UNKNOWN_FIELD
     if status in _TRANSIENT_STATUS:
         return _TRANSIENT
     if status == 401 or re.search(r"AccessDenied|Access Denied", message):
@@ -300,7 +314,9 @@ class _Caller:
                 if kind == _TRANSIENT and attempt < self.retries:
                     time.sleep(self.backoff * 2**attempt)
                     continue
-                raise self.error(kind, exc, model, attempts=attempt + 1) from exc
+                error = self.error(kind, exc, model, attempts=attempt + 1)
+                error.kind = kind
+                raise error from exc
         raise AssertionError("unreachable")  # pragma: no cover
 
     def error(self, kind: str, exc: BaseException, model: str, attempts: int) -> ExtractError:
@@ -514,6 +530,15 @@ def _cohort(reader: _Reader, start: date | None, end: date | None, progress: boo
     return candidates - earlier
 
 
+def _read_context(connection: Any, caller: _Caller) -> dict[str, Any]:
+    """The context of every read: ``active_test`` off (lost leads are archived), the user's language."""
+    user_context = caller.call("res.users", connection.get_user_context) or {}
+    context: dict[str, Any] = {"active_test": False}
+    if isinstance(user_context, dict) and user_context.get("lang"):
+        context["lang"] = user_context["lang"]  # names as the user sees them in Odoo
+    return context
+
+
 def extract_transitions(
     connection: Any,
     date_from: DateLike | None = None,
@@ -557,11 +582,7 @@ def extract_transitions(
     if page_size < 1:
         raise ExtractError(f"page size must be at least 1, got {page_size}")
     caller = _Caller(connection, retries, backoff)
-    user_context = caller.call("res.users", connection.get_user_context) or {}
-    context: dict[str, Any] = {"active_test": False}  # lost leads are archived
-    if isinstance(user_context, dict) and user_context.get("lang"):
-        context["lang"] = user_context["lang"]  # names as the user sees them in Odoo
-    reader = _Reader(connection, caller, page_size, context)
+    reader = _Reader(connection, caller, page_size, _read_context(connection, caller))
 
     teams = list(teams or [])
     team_domain: list[Any] = []
@@ -595,6 +616,102 @@ def extract_transitions(
 
     table = transitions_from_odoo(stays, leads, stages, tag_names)
     return table.sort_values(["lead_id", "entered_at"], kind="stable").reset_index(drop=True)
+
+
+CAMPAIGN_MODEL = "utm.campaign"
+#: fields read from ``utm.campaign``: ``display_name`` (the campaign's title, as a lead's ``campaign_id``
+#: names it and so as the ``campaign`` column of the transitions table holds it), ``name`` (the identifier,
+#: when there is no display name) and the addon's ``cost``
+CAMPAIGN_FIELDS: tuple[str, ...] = ("display_name", "name", "cost")
+CAMPAIGN_COST_COLUMNS: tuple[str, ...] = ("campaign", "period", "cost")
+"""Columns of :func:`extract_campaign_costs`."""
+
+
+def _month_start(instant: pd.Timestamp) -> pd.Timestamp:
+    utc = instant.tz_convert("UTC")
+    return pd.Timestamp(year=utc.year, month=utc.month, day=1, tz="UTC")
+
+
+def extract_campaign_costs(
+    connection: Any,
+    transitions: pd.DataFrame,
+    retries: int = 3,
+    *,
+    backoff: float = 1.0,
+    page_size: int = DEFAULT_PAGE_SIZE,
+    note: Callable[[str], None] | None = None,
+) -> pd.DataFrame | None:
+    """The campaign costs of an Odoo database as a costs table for ``cost_per_lead(..., by="campaign")``.
+
+    Reads the campaigns with a cost (``utm.campaign``, ``cost > 0``, archived ones too) through the same
+    retrying caller as :func:`extract_transitions`. The ``cost`` field comes with the ``crm_stage_history``
+    addon and only sales managers may read it.
+
+    A campaign has one total cost and no period, while a costs table needs one: the whole cost of a campaign
+    is put on the month (start, UTC) of the first stay of that campaign's leads in ``transitions``, and the
+    cost of a campaign without leads in the table on the month of the table's first entry. So, in a report
+    built with these costs, the totals per campaign are exact (all of the campaign's cost over the leads of
+    the table) while the split per month is not meaningful (the cost lands in one month, whatever months
+    the campaign ran). The whole cost is counted whatever period the table covers: a campaign whose leads
+    are only partly in the table costs more per lead than over all its leads. Costs are in each campaign's
+    currency, not converted.
+
+    :param connection: an odoolib connection (:func:`connect`)
+    :param transitions: the transitions table the costs are for (of :func:`extract_transitions`: its
+        ``campaign`` column holds the campaign's display name, which the costs are keyed by); not empty
+    :param retries: retries of a call that failed for a transient reason (see :func:`extract_transitions`)
+    :param backoff: seconds before the first retry
+    :param page_size: campaigns per ``search_read`` call
+    :param note: called with a one-line message (for the user, ending with what to do instead) when the
+        costs cannot be read and ``None`` is returned
+    :return: one row per campaign with a cost (campaigns of the same display name added up), sorted by
+        campaign: ``campaign`` (string), ``period`` (``datetime64[ns, UTC]``, month start), ``cost``
+        (float64); an empty table when no campaign has a cost. ``None`` when this user may not read the
+        costs (access error: not a sales manager) or the database has no cost field (an older
+        ``crm_stage_history``).
+    :raises ExtractError: any other failure of the call (see :func:`extract_transitions`).
+    :raises ValueError: an empty ``transitions`` table.
+    """
+    entered = pd.to_datetime(transitions["entered_at"], utc=True)
+    if entered.isna().all():
+        raise ValueError("the transitions table is empty: campaign costs need the months of its leads")
+    caller = _Caller(connection, retries, backoff)
+    reader = _Reader(connection, caller, max(1, int(page_size)), _read_context(connection, caller))
+    try:
+        rows = list(reader.paged(CAMPAIGN_MODEL, [("cost", ">", 0)], CAMPAIGN_FIELDS))
+    except ExtractError as exc:
+        if exc.kind == _ACCESS:
+            message = "campaign costs not read: only sales managers may read them; pass --costs CSV"
+        elif exc.kind == _UNKNOWN_FIELD:
+            message = (
+                f"campaign costs not read: database {caller.database!r} has no campaign cost (update the "
+                "crm_stage_history module); pass --costs CSV"
+            )
+        else:
+            raise
+        if note is not None:
+            note(message)
+        return None
+
+    totals: dict[str, float] = {}
+    for row in rows:
+        label = str(row.get("display_name") or row.get("name") or f"{CAMPAIGN_MODEL},{row['id']}")
+        totals[label] = totals.get(label, 0.0) + float(row.get("cost") or 0.0)
+    first: dict[str, pd.Timestamp] = {}
+    if "campaign" in transitions.columns:
+        first = entered.groupby(transitions["campaign"].astype("string").to_numpy()).min().to_dict()
+    fallback = entered.min()
+    labels = sorted(totals)
+    return pd.DataFrame(
+        {
+            "campaign": pd.Series(labels, dtype="string"),
+            "period": pd.Series(
+                [_month_start(first.get(label, fallback)) for label in labels], dtype="datetime64[ns, UTC]"
+            ),
+            "cost": pd.Series([totals[label] for label in labels], dtype="float64"),
+        },
+        columns=list(CAMPAIGN_COST_COLUMNS),
+    )
 
 
 def select_period(

@@ -224,6 +224,7 @@ class _Inputs:
     stated: Mapping[str, float] | None
     cost_by: str
     won_stage: str | None
+    cost_note: str | None = None
 
 
 _TARGETS_HINT = (
@@ -721,6 +722,8 @@ def _cost(data: _Inputs) -> _Section:
             f"what a lead costs per {by}."
         )
         return section
+    if data.cost_note:
+        section.note(data.cost_note)
     result = cost_per_lead(data.table, data.costs, by=by)
     totals = result.groupby(by, dropna=False, sort=False)[["leads", "cost", "qualified"]].sum().reset_index()
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -858,6 +861,7 @@ def build_report(
     title: str = DEFAULT_TITLE,
     *,
     cost_by: str = "source",
+    cost_note: str | None = None,
     progress: bool = False,
 ) -> str:
     """Build the HTML report of a transitions table.
@@ -871,6 +875,8 @@ def build_report(
     :param as_of: snapshot time of the open stays (naive = UTC); default the latest timestamp in the table
     :param title: the page title
     :param cost_by: the column costs are given by (``source`` by default; ``campaign``, ``team``...)
+    :param cost_note: a sentence shown above the cost tables, on where the costs come from (e.g. that the
+        campaigns' costs of Odoo have no real month), or None
     :param progress: a tqdm progress bar over the sections (on stderr)
     :return: the page, a complete HTML document (UTF-8 text) with the sections of :data:`SECTIONS`
     :raises TransitionsError: the table is invalid or empty.
@@ -882,7 +888,7 @@ def build_report(
     if table.empty:
         raise TransitionsError("the transitions table is empty: there is nothing to report on")
     snapshot = _latest_timestamp(table) if as_of is None else _as_timestamp(as_of)
-    data = _Inputs(table, snapshot, targets, costs, stated, cost_by, _won_stage(table))
+    data = _Inputs(table, snapshot, targets, costs, stated, cost_by, _won_stage(table), cost_note)
     sections = []
     for section_id, _ in tqdm(SECTIONS, desc="report", unit=" sections", disable=not progress):
         sections.append(_BUILDERS[section_id](data))

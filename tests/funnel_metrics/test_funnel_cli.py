@@ -5,13 +5,17 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
+import odoolib
 import pandas as pd
 import pytest
+from test_funnel_extract import FakeConnection, FakeOdoo, campaign_server
+from test_funnel_report import body, section_html, tables_of
 
 from funnel_metrics import cli
 from funnel_metrics.cli import DATA_DIR, DEMO_FILES, main
-from funnel_metrics.extract import ExtractError, select_period
-from funnel_metrics.report import SECTIONS
+from funnel_metrics.cost import cost_per_lead
+from funnel_metrics.extract import ExtractError, extract_transitions, select_period
+from funnel_metrics.report import SECTIONS, fmt_count, fmt_money, fmt_text
 from funnel_metrics.transitions import TRANSITION_COLUMNS, load_transitions, save_transitions
 
 KEY = "s3cret-api-key-value"
@@ -149,6 +153,91 @@ def test_api_key_from_the_environment(tmp_path, capsys, monkeypatch, demo_table)
         capsys, "export", "--url", "http://localhost:8069", "--db", "d", "-o", str(tmp_path / "t.csv")
     )
     assert code == 0 and seen == [KEY]
+
+
+@pytest.fixture
+def odoo(monkeypatch) -> FakeOdoo:
+    """The stand-in Odoo server (with campaign costs) behind the real ``connect``."""
+    server = campaign_server()
+    monkeypatch.setattr(odoolib, "get_connection", lambda **kwargs: FakeConnection(server))
+    monkeypatch.setenv(cli.ENV_API_KEY, KEY)
+    return server
+
+
+def odoo_report(capsys, tmp_path, *extra: str) -> tuple[int, str, str, str]:
+    output = tmp_path / "r.html"
+    code, out, err = run(
+        capsys, "report", "--url", "http://odoo.test:8069", "--db", "pipeline", "--no-progress",
+        *extra, "-o", str(output),
+    )  # fmt: skip
+    return code, out, err, output.read_text(encoding="utf-8") if output.exists() else ""
+
+
+def test_url_report_takes_the_campaign_costs(tmp_path, capsys, odoo):
+    code, out, err, page = odoo_report(capsys, tmp_path)
+
+    assert (code, err) == (0, "")
+    assert out.endswith("report on 6 leads (11 stays) from database 'pipeline'\n")
+    cost = section_html(page, "cost")
+    assert "by campaign" in cost and "No costs given" not in cost
+    assert "totals per campaign are exact while the split per month is not meaningful" in cost
+    connection = FakeConnection(campaign_server())
+    expected = cost_per_lead(
+        extract_transitions(connection),
+        cli.extract_campaign_costs(connection, extract_transitions(connection)),
+        by="campaign",
+    )
+    totals = expected.groupby("campaign", dropna=False, sort=False)[["leads", "cost"]].sum()
+    assert [row[:3] for row in body(tables_of(page), "t-cost-total")] == [
+        [fmt_text(name), fmt_count(leads), fmt_money(total)] for name, (leads, total) in totals.iterrows()
+    ]
+    rows = {row[0]: row[1:3] for row in body(tables_of(page), "t-cost-total")}
+    assert rows["Spring fair"] == ["3", fmt_money(1300.0)]
+    assert rows["Trade show"] == ["2", fmt_money(300.0)]
+    assert rows["Radio ad"] == ["0", fmt_money(500.0)]
+    assert rows[fmt_text(None)] == ["1", fmt_money(0.0)]  # lead 6 came without a campaign
+
+
+def test_url_report_without_access_to_the_campaign_costs(tmp_path, capsys, odoo):
+    odoo.restricted.add(("utm.campaign", "cost"))
+    code, out, err, page = odoo_report(capsys, tmp_path)
+
+    assert code == 0 and out.startswith("wrote ")
+    assert err == (
+        "funnel-metrics: note: campaign costs not read: only sales managers may read them; pass --costs CSV\n"
+    )
+    assert "No costs given: pass --costs costs.csv" in section_html(page, "cost")
+
+
+def test_url_report_with_an_older_addon_without_campaign_costs(tmp_path, capsys, odoo):
+    odoo.fields["utm.campaign"].discard("cost")
+    code, _, err, page = odoo_report(capsys, tmp_path)
+
+    assert code == 0 and err.startswith("funnel-metrics: note: campaign costs not read: database 'pipeline'")
+    assert err.count("\n") == 1 and "No costs given" in page
+
+
+def test_url_report_when_no_campaign_has_a_cost(tmp_path, capsys, odoo):
+    for row in odoo.tables["utm.campaign"]:
+        row["cost"] = 0.0
+    code, _, err, page = odoo_report(capsys, tmp_path)
+    assert code == 0
+    assert err == (
+        "funnel-metrics: note: no campaign has a cost in database 'pipeline': pass --costs CSV for the "
+        "cost per lead\n"
+    )
+    assert "No costs given" in page
+
+
+def test_url_report_costs_file_wins_over_the_campaigns(tmp_path, capsys, odoo):
+    costs = tmp_path / "costs.csv"
+    costs.write_text("source,period,cost\nWebsite,2024-03,600\n", encoding="utf-8")
+    code, _, err, page = odoo_report(capsys, tmp_path, "--costs", str(costs))
+
+    assert (code, err) == (0, "")
+    assert odoo.calls_to("utm.campaign") == []
+    cost = section_html(page, "cost")
+    assert "by source" in cost and "Website" in cost and "split per month" not in cost
 
 
 def test_demo_data_can_be_regenerated(tmp_path, demo_table):

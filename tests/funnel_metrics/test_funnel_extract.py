@@ -5,7 +5,9 @@ models and answers ``search_read`` / ``search`` / ``read`` / ``search_count`` th
 subset of domains the extractor sends (``=``, ``!=``, ``in``, ``not in``, ``<``, ``<=``, ``>``, ``>=`` on
 plain, many2one and datetime fields; ``active_test``; ``order="id"``; ``limit``/``offset``). It fails the way
 odoolib surfaces Odoo's failures (JSON-2: ``ValueError("Unexpected status code 404: {json}")``,
-``AuthenticationError`` on 401) when told to.
+``AuthenticationError`` on 401) when told to. Like Odoo 19 over JSON-2, it answers a read of a field
+restricted by groups with a 403 ``odoo.exceptions.AccessError``, and a read of a field the model does not have
+with a 500 ``builtins.ValueError`` ("Invalid field ... on model ...").
 """
 
 from __future__ import annotations
@@ -24,7 +26,15 @@ import pytest
 from odoolib.tools import AuthenticationError, JsonRPCException
 
 from funnel_metrics import extract
-from funnel_metrics.extract import ExtractError, connect, extract_transitions, parse_url
+from funnel_metrics.cost import cost_per_lead
+from funnel_metrics.extract import (
+    CAMPAIGN_FIELDS,
+    ExtractError,
+    connect,
+    extract_campaign_costs,
+    extract_transitions,
+    parse_url,
+)
 from funnel_metrics.odoo_rows import LEAD_FIELDS, STAGE_FIELDS, STAY_FIELDS, transitions_from_odoo
 
 HISTORY = "crm.lead.stage.history"
@@ -70,6 +80,8 @@ class FakeOdoo:
         self.lang = lang
         self.calls: list[tuple[str, str, dict[str, Any]]] = []
         self.failures: list[BaseException] = []
+        self.fields: dict[str, set[str]] = {}  # declared fields of a model; models not here take any field
+        self.restricted: set[tuple[str, str]] = set()  # (model, field) this user's groups may not read
 
     def hit(self, model: str, method: str, **kwargs: Any) -> None:
         self.calls.append((model, method, kwargs))
@@ -77,6 +89,19 @@ class FakeOdoo:
             raise self.failures.pop(0)
         if model not in self.tables and model != "res.users":
             raise _json2_error(404, "werkzeug.exceptions.NotFound", f"the model {model!r} does not exist")
+
+    def check_fields(self, model: str, names: Iterable[str]) -> None:
+        """Odoo 19's field checks of a read (fields and domain): unknown field, then field access."""
+        for name in names:
+            if model in self.fields and name not in self.fields[model]:
+                raise _json2_error(500, "builtins.ValueError", f"Invalid field {name!r} on model {model!r}")
+            if (model, name) in self.restricted:
+                raise _json2_error(
+                    403,
+                    "odoo.exceptions.AccessError",
+                    f'You do not have enough rights to access the field "{name}" on UTM Campaign ({model}). '
+                    "Please contact your system administrator.\n\nOperation: read",
+                )
 
     def matching(self, model: str, domain: list[Any], context: dict[str, Any] | None) -> list[dict[str, Any]]:
         rows = self.tables[model]
@@ -98,6 +123,7 @@ class FakeModel:
     def search_read(self, domain=None, fields=None, offset=0, limit=None, order=None, context=None):
         self.server.hit(self.name, "search_read", domain=domain, fields=fields, limit=limit, order=order)
         assert order in (None, "id"), order
+        self.server.check_fields(self.name, [*(fields or []), *(leaf[0] for leaf in domain or [])])
         rows = self.server.matching(self.name, domain or [], context)[offset:]
         rows = rows[:limit] if limit else rows
         return [{"id": r["id"], **{f: r.get(f, False) for f in fields or r}} for r in rows]
@@ -223,6 +249,35 @@ def expected_table(tables: dict[str, list[dict[str, Any]]], lead_ids: set[int], 
     stages = [{"id": x["id"], **{f: x[f] for f in STAGE_FIELDS}} for x in tables["crm.stage"]]
     table = transitions_from_odoo(stays, leads, stages, {t["id"]: t["name"] for t in tables["crm.tag"]})
     return table.sort_values(["lead_id", "entered_at"], kind="stable").reset_index(drop=True)
+
+
+# campaigns (``utm.campaign``: ``display_name`` is the title, what a lead's ``campaign_id`` names; ``name``
+# the unique identifier) and the leads they brought
+CAMPAIGNS = [
+    {"id": 1, "name": "spring-fair", "display_name": "Spring fair", "cost": 1200.0},
+    {"id": 2, "name": "trade-show", "display_name": "Trade show", "cost": 300.0, "active": False},
+    {"id": 3, "name": "newsletter", "display_name": "Newsletter", "cost": 0.0},
+    {"id": 4, "name": "radio-ad", "display_name": "Radio ad", "cost": 500.0},  # no lead
+    {"id": 5, "name": "spring-fair-2", "display_name": "Spring fair", "cost": 100.0},  # same title
+]
+CAMPAIGN_OF_LEAD = {
+    1: [1, "Spring fair"],
+    2: [1, "Spring fair"],
+    3: [5, "Spring fair"],
+    4: [2, "Trade show"],
+    5: [2, "Trade show"],
+}
+
+
+def campaign_server() -> FakeOdoo:
+    """The small CRM with campaign costs (the addon's ``cost`` field, for sales managers only)."""
+    tables = crm_tables()
+    for lead in tables["crm.lead"]:
+        lead["campaign_id"] = CAMPAIGN_OF_LEAD.get(lead["id"], False)
+    tables["utm.campaign"] = [dict(row) for row in CAMPAIGNS]
+    server = FakeOdoo(tables)
+    server.fields["utm.campaign"] = {"id", "name", "title", "display_name", "active", "cost"}
+    return server
 
 
 @pytest.fixture
@@ -616,6 +671,130 @@ def test_rows_accepts_odoolibs_single_dict():
         "id": 2,
         "name": "Qualified",
     }
+
+
+# ------------------------------------------------------------------------------------------------------
+# campaign costs
+# ------------------------------------------------------------------------------------------------------
+
+
+def _utc(*days: str) -> pd.Series:
+    return pd.Series(pd.to_datetime(list(days), utc=True), dtype="datetime64[ns, UTC]")
+
+
+def test_campaign_costs_on_the_month_of_the_first_lead(sleeps):
+    server = campaign_server()
+    connection = FakeConnection(server)
+    table = extract_transitions(connection)
+    notes: list[str] = []
+    costs = extract_campaign_costs(connection, table, note=notes.append)
+
+    expected = pd.DataFrame(
+        {
+            "campaign": pd.Series(["Radio ad", "Spring fair", "Trade show"], dtype="string"),
+            # Spring fair: lead 1 entered 2024-02-28; Trade show (archived): lead 4, 2024-03-31 23:59:59;
+            # Radio ad has no lead: the month of the table's first entry
+            "period": _utc("2024-02-01", "2024-02-01", "2024-03-01"),
+            "cost": [500.0, 1300.0, 300.0],  # both campaigns titled Spring fair; not Newsletter (no cost)
+        }
+    )
+    pd.testing.assert_frame_equal(costs, expected)
+    assert notes == [] and sleeps == []
+    [call] = server.calls_to("utm.campaign")
+    assert call["domain"] == [("cost", ">", 0), ("id", ">", 0)]
+    assert call["fields"] == list(CAMPAIGN_FIELDS)
+
+    # per campaign, the whole cost over the campaign's leads
+    result = cost_per_lead(table, costs, by="campaign")
+    totals = result.groupby("campaign")[["leads", "cost"]].sum()
+    assert totals.loc["Spring fair"].tolist() == [3, 1300.0]
+    assert totals.loc["Trade show"].tolist() == [2, 300.0]
+    assert totals.loc["Radio ad"].tolist() == [0, 500.0]
+
+
+def test_campaign_costs_of_a_period(sleeps):
+    connection = FakeConnection(campaign_server())
+    table = extract_transitions(connection, "2024-03-01", "2024-03-31")  # leads 2, 3, 4 and 6
+    costs = extract_campaign_costs(connection, table)
+    assert costs["period"].tolist() == _utc("2024-03-01", "2024-03-01", "2024-03-01").tolist()
+    assert costs["cost"].tolist() == [500.0, 1300.0, 300.0]
+
+
+def test_campaign_costs_not_readable_by_a_salesman(sleeps):
+    server = campaign_server()
+    server.restricted.add(("utm.campaign", "cost"))
+    connection = FakeConnection(server)
+    table = extract_transitions(connection)
+    notes: list[str] = []
+    assert extract_campaign_costs(connection, table, note=notes.append) is None
+    assert notes == ["campaign costs not read: only sales managers may read them; pass --costs CSV"]
+    assert len(server.calls_to("utm.campaign")) == 1 and sleeps == []
+    # what the retrying caller raises for it: an access error, not retried
+    with pytest.raises(ExtractError, match="Odoo refused to let this user read utm.campaign") as info:
+        extract._Caller(connection, 3, 1.0).call(
+            "utm.campaign", FakeModel(server, "utm.campaign").search_read, [], ["cost"]
+        )
+    assert info.value.kind == "access" and sleeps == []
+
+
+def test_campaign_costs_without_the_cost_field_older_addon(sleeps):
+    server = campaign_server()
+    server.fields["utm.campaign"].discard("cost")
+    connection = FakeConnection(server)
+    table = extract_transitions(connection)
+    notes: list[str] = []
+    assert extract_campaign_costs(connection, table, note=notes.append) is None
+    assert notes == [
+        "campaign costs not read: database 'pipeline' has no campaign cost (update the crm_stage_history "
+        "module); pass --costs CSV"
+    ]
+    # JSON-2 answers an unknown field with HTTP 500, yet it is not retried
+    assert len(server.calls_to("utm.campaign")) == 1 and sleeps == []
+
+
+def test_campaign_costs_other_failures_are_errors(sleeps):
+    server = campaign_server()
+    connection = FakeConnection(server)
+    table = extract_transitions(connection)
+    failure = ConnectionResetError(104, "Connection reset by peer")
+    original = FakeOdoo.hit
+
+    def hit(self, model, method, **kwargs):
+        if model == "utm.campaign":
+            raise failure
+        return original(self, model, method, **kwargs)
+
+    server.hit = hit.__get__(server)
+    with pytest.raises(ExtractError, match=r"kept failing while reading utm.campaign after 2 attempt\(s\)"):
+        extract_campaign_costs(connection, table, retries=1, note=pytest.fail)
+    assert sleeps == [1.0]
+
+
+def test_campaign_costs_when_none_has_a_cost_or_the_table_no_campaign(sleeps):
+    server = campaign_server()
+    for row in server.tables["utm.campaign"]:
+        row["cost"] = 0.0
+    connection = FakeConnection(server)
+    table = extract_transitions(connection)
+    costs = extract_campaign_costs(connection, table)
+    assert costs.empty and list(costs.columns) == ["campaign", "period", "cost"]
+
+    server.tables["utm.campaign"][3]["cost"] = 50.0
+    costs = extract_campaign_costs(connection, table.drop(columns="campaign"))
+    assert costs.to_dict("list") == {
+        "campaign": ["Radio ad"],
+        "period": [pd.Timestamp("2024-02-01", tz="UTC")],
+        "cost": [50.0],
+    }
+
+
+def test_unknown_field_is_not_transient():
+    invalid = _json2_error(500, "builtins.ValueError", "Invalid field 'cost' on model 'utm.campaign'")
+    xmlrpc_invalid = xmlrpc.client.Fault(
+        1, "Traceback (most recent call last):\nValueError: Invalid field 'cost' on model 'utm.campaign'"
+    )
+    assert extract._classify(invalid) == extract._classify(xmlrpc_invalid) == "unknown field"
+    assert extract._classify(_json2_error(500, "builtins.KeyError", "boom")) == "transient"
 
 
 # ------------------------------------------------------------------------------------------------------

@@ -319,6 +319,29 @@ def test_cost_tables(demo):
     assert body(demo["tables"], "t-cost-total") == expected_rows(totals, [("source", fmt_text), *money])
 
 
+def test_cost_by_campaign_with_a_note(make_transitions):
+    table = make_transitions(
+        [
+            (1, "New", 1, 0, 1, "open"),
+            (1, "Qualified", 2, 1, None, "open"),
+            (2, "New", 1, 40, None, "open"),
+            (3, "New", 1, 50, None, "open"),
+        ]
+    )
+    table["campaign"] = table["lead_id"].map({1: "Fair <2024>", 2: "Fair <2024>", 3: None})
+    costs = pd.DataFrame({"campaign": ["Fair <2024>"], "period": ["2024-01-01"], "cost": [90.0]})
+    note = "Costs from the campaigns: one total per campaign, put on one month."
+    page = build_report(table, costs=costs, cost_by="campaign", cost_note=note)
+    cost = section_html(page, "cost")
+    assert f'<p class="note">{note}</p>' in cost and "by campaign" in cost
+    totals = body(tables_of(page), "t-cost-total")
+    assert [row[:4] for row in totals] == [
+        ["Fair <2024>", "2", fmt_money(90.0), fmt_money(45.0)],
+        ["–", "1", fmt_money(0.0), fmt_money(0.0)],
+    ]
+    assert note not in build_report(table, costs=costs, cost_by="campaign")
+
+
 def test_forecast_table(demo):
     result = forecast(demo["table"], as_of=AS_OF, freq="MS", horizon=6)
     labels = [
