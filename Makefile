@@ -6,7 +6,7 @@ ODOO ?= $(or $(ODOO_BIN),odoo)
 ADDONS := $(notdir $(patsubst %/__manifest__.py,%,$(wildcard odoo_addons/*/__manifest__.py)))
 comma := ,
 
-.PHONY: help test lint venv pot bench up down
+.PHONY: help test lint venv pot bench odoo-suites up down
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -27,6 +27,9 @@ lint: $(VPY)  ## ruff and pylint-odoo, as the pre-commit hooks run them
 bench: $(VPY)  ## benchmarks: funnel_metrics on 1M transitions, crm_stage_history on a real Odoo 19
 	$(VPY) tests/benchmarks/bench_funnel_metrics.py
 	$(PYTHON) tests/benchmarks/run.py
+
+odoo-suites:  ## Odoo's own test suites (ODOO_SUITES, default crm) with and without our addons
+	$(PYTHON) tests/odoo_suites.py
 
 pot:  ## regenerate each addon's i18n/<addon>.pot from a scratch database
 	dropdb --if-exists pd_pot && createdb pd_pot

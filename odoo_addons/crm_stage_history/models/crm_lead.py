@@ -61,8 +61,17 @@ class CrmLead(models.Model):
         return leads
 
     def write(self, vals):
+        if "stage_id" not in vals and "active" not in vals:
+            return super().write(vals)
+        # values already in cache (crm's own write reads them too): a write that moves nothing
+        # (merges, mass edits rewriting the same stage) costs no history query
+        moves = any(
+            ("stage_id" in vals and lead.stage_id.id != (vals["stage_id"] or False))
+            or ("active" in vals and lead.active != bool(vals["active"]))
+            for lead in self
+        )
         result = super().write(vals)
-        if "stage_id" in vals or "active" in vals:
+        if moves:
             self._stage_history_sync(self._stage_history_origin("manual"))
         return result
 

@@ -1,6 +1,6 @@
 from datetime import datetime, time
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.tools import SQL
 
 ORIGINS = [
@@ -13,11 +13,11 @@ ORIGINS = [
     ("backfill", "Rebuilt from chatter"),
 ]
 
-# Join of the skip table (see _skip_table) for a stay of lead ``l`` entering stage ``ns`` from ``prev_id``.
+# Join of the skip table (see _skip_table) for a stay of lead ``l`` entering stage ``ns`` from stage ``ps``.
 _SKIP_JOIN = """
     LEFT JOIN unnest(%(k_prev)s::int[], %(k_new)s::int[], %(k_team)s::int[], %(k_count)s::int[])
            AS k(prev_id, new_id, team_id, n)
-           ON k.prev_id = {prev} AND k.new_id = ns.id
+           ON k.prev_id = ps.id AND k.new_id = ns.id
           AND k.team_id = CASE WHEN l.team_id = ANY(%(k_teams)s::int[]) THEN l.team_id ELSE 0 END
 """
 
@@ -107,18 +107,25 @@ class CrmLeadStageHistory(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
+    def _skip_join(self):
+        """SQL joining the skip table for a stay of lead ``l`` entering stage ``ns`` from stage ``ps``."""
+        # lists, not tuples: psycopg2 sends lists as arrays
+        return SQL(_SKIP_JOIN, **{key: list(values) for key, values in self._skip_table().items()})
+
+    @api.model
+    @tools.ormcache()
     def _skip_table(self):
         """How many stages a move jumps over, for every forward move that jumps over at least one.
 
         A stage is skipped when it lies strictly between the two stages (by sequence, then id), is
         not a won stage (an end point, not a step) and belongs to the lead's team pipeline (no team,
         or the team among its teams). Team 0 stands for every team no stage is restricted to.
-        Stages are few, so the
-        table is small; it is handed to SQL as arrays (a correlated subquery per row would cost far
-        more to plan and run).
+        Stages are few, so the table is small; it is handed to SQL as arrays (a correlated
+        subquery per row would cost far more to plan and run). Cached: stages change seldom, and
+        crm.stage clears the cache when they do.
 
-        :return: dict of four parallel lists ``k_prev``, ``k_new``, ``k_team``, ``k_count``, and the
-            teams with a table of their own, ``k_teams``
+        :return: dict of four parallel tuples ``k_prev``, ``k_new``, ``k_team``, ``k_count``, and the
+            teams with a table of their own, ``k_teams`` (read only: the dict is shared)
         """
         # plain SQL: the whole pipeline counts, whatever the current user may read
         self.env["crm.stage"].flush_model(["sequence", "is_won", "team_ids"])
@@ -140,26 +147,7 @@ class CrmLeadStageHistory(models.Model):
                         table["k_team"].append(team_id)
                         table["k_count"].append(between)
                     between += steps[j]
-        return table
-
-    @api.model
-    def _close_stays(self, lead_ids, now):
-        """End the current stay of the given leads at ``now``."""
-        if not lead_ids:
-            return
-        self.env.cr.execute(
-            SQL(
-                """UPDATE crm_lead_stage_history
-                  SET date_out = %(now)s, is_current = false,
-                      duration_hours = GREATEST(EXTRACT(EPOCH FROM (%(now)s - date_in)) / 3600.0, 0),
-                      write_uid = %(uid)s, write_date = %(now)s
-                WHERE lead_id = ANY(%(ids)s) AND is_current""",
-                now=now,
-                uid=self.env.uid,
-                ids=list(lead_ids),
-            )
-        )
-        self.invalidate_model(["date_out", "is_current", "duration_hours", "write_uid", "write_date"])
+        return {key: tuple(values) for key, values in table.items()}
 
     @api.model
     def _sync_stays(self, lead_ids, origin, now):
@@ -225,7 +213,7 @@ class CrmLeadStageHistory(models.Model):
                 uid=self.env.uid,
                 origin=origin,
                 ids=list(lead_ids),
-                skip_join=SQL(_SKIP_JOIN.format(prev="ps.id"), **self._skip_table()),
+                skip_join=self._skip_join(),
             )
         )
         self.invalidate_model()
@@ -233,16 +221,24 @@ class CrmLeadStageHistory(models.Model):
 
     @api.model
     def _move_to_lead(self, from_lead_ids, to_lead_id, now):
-        """Give the stays of merged leads to the lead they were merged into."""
-        self._close_stays(from_lead_ids, now)
+        """Give the stays of merged leads to the lead they were merged into; their current stays end."""
         self.env.cr.execute(
             SQL(
-                "UPDATE crm_lead_stage_history SET lead_id = %(to)s WHERE lead_id = ANY(%(ids)s)",
+                """UPDATE crm_lead_stage_history
+                      SET lead_id = %(to)s, is_current = false,
+                          date_out = CASE WHEN is_current THEN %(now)s ELSE date_out END,
+                          duration_hours = CASE WHEN is_current
+                              THEN GREATEST(EXTRACT(EPOCH FROM (%(now)s - date_in)) / 3600.0, 0)
+                              ELSE duration_hours END,
+                          write_uid = %(uid)s, write_date = %(now)s
+                    WHERE lead_id = ANY(%(ids)s)""",
                 to=to_lead_id,
+                now=now,
+                uid=self.env.uid,
                 ids=list(from_lead_ids),
             )
         )
-        self.invalidate_model(["lead_id"])
+        self.invalidate_model()
         self.env["crm.lead"].invalidate_model(["stage_history_ids"])
 
     # ------------------------------------------------------------------
@@ -323,7 +319,7 @@ class CrmLeadStageHistory(models.Model):
                 restrict=restrict,
                 field_id=field.id,
                 uid=self.env.uid,
-                skip_join=SQL(_SKIP_JOIN.format(prev="ps.id"), **self._skip_table()),
+                skip_join=self._skip_join(),
             )
         )
         count = self.env.cr.rowcount

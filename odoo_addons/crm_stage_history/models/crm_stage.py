@@ -1,4 +1,7 @@
-from odoo import fields, models
+from odoo import api, fields, models
+
+# what the skip table of crm.lead.stage.history is built from
+_PIPELINE_FIELDS = {"sequence", "is_won", "team_ids"}
 
 
 class CrmStage(models.Model):
@@ -24,3 +27,18 @@ class CrmStage(models.Model):
         "CHECK(probability >= 0 AND probability <= 100)",
         "A stage probability must be between 0% and 100%.",
     )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        stages = super().create(vals_list)
+        self.env.registry.clear_cache()  # the skip table of the stage history
+        return stages
+
+    def write(self, vals):
+        if _PIPELINE_FIELDS & set(vals):
+            self.env.registry.clear_cache()  # the skip table of the stage history
+        return super().write(vals)
+
+    def unlink(self):
+        self.env.registry.clear_cache()  # the skip table of the stage history
+        return super().unlink()

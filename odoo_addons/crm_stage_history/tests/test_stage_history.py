@@ -80,6 +80,14 @@ class TestStageHistory(StageHistoryCase):
         lead.stage_id = self.s3  # next stage
         self.assertEqual(self._stays(lead).mapped("skipped_stage_count"), [0, 2, 0, 0])
 
+    def test_a_new_stage_counts_as_skipped_right_away(self):
+        lead = self._lead()
+        lead.stage_id = self.s3  # skips Qualified; the skip table is now cached
+        self.env["crm.stage"].create({"name": "Demo", "sequence": 125, "team_ids": [(6, 0, self.team.ids)]})
+        self.s2.sequence = 135  # Qualified now comes after Negotiation
+        lead.stage_id = self.s4  # Proposal -> Negotiation: jumps over the new Demo stage only
+        self.assertEqual(self._stays(lead).mapped("skipped_stage_count"), [0, 1, 1])
+
     def test_one_write_on_many_leads_records_each_lead(self):
         leads = self._leads(30)
         with freeze_time(T0):
