@@ -104,6 +104,8 @@ def bench_backfill(db: str, leads_count: int, changes: int) -> dict:
                 WHERE l.name LIKE 'Backfill %%'""",
             {"stages": stage_ids, "changes": changes},
         )
+        # a temp table has no statistics until analysed: without them the joins below can go quadratic
+        cr.execute("CREATE INDEX ON bench_moves (lead_id, step); ANALYZE bench_moves")
         cr.execute(
             """WITH msg AS (
                    INSERT INTO mail_message (model, res_id, message_type, date, create_uid, create_date, body)
