@@ -24,19 +24,6 @@ import run_tiers  # noqa: E402 - the test runner knows how to find Odoo and Post
 FAILURE_RE = re.compile(r" (?:ERROR|FAIL): (.+)$")
 
 
-def install(odoo_bin: str, db: str, modules: list[str]) -> None:
-    proc = subprocess.run(
-        run_tiers.odoo_cmd(odoo_bin, db, f"--init={','.join(modules)}", "--log-level=warn"),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if proc.returncode:
-        sys.exit(
-            f"could not install {', '.join(modules)} in {db}:\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}"
-        )
-
-
 def run_suites(odoo_bin: str, db: str, suites: list[str], log: Path) -> tuple[int, set[str]]:
     tags = ",".join(f"/{suite}" for suite in suites)
     with log.open("w") as out:
@@ -56,14 +43,7 @@ def run_suites(odoo_bin: str, db: str, suites: list[str], log: Path) -> tuple[in
 
 
 def main() -> int:
-    found = run_tiers.find_odoo()
-    if not found:
-        sys.exit("no Odoo 19 found: put `odoo` on PATH or set ODOO_BIN")
-    odoo_bin, version = found
-    python = run_tiers.odoo_python(odoo_bin)
-    run_tiers.install_plain_packages(python)
-    run_tiers.ensure_postgres()
-    data_dir = run_tiers.odoo_data_dir(python)
+    odoo_bin, version, _python, data_dir = run_tiers.prepare_odoo()
     run_tiers.LOG_DIR.mkdir(exist_ok=True)
     suites = [s for s in os.environ.get("ODOO_SUITES", "crm").split(",") if s]
     addons = run_tiers.our_addons()
@@ -74,10 +54,10 @@ def main() -> int:
         f"{version}; suites {', '.join(suites)}; our addons {', '.join(a.name for a in addons)}", flush=True
     )
     try:
-        install(odoo_bin, template, deps)
+        run_tiers.install_modules(odoo_bin, template, deps)
         subprocess.run(["createdb", "-T", template, baseline], check=True)
         subprocess.run(["createdb", "-T", template, ours], check=True)
-        install(odoo_bin, ours, [addon.name for addon in addons])
+        run_tiers.install_modules(odoo_bin, ours, [addon.name for addon in addons])
         results = {}
         for label, db in (("Odoo alone", baseline), ("with our addons", ours)):
             log = run_tiers.LOG_DIR / f"suites-{'baseline' if db == baseline else 'ours'}.log"

@@ -190,6 +190,19 @@ def ensure_postgres() -> None:
         raise SystemExit(f"PostgreSQL is not reachable: {probe.stderr.strip()}")
 
 
+def prepare_odoo() -> tuple[str, str, str, Path]:
+    """For the make targets beyond the tests: ``(odoo executable, version, its Python, data dir)``,
+    with the plain packages installed and PostgreSQL up; stops when there is no Odoo 19."""
+    found = find_odoo()
+    if not found:
+        raise SystemExit("no Odoo 19 found: put `odoo` on PATH or set ODOO_BIN")
+    odoo_bin, version = found
+    python = odoo_python(odoo_bin)
+    install_plain_packages(python)
+    ensure_postgres()
+    return odoo_bin, version, python, odoo_data_dir(python)
+
+
 def read_manifest(addon: Path) -> dict:
     return ast.literal_eval((addon / "__manifest__.py").read_text())
 
@@ -223,6 +236,15 @@ def odoo_cmd(odoo_bin: str, db: str, *extra: str) -> list[str]:
         "--stop-after-init",
         *extra,
     ]
+
+
+def install_modules(odoo_bin: str, db: str, modules: list[str]) -> None:
+    """Install ``modules`` into ``db`` (created if missing), or stop with Odoo's output."""
+    proc = run(odoo_cmd(odoo_bin, db, f"--init={','.join(modules)}", "--log-level=warn"), capture_output=True)
+    if proc.returncode:
+        raise SystemExit(
+            f"could not install {', '.join(modules)} in {db}:\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}"
+        )
 
 
 def drop_db(db: str, data_dir: Path) -> None:

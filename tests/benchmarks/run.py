@@ -26,18 +26,6 @@ import run_tiers  # noqa: E402 - the runner next door knows how to find Odoo and
 WORKER = HERE / "bench_stage_history.py"
 
 
-def make_db(odoo_bin: str, db: str, modules: str, data_dir: Path) -> None:
-    run_tiers.drop_db(db, data_dir)
-    proc = subprocess.run(
-        run_tiers.odoo_cmd(odoo_bin, db, f"--init={modules}", "--log-level=warn"),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if proc.returncode:
-        sys.exit(f"could not create {db}:\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}")
-
-
 def worker(python: str, *args: str) -> dict:
     proc = subprocess.run([python, str(WORKER), *args], capture_output=True, text=True, check=False)
     if proc.returncode:
@@ -46,20 +34,14 @@ def worker(python: str, *args: str) -> dict:
 
 
 def main() -> int:
-    found = run_tiers.find_odoo()
-    if not found:
-        sys.exit("no Odoo 19 found: put `odoo` on PATH or set ODOO_BIN")
-    odoo_bin, version = found
-    python = run_tiers.odoo_python(odoo_bin)
-    run_tiers.install_plain_packages(python)
-    run_tiers.ensure_postgres()
-    data_dir = run_tiers.odoo_data_dir(python)
+    odoo_bin, version, python, data_dir = run_tiers.prepare_odoo()
     leads = os.environ.get("BENCH_LEADS", "1000")
     backfill_leads = os.environ.get("BENCH_BACKFILL_LEADS", "100000")
     base, with_module = "pd_bench_crm", "pd_bench_history"
     print(f"{version}; creating {base} (crm) and {with_module} (crm + crm_stage_history)", flush=True)
-    make_db(odoo_bin, base, "crm", data_dir)
-    make_db(odoo_bin, with_module, "crm,crm_stage_history", data_dir)
+    for db, modules in ((base, ["crm"]), (with_module, ["crm", "crm_stage_history"])):
+        run_tiers.drop_db(db, data_dir)
+        run_tiers.install_modules(odoo_bin, db, modules)
     try:
         native = worker(python, "write", base, "--leads", leads)
         ours = worker(python, "write", with_module, "--leads", leads)
