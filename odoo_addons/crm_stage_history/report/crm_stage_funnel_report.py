@@ -1,6 +1,6 @@
 import math
 
-from odoo import api, fields, models
+from odoo import fields, models
 from odoo.exceptions import UserError
 
 GROUP_BY = [("stage", "Stage"), ("team", "Sales Team"), ("user", "Salesperson")]
@@ -13,31 +13,15 @@ def _number(value):
 
 class CrmStageFunnelReport(models.TransientModel):
     _name = "crm.stage.funnel.report"
+    _inherit = "crm.stage.history.scope"
     _description = "Stage Funnel Report"
 
-    date_from = fields.Date(
-        string="Entered Pipeline From", help="Leads whose first stage stay started on or after this day."
-    )
-    date_to = fields.Date(
-        string="Entered Pipeline To", help="Leads whose first stage stay started on or before this day."
-    )
-    team_ids = fields.Many2many("crm.team", string="Sales Teams")
     user_ids = fields.Many2many("res.users", string="Salespersons")
     group_by = fields.Selection(GROUP_BY, string="Per", required=True, default="stage")
     line_ids = fields.One2many("crm.stage.funnel.report.line", "report_id", string="Lines")
 
-    @api.constrains("date_from", "date_to")
-    def _check_dates(self):
-        for report in self:
-            if report.date_from and report.date_to and report.date_from > report.date_to:
-                raise UserError(self.env._("The period ends before it starts: check the two dates."))
-
-    def _transitions(self):
-        self.ensure_one()
-        History = self.env["crm.lead.stage.history"]
-        return History._transitions(
-            History._scope_domain(self.date_from, self.date_to, self.team_ids, self.user_ids)
-        )
+    def _scope_users(self):
+        return self.user_ids
 
     def _compute_lines(self):
         """Replace the lines with the funnel of the stays in scope."""

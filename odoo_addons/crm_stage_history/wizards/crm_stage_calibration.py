@@ -1,6 +1,6 @@
 import math
 
-from odoo import api, fields, models
+from odoo import fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_compare
 
@@ -12,11 +12,9 @@ def _percent(value):
 
 class CrmStageCalibration(models.TransientModel):
     _name = "crm.stage.calibration"
+    _inherit = "crm.stage.history.scope"
     _description = "Calibrate Stage Probabilities"
 
-    date_from = fields.Date(string="Entered Pipeline From")
-    date_to = fields.Date(string="Entered Pipeline To")
-    team_ids = fields.Many2many("crm.team", string="Sales Teams")
     min_sample = fields.Integer(
         string="Minimum Sample",
         default=30,
@@ -36,12 +34,6 @@ class CrmStageCalibration(models.TransientModel):
     )
     line_ids = fields.One2many("crm.stage.calibration.line", "calibration_id", string="Stages")
 
-    @api.constrains("date_from", "date_to")
-    def _check_dates(self):
-        for wizard in self:
-            if wizard.date_from and wizard.date_to and wizard.date_from > wizard.date_to:
-                raise UserError(self.env._("The period ends before it starts: check the two dates."))
-
     def _reopen(self):
         return {
             "type": "ir.actions.act_window",
@@ -57,8 +49,7 @@ class CrmStageCalibration(models.TransientModel):
         from funnel_metrics.calibration import calibration  # noqa: PLC0415 - pandas: load when asked for
 
         self.ensure_one()
-        History = self.env["crm.lead.stage.history"]
-        table = History._transitions(History._scope_domain(self.date_from, self.date_to, self.team_ids))
+        table = self._transitions()
         if table.empty:
             raise UserError(self.env._("No stage history in this period and these teams: widen the filters."))
         stage_by_key = dict(
