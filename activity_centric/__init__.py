@@ -1,0 +1,93 @@
+"""The logic behind "activity-centric" selling, on plain values and DataFrames (no Odoo needed).
+
+- **Follow-up policy decisions** (:mod:`activity_centric.policy`): a lead's follow-up state
+  (:func:`followup_state`: ``scheduled``, ``missing`` or ``exempt``), whether an operation may take away its
+  last open activity under a team's policy (:func:`check_removal`, :func:`refused_leads`: ``off``,
+  ``warn``, ``enforce``), and whether an automatically created lead gets the team's default first activity
+  (:func:`needs_default_activity`).
+- **Workload levelling** (:mod:`activity_centric.levelling`): daily load against a capacity in activities
+  and/or minutes (:func:`day_load`, :func:`fits`, :func:`is_at_or_over`), working days
+  (:func:`working_days`), and the "Plan tomorrow" proposal that moves the least important activities of an
+  overloaded day to the next working days with room (:func:`level`).
+- **Gaming signals** (:mod:`activity_centric.signals`): per salesperson, activities closed seconds after
+  being created without feedback, placeholders scheduled far ahead, repeated reschedules, leads with no next
+  step (:func:`gaming_signals`).
+- **Event-chain metrics** (:mod:`activity_centric.chains`): deadlines in elapsed time or business days of a
+  time zone (:func:`deadlines`), start/end event pairing and per-chain status (:func:`chain_events`),
+  compliance per salesperson or team (:func:`chain_compliance`).
+
+The Odoo addon ``crm_activity_centric`` reads the facts with set-based queries and calls these functions.
+"""
+
+from activity_centric.policy import (
+    EXEMPT,
+    MISSING,
+    NO_NEXT_STEP,
+    POLICIES,
+    SCHEDULED,
+    STATES,
+    Decision,
+    LeadFacts,
+    check_removal,
+    followup_state,
+    is_exempt,
+    needs_default_activity,
+    refused_leads,
+)
+from activity_centric.levelling import (
+    Capacity,
+    Item,
+    Load,
+    Move,
+    Plan,
+    day_load,
+    fits,
+    is_at_or_over,
+    level,
+    working_days,
+)
+from activity_centric.signals import SIGNAL_COLUMNS, gaming_signals
+from activity_centric.chains import (
+    CHAIN_STATUSES,
+    COMPLIANCE_COLUMNS,
+    UNITS,
+    Threshold,
+    chain_compliance,
+    chain_events,
+    deadlines,
+)
+
+__all__ = [
+    "CHAIN_STATUSES",
+    "COMPLIANCE_COLUMNS",
+    "EXEMPT",
+    "MISSING",
+    "NO_NEXT_STEP",
+    "POLICIES",
+    "SCHEDULED",
+    "SIGNAL_COLUMNS",
+    "STATES",
+    "UNITS",
+    "Capacity",
+    "Decision",
+    "Item",
+    "LeadFacts",
+    "Load",
+    "Move",
+    "Plan",
+    "Threshold",
+    "chain_compliance",
+    "chain_events",
+    "check_removal",
+    "day_load",
+    "deadlines",
+    "fits",
+    "followup_state",
+    "gaming_signals",
+    "is_at_or_over",
+    "is_exempt",
+    "level",
+    "needs_default_activity",
+    "refused_leads",
+    "working_days",
+]

@@ -1,0 +1,308 @@
+"""Event-chain metrics: how often, and how fast, a start event is followed by its end event.
+
+A chain is a pair of events on the same key (usually a lead): a *start* (the lead was assigned, entered a
+stage, got a customer reply...) and the first *end* at or after it (first activity done, first call, next
+stage...). With a :class:`Threshold` ("within 4 business days") every chain gets a deadline and a status:
+
+- ``within`` -- ended at or before its deadline;
+- ``late`` -- ended after its deadline;
+- ``missed`` -- not ended, and the deadline has passed (as of the snapshot time);
+- ``pending`` -- not ended, and the deadline has not passed yet.
+
+:func:`deadlines` computes the deadlines (wall-clock business days in a time zone, or plain durations),
+:func:`chain_events` pairs starts with ends (``pandas.merge_asof``, no loop) and classifies each chain,
+:func:`chain_compliance` aggregates them per salesperson, team or any other columns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from activity_centric._common import WEEKDAYS, holiday_array, require_columns, weekmask
+
+UNITS: tuple[str, ...] = ("minutes", "hours", "days", "business_days")
+"""Units of a :class:`Threshold`."""
+
+WITHIN, LATE, MISSED, PENDING = "within", "late", "missed", "pending"
+CHAIN_STATUSES: tuple[str, ...] = (WITHIN, LATE, MISSED, PENDING)
+"""Statuses of a chain (see the module docstring)."""
+
+COMPLIANCE_COLUMNS: tuple[str, ...] = (
+    "started",
+    "within",
+    "late",
+    "missed",
+    "pending",
+    "share_within",
+    "median_minutes",
+)
+"""Columns of the :func:`chain_compliance` output, in order."""
+
+_UTC_NS = "datetime64[ns, UTC]"
+_CHAIN_COLUMNS: tuple[str, ...] = ("start_at", "end_at", "deadline", "elapsed_minutes", "status")
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """How long a chain may take: ``value`` (> 0) in ``unit`` (one of :data:`UNITS`).
+
+    ``minutes``, ``hours`` and ``days`` are elapsed time (a day is 24 hours); ``business_days`` counts working
+    days on the calendar of a time zone and needs an integer value (see :func:`deadlines`).
+
+    Raises:
+        ValueError: unknown unit, value not > 0 (or not finite), non-integer number of business days.
+    """
+
+    value: float
+    unit: str
+
+    def __post_init__(self) -> None:
+        if self.unit not in UNITS:
+            raise ValueError(f"unknown threshold unit {self.unit!r}: use one of {', '.join(UNITS)}")
+        value = self.value
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise ValueError(f"threshold value must be a number, got {value!r}")
+        if not math.isfinite(value) or value <= 0:
+            raise ValueError(f"threshold value must be > 0, got {value!r}")
+        if self.unit == "business_days" and value != int(value):
+            raise ValueError(f"a threshold in business_days needs a whole number of days, got {value!r}")
+
+
+def deadlines(
+    starts: pd.Series,
+    threshold: Threshold,
+    *,
+    workdays: Collection[int] = WEEKDAYS,
+    holidays: Collection[dt.date] = (),
+    tz: str = "UTC",
+) -> pd.Series:
+    """The deadline of each start time.
+
+    Inputs:
+
+    - ``starts``: start instants (tz-aware, or naive = UTC; NaT allowed and kept);
+    - ``threshold``: the allowed duration;
+    - ``workdays`` (weekday numbers, Monday = 0), ``holidays`` (local calendar dates) and ``tz`` (an IANA time
+      zone name): the working calendar, used by ``business_days`` only.
+
+    ``minutes``/``hours``/``days``: deadline = start + the duration (elapsed time; a day is 24 hours).
+
+    ``business_days`` (n): the start is converted to ``tz`` and its local date rolled forward to a working
+    day (a start on a non-working day counts from the next working day), then moved n working days on
+    (``numpy.busday_offset``); the deadline is that date at the start's local time of day, converted back to
+    UTC. A Friday 16:00 start with 1 business day gives Monday 16:00; a Saturday start gives Tuesday at the
+    same time. Across a daylight-saving change the local time of day is kept (the elapsed hours differ); a
+    local time that does not exist on the deadline date is shifted forward to the first one that does, an
+    ambiguous one takes its first (daylight-saving) occurrence.
+
+    Output: a ``datetime64[ns, UTC]`` Series with the index of ``starts``, named ``deadline``.
+
+    Raises:
+        ValueError: ``starts`` are not datetimes, unknown time zone, bad calendar.
+    """
+    start_utc = _as_utc_series(starts, "starts")
+    if threshold.unit != "business_days":
+        offset = pd.Timedelta(**{threshold.unit: threshold.value})
+        return (start_utc + offset).astype(_UTC_NS).rename("deadline")
+    mask = weekmask(workdays)
+    holiday_dates = holiday_array(holidays)
+    try:
+        local = start_utc.dt.tz_convert(tz).dt.tz_localize(None)
+    except Exception as exc:  # pytz / zoneinfo raise different types for an unknown zone
+        raise ValueError(f"unknown time zone {tz!r} ({exc})") from exc
+    local_day = local.dt.normalize()
+    time_of_day = local - local_day
+    moved = np.busday_offset(
+        local_day.to_numpy().astype("datetime64[D]"),
+        int(threshold.value),
+        roll="forward",
+        weekmask=mask,
+        holidays=holiday_dates,
+    )
+    local_deadline = pd.Series(moved.astype("datetime64[ns]"), index=starts.index) + time_of_day
+    aware = local_deadline.dt.tz_localize(
+        tz, ambiguous=np.ones(len(local_deadline), dtype=bool), nonexistent="shift_forward"
+    )
+    return aware.dt.tz_convert("UTC").astype(_UTC_NS).rename("deadline")
+
+
+def chain_events(
+    starts: pd.DataFrame,
+    ends: pd.DataFrame,
+    threshold: Threshold,
+    *,
+    by: Sequence[str] = ("user",),
+    as_of: pd.Timestamp | None = None,
+    workdays: Collection[int] = WEEKDAYS,
+    holidays: Collection[dt.date] = (),
+    tz: str = "UTC",
+) -> pd.DataFrame:
+    """One row per chain: its start, its end (if any), its deadline and its status.
+
+    Inputs:
+
+    - ``starts``: start events, columns ``key`` (the chain key, e.g. a lead id), ``at`` (datetime, tz-aware or
+      naive = UTC; required) and the ``by`` columns. Only the earliest start of a key is used (ties: the first
+      row in input order); its ``by`` values are the chain's;
+    - ``ends``: end events, columns ``key`` and ``at`` (rows with a missing ``at`` are ignored);
+    - ``threshold``, ``workdays``, ``holidays``, ``tz``: the deadline rule (see :func:`deadlines`);
+    - ``by``: the grouping columns to carry over from ``starts``;
+    - ``as_of``: the snapshot time that decides whether a chain without an end is ``missed`` (as_of after the
+      deadline) or ``pending``. Default: the latest ``at`` in either table, or now when both are empty.
+      Naive = UTC. It does not affect chains that have an end.
+
+    A chain's end is the first end with the same key and ``at`` >= the start's ``at`` (an end before the
+    start belongs to an earlier chain and is ignored).
+
+    Output: index 0..n-1, rows sorted by start time then key, columns ``key``, the ``by`` columns,
+    ``start_at``, ``end_at`` (NaT without an end), ``deadline`` (all ``datetime64[ns, UTC]``),
+    ``elapsed_minutes`` (float, end - start; NaN without an end) and ``status`` (one of
+    :data:`CHAIN_STATUSES`).
+
+    Raises:
+        ValueError: a missing column (named), a missing start time, unreadable timestamps or ``as_of``, or
+            the errors of :func:`deadlines`.
+    """
+    by = list(by)
+    require_columns(starts, ["key", "at", *by], "starts")
+    require_columns(ends, ["key", "at"], "ends")
+    start_at = _as_utc_series(starts["at"], "starts.at")
+    if start_at.isna().any():
+        raise ValueError(
+            f"starts.at is missing on {int(start_at.isna().sum())} row(s); every chain start needs a time"
+        )
+    end_at = _as_utc_series(ends["at"], "ends.at")
+    snapshot = _snapshot(as_of, start_at, end_at)
+
+    left = pd.DataFrame({"key": starts["key"].array, "start_at": start_at.array})
+    for column in by:
+        left[column] = starts[column].array
+    left = left.sort_values("start_at", kind="stable").drop_duplicates("key", keep="first")
+    right = pd.DataFrame({"key": ends["key"].array, "end_at": end_at.array})
+    right = right[right["end_at"].notna()].sort_values("end_at", kind="stable")
+    if right["key"].dtype != left["key"].dtype:
+        try:
+            right["key"] = right["key"].astype(left["key"].dtype)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                f"ends.key ({right['key'].dtype}) cannot be matched with starts.key ({left['key'].dtype}): "
+                "give both the same type of key"
+            ) from exc
+
+    chains = pd.merge_asof(
+        left,
+        right,
+        left_on="start_at",
+        right_on="end_at",
+        by="key",
+        direction="forward",
+        allow_exact_matches=True,
+    )
+    chains = chains.sort_values(["start_at", "key"], kind="stable").reset_index(drop=True)
+    chains["end_at"] = chains["end_at"].astype(_UTC_NS)
+    chains["deadline"] = deadlines(chains["start_at"], threshold, workdays=workdays, holidays=holidays, tz=tz)
+    chains["elapsed_minutes"] = (chains["end_at"] - chains["start_at"]) / pd.Timedelta(minutes=1)
+    ended = chains["end_at"].notna()
+    chains["status"] = np.select(
+        [
+            ended & (chains["end_at"] <= chains["deadline"]),
+            ended,
+            snapshot > chains["deadline"],
+        ],
+        [WITHIN, LATE, MISSED],
+        default=PENDING,
+    )
+    return chains.loc[:, ["key", *by, *_CHAIN_COLUMNS]]
+
+
+def chain_compliance(
+    starts: pd.DataFrame,
+    ends: pd.DataFrame,
+    threshold: Threshold,
+    *,
+    by: Sequence[str] = ("user",),
+    as_of: pd.Timestamp | None = None,
+    workdays: Collection[int] = WEEKDAYS,
+    holidays: Collection[dt.date] = (),
+    tz: str = "UTC",
+) -> pd.DataFrame:
+    """Per group: how many chains started, ended within or after their deadline, were missed, are pending.
+
+    Inputs: as :func:`chain_events`, which pairs the events and classifies each chain.
+
+    Output: one row per distinct combination of the ``by`` values among the (earliest) starts, indexed by
+    the ``by`` columns (an index named after the column for one column, a MultiIndex for several; missing
+    values form their own group, sorted last; with ``by=()``, a single row labelled ``"all"``), sorted by
+    the group keys, columns (see :data:`COMPLIANCE_COLUMNS`):
+
+    - ``started``, ``within``, ``late``, ``missed``, ``pending`` (int64, chains);
+    - ``share_within`` (float64): within / (within + late + missed), NaN when that is 0 (pending chains
+      are not decided yet);
+    - ``median_minutes`` (float64): median elapsed minutes of the chains that ended, NaN if none did.
+
+    No starts give an empty frame with these columns.
+
+    Raises:
+        ValueError: as :func:`chain_events`.
+    """
+    by = list(by)
+    events = chain_events(
+        starts, ends, threshold, by=by, as_of=as_of, workdays=workdays, holidays=holidays, tz=tz
+    )
+    flags = pd.DataFrame(
+        {"started": np.ones(len(events), dtype="int64")}
+        | {status: (events["status"] == status).to_numpy(dtype="int64") for status in CHAIN_STATUSES}
+    )
+    flags["elapsed_minutes"] = events["elapsed_minutes"].to_numpy()
+    if by:
+        keys = [events[column] for column in by]
+        grouped = flags.groupby(keys, dropna=False, sort=True)
+    else:
+        grouped = flags.groupby(np.zeros(len(flags), dtype="int64"))
+    counts = grouped[["started", *CHAIN_STATUSES]].sum().astype("int64")
+    result = counts.copy()
+    decided = (counts[WITHIN] + counts[LATE] + counts[MISSED]).to_numpy(dtype="float64")
+    share = np.full(len(decided), np.nan)
+    np.divide(counts[WITHIN].to_numpy(dtype="float64"), decided, out=share, where=decided > 0)
+    result["share_within"] = share
+    result["median_minutes"] = grouped["elapsed_minutes"].median().astype("float64")
+    if not by:
+        result.index = pd.Index(["all"] * len(result))
+    elif len(by) == 1:
+        result.index.name = by[0]
+    else:
+        result.index.names = by
+    return result.loc[:, list(COMPLIANCE_COLUMNS)]
+
+
+def _as_utc_series(values: pd.Series, name: str) -> pd.Series:
+    """``values`` as a ``datetime64[ns, UTC]`` Series (naive = UTC), same index."""
+    try:
+        stamps = pd.to_datetime(values)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must hold datetimes ({exc})") from exc
+    if not isinstance(stamps, pd.Series):
+        stamps = pd.Series(stamps, index=getattr(values, "index", None))
+    if not pd.api.types.is_datetime64_any_dtype(stamps.dtype):
+        raise ValueError(f"{name} must hold datetimes, got dtype {stamps.dtype}")
+    stamps = stamps.dt.tz_localize("UTC") if stamps.dt.tz is None else stamps.dt.tz_convert("UTC")
+    return stamps.astype(_UTC_NS)
+
+
+def _snapshot(as_of: object, start_at: pd.Series, end_at: pd.Series) -> pd.Timestamp:
+    if as_of is not None:
+        try:
+            stamp = pd.Timestamp(as_of)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"as_of: cannot read {as_of!r} as a timestamp ({exc})") from exc
+        if pd.isna(stamp):
+            raise ValueError(f"as_of: {as_of!r} is not a point in time")
+        return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    latest = pd.concat([start_at, end_at]).max()
+    return pd.Timestamp.now(tz="UTC") if pd.isna(latest) else latest

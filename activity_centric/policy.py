@@ -1,0 +1,177 @@
+"""Follow-up policy decisions: does a lead have a next step, and may an operation take its last one away?
+
+A sales team's follow-up policy (``crm.team.followup_policy``) is one of :data:`POLICIES`:
+
+- ``off`` -- nothing is checked (Odoo's own behaviour);
+- ``warn`` -- leads without a next step are flagged, nothing is refused;
+- ``enforce`` -- an operation that leaves an open lead with no open activity is refused.
+
+A lead's follow-up state (``crm.lead.followup_state``) is one of :data:`STATES`: ``exempt`` when it needs no
+next step (archived or lost, won, in a folded stage, or given a "no follow-up" reason), otherwise
+``scheduled`` when it has at least one open activity and ``missing`` when it has none.
+
+Everything here is a pure function of plain values (:class:`LeadFacts`, policy names, counts): the Odoo addon
+reads the facts with a few set-based queries and asks these functions, so the rules are the same on the
+server, over RPC and offline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+POLICIES: tuple[str, ...] = ("off", "warn", "enforce")
+"""Allowed follow-up policies of a sales team, from the most lenient to the strictest."""
+
+SCHEDULED, MISSING, EXEMPT = "scheduled", "missing", "exempt"
+STATES: tuple[str, ...] = (SCHEDULED, MISSING, EXEMPT)
+"""Follow-up states of a lead."""
+
+NO_NEXT_STEP = "no_next_step"
+"""Reason code of a refused removal: the lead would be left without any open activity."""
+
+
+@dataclass(frozen=True)
+class LeadFacts:
+    """What the follow-up rules need to know about one lead.
+
+    Attributes:
+        active: False when the lead is archived or lost.
+        won: the lead is in a won stage.
+        folded: the lead is in a folded stage.
+        has_reason: the lead has a "no follow-up" reason.
+        open_activities: open (active, not done) activities on the lead, >= 0.
+    """
+
+    active: bool
+    won: bool
+    folded: bool
+    has_reason: bool
+    open_activities: int
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The answer of :func:`check_removal`.
+
+    Attributes:
+        allowed: the operation may proceed.
+        reason: a machine code: None when allowed, :data:`NO_NEXT_STEP` (``"no_next_step"``) when refused.
+        remaining: open activities the lead keeps after the operation.
+    """
+
+    allowed: bool
+    reason: str | None = None
+    remaining: int = 0
+
+
+def _check_policy(policy: str) -> None:
+    if policy not in POLICIES:
+        raise ValueError(f"unknown follow-up policy {policy!r}: use one of {', '.join(map(repr, POLICIES))}")
+
+
+def _check_count(value: int, name: str) -> None:
+    if value < 0:
+        raise ValueError(f"{name} must be >= 0 (a number of activities), got {value!r}")
+
+
+def is_exempt(lead: LeadFacts) -> bool:
+    """True when the lead needs no next step: archived or lost, won, in a folded stage, or with a reason."""
+    return (not lead.active) or lead.won or lead.folded or lead.has_reason
+
+
+def followup_state(lead: LeadFacts) -> str:
+    """The lead's follow-up state: ``exempt`` (see :func:`is_exempt`), else ``scheduled`` when it has an open
+    activity, else ``missing``.
+
+    Raises:
+        ValueError: ``lead.open_activities`` is negative.
+    """
+    _check_count(lead.open_activities, "open_activities")
+    if is_exempt(lead):
+        return EXEMPT
+    return SCHEDULED if lead.open_activities > 0 else MISSING
+
+
+def check_removal(lead: LeadFacts, policy: str, removed: int, added: int = 0) -> Decision:
+    """May an operation remove ``removed`` open activities from the lead while ``added`` new ones appear?
+
+    Inputs:
+
+    - ``lead``: the lead's facts before the operation;
+    - ``policy``: the follow-up policy of the lead's team, one of :data:`POLICIES`;
+    - ``removed``: open activities the operation takes away (marked done, cancelled, deleted, moved to another
+      record), >= 0;
+    - ``added``: open activities the same operation creates on the lead (e.g. the next activity of an
+      activity-type chain, scheduled when the current one is marked done), >= 0.
+
+    Output: a :class:`Decision` with ``remaining = max(open_activities - removed, 0) + added``. The operation
+    is refused (``allowed=False``, ``reason="no_next_step"``) only when the policy is ``enforce``, the lead is
+    not exempt, ``removed > 0`` and ``remaining == 0``; otherwise it is allowed (``reason=None``). ``off`` and
+    ``warn`` never refuse; an operation that removes nothing is never refused.
+
+    Raises:
+        ValueError: unknown policy (the message lists the allowed ones), or a negative count.
+    """
+    _check_policy(policy)
+    _check_count(lead.open_activities, "open_activities")
+    _check_count(removed, "removed")
+    _check_count(added, "added")
+    remaining = max(lead.open_activities - removed, 0) + added
+    refused = policy == "enforce" and removed > 0 and remaining == 0 and not is_exempt(lead)
+    if refused:
+        return Decision(allowed=False, reason=NO_NEXT_STEP, remaining=remaining)
+    return Decision(allowed=True, reason=None, remaining=remaining)
+
+
+def needs_default_activity(lead: LeadFacts, policy: str, has_default_type: bool, interactive: bool) -> bool:
+    """Should the team's default first activity be scheduled on this lead?
+
+    True when the policy is ``warn`` or ``enforce``, the team has a default activity type, the lead was not
+    created interactively (imports, web forms, e-mail gateway, API...) and its follow-up state is
+    ``missing``.
+
+    Raises:
+        ValueError: unknown policy, or a negative ``open_activities``.
+    """
+    _check_policy(policy)
+    return (
+        policy in ("warn", "enforce")
+        and bool(has_default_type)
+        and not interactive
+        and followup_state(lead) == MISSING
+    )
+
+
+def refused_leads(
+    leads: Mapping[int, LeadFacts],
+    policies: Mapping[int, str],
+    removed: Mapping[int, int],
+    added: Mapping[int, int] | None = None,
+) -> list[int]:
+    """Batch form of :func:`check_removal`: the ids of the leads whose operation is refused.
+
+    Inputs, all keyed by lead id:
+
+    - ``leads``: the facts of every lead the operation touches (only these ids are checked);
+    - ``policies``: the policy of each lead's team; a lead missing here is ``off``;
+    - ``removed``: open activities removed from each lead; a lead missing here has 0 removed;
+    - ``added``: open activities created on each lead by the same operation; missing (or None) = 0.
+
+    Output: the refused lead ids, sorted ascending (empty when everything is allowed).
+
+    Raises:
+        ValueError: as :func:`check_removal` (naming the lead).
+    """
+    added = added or {}
+    refused = []
+    for lead_id, lead in leads.items():
+        try:
+            decision = check_removal(
+                lead, policies.get(lead_id, "off"), removed.get(lead_id, 0), added.get(lead_id, 0)
+            )
+        except ValueError as exc:
+            raise ValueError(f"lead {lead_id!r}: {exc}") from exc
+        if not decision.allowed:
+            refused.append(lead_id)
+    return sorted(refused)

@@ -1,0 +1,184 @@
+"""Follow-up policy decisions: every policy against every follow-up state, chaining, batches, errors."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from activity_centric import (
+    EXEMPT,
+    MISSING,
+    POLICIES,
+    SCHEDULED,
+    STATES,
+    Decision,
+    LeadFacts,
+    check_removal,
+    followup_state,
+    is_exempt,
+    needs_default_activity,
+    refused_leads,
+)
+
+
+def lead(open_activities: int = 0, *, active=True, won=False, folded=False, has_reason=False) -> LeadFacts:
+    return LeadFacts(
+        active=active, won=won, folded=folded, has_reason=has_reason, open_activities=open_activities
+    )
+
+
+# name -> (facts, expected state). Each exempt lead has exactly one exemption cause and no activity, so
+# it would be "missing" without that cause.
+LEADS = {
+    "scheduled-one": (lead(1), SCHEDULED),
+    "scheduled-three": (lead(3), SCHEDULED),
+    "missing": (lead(0), MISSING),
+    "archived": (lead(0, active=False), EXEMPT),
+    "won": (lead(0, won=True), EXEMPT),
+    "folded": (lead(0, folded=True), EXEMPT),
+    "reason": (lead(0, has_reason=True), EXEMPT),
+    "won-with-activity": (lead(2, won=True), EXEMPT),
+}
+
+
+def test_constants():
+    assert POLICIES == ("off", "warn", "enforce")
+    assert STATES == ("scheduled", "missing", "exempt")
+    assert (SCHEDULED, MISSING, EXEMPT) == STATES
+
+
+@pytest.mark.parametrize("name", list(LEADS))
+def test_followup_state_and_exemption(name):
+    facts, expected = LEADS[name]
+    assert followup_state(facts) == expected
+    assert is_exempt(facts) == (expected == EXEMPT)
+
+
+# (lead name, removed, added) -> remaining; refused only under enforce (checked below against the policy).
+REMOVALS = [
+    # lead, removed, added, remaining, refused_under_enforce
+    ("scheduled-one", 1, 0, 0, True),  # the last activity done, nothing next: the case the policy is for
+    ("scheduled-one", 1, 1, 1, False),  # activity-type chaining scheduled the next one
+    ("scheduled-one", 1, 2, 2, False),
+    ("scheduled-one", 0, 0, 1, False),  # nothing removed
+    ("scheduled-one", 3, 0, 0, True),  # more removed than open: remaining floors at 0
+    ("scheduled-three", 1, 0, 2, False),  # others stay open
+    ("scheduled-three", 3, 0, 0, True),  # batch completion of all of them
+    ("scheduled-three", 3, 1, 1, False),
+    ("missing", 0, 0, 0, False),  # nothing to remove: never refused, even with nothing left
+    ("missing", 0, 1, 1, False),
+    ("missing", 1, 0, 0, True),  # stale count: still refuses to end with nothing
+    ("archived", 1, 0, 0, False),
+    ("won", 1, 0, 0, False),
+    ("folded", 1, 0, 0, False),
+    ("reason", 1, 0, 0, False),
+    ("won-with-activity", 2, 0, 0, False),
+]
+
+
+@pytest.mark.parametrize(
+    ("policy", "name", "removed", "added", "remaining", "refused_under_enforce"),
+    [
+        pytest.param(policy, *row, id=f"{policy}-{row[0]}-rm{row[1]}-add{row[2]}")
+        for policy, row in itertools.product(POLICIES, REMOVALS)
+    ],
+)
+def test_check_removal_every_policy_and_state(policy, name, removed, added, remaining, refused_under_enforce):
+    facts, _ = LEADS[name]
+    decision = check_removal(facts, policy, removed, added)
+    refused = policy == "enforce" and refused_under_enforce
+    assert decision == Decision(
+        allowed=not refused, reason="no_next_step" if refused else None, remaining=remaining
+    )
+
+
+def test_added_defaults_to_zero():
+    assert check_removal(lead(1), "enforce", 1) == Decision(False, "no_next_step", 0)
+    assert check_removal(lead(1), "warn", 1) == Decision(True, None, 0)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        pytest.param(lambda: check_removal(lead(1), "strict", 1), "'off', 'warn', 'enforce'", id="policy"),
+        pytest.param(lambda: check_removal(lead(1), "Enforce", 1), "unknown follow-up policy", id="case"),
+        pytest.param(lambda: check_removal(lead(1), "enforce", -1), "removed", id="removed"),
+        pytest.param(lambda: check_removal(lead(1), "enforce", 1, -1), "added", id="added"),
+        pytest.param(lambda: check_removal(lead(-1), "off", 0), "open_activities", id="open"),
+        pytest.param(lambda: followup_state(lead(-2)), "open_activities", id="state-open"),
+        pytest.param(lambda: needs_default_activity(lead(0), "always", True, False), "policy", id="default"),
+    ],
+)
+def test_errors(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+@pytest.mark.parametrize(
+    ("policy", "name", "has_default_type", "interactive", "expected"),
+    [
+        ("warn", "missing", True, False, True),
+        ("enforce", "missing", True, False, True),
+        ("off", "missing", True, False, False),  # policy off: Odoo's own behaviour
+        ("enforce", "missing", False, False, False),  # no default type configured
+        ("enforce", "missing", True, True, False),  # created by a person in the UI: they plan it themselves
+        ("enforce", "scheduled-one", True, False, False),  # already has a next step
+        ("enforce", "won", True, False, False),
+        ("enforce", "reason", True, False, False),
+        ("warn", "archived", True, False, False),
+    ],
+)
+def test_needs_default_activity(policy, name, has_default_type, interactive, expected):
+    facts, _ = LEADS[name]
+    assert needs_default_activity(facts, policy, has_default_type, interactive) is expected
+
+
+def test_refused_leads_batch():
+    leads = {
+        30: lead(1),  # enforce, last one removed -> refused
+        10: lead(1),  # enforce, last one removed -> refused
+        20: lead(1),  # enforce, chaining adds one -> allowed
+        40: lead(2),  # enforce, one of two removed -> allowed
+        50: lead(1),  # warn -> allowed
+        60: lead(1),  # no policy given -> off -> allowed
+        70: lead(1, won=True),  # exempt -> allowed
+        80: lead(1),  # enforce, nothing removed (missing in `removed`) -> allowed
+    }
+    policies = {
+        10: "enforce",
+        20: "enforce",
+        30: "enforce",
+        40: "enforce",
+        50: "warn",
+        70: "enforce",
+        80: "enforce",
+    }
+    removed = {10: 1, 20: 1, 30: 1, 40: 1, 50: 1, 60: 1, 70: 1}
+    assert refused_leads(leads, policies, removed, {20: 1}) == [10, 30]
+    assert refused_leads(leads, policies, removed) == [10, 20, 30]
+    assert refused_leads({}, {}, {}) == []
+
+
+def test_refused_leads_agrees_with_check_removal():
+    cases = list(itertools.product(POLICIES, LEADS, [0, 1, 2], [0, 1]))
+    leads = {i: LEADS[name][0] for i, (_, name, _, _) in enumerate(cases)}
+    policies = {i: case[0] for i, case in enumerate(cases)}
+    removed = {i: case[2] for i, case in enumerate(cases)}
+    added = {i: case[3] for i, case in enumerate(cases)}
+    expected = [i for i in leads if not check_removal(leads[i], policies[i], removed[i], added[i]).allowed]
+    assert refused_leads(leads, policies, removed, added) == expected
+    assert expected  # the table does contain refusals
+
+
+def test_refused_leads_error_names_the_lead():
+    with pytest.raises(ValueError, match="lead 7: unknown follow-up policy"):
+        refused_leads({7: lead(1)}, {7: "nope"}, {7: 1})
+
+
+def test_facts_and_decisions_are_frozen_values():
+    facts = lead(1)
+    with pytest.raises(AttributeError):
+        facts.open_activities = 0  # type: ignore[misc]
+    assert facts == lead(1) and hash(facts) == hash(lead(1))
+    assert Decision(True) == Decision(allowed=True, reason=None, remaining=0)
