@@ -1,0 +1,330 @@
+from datetime import datetime, time, timedelta
+
+import pytz
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.tools import SQL
+
+START_KINDS = [
+    ("lead_created", "Lead Created"),
+    ("stage_entered", "Stage Entered"),
+    ("activity_done", "Activity Done"),
+]
+END_KINDS = [
+    ("activity_done", "Activity Done"),
+    ("stage_entered", "Stage Entered"),
+    ("message_sent", "Message Sent by a Salesperson"),
+]
+THRESHOLD_UNITS = [
+    ("minutes", "Minutes"),
+    ("hours", "Hours"),
+    ("days", "Days"),
+    ("business_days", "Business Days"),
+]
+WEEKDAYS = (0, 1, 2, 3, 4)
+
+
+class CrmActivityChain(models.Model):
+    """An event chain: a start event on a lead, the end event that should follow, and how soon.
+
+    "First call within 15 minutes of lead creation", "quotation sent within 1 business day of
+    qualification". Events are read from the chatter (stage tracking, "activity done" messages,
+    salespeople's messages), so chains also measure history from before the module was installed.
+    """
+
+    _name = "crm.activity.chain"
+    _description = "Event Chain"
+    _order = "sequence, id"
+
+    name = fields.Char(required=True, translate=True)
+    active = fields.Boolean(default=True)
+    sequence = fields.Integer(default=10)
+    company_id = fields.Many2one("res.company", index=True, help="Leave empty to use it in every company.")
+    description = fields.Text(translate=True, help="Why this chain matters, shown with its report.")
+    start_kind = fields.Selection(
+        START_KINDS,
+        string="Starts When",
+        required=True,
+        default="lead_created",
+        help="Lead Created: the lead's creation.\n"
+        "Stage Entered: the lead enters the stage (a lead created in the stage enters it on creation).\n"
+        "Activity Done: an activity of the type is marked done on the lead.",
+    )
+    start_stage_id = fields.Many2one("crm.stage", string="Start Stage", ondelete="restrict")
+    start_activity_type_id = fields.Many2one(
+        "mail.activity.type",
+        string="Start Activity Type",
+        ondelete="restrict",
+        domain="[('res_model', 'in', (False, 'crm.lead'))]",
+    )
+    end_kind = fields.Selection(
+        END_KINDS,
+        string="Ends When",
+        required=True,
+        default="activity_done",
+        help="Activity Done: an activity of the type is marked done on the lead.\n"
+        "Stage Entered: the lead enters the stage.\n"
+        "Message Sent by a Salesperson: an internal user posts a message or sends an email on the lead "
+        "(internal notes do not count).",
+    )
+    end_stage_id = fields.Many2one("crm.stage", string="End Stage", ondelete="restrict")
+    end_activity_type_id = fields.Many2one(
+        "mail.activity.type",
+        string="End Activity Type",
+        ondelete="restrict",
+        domain="[('res_model', 'in', (False, 'crm.lead'))]",
+    )
+    threshold = fields.Float(
+        string="Within", required=True, default=1.0, help="How long the end event may take after the start."
+    )
+    threshold_unit = fields.Selection(
+        THRESHOLD_UNITS,
+        string="Unit",
+        required=True,
+        default="hours",
+        help="Minutes, hours and days are elapsed time (a day is 24 hours). Business days follow the "
+        "company's working schedule and public holidays: a chain started on Friday with 1 business day "
+        "is due on Monday at the same time.",
+    )
+
+    @api.constrains(
+        "threshold",
+        "threshold_unit",
+        "start_kind",
+        "start_stage_id",
+        "start_activity_type_id",
+        "end_kind",
+        "end_stage_id",
+        "end_activity_type_id",
+    )
+    def _check_configuration(self):
+        for chain in self:
+            if chain.threshold <= 0:
+                raise ValidationError(
+                    self.env._(
+                        "Chain “%(chain)s”: the threshold must be greater than zero.", chain=chain.name
+                    )
+                )
+            if chain.threshold_unit == "business_days" and chain.threshold != int(chain.threshold):
+                raise ValidationError(
+                    self.env._(
+                        "Chain “%(chain)s”: a threshold in business days must be a whole number of days "
+                        "(use hours for part of a day).",
+                        chain=chain.name,
+                    )
+                )
+            for side, kind, stage, activity_type in (
+                (self.env._("start"), chain.start_kind, chain.start_stage_id, chain.start_activity_type_id),
+                (self.env._("end"), chain.end_kind, chain.end_stage_id, chain.end_activity_type_id),
+            ):
+                if kind == "stage_entered" and not stage:
+                    raise ValidationError(
+                        self.env._(
+                            "Chain “%(chain)s”: choose the stage whose entry is the %(side)s event.",
+                            chain=chain.name,
+                            side=side,
+                        )
+                    )
+                if kind == "activity_done" and not activity_type:
+                    raise ValidationError(
+                        self.env._(
+                            "Chain “%(chain)s”: choose the activity type whose completion is the %(side)s "
+                            "event.",
+                            chain=chain.name,
+                            side=side,
+                        )
+                    )
+            if chain._event_spec("start") == chain._event_spec("end"):
+                raise ValidationError(
+                    self.env._(
+                        "Chain “%(chain)s”: the end event is the same as the start event; choose another "
+                        "one.",
+                        chain=chain.name,
+                    )
+                )
+
+    @api.onchange("start_kind")
+    def _onchange_start_kind(self):
+        if self.start_kind != "stage_entered":
+            self.start_stage_id = False
+        if self.start_kind != "activity_done":
+            self.start_activity_type_id = False
+
+    @api.onchange("end_kind")
+    def _onchange_end_kind(self):
+        if self.end_kind != "stage_entered":
+            self.end_stage_id = False
+        if self.end_kind != "activity_done":
+            self.end_activity_type_id = False
+
+    def action_open_report(self):
+        """The Event Chains report, on this chain."""
+        self.ensure_one()
+        self.check_access("read")
+        action = self.env["ir.actions.actions"]._for_xml_id(
+            "crm_activity_centric.crm_activity_chain_report_action"
+        )
+        action["context"] = {"default_chain_id": self.id}
+        return action
+
+    # ------------------------------------------------------------------
+    # Facts for activity_centric.chains
+    # ------------------------------------------------------------------
+
+    def _event_spec(self, side):
+        """``(kind, stage id, activity type id)`` of the start or end event, ids only where they matter."""
+        self.ensure_one()
+        kind = self[f"{side}_kind"]
+        stage = self[f"{side}_stage_id"].id if kind == "stage_entered" else False
+        activity_type = self[f"{side}_activity_type_id"].id if kind == "activity_done" else False
+        return kind, stage, activity_type
+
+    def _threshold(self):
+        from activity_centric import Threshold  # noqa: PLC0415 - pandas is heavy: load it when needed
+
+        self.ensure_one()
+        value = int(self.threshold) if self.threshold_unit == "business_days" else self.threshold
+        return Threshold(value, self.threshold_unit)
+
+    def _calendar_args(self, tz):
+        """Working calendar of the chain's company (or the current one) for business-day deadlines:
+        ``{"workdays", "holidays", "tz"}`` as :func:`activity_centric.chain_compliance` takes them."""
+        self.ensure_one()
+        calendar = (self.company_id or self.env.company).resource_calendar_id
+        attendances = calendar.attendance_ids.filtered(lambda attendance: not attendance.display_type)
+        workdays = tuple(sorted({int(day) for day in attendances.mapped("dayofweek")})) or WEEKDAYS
+        zone = pytz.timezone(tz)
+        holidays = set()
+        for leave in calendar.leave_ids.filtered(lambda leave: not leave.resource_id):
+            first = pytz.utc.localize(leave.date_from).astimezone(zone).date()
+            last = pytz.utc.localize(leave.date_to).astimezone(zone).date()
+            holidays.update(first + timedelta(days=offset) for offset in range((last - first).days + 1))
+        return {"workdays": workdays, "holidays": sorted(holidays), "tz": tz}
+
+    def _events(self, side, leads, date_from=None, date_to=None):
+        """The start or end events of the chain on ``leads``: a list of ``(lead id, UTC datetime)``.
+
+        :param leads: SQL selecting the lead ids in scope (read with the user's rights beforehand)
+        :param date_from: keep events at or after this UTC datetime
+        :param date_to: keep events before this UTC datetime
+        """
+        self.ensure_one()
+        kind, stage_id, activity_type_id = self._event_spec(side)
+        Message = self.env["mail.message"]
+        Message.flush_model(["model", "res_id", "date", "message_type", "subtype_id", "author_id"])
+        Message.flush_model(["mail_activity_type_id"])
+        self.env["crm.lead"].flush_model(["create_date", "stage_id"])
+        if kind == "lead_created":
+            events = SQL(
+                "SELECT l.id AS lead_id, l.create_date AS at FROM crm_lead l WHERE l.id IN %s", leads
+            )
+        elif kind == "stage_entered":
+            self.env["mail.tracking.value"].flush_model(
+                ["field_id", "mail_message_id", "old_value_integer", "new_value_integer"]
+            )
+            stage_field = self.env["ir.model.fields"]._get("crm.lead", "stage_id").id
+            # Entries tracked in the chatter, plus the creation for leads created in the stage: the stage
+            # before the first tracked change, or the current one when the stage never changed.
+            events = SQL(
+                """
+                WITH changes AS (
+                    SELECT m.res_id AS lead_id, m.date, m.id AS message_id,
+                           v.old_value_integer, v.new_value_integer
+                      FROM mail_tracking_value v
+                      JOIN mail_message m ON m.id = v.mail_message_id
+                     WHERE v.field_id = %(field)s AND m.model = 'crm.lead' AND m.res_id IN %(leads)s
+                ), initial AS (
+                    SELECT DISTINCT ON (lead_id) lead_id, old_value_integer AS stage_id
+                      FROM changes
+                  ORDER BY lead_id, date, message_id
+                )
+                SELECT lead_id, date AS at FROM changes WHERE new_value_integer = %(stage)s
+                 UNION ALL
+                SELECT l.id, l.create_date
+                  FROM crm_lead l
+                  LEFT JOIN initial i ON i.lead_id = l.id
+                 WHERE l.id IN %(leads)s
+                   AND CASE WHEN i.lead_id IS NULL THEN l.stage_id ELSE i.stage_id END = %(stage)s
+                """,
+                field=stage_field,
+                leads=leads,
+                stage=stage_id,
+            )
+        elif kind == "activity_done":
+            events = SQL(
+                """
+                SELECT m.res_id AS lead_id, m.date AS at
+                  FROM mail_message m
+                 WHERE m.model = 'crm.lead' AND m.res_id IN %s
+                   AND m.mail_activity_type_id = %s AND m.subtype_id = %s
+                """,
+                leads,
+                activity_type_id,
+                self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_activities"),
+            )
+        else:  # message_sent
+            self.env["res.users"].flush_model(["partner_id", "share"])
+            events = SQL(
+                """
+                SELECT m.res_id AS lead_id, m.date AS at
+                  FROM mail_message m
+                 WHERE m.model = 'crm.lead' AND m.res_id IN %s
+                   AND m.message_type IN ('comment', 'email') AND m.subtype_id = %s
+                   AND EXISTS (SELECT 1 FROM res_users u WHERE u.partner_id = m.author_id AND NOT u.share)
+                """,
+                leads,
+                self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_comment"),
+            )
+        conditions = [SQL("e.at IS NOT NULL")]
+        if date_from:
+            conditions.append(SQL("e.at >= %s", date_from))
+        if date_to:
+            conditions.append(SQL("e.at < %s", date_to))
+        return self.env.execute_query(
+            SQL("SELECT e.lead_id, e.at FROM (%s) e WHERE %s", events, SQL(" AND ").join(conditions))
+        )
+
+
+class CrmActivityReportScope(models.AbstractModel):
+    """What the activity reports look at: a period (days in the user's time zone) and sales teams."""
+
+    _name = "crm.activity.report.scope"
+    _description = "Activity Report Scope"
+
+    date_from = fields.Date(
+        string="From", default=lambda self: fields.Date.context_today(self) - timedelta(days=90)
+    )
+    date_to = fields.Date(string="To", default=fields.Date.context_today)
+    team_ids = fields.Many2many("crm.team", string="Sales Teams", help="Leave empty for every team.")
+
+    @api.constrains("date_from", "date_to")
+    def _check_dates(self):
+        for scope in self:
+            if scope.date_from and scope.date_to and scope.date_from > scope.date_to:
+                raise ValidationError(self.env._("The period ends before it starts: check the two dates."))
+
+    def _tz(self):
+        tz = self.env.context.get("tz") or self.env.user.tz
+        return tz if tz in pytz.all_timezones_set else "UTC"
+
+    def _period_bounds(self):
+        """``(start, end)`` of the period as naive UTC datetimes, end excluded; None for an open bound."""
+        self.ensure_one()
+        zone = pytz.timezone(self._tz())
+
+        def utc(day):
+            local = zone.localize(datetime.combine(day, time.min))
+            return local.astimezone(pytz.utc).replace(tzinfo=None)
+
+        start = utc(self.date_from) if self.date_from else None
+        end = utc(self.date_to + timedelta(days=1)) if self.date_to else None
+        return start, end
+
+    def _lead_domain(self):
+        return [("team_id", "in", self.team_ids.ids)] if self.team_ids else []
+
+    def _lead_query(self, active_test=False):
+        """SQL selecting the leads in scope the current user may read (record rules applied)."""
+        self.ensure_one()
+        Lead = self.env["crm.lead"].with_context(active_test=active_test)
+        return Lead._search(self._lead_domain()).subselect()

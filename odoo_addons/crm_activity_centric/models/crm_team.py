@@ -1,0 +1,58 @@
+from odoo import api, fields, models
+
+
+class CrmTeam(models.Model):
+    _inherit = "crm.team"
+
+    followup_policy = fields.Selection(
+        [("off", "Off"), ("warn", "Warn"), ("enforce", "Enforce")],
+        string="Follow-up Policy",
+        default="off",
+        required=True,
+        tracking=True,
+        help="Off: Odoo as usual.\n"
+        "Warn: leads without a next activity or a no-follow-up reason are flagged, nothing is blocked.\n"
+        "Enforce: the last open activity of an open lead cannot be completed, cancelled, deleted or moved "
+        "without another one planned or a no-follow-up reason.",
+    )
+    followup_default_activity_type_id = fields.Many2one(
+        "mail.activity.type",
+        string="Default First Activity",
+        domain="[('res_model', 'in', (False, 'crm.lead'))]",
+        help="Leads that reach this team from the mail gateway, a website form, an import or the API get "
+        "this activity, so they never start without a next step. Leads created by hand in the form do not: "
+        "the salesperson plans them.",
+    )
+    followup_default_delay = fields.Integer(
+        string="Due After (days)", default=0, help="Days between the lead's arrival and the default activity."
+    )
+    followup_missing_count = fields.Integer(
+        compute="_compute_followup_missing_count", string="Missing Follow-up"
+    )
+
+    _followup_default_delay_positive = models.Constraint(
+        "CHECK (followup_default_delay >= 0)",
+        "The delay of the default first activity cannot be negative.",
+    )
+
+    @api.depends("followup_policy")
+    def _compute_followup_missing_count(self):
+        counts = dict(
+            self.env["crm.lead"]._read_group(
+                [("team_id", "in", self.ids), ("followup_state", "=", "missing")], ["team_id"], ["__count"]
+            )
+        )
+        for team in self:
+            team.followup_missing_count = counts.get(team, 0)
+
+    def action_view_missing_followup(self):
+        self.ensure_one()
+        action = self.env["ir.actions.actions"]._for_xml_id(
+            "crm_activity_centric.crm_lead_action_missing_followup"
+        )
+        action.update(
+            name=self.env._("Missing Follow-up"),
+            domain=[("team_id", "=", self.id), ("followup_state", "=", "missing")],
+            context={},
+        )
+        return action

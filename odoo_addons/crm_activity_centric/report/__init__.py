@@ -1,0 +1,3 @@
+from . import crm_followup_agenda
+from . import crm_activity_signal_report
+from . import crm_activity_chain_report

@@ -1,0 +1,1 @@
+from . import crm_activity_plan_tomorrow
