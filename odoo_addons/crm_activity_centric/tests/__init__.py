@@ -8,3 +8,4 @@ from . import test_signals
 from . import test_chains
 from . import test_performance
 from . import test_tour
+from . import test_rpc

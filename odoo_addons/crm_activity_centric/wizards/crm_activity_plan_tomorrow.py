@@ -111,11 +111,11 @@ class CrmActivityPlanTomorrow(models.TransientModel):
                 {
                     "user_id": user.id,
                     "count_before": was.count,
-                    "minutes_before": was.minutes,
+                    "minutes_before": round(was.minutes),
                     "count_after": after.count,
-                    "minutes_after": after.minutes,
+                    "minutes_after": round(after.minutes),
                     "capacity_count": capacity.count or 0 if capacity else 0,
-                    "capacity_minutes": capacity.minutes or 0 if capacity else 0,
+                    "capacity_minutes": round(capacity.minutes or 0) if capacity else 0,
                     "over": bool(capacity) and not fits(was, capacity),
                 }
             )
@@ -183,11 +183,11 @@ class CrmActivityPlanTomorrowLoad(models.TransientModel):
     wizard_id = fields.Many2one("crm.activity.plan.tomorrow", required=True, ondelete="cascade", index=True)
     user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
     count_before = fields.Integer(string="Activities", readonly=True)
-    minutes_before = fields.Float(string="Minutes", readonly=True)
+    minutes_before = fields.Integer(string="Minutes", readonly=True)
     count_after = fields.Integer(string="Activities After", readonly=True)
-    minutes_after = fields.Float(string="Minutes After", readonly=True)
+    minutes_after = fields.Integer(string="Minutes After", readonly=True)
     capacity_count = fields.Integer(string="Capacity (activities)", readonly=True)
-    capacity_minutes = fields.Float(string="Capacity (minutes)", readonly=True)
+    capacity_minutes = fields.Integer(string="Capacity (minutes)", readonly=True)
     over = fields.Boolean(string="Over Capacity", readonly=True)
 
 
