@@ -11,7 +11,9 @@ class TestEnforceJson2(HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.salesman = new_test_user(cls.env, login="ac_rpc_salesman", groups="sales_team.group_sale_salesman")
+        cls.salesman = new_test_user(
+            cls.env, login="ac_rpc_salesman", groups="sales_team.group_sale_salesman"
+        )
         team = cls.env["crm.team"].create({"name": "RPC enforce", "followup_policy": "enforce"})
         stage = cls.env["crm.stage"].create({"name": "RPC open", "sequence": 600})
         cls.lead = cls.env["crm.lead"].create(
