@@ -40,6 +40,14 @@ def worker(python: str, *args: str, script: Path = WORKER) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def compare(native: dict, ours: dict, column: str, rows: tuple[tuple[str, str], ...]) -> None:
+    """One line per measure: crm alone, with the module, and their ratio."""
+    print(f"  {'':28}{'crm only':>12}{column:>12}{'ratio':>8}")
+    for key, label in rows:
+        ratio = ours[key] / native[key] if native[key] else float("nan")
+        print(f"  {label:28}{native[key]:>12.3f}{ours[key]:>12.3f}{ratio:>7.2f}x")
+
+
 def main() -> int:
     odoo_bin, version, python, data_dir = run_tiers.prepare_odoo()
     leads = os.environ.get("BENCH_LEADS", "1000")
@@ -53,14 +61,16 @@ def main() -> int:
         native = worker(python, "write", base, "--leads", leads)
         ours = worker(python, "write", with_module, "--leads", leads)
         print(f"\nwrite({{'stage_id'}}) on {leads} opportunities, median of 5 runs:")
-        print(f"  {'':28}{'crm only':>12}{'+ history':>12}{'ratio':>8}")
-        for key, label in (
-            ("write_s", "write + flush (s)"),
-            ("write_and_tracking_s", "incl. commit tracking (s)"),
-            ("write_queries", "queries before commit"),
-        ):
-            ratio = ours[key] / native[key] if native[key] else float("nan")
-            print(f"  {label:28}{native[key]:>12.3f}{ours[key]:>12.3f}{ratio:>7.2f}x")
+        compare(
+            native,
+            ours,
+            "+ history",
+            (
+                ("write_s", "write + flush (s)"),
+                ("write_and_tracking_s", "incl. commit tracking (s)"),
+                ("write_queries", "queries before commit"),
+            ),
+        )
         fill = worker(python, "backfill", with_module, "--leads", backfill_leads)
         print(
             f"\nbackfill of {fill['leads']} leads with {fill['tracked_changes']} tracked stage changes "
@@ -88,14 +98,16 @@ def bench_followup(odoo_bin: str, python: str, data_dir: Path) -> None:
         native = worker(python, "complete", base, "--leads", completions, script=FOLLOWUP_WORKER)
         ours = worker(python, "complete", with_module, "--leads", completions, script=FOLLOWUP_WORKER)
         print(f"\nmark an activity done (action_feedback), {completions} calls, before commit:")
-        print(f"  {'':28}{'crm only':>12}{'+ enforce':>12}{'ratio':>8}")
-        for key, label in (
-            ("queries_median", "queries per call (median)"),
-            ("ms_median", "ms per call (median)"),
-            ("total_s", "total (s)"),
-        ):
-            ratio = ours[key] / native[key] if native[key] else float("nan")
-            print(f"  {label:28}{native[key]:>12.3f}{ours[key]:>12.3f}{ratio:>7.2f}x")
+        compare(
+            native,
+            ours,
+            "+ enforce",
+            (
+                ("queries_median", "queries per call (median)"),
+                ("ms_median", "ms per call (median)"),
+                ("total_s", "total (s)"),
+            ),
+        )
         print(f"  extra queries per call: {ours['queries_median'] - native['queries_median']:+.0f}")
         # the install fills the state of the leads that exist when it runs: generate them first
         run_tiers.drop_db(with_module, data_dir)

@@ -6,6 +6,7 @@ from . import mail_activity_type
 from . import mail_activity
 from . import mail_activity_schedule
 from . import res_users
+from . import res_company
 from . import crm_activity_chain
 from . import res_config_settings
 from . import crm_followup_digest

@@ -21,7 +21,6 @@ THRESHOLD_UNITS = [
     ("days", "Days"),
     ("business_days", "Business Days"),
 ]
-WEEKDAYS = (0, 1, 2, 3, 4)
 
 
 class CrmActivityChain(models.Model):
@@ -190,16 +189,8 @@ class CrmActivityChain(models.Model):
         """Working calendar of the chain's company (or the current one) for business-day deadlines:
         ``{"workdays", "holidays", "tz"}`` as :func:`activity_centric.chain_compliance` takes them."""
         self.ensure_one()
-        calendar = (self.company_id or self.env.company).resource_calendar_id
-        attendances = calendar.attendance_ids.filtered(lambda attendance: not attendance.display_type)
-        workdays = tuple(sorted({int(day) for day in attendances.mapped("dayofweek")})) or WEEKDAYS
-        zone = pytz.timezone(tz)
-        holidays = set()
-        for leave in calendar.leave_ids.filtered(lambda leave: not leave.resource_id):
-            first = pytz.utc.localize(leave.date_from).astimezone(zone).date()
-            last = pytz.utc.localize(leave.date_to).astimezone(zone).date()
-            holidays.update(first + timedelta(days=offset) for offset in range((last - first).days + 1))
-        return {"workdays": workdays, "holidays": sorted(holidays), "tz": tz}
+        workdays, holidays = (self.company_id or self.env.company)._followup_working_days(tz)
+        return {"workdays": workdays, "holidays": holidays, "tz": tz}
 
     def _events(self, side, leads, date_from=None, date_to=None):
         """The start or end events of the chain on ``leads``: a list of ``(lead id, UTC datetime)``.

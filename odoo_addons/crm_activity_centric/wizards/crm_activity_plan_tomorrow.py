@@ -48,22 +48,10 @@ class CrmActivityPlanTomorrow(models.TransientModel):
             raise AccessError(self.env._("You can only plan your own activities."))
         return users
 
-    def _calendar_days(self):
-        """Working weekdays and public holidays of the company's working calendar."""
-        calendar = self.env.company.resource_calendar_id
-        workdays = sorted({int(att.dayofweek) for att in calendar.attendance_ids}) or [0, 1, 2, 3, 4]
-        holidays = set()
-        for leave in calendar.leave_ids.filtered(lambda leave: not leave.resource_id):
-            day = leave.date_from.date()
-            while day <= leave.date_to.date():
-                holidays.add(day)
-                day += timedelta(days=1)
-        return workdays, holidays
-
     def action_propose(self):
         self.ensure_one()
         users = self._planned_users()
-        workdays, holidays = self._calendar_days()
+        workdays, holidays = self.env.company._followup_working_days(self.env.user.tz or "UTC")
         days = working_days(self.date, HORIZON, workdays, holidays)
         # sudo: the load of a day counts every activity of the salesperson, also on documents the
         # planner cannot read; only lead activities the planner may edit are proposed for a move
