@@ -132,30 +132,37 @@ class CrmLead(models.Model):
         return self.env.cr.cache.get(MERGING_KEY, frozenset())
 
     def _auto_init(self):
-        # At install, fill the state of the existing leads in a few statements instead of letting the ORM
-        # recompute it record by record (100,000 leads: about 1 s instead of 14 s).
+        # Created here, before the ORM sees the field, so that the ORM does not recompute it lead by lead at
+        # install: init() fills it set-based (100,000 leads: 7 s instead of 15 s).
         if not column_exists(self.env.cr, self._table, "followup_state"):
             create_column(self.env.cr, self._table, "followup_state", "varchar")
-            self._followup_fill_all()
         return super()._auto_init()
 
+    def init(self):
+        # At install every lead; on an update, the leads created while the registry did not hold this
+        # module yet (crm's data during an update of crm).
+        self._followup_fill_all(only_missing=True)
+
     @api.model
-    def _followup_fill_all(self):
+    def _followup_fill_all(self, only_missing=False):
         rows = self.env.execute_query(
             SQL(
                 """
-                SELECT l.id, l.active, COALESCE(s.is_won, FALSE), COALESCE(s.fold, FALSE), COALESCE(a.n, 0)
+                SELECT l.id, l.active, COALESCE(s.is_won, FALSE), COALESCE(s.fold, FALSE),
+                       l.no_followup_reason_id IS NOT NULL, COALESCE(a.n, 0)
                   FROM crm_lead l
                   LEFT JOIN crm_stage s ON s.id = l.stage_id
                   LEFT JOIN (SELECT res_id, count(*) AS n FROM mail_activity
                               WHERE res_model = 'crm.lead' AND active GROUP BY res_id) a ON a.res_id = l.id
-                """
+                 WHERE %s
+                """,
+                SQL("l.followup_state IS NULL") if only_missing else SQL("TRUE"),
             )
         )
         by_state = {}
-        for lead_id, active, won, folded, count in rows:
+        for lead_id, active, won, folded, has_reason, count in rows:
             facts = LeadFacts(
-                active=bool(active), won=won, folded=folded, has_reason=False, open_activities=count
+                active=bool(active), won=won, folded=folded, has_reason=has_reason, open_activities=count
             )
             by_state.setdefault(followup_state(facts), []).append(lead_id)
         for state, ids in by_state.items():

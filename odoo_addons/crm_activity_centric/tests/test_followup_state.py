@@ -126,3 +126,18 @@ class TestFollowupState(FollowupCase):
         form = Form(lead)
         self.assertEqual(form.followup_state, "missing")
         self.assertEqual(form.followup_policy, "warn")
+
+    def test_rows_written_without_this_module_loaded(self):
+        """During an update of crm, crm's data is loaded before this module is: its teams and leads
+        must not break the NOT NULL policy column nor stay without a state."""
+        self.env.cr.execute(
+            "SELECT column_default FROM information_schema.columns "
+            "WHERE table_name = 'crm_team' AND column_name = 'followup_policy'"
+        )
+        self.assertEqual(self.env.cr.fetchone()[0], "'off'::character varying")
+        lead = self._lead(team=self.team_warn)
+        self.env.flush_all()
+        self.env.cr.execute("UPDATE crm_lead SET followup_state = NULL WHERE id = %s", [lead.id])
+        lead.invalidate_recordset(["followup_state"])
+        self.env["crm.lead"].init()
+        self.assertEqual(lead.followup_state, "missing")
