@@ -147,3 +147,8 @@ class TestWorkload(FollowupCase):
         self.assertNotIn("Sam's", Agenda.search([]).mapped("lead_id.name"), "other reps' leads stay private")
         manager_view = Agenda.with_user(self.sales_manager).search([])
         self.assertIn("Sam's", manager_view.mapped("lead_id.name"))
+
+    def test_crm_app_still_opens_on_the_pipeline(self):
+        menus = self.env["ir.ui.menu"].load_web_menus(False)
+        crm = menus[self.env.ref("crm.crm_menu_root").id]
+        self.assertEqual(crm["actionID"], self.env.ref("crm.action_your_pipeline").id)
