@@ -259,9 +259,11 @@ class CrmFollowupDigest(models.AbstractModel):
             ],
             order="date_deadline, id",
         )
+        listed = activities[:SECTION_LIMIT]
+        leads = {lead.id: lead for lead in Lead.browse(listed.mapped("res_id"))}
         overdue_rows = []
-        for activity in activities[:SECTION_LIMIT]:
-            lead = Lead.browse(activity.res_id)
+        for activity in listed:
+            lead = leads[activity.res_id]
             overdue_rows.append(
                 {
                     "url": lead_url(lead.id),

@@ -245,7 +245,7 @@ class CrmLead(models.Model):
     @api.model
     def _followup_clear_reasons(self, lead_ids):
         """A lead that gets an activity has a follow-up again: its no-follow-up reason no longer holds."""
-        leads = self.browse(lead_ids).filtered("no_followup_reason_id")
+        leads = self.browse(lead_ids)
         if leads:
             # sudo: whoever may plan an activity on the lead may lift the reason it contradicts
             leads.sudo().write({"no_followup_reason_id": False, "no_followup_note": False})

@@ -87,8 +87,11 @@ class MailActivity(models.Model):
         lead_ids = list(activities._followup_lead_counts())
         if lead_ids:
             Lead = self.env["crm.lead"]
-            Lead._followup_store(Lead._followup_snapshot(lead_ids))
-            Lead._followup_clear_reasons(lead_ids)
+            snapshot = Lead._followup_snapshot(lead_ids)
+            Lead._followup_store(snapshot)
+            Lead._followup_clear_reasons(
+                [lead_id for lead_id, (facts, _p, _s) in snapshot.items() if facts.has_reason]
+            )
         if isinstance(done_id, int):
             activities._followup_complete_previous(done_id, feedback)
         return activities

@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import ValidationError
 
 from .crm_followup_digest import (
     DEFAULT_OVERDUE_DAYS,
@@ -36,8 +36,5 @@ class ResConfigSettings(models.TransientModel):
 
     def action_crm_followup_digest_send_now(self):
         """Send the weekly follow-up review to every recipient now (to try the settings out)."""
-        if not self.env.user.has_group("sales_team.group_sale_manager"):
-            raise AccessError(
-                self.env._("Only sales administrators can send the weekly follow-up review on demand.")
-            )
+        # crm.followup.digest.action_send_now checks that the user is a sales administrator
         return self.env["crm.followup.digest"].action_send_now()
