@@ -36,7 +36,7 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -373,24 +373,40 @@ def _write_text(path: Path, text: str) -> None:
         raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``funnel-metrics`` with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
-    parser = build_parser()
+def run_command(
+    parser: argparse.ArgumentParser,
+    argv: Sequence[str] | None,
+    prog: str,
+    bad_input: tuple[type[BaseException], ...],
+    message: Callable[[BaseException], str] = str,
+) -> int:
+    """Parse ``argv`` and run the chosen subcommand (``args.func``) with the exit statuses of the
+    project's commands: 0 done, 2 bad input (``bad_input`` errors or a missing file: one line on
+    stderr, worded by ``message``), 130 interrupted; a reader that goes away (``| head``) ends it
+    quietly."""
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help (0) or a usage error (2), already printed by argparse
         return int(exc.code or 0) if not isinstance(exc.code, str) else 2
     try:
         return int(args.func(args))
-    except (UserError, ExtractError, TransitionsError) as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+    except bad_input as exc:
+        print(f"{prog}: error: {message(exc)}", file=sys.stderr)
         return 2
     except FileNotFoundError as exc:
-        print(f"{PROG}: error: file not found: {exc.filename or exc}", file=sys.stderr)
+        print(f"{prog}: error: file not found: {exc.filename or exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
+        print(f"{prog}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``funnel-metrics`` with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
+    return run_command(build_parser(), argv, PROG, (UserError, ExtractError, TransitionsError))
 
 
 # ------------------------------------------------------------------------------------------------------

@@ -1,0 +1,88 @@
+"""SLA rules for an Odoo CRM pipeline, on plain values (no Odoo needed).
+
+- **Business time** (:mod:`sla_rules.businesstime`): :class:`WorkCalendar` (time zone, weekly attendances,
+  leaves), and the monotone breach test of a threshold in ``business_days``, ``business_hours``, ``days``
+  or ``hours``: :func:`cutoff` (a clock start is breached at ``now`` iff it is at or before the cutoff),
+  :func:`deadline` / :func:`deadlines` (the earliest breach time), :func:`business_days_cutoff` (the same
+  rule on an explicit list of working dates, for the Odoo addon).
+- **Rule semantics** (:mod:`sla_rules.rules`): :class:`Rule` and :func:`validate_rule`; which leads a rule
+  watches (:func:`in_scope`), its clock (:func:`clock_start`), :func:`cutoffs` and :func:`status`,
+  :func:`episode_key`; and what it does: :func:`plan_actions` over :class:`LeadSnapshot`,
+  :class:`TeamInfo` and :class:`Member` values, giving :class:`PlannedAction` values.
+- **Simulation** (:mod:`sla_rules.simulate`): :func:`evaluate` lists what rules would do on a snapshot of
+  leads; the ``sla_rules simulate`` command (:mod:`sla_rules.cli`) runs it on a CSV snapshot or a live Odoo
+  database, with rules, calendars and teams in YAML (:mod:`sla_rules.config`).
+
+The Odoo addon ``crm_sla_rules`` selects breached leads with one SQL comparison per rule against these
+cutoffs and applies the planned actions. Every error is a :class:`RuleError` (a ``ValueError``) whose
+message says what is wrong and what to do.
+"""
+
+from sla_rules._common import RuleError
+from sla_rules.businesstime import (
+    BUSINESS_UNITS,
+    DEFAULT_ATTENDANCES,
+    UNITS,
+    Attendance,
+    WorkCalendar,
+    business_days_cutoff,
+    cutoff,
+    deadline,
+    deadlines,
+)
+from sla_rules.rules import (
+    ACTIONS,
+    CLOCK_COLUMNS,
+    CLOCKS,
+    LEAD_TYPES,
+    REASSIGN_MODES,
+    STATUSES,
+    Cutoffs,
+    LeadSnapshot,
+    Member,
+    PlannedAction,
+    Rule,
+    TeamInfo,
+    clock_start,
+    cutoffs,
+    episode_key,
+    in_scope,
+    plan_actions,
+    status,
+    validate_rule,
+)
+from sla_rules.simulate import OUTPUT_COLUMNS, evaluate
+
+__all__ = [
+    "ACTIONS",
+    "BUSINESS_UNITS",
+    "CLOCKS",
+    "CLOCK_COLUMNS",
+    "DEFAULT_ATTENDANCES",
+    "LEAD_TYPES",
+    "OUTPUT_COLUMNS",
+    "REASSIGN_MODES",
+    "STATUSES",
+    "UNITS",
+    "Attendance",
+    "Cutoffs",
+    "LeadSnapshot",
+    "Member",
+    "PlannedAction",
+    "Rule",
+    "RuleError",
+    "TeamInfo",
+    "WorkCalendar",
+    "business_days_cutoff",
+    "clock_start",
+    "cutoff",
+    "cutoffs",
+    "deadline",
+    "deadlines",
+    "episode_key",
+    "evaluate",
+    "in_scope",
+    "plan_actions",
+    "status",
+    "validate_rule",
+]
