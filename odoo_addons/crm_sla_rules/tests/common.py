@@ -1,0 +1,153 @@
+from contextlib import contextmanager
+from datetime import datetime
+from unittest.mock import patch
+
+from freezegun import freeze_time
+from odoo.tests import TransactionCase, new_test_user
+from odoo.tools import SQL
+
+# pandas is imported lazily by the rules; under freezegun's patched datetime that import crashes the
+# interpreter, so load it (and the plain package) before any test freezes time.
+import sla_rules.businesstime  # noqa: F401 # pylint: disable=unused-import
+import sla_rules.rules  # noqa: F401 # pylint: disable=unused-import
+
+# Monday 2 March 2026, 10:00 in Brussels (UTC+1 until 29 March)
+MONDAY_10 = datetime(2026, 3, 2, 9, 0)
+
+
+class SlaCase(TransactionCase):
+    """A Brussels working week with a public holiday, a team with a leader and three members, stages, a
+    lead factory that sets clock starts exactly, and a rule factory."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(user=cls.env.ref("base.user_admin"), su=False)
+        cls.company = cls.env.company
+        cls.env["ir.config_parameter"].sudo().set_param("sales_team.membership_multi", True)
+        user = {"groups": "sales_team.group_sale_salesman", "tz": "Europe/Brussels"}
+        cls.manager = new_test_user(
+            cls.env,
+            login="sla_manager",
+            name="Mona Manager",
+            groups="sales_team.group_sale_manager",
+            tz="Europe/Brussels",
+        )
+        cls.rep_a = new_test_user(cls.env, login="sla_rep_a", name="Alice Rep", **user)
+        cls.rep_b = new_test_user(cls.env, login="sla_rep_b", name="Bob Rep", **user)
+        cls.rep_c = new_test_user(cls.env, login="sla_rep_c", name="Carol Rep", **user)
+        cls.calendar = cls.env["resource.calendar"].create(
+            {
+                "name": "SLA Brussels week",
+                "tz": "Europe/Brussels",
+                "attendance_ids": [
+                    (
+                        0,
+                        0,
+                        {
+                            "name": f"{day} {period}",
+                            "dayofweek": str(day),
+                            "hour_from": start,
+                            "hour_to": end,
+                            "day_period": period,
+                        },
+                    )
+                    for day in range(5)
+                    for start, end, period in ((8, 12, "morning"), (13, 17, "afternoon"))
+                ],
+            }
+        )
+        # Good Friday-like closure: Friday 6 March 2026, the whole day in Brussels
+        cls.env["resource.calendar.leaves"].create(
+            {
+                "name": "Public holiday",
+                "calendar_id": cls.calendar.id,
+                "date_from": datetime(2026, 3, 5, 23, 0),
+                "date_to": datetime(2026, 3, 6, 22, 59, 59),
+                "time_type": "leave",
+            }
+        )
+        cls.company.resource_calendar_id = cls.calendar
+        cls.team = cls.env["crm.team"].create({"name": "SLA Europe", "user_id": cls.manager.id})
+        cls.marketing = cls.env["crm.team"].create({"name": "SLA Marketing"})
+        cls.env["crm.team.member"].create(
+            [{"crm_team_id": cls.team.id, "user_id": rep.id} for rep in (cls.rep_a, cls.rep_b, cls.rep_c)]
+        )
+        Stage = cls.env["crm.stage"]
+        cls.stage_new = Stage.create({"name": "SLA New", "sequence": 101})
+        cls.stage_qualified = Stage.create({"name": "SLA Qualified", "sequence": 102})
+        cls.lost_reason = cls.env["crm.lost.reason"].create({"name": "SLA: no answer"})
+        cls.tag = cls.env["crm.tag"].create({"name": "SLA nurture"})
+
+    @classmethod
+    def _lead(cls, start=MONDAY_10, user=None, **vals):
+        """An opportunity of the team whose four clocks all start at ``start`` (naive UTC)."""
+        lead = cls.env["crm.lead"].create(
+            {
+                "name": vals.pop("name", "SLA lead"),
+                "type": "opportunity",
+                "team_id": cls.team.id,
+                "user_id": (user if user is not None else cls.rep_a).id,
+                "stage_id": cls.stage_new.id,
+                **vals,
+            }
+        )
+        cls._set_clocks(lead, start)
+        return lead
+
+    @classmethod
+    def _set_clocks(
+        cls,
+        leads,
+        start,
+        columns=("create_date", "date_last_stage_update", "date_open", "sla_last_action_date"),
+    ):
+        leads.flush_recordset()
+        cls.env.cr.execute(
+            SQL(
+                "UPDATE crm_lead SET %s WHERE id IN %s",
+                SQL(", ").join(SQL("%s = %s", SQL.identifier(column), start) for column in columns),
+                tuple(leads.ids),
+            )
+        )
+        leads.invalidate_recordset()
+
+    @classmethod
+    def _rule(cls, **vals):
+        return cls.env["crm.sla.rule"].create(
+            {
+                "name": vals.pop("name", "Rule"),
+                "team_ids": [(6, 0, [cls.team.id])],
+                "lead_type": "opportunity",
+                "clock": "create",
+                "threshold": 2,
+                "unit": "days",
+                "calendar_id": cls.calendar.id,
+                "action": "escalate",
+                **vals,
+            }
+        )
+
+    @contextmanager
+    def _frozen(self, when):
+        with freeze_time(when):
+            yield
+
+    def _run(self, when, rules=None, batch_size=200):
+        """The scheduled run at ``when``; its per-batch commits are not done in a test."""
+        Rule = self.env["crm.sla.rule"]
+        with (
+            freeze_time(when),
+            patch.object(type(self.env["ir.cron"]), "_commit_progress", return_value=3600.0) as progress,
+        ):
+            if rules is None:
+                Rule._cron_run_sla_rules(batch_size=batch_size)
+            else:
+                for rule in rules.sudo():
+                    rule._sla_run(datetime.now(), batch_size)
+        self.env.invalidate_all()
+        return progress
+
+    def _events(self, rule, lead=None):
+        domain = [("rule_id", "=", rule.id)] + ([("lead_id", "=", lead.id)] if lead else [])
+        return self.env["crm.sla.event"].sudo().search(domain)
