@@ -46,8 +46,25 @@ class CrmSlaEvent(models.Model):
     values_before = fields.Json(readonly=True)
     values_after = fields.Json(readonly=True)
     message = fields.Text(readonly=True, help="What the rule did, or why it could not.")
+    changes = fields.Text(compute="_compute_changes", help="The lead's values the action changed.")
+
+    def _compute_changes(self):
+        Lead = self.env["crm.lead"]
+        for event in self:
+            before, after = event.values_before or {}, event.values_after or {}
+            lines = []
+            for name in after:
+                if before.get(name) != after[name] and name in Lead._fields:
+                    label = Lead._fields[name].get_description(self.env)["string"]
+                    lines.append(f"{label}: {_shown(before.get(name))} → {_shown(after[name])}")
+            event.changes = "\n".join(lines)
 
     _episode_unique = models.Constraint(
         "UNIQUE(rule_id, lead_id, clock_start)",
         "A rule acts once per lead and clock start.",
     )
+
+
+def _shown(value):
+    """A before/after value as the audit shows it (False and empty are 'None')."""
+    return "None" if value in (False, None, "") else str(value)

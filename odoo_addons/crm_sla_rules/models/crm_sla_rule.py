@@ -40,6 +40,8 @@ AUDITED_FIELDS = ("user_id", "team_id", "type", "active", "lost_reason_id", "par
 MIN_SECONDS_LEFT = 30
 # fields the runs write: they do not change who configured the rule
 RUN_FIELDS = {"rotation_state", "last_run"}
+# advisory lock namespace of the rules' runs ("SLA" in ASCII)
+LOCK_NAMESPACE = 0x534C41
 # preview lines per rule and kind (warn / act); the totals are always exact
 PREVIEW_LIMIT = 200
 
@@ -516,6 +518,9 @@ class CrmSlaRule(models.Model):
     def _sla_run(self, now, batch_size=200):
         """Run this rule; ``False`` when the cron's time ran out before the end."""
         self.ensure_one()
+        if not self._sla_lock():
+            _logger.info("SLA rule %s (id %s) is being run by another worker: skipped", self.name, self.id)
+            return True
         try:
             groups = self._sla_calendar_groups()
             selections = [
@@ -540,15 +545,27 @@ class CrmSlaRule(models.Model):
                 time_left = self.env["ir.cron"]._commit_progress(len(batch), remaining=remaining)
                 if time_left < MIN_SECONDS_LEFT:
                     return False
+                if not self._sla_lock():  # another worker took the rule between two batches
+                    return True
         self.last_run = now
         return True
 
+    def _sla_lock(self):
+        """Hold this rule for the current transaction (released by the commit or rollback): two workers
+        never run the same rule at once, and the rule's bookkeeping (last run, rotation) never conflicts."""
+        self.env.cr.execute(SQL("SELECT pg_try_advisory_xact_lock(%s, %s)", LOCK_NAMESPACE, self.id))
+        return self.env.cr.fetchone()[0]
+
     def _sla_leads(self, lead_ids):
-        # sudo: the rule acts on leads of every salesperson; history records the stays as SLA moves
+        # sudo: the rule acts on leads of every salesperson; history records the stays as SLA moves.
+        # Like crm's own lead assignment, no "you have been assigned" mail per lead (the new owner follows
+        # the lead and the chatter note says why); notifications are queued, not sent inside the run.
         return (
             self.env["crm.lead"]
             .sudo()
-            .with_context(stage_history_origin="sla", mail_create_nolog=True)
+            .with_context(
+                stage_history_origin="sla", mail_auto_subscribe_no_notify=True, mail_notify_force_send=False
+            )
             .browse(lead_ids)
         )
 
@@ -758,22 +775,34 @@ class CrmSlaRule(models.Model):
             elif vals:
                 leads.write(vals)
             if self.action == "escalate" and notify_user_id:
+                summary = self.env._("SLA breached: %(rule)s", rule=self.name)
                 self._sla_schedule(
-                    leads,
-                    notify_user_id,
-                    self.escalate_activity_type_id,
-                    self.env._("SLA breached: %(rule)s", rule=self.name),
+                    [(lead, notify_user_id, self.escalate_activity_type_id, summary, None) for lead in leads]
                 )
 
-    def _sla_schedule(self, leads, user_id, activity_type, summary, date_deadline=None):
-        activity_type = activity_type or self.env.ref("mail.mail_activity_data_todo")
-        for lead in leads:
-            lead.activity_schedule(
-                activity_type_id=activity_type.id,
-                user_id=user_id,
-                summary=summary,
-                date_deadline=date_deadline or fields.Date.context_today(lead),
-            )
+    def _sla_schedule(self, activities):
+        """Create the rule's activities (``[(lead, user_id, activity type, summary, deadline date)]``) in one
+        call. They show in their owner's activities at once; no e-mail per activity (a run can create
+        hundreds: whoever wants an e-mail chooses warnings by message)."""
+        if not activities:
+            return
+        todo = self.env.ref("mail.mail_activity_data_todo")
+        model_id = self.env["ir.model"]._get_id("crm.lead")
+        # sudo: the rule schedules on leads of every salesperson, for their owner or team leader
+        self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True).create(
+            [
+                {
+                    "res_model_id": model_id,
+                    "res_id": lead.id,
+                    "activity_type_id": (activity_type or todo).id,
+                    "user_id": user_id,
+                    "summary": summary,
+                    "date_deadline": deadline or fields.Date.context_today(lead),
+                    "automated": True,
+                }
+                for lead, user_id, activity_type, summary, deadline in activities
+            ]
+        )
 
     def _sla_warn(self, claimed, calendar, now):
         """Tell each owner (salesperson, else team leader) when the lead will breach."""
@@ -782,7 +811,7 @@ class CrmSlaRule(models.Model):
         starts = {event.lead_id.id: event.clock_start for event in events}
         deadlines = self._sla_deadlines(calendar, starts, now)
         action_label = dict(self._fields["action"]._description_selection(self.env))[self.action]
-        messages = {}
+        messages, activities = {}, []
         for lead in leads:
             owner = lead.user_id or lead.team_id.user_id
             deadline = deadlines.get(lead.id)
@@ -797,10 +826,11 @@ class CrmSlaRule(models.Model):
                 messages[lead.id] = self.env._("Nobody to warn (no salesperson, no team leader). %s", text)
                 continue
             if self.warning_mode == "activity":
-                self._sla_schedule(lead, owner.id, self.warning_activity_type_id, text, local.date())
+                activities.append((lead, owner.id, self.warning_activity_type_id, text, local.date()))
             else:
                 lead.message_post(body=text, partner_ids=owner.partner_id.ids, subtype_xmlid="mail.mt_note")
             messages[lead.id] = self.env._("Warned %(owner)s: %(text)s", owner=owner.name, text=text)
+        self._sla_schedule(activities)
         for event in events:
             event.write(
                 {"deadline": deadlines.get(event.lead_id.id), "message": messages.get(event.lead_id.id)}

@@ -35,6 +35,7 @@ class TestActions(SlaCase):
         self.assertEqual(event.values_before["user_id"], "Alice Rep")
         self.assertEqual(event.values_after["user_id"], "Bob Rep")
         self.assertIn("Bob Rep", self._note(leads[0]).body)
+        self.assertEqual(event.changes, "Salesperson: Alice Rep → Bob Rep")
         # Carol is back: the rotation goes on after Bob
         self.rep_c.sudo().write({"out_of_office_from": False, "out_of_office_to": False})
         nxt = self._lead(name="Next")

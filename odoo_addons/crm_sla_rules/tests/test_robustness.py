@@ -6,6 +6,7 @@ from freezegun import freeze_time
 from odoo import SUPERUSER_ID, api, sql_db
 from odoo.tests import tagged
 
+from ..models.crm_sla_rule import LOCK_NAMESPACE
 from .common import SlaCase
 
 LATE = datetime(2026, 3, 5, 9, 0)
@@ -94,6 +95,20 @@ class TestRobustness(SlaCase):
         for lead in leads:
             escalations = lead.activity_ids.filtered(lambda a: a.user_id == self.manager)
             self.assertEqual(len(escalations), 1, lead.name)
+
+    def test_a_rule_runs_in_one_worker_at_a_time(self):
+        rule = self._rule(action="escalate")
+        self._lead()
+        other = sql_db.db_connect(self.env.cr.dbname).cursor()
+        try:
+            other.execute("SELECT pg_advisory_lock(%s, %s)", (LOCK_NAMESPACE, rule.id))
+            self._run(LATE, rules=rule)
+            self.assertFalse(rule.event_ids, "another worker holds the rule: this run leaves it")
+        finally:
+            other.execute("SELECT pg_advisory_unlock(%s, %s)", (LOCK_NAMESPACE, rule.id))
+            other.close()
+        self._run(LATE, rules=rule)
+        self.assertEqual(len(rule.event_ids), 1)
 
     def test_concurrent_runs_act_once(self):
         """Two runs at once on committed data: the second waits on the first's episode, then skips it.

@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import tagged
 
@@ -104,6 +106,17 @@ class TestRuleRights(SlaCase):
                         "state": "acted",
                     }
                 )
+
+    def test_salespeople_see_the_events_of_their_leads(self):
+        rule = self._rule(action="escalate")
+        mine, theirs = self._lead(name="Alice's"), self._lead(name="Bob's", user=self.rep_b)
+        self.env.flush_all()
+        rule.sudo()._sla_claim("act", self.calendar, None, datetime(2026, 3, 9, 9, 0), (mine | theirs).ids)
+        Event = self.env["crm.sla.event"]
+        self.assertEqual(Event.with_user(self.rep_a).search([("rule_id", "=", rule.id)]).lead_id, mine)
+        self.assertEqual(
+            Event.with_user(self.manager).search([("rule_id", "=", rule.id)]).lead_id, mine | theirs
+        )
 
     def test_manager_change_is_recorded(self):
         rule = self._rule()
