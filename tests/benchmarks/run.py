@@ -11,8 +11,14 @@
    crm_activity_centric and the team in `enforce`: queries and time per completion.
 4. The follow-up state of 100,000 existing leads, filled as the install does and recomputed by the ORM.
 
+5. The SLA rules' cron (crm_sla_rules) on a generated database of 100,000 open leads with 10 active rules
+   and about 1 % of the leads past a breach cutoff: the first run with real commits (time, queries, events
+   by state, where the time goes), the rerun right after (must do nothing), the selection phase alone on
+   10,000 and on 100,000 leads (same number of queries: one per rule and kind), and two runs at once
+   (nothing done twice).
+
 Environment: BENCH_LEADS (default 1000), BENCH_BACKFILL_LEADS (default 100000),
-BENCH_COMPLETIONS (default 300), BENCH_FOLLOWUP_LEADS (default 100000).
+BENCH_COMPLETIONS (default 300), BENCH_FOLLOWUP_LEADS (default 100000), BENCH_SLA_LEADS (default 100000).
 """
 
 from __future__ import annotations
@@ -31,6 +37,8 @@ import run_tiers  # noqa: E402 - the runner next door knows how to find Odoo and
 
 WORKER = HERE / "bench_stage_history.py"
 FOLLOWUP_WORKER = HERE / "bench_activity_centric.py"
+SLA_WORKER = HERE / "bench_sla_rules.py"
+SLA_GOAL_S = 10.0
 
 
 def worker(python: str, *args: str, script: Path = WORKER) -> dict:
@@ -83,6 +91,7 @@ def main() -> int:
         for db in (base, with_module):
             run_tiers.drop_db(db, data_dir)
     bench_followup(odoo_bin, python, data_dir)
+    bench_sla(odoo_bin, python, data_dir)
     return 0
 
 
@@ -125,6 +134,93 @@ def bench_followup(odoo_bin: str, python: str, data_dir: Path) -> None:
     finally:
         for db in (base, with_module):
             run_tiers.drop_db(db, data_dir)
+
+
+def bench_sla(odoo_bin: str, python: str, data_dir: Path) -> None:
+    leads = os.environ.get("BENCH_SLA_LEADS", "100000")
+    db, race_db = "pd_bench_sla", "pd_bench_sla_race"
+    print(f"\ncreating {db} (crm + crm_stage_history + crm_sla_rules) and {leads} leads", flush=True)
+    for name in (db, race_db):
+        run_tiers.drop_db(name, data_dir)
+    run_tiers.install_modules(odoo_bin, db, ["crm", "crm_stage_history", "crm_sla_rules"])
+    try:
+        made = worker(python, "generate", db, "--leads", leads, script=SLA_WORKER)
+        # the same generated state for the race
+        proc = run_tiers.run(["createdb", "-T", db, race_db], capture_output=True)
+        if proc.returncode:
+            sys.exit(f"could not copy {db} to {race_db}: {proc.stderr}")
+        ran = worker(python, "run", db, script=SLA_WORKER)
+        raced = worker(python, "race", race_db, script=SLA_WORKER)
+    finally:
+        for name in (db, race_db):
+            run_tiers.drop_db(name, data_dir)
+    first, rerun = ran["first"], ran["rerun"]
+    events = first["events"]
+    expected = made["expected"]
+    verdict = "within" if first["seconds"] <= SLA_GOAL_S else "over"
+    counts = list(made["selection"].items())
+    sizes = " vs ".join(f"{int(count):,}" for count, _ in counts)
+    selected = " vs ".join(str(value["queries"]) for _, value in counts)
+    print(
+        f"\nSLA rules on {made['leads']:,} leads: first run {first['seconds']:.1f}s ({first['queries']} "
+        f"queries, {events.get('acted', 0)} acted, {events.get('warned', 0)} warned, "
+        f"{events.get('failed', 0)} failed); rerun {rerun['seconds']:.2f}s; selection {sizes} leads: "
+        f"{selected} queries"
+    )
+    print(
+        f"  {made['rules']} rules, {expected['breach']} leads past a breach cutoff, {expected['warn']} in a "
+        f"warning window; goal {SLA_GOAL_S:g}s for the first run: {verdict}"
+    )
+    print(
+        f"  first run   {first['seconds']:8.2f}s  {first['queries']} queries on the cron's cursor, "
+        f"{first['all_queries']} on all cursors"
+    )
+    phases = first["phases"]
+    print(
+        "              "
+        + ", ".join(
+            f"{label} {phases[key]['s']:.1f}s/{phases[key]['queries']}q"
+            for key, label in (
+                ("select", "select"),
+                ("claim", "claim"),
+                ("act", "act"),
+                ("warn", "warn"),
+                ("commit", "commits"),
+            )
+            if key in phases
+        )
+    )
+    if "after_commit" in phases:
+        after = phases["after_commit"]
+        print(
+            f"              of the commits: {after['calls']} e-mail sends after commit "
+            f"{after['s']:.1f}s/{after['queries']}q (e-mails: {first['mails']})"
+        )
+    print(
+        f"  rerun       {rerun['seconds']:8.2f}s  {rerun['queries']} queries; {rerun['new_events']} new "
+        f"events, {rerun['new_messages']} new messages"
+    )
+    selection = " vs ".join(
+        f"{int(count):,} leads {value['queries']} queries {value['seconds']:.2f}s"
+        for count, value in made["selection"].items()
+    )
+    print(f"  selection   {selection}")
+    runs = raced["runs"]
+    aborted = sorted({statement for run in runs for statement in run["aborted_statements"]})
+    print(
+        f"  two runs at once: {raced['seconds']:.1f}s, events {raced['events']}, "
+        f"{raced['duplicate_episodes']} duplicate episodes, at most {raced['max_action_notes_per_lead']} "
+        f"action note and {raced['max_sla_activities_per_lead']} SLA activity per lead"
+    )
+    for number, run in enumerate(runs, start=1):
+        print(
+            f"    run {number}: {run['seconds']:.1f}s, claimed {run['claimed']}, finished: {run['done']}, "
+            f"{len(run['errors'])} attempt(s) aborted by the other run"
+        )
+    if aborted:
+        print(f"    aborted statements: {'; '.join(aborted)}")
+    ok = first["consistent"] and raced["consistent"]
+    print(f"  every lead acted on / warned as generated, nothing twice: {ok}")
 
 
 if __name__ == "__main__":
