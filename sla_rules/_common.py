@@ -85,13 +85,15 @@ def utc_series(values: Any, name: str) -> pd.Series:
         raise RuleError(str(exc)) from None
 
 
-def label(value: Any, names: Any = None) -> str:
-    """The display name of an id: ``names[value]`` when known, else the id as text."""
+def label(value: Any, names: Any = None, kind: str | None = None) -> str:
+    """The display name of an id: ``names[(kind, value)]``, else ``names[value]`` when known, else the id as
+    text."""
     if names is not None:
-        try:
-            found = names.get(value)
-        except TypeError:  # an unhashable id
-            found = None
-        if found is not None:
-            return str(found)
+        for key in ((kind, value), value) if kind else (value,):
+            try:
+                found = names.get(key)
+            except TypeError:  # an unhashable id
+                found = None
+            if found is not None:
+                return str(found)
     return str(value)

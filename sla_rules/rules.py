@@ -346,8 +346,8 @@ class _Planner:
         self.names = names
         self.given: dict[tuple[Any, Any], int] = {}
 
-    def name(self, value: Any) -> str:
-        return label(value, self.names) if _present(value) else "nobody"
+    def name(self, value: Any, kind: str) -> str:
+        return label(value, self.names, kind) if _present(value) else "nobody"
 
     def team(self, lead: LeadSnapshot) -> TeamInfo | None:
         return self.teams.get(lead.team_id) if _present(lead.team_id) else None
@@ -365,13 +365,13 @@ class _Planner:
     def _no_leader(self, lead: LeadSnapshot, purpose: str) -> PlannedAction:
         if not _present(lead.team_id):
             return self._failed(lead, f"The lead has no sales team, so no team leader to {purpose}.")
-        return self._failed(lead, f"{self.name(lead.team_id)} has no team leader to {purpose}.")
+        return self._failed(lead, f"{self.name(lead.team_id, 'team')} has no team leader to {purpose}.")
 
     def _moved(self, lead: LeadSnapshot, new_user: Any, how: str) -> PlannedAction:
         if _present(lead.user_id):
-            text = f"Reassigned from {self.name(lead.user_id)} to {self.name(new_user)}{how}."
+            text = f"Reassigned from {self.name(lead.user_id, 'user')} to {self.name(new_user, 'user')}{how}."
         else:
-            text = f"Assigned to {self.name(new_user)}{how}."
+            text = f"Assigned to {self.name(new_user, 'user')}{how}."
         return PlannedAction(lead.id, "reassign", {"user_id": new_user}, description=text)
 
     def _reassign(self, lead: LeadSnapshot) -> PlannedAction:
@@ -383,13 +383,15 @@ class _Planner:
             if team is None or not _present(team.leader_id):
                 return self._no_leader(lead, "take it")
             if team.leader_id == lead.user_id:
-                return self._failed(lead, f"The team leader {self.name(team.leader_id)} already owns it.")
-            return self._moved(lead, team.leader_id, f" (team leader of {self.name(team.team_id)})")
+                return self._failed(
+                    lead, f"The team leader {self.name(team.leader_id, 'user')} already owns it."
+                )
+            return self._moved(lead, team.leader_id, f" (team leader of {self.name(team.team_id, 'team')})")
         if mode == "user":
             if self.rule.user_id is None:
                 return self._failed(lead, "Reassigning to a named user needs that user.")
             if self.rule.user_id == lead.user_id:
-                return self._failed(lead, f"{self.name(self.rule.user_id)} already owns it.")
+                return self._failed(lead, f"{self.name(self.rule.user_id, 'user')} already owns it.")
             return self._moved(lead, self.rule.user_id, "")
         raise RuleError(f"Unknown way to reassign {mode!r}: use one of {', '.join(REASSIGN_MODES)}.")
 
@@ -397,12 +399,12 @@ class _Planner:
         team = self.team(lead)
         if team is None:
             reason = "the lead has no sales team" if not _present(lead.team_id) else "the team is not known"
-            where = self.name(lead.team_id) if _present(lead.team_id) else "its team"
+            where = self.name(lead.team_id, "team") if _present(lead.team_id) else "its team"
             return self._failed(lead, f"No member of {where} can take it: {reason}.")
         members = list(team.members)
         if not members:
             return self._failed(
-                lead, f"No member of {self.name(team.team_id)} can take it: the team has no members."
+                lead, f"No member of {self.name(team.team_id, 'team')} can take it: the team has no members."
             )
         last = self.rotation.get(team.team_id)
         users = [member.user_id for member in members]
@@ -411,20 +413,22 @@ class _Planner:
         for step in range(len(members)):
             member = members[(first + step) % len(members)]
             if member.user_id == lead.user_id:
-                reasons.append(f"{self.name(member.user_id)} owns it")
+                reasons.append(f"{self.name(member.user_id, 'user')} owns it")
             elif member.absent:
-                reasons.append(f"{self.name(member.user_id)} is absent")
+                reasons.append(f"{self.name(member.user_id, 'user')} is absent")
             elif member.capacity_left is not None and (
                 member.capacity_left - self.given.get((team.team_id, member.user_id), 0) <= 0
             ):
-                reasons.append(f"{self.name(member.user_id)} has no capacity left")
+                reasons.append(f"{self.name(member.user_id, 'user')} has no capacity left")
             else:
                 key = (team.team_id, member.user_id)
                 self.given[key] = self.given.get(key, 0) + 1
                 self.rotation[team.team_id] = member.user_id
-                return self._moved(lead, member.user_id, f" (round robin in {self.name(team.team_id)})")
+                return self._moved(
+                    lead, member.user_id, f" (round robin in {self.name(team.team_id, 'team')})"
+                )
         return self._failed(
-            lead, f"No member of {self.name(team.team_id)} can take it: {', '.join(reasons)}."
+            lead, f"No member of {self.name(team.team_id, 'team')} can take it: {', '.join(reasons)}."
         )
 
     def _return_to_marketing(self, lead: LeadSnapshot) -> PlannedAction:
@@ -432,10 +436,10 @@ class _Planner:
         target = self.rule.target_team_id
         changes = {"type": "lead", "user_id": None, "team_id": target, "tag_ids_add": tags}
         text = "Returned to marketing"
-        text += f" ({self.name(target)})" if target is not None else " (no team)"
+        text += f" ({self.name(target, 'team')})" if target is not None else " (no team)"
         text += ": back to a lead without a salesperson"
         if tags:
-            text += f", tagged {', '.join(self.name(tag) for tag in tags)}"
+            text += f", tagged {', '.join(self.name(tag, 'tag') for tag in tags)}"
         return PlannedAction(lead.id, "return_to_marketing", changes, description=text + ".")
 
     def _mark_lost(self, lead: LeadSnapshot) -> PlannedAction:
@@ -444,7 +448,7 @@ class _Planner:
             return self._failed(lead, "Marking as lost needs a lost reason.")
         changes = {"active": False, "lost_reason_id": reason}
         return PlannedAction(
-            lead.id, "mark_lost", changes, description=f"Marked as lost ({self.name(reason)})."
+            lead.id, "mark_lost", changes, description=f"Marked as lost ({self.name(reason, 'lost_reason')})."
         )
 
     def _archive(self, lead: LeadSnapshot) -> PlannedAction:
@@ -463,18 +467,20 @@ class _Planner:
         changes["user_id"] = None
         if partner:
             changes["partner_assigned_id"] = None
-        owners = [self.name(lead.user_id)] if _present(lead.user_id) else []
+        owners = [self.name(lead.user_id, "user")] if _present(lead.user_id) else []
         if partner:
-            owners.append(f"partner {self.name(lead.partner_assigned_id)}")
+            owners.append(f"partner {self.name(lead.partner_assigned_id, 'partner')}")
         text = f"Pulled back from {' and '.join(owners)}"
-        text += f" to {self.name(target)}." if target is not None else "."
+        text += f" to {self.name(target, 'team')}." if target is not None else "."
         return PlannedAction(lead.id, "pull_back", changes, description=text)
 
     def _escalate(self, lead: LeadSnapshot) -> PlannedAction:
         team = self.team(lead)
         if team is None or not _present(team.leader_id):
             return self._no_leader(lead, "escalate to")
-        text = f"Escalated to {self.name(team.leader_id)} (leader of {self.name(team.team_id)})."
+        text = (
+            f"Escalated to {self.name(team.leader_id, 'user')} (leader of {self.name(team.team_id, 'team')})."
+        )
         return PlannedAction(lead.id, "escalate", {}, notify_user_id=team.leader_id, description=text)
 
 
@@ -489,7 +495,9 @@ def plan_actions(
 
     Inputs: ``teams``: team id -> :class:`TeamInfo`; ``rotation``: team id -> the last user who got a lead
     from this rule in that team (round robin continues after it; missing = from the first member);
-    ``names``: id -> display name for the descriptions (fallback: the id).
+    ``names``: display names for the descriptions, keyed ``(kind, id)`` — kind one of ``user``, ``team``,
+    ``tag``, ``lost_reason``, ``partner``, so that a user and a team with the same id never mix — or by the
+    bare id (names as ids, as in a CSV snapshot); fallback: the id.
 
     Actions:
 

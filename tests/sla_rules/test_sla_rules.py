@@ -505,3 +505,26 @@ def test_plan_actions_unknown_action_or_mode():
 def test_names_fall_back_to_ids():
     planned, _ = plan_actions(rule(reassign_mode="user", user_id=9), [lead(user_id=3)], TEAMS, names={})
     assert planned[0].description == "Reassigned from 3 to 9."
+
+
+def test_names_by_kind_never_mix_ids_of_different_records():
+    """Odoo ids are per model: user 9, tag 9 and team 9 are three records with three names."""
+    names = {
+        ("user", 9): "Emma",
+        ("tag", 9): "Nurture",
+        ("team", 9): "Marketing",
+        ("lost_reason", 9): "Stalled",
+    }
+    returned, _ = plan_actions(
+        rule(action="return_to_marketing", target_team_id=9, tag_ids=frozenset({9})),
+        [lead(id=1, user_id=9)],
+        {},
+        names=names,
+    )
+    assert returned[0].description == (
+        "Returned to marketing (Marketing): back to a lead without a salesperson, tagged Nurture."
+    )
+    lost, _ = plan_actions(
+        rule(action="mark_lost", lost_reason_id=9), [lead(id=1, user_id=9)], {}, names=names
+    )
+    assert lost[0].description == "Marked as lost (Stalled)."

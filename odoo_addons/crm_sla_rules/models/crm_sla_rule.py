@@ -36,8 +36,6 @@ ACTIONS = [
 ]
 # crm.lead values kept on the event before and after an action
 AUDITED_FIELDS = ("user_id", "team_id", "type", "active", "lost_reason_id", "partner_assigned_id")
-# a run stops (and lets the cron be retriggered) when less time than this is left
-MIN_SECONDS_LEFT = 30
 # fields the runs write: they do not change who configured the rule
 RUN_FIELDS = {"rotation_state", "last_run"}
 # advisory lock namespace of the rules' runs ("SLA" in ASCII)
@@ -543,7 +541,7 @@ class CrmSlaRule(models.Model):
                         self._sla_warn(claimed, calendar, now)
                 remaining -= len(batch)
                 time_left = self.env["ir.cron"]._commit_progress(len(batch), remaining=remaining)
-                if time_left < MIN_SECONDS_LEFT:
+                if time_left <= 0:  # the job's time is up: the scheduler calls again for the rest
                     return False
                 if not self._sla_lock():  # another worker took the rule between two batches
                     return True
@@ -655,8 +653,13 @@ class CrmSlaRule(models.Model):
         from sla_rules.rules import plan_actions
 
         users = leads.user_id | leads.team_id.user_id | leads.team_id.crm_team_member_ids.user_id
-        names = {user.id: user.name for user in users | self.reassign_user_id}
-        names.update({team.id: team.name for team in leads.team_id | self.target_team_id})
+        # keyed by kind: a user, a team and a tag may share an id
+        names = {("user", user.id): user.name for user in users | self.reassign_user_id}
+        names.update({("team", team.id): team.name for team in leads.team_id | self.target_team_id})
+        names.update({("tag", tag.id): tag.name for tag in self.tag_ids})
+        names.update({("lost_reason", reason.id): reason.name for reason in self.lost_reason_id})
+        if "partner_assigned_id" in leads._fields:
+            names.update({("partner", partner.id): partner.name for partner in leads.partner_assigned_id})
         return plan_actions(
             self._sla_rule_values(),
             self._sla_snapshots(leads),
@@ -710,7 +713,7 @@ class CrmSlaRule(models.Model):
                 "SLA rule “%(rule)s” (%(clock)s since %(start)s, over %(threshold)s %(unit)s): %(what)s",
                 rule=self.name,
                 clock=dict(self._fields["clock"]._description_selection(self.env))[self.clock],
-                start=fields.Datetime.to_string(starts[lead.id]),
+                start=f"{fields.Datetime.to_string(starts[lead.id])} UTC",
                 threshold=f"{self.threshold:g}",
                 unit=dict(self._fields["unit"]._description_selection(self.env))[self.unit].lower(),
                 what=descriptions.get(lead.id, ""),

@@ -78,7 +78,7 @@ class TestActions(SlaCase):
         self.assertFalse(lead.user_id)
         self.assertEqual(lead.team_id, self.marketing)
         self.assertIn(self.tag, lead.tag_ids)
-        self.assertTrue(self._note(lead))
+        self.assertIn("tagged SLA nurture", self._note(lead).body)
 
     def test_mark_lost(self):
         lead = self._lead()
@@ -87,6 +87,7 @@ class TestActions(SlaCase):
         self.assertEqual(lead.won_status, "lost")
         self.assertEqual(lead.lost_reason_id, self.lost_reason)
         self.assertEqual(self._events(rule, lead).values_after["active"], False)
+        self.assertEqual(self._events(rule, lead).message, "Marked as lost (SLA: no answer).")
         stay = lead.stage_history_ids.sorted("id")[-1:]
         self.assertTrue(stay.date_out, "the stay is closed with the loss")
 

@@ -133,25 +133,31 @@ class TestRun(SlaCase):
         for lead in breached:
             self.assertEqual(self._events(rule, lead).message, planned[lead])
 
-    def test_selection_is_one_query_per_rule(self):
-        """Selecting the leads to act on is one query on the leads, for 3 leads as for 30."""
-        rule = self._rule(unit="business_hours", threshold=4)
+    def _queries(self, function, *args):
+        """``(result, SQL texts)`` of ``function(*args)``."""
         cursor_class = type(self.env.cr)
         original = cursor_class.execute
+        queries = []
+
+        def execute(cr, query, params=None, log_exceptions=True):
+            queries.append(str(query))
+            return original(cr, query, params, log_exceptions)
+
+        with patch.object(cursor_class, "execute", execute):
+            return function(*args), queries
+
+    def test_selection_is_one_query_per_rule(self):
+        """Selecting the leads to act on is one query on the leads, for 3 leads as for 30."""
+        rule = self._rule(unit="business_hours", threshold=4).sudo()
         for size in (3, 30):
             leads = self.env["crm.lead"]
             for index in range(size):
                 leads |= self._lead(name=f"L{index}")
             self.env.flush_all()
             self.env.invalidate_all()
-            queries = []
-
-            def execute(cr, query, params=None, log_exceptions=True, queries=queries):
-                queries.append(str(query))
-                return original(cr, query, params, log_exceptions)
-
-            with patch.object(cursor_class, "execute", execute):
-                selected = rule.sudo()._sla_select("act", self.calendar, None, datetime(2026, 3, 9, 9, 0))
+            selected, queries = self._queries(
+                rule._sla_select, "act", self.calendar, None, datetime(2026, 3, 9, 9, 0)
+            )
             self.assertEqual(set(selected) & set(leads.ids), set(leads.ids))
             on_leads = [query for query in queries if 'FROM "crm_lead"' in query]
             self.assertEqual(len(on_leads), 1, on_leads)
@@ -168,7 +174,7 @@ class TestRun(SlaCase):
         self.assertEqual(progress.call_count, 3)
         with (
             freeze_time(datetime(2026, 3, 12, 9, 0)),
-            patch.object(type(self.env["ir.cron"]), "_commit_progress", return_value=5.0),
+            patch.object(type(self.env["ir.cron"]), "_commit_progress", return_value=0.0),
             patch.object(type(cron), "_trigger") as trigger,
         ):
             self._set_clocks(leads, datetime(2026, 3, 9, 9, 0), columns=("create_date",))

@@ -12,6 +12,13 @@ class CrmSlaPreview(models.TransientModel):
     summary = fields.Text(readonly=True)
     line_ids = fields.One2many("crm.sla.preview.line", "preview_id", readonly=True)
 
+    @api.depends("preview_date")
+    def _compute_display_name(self):
+        for preview in self:
+            preview.display_name = self.env._(
+                "SLA Preview, %(date)s", date=fields.Datetime.to_string(preview.preview_date)
+            )
+
     @api.model
     def _sla_open(self, rules=None):
         """Create the preview of ``rules`` (default: every active rule) and return its window action."""
@@ -45,7 +52,7 @@ class CrmSlaPreview(models.TransientModel):
             "res_model": self._name,
             "res_id": preview.id,
             "view_mode": "form",
-            "target": "current" if len(rules) != 1 else "new",
+            "target": "current",
         }
 
 
