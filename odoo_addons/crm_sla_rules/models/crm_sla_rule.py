@@ -868,8 +868,17 @@ class CrmSlaRule(models.Model):
                     starts = {lead.id: lead[column] for lead in leads}
                     deadlines = rule._sla_deadlines(calendar, starts, now)
                     plans = {plan.lead_id: plan for plan in rule._sla_plan(leads)[0]} if kind == "act" else {}
+                    mode = dict(rule._fields["warning_mode"]._description_selection(self.env))[
+                        rule.warning_mode
+                    ]
                     for lead in leads:
                         plan = plans.get(lead.id)
+                        owner = lead.user_id or lead.team_id.user_id
+                        warning = self.env._(
+                            "Warn %(owner)s: %(mode)s",
+                            owner=owner.name or self.env._("nobody"),
+                            mode=mode.lower(),
+                        )
                         lines.append(
                             {
                                 "rule_id": rule.id,
@@ -879,7 +888,7 @@ class CrmSlaRule(models.Model):
                                 "clock_start": starts[lead.id],
                                 "deadline": deadlines.get(lead.id),
                                 "status": "breach" if kind == "act" else "warn",
-                                "description": plan.description if plan else False,
+                                "description": plan.description if plan else warning,
                                 "error": plan.error if plan else False,
                             }
                         )

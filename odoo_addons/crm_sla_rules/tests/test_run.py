@@ -127,6 +127,10 @@ class TestRun(SlaCase):
         self.assertEqual(lines.filtered(lambda line: line.status == "breach").lead_id, breached)
         self.assertEqual(lines.filtered(lambda line: line.status == "warn").lead_id, warned)
         planned = {line.lead_id: line.description for line in lines if line.status == "breach"}
+        self.assertEqual(
+            lines.filtered(lambda line: line.status == "warn").description,
+            "Warn Alice Rep: activity for the owner",
+        )
         self._run(when, rules=rule)
         self.assertEqual(rule.event_ids.filtered(lambda e: e.state == "acted").lead_id, breached)
         self.assertEqual(rule.event_ids.filtered(lambda e: e.state == "warned").lead_id, warned)
