@@ -4,7 +4,6 @@ from . import crm_team_member
 from . import crm_lead
 from . import mail_activity_type
 from . import mail_activity
-from . import mail_activity_schedule
 from . import res_users
 from . import res_company
 from . import crm_activity_chain

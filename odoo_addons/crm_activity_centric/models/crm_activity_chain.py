@@ -49,10 +49,9 @@ class CrmActivityChain(models.Model):
         "Stage Entered: the lead enters the stage (a lead created in the stage enters it on creation).\n"
         "Activity Done: an activity of the type is marked done on the lead.",
     )
-    start_stage_id = fields.Many2one("crm.stage", string="Start Stage", ondelete="restrict")
+    start_stage_id = fields.Many2one("crm.stage", ondelete="restrict")
     start_activity_type_id = fields.Many2one(
         "mail.activity.type",
-        string="Start Activity Type",
         ondelete="restrict",
         domain="[('res_model', 'in', (False, 'crm.lead'))]",
     )
@@ -66,10 +65,9 @@ class CrmActivityChain(models.Model):
         "Message Sent by a Salesperson: an internal user posts a message or sends an email on the lead "
         "(internal notes do not count).",
     )
-    end_stage_id = fields.Many2one("crm.stage", string="End Stage", ondelete="restrict")
+    end_stage_id = fields.Many2one("crm.stage", ondelete="restrict")
     end_activity_type_id = fields.Many2one(
         "mail.activity.type",
-        string="End Activity Type",
         ondelete="restrict",
         domain="[('res_model', 'in', (False, 'crm.lead'))]",
     )

@@ -83,7 +83,11 @@ class MailActivity(models.Model):
         context = dict(self.env.context)
         done_id = context.pop("followup_done_activity_id", None)
         feedback = context.pop("followup_done_feedback", False)
-        activities = super(MailActivity, self.with_context(context)).create(vals_list)
+        # the link to the completed activity serves this create only: the keys are removed (not set to
+        # None) so that they do not reach the records it creates nor the actions it returns
+        activities = super(MailActivity, self.with_context(context)).create(  # pylint: disable=context-overridden
+            vals_list
+        )
         lead_ids = list(activities._followup_lead_counts())
         if lead_ids:
             Lead = self.env["crm.lead"]

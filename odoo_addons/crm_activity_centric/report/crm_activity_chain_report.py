@@ -153,7 +153,6 @@ class CrmActivityChainReportLine(models.TransientModel):
         help="Within / (within + late + missed); pending chains are not decided yet.",
     )
     median_minutes = fields.Float(
-        string="Median Minutes",
         aggregator=None,
         help="Median time from start to end of the chains that ended.",
     )

@@ -205,7 +205,7 @@ class CrmActivitySignalReportLine(models.TransientModel):
         "creation, with no feedback: often created only to be closed at once."
     )
     quick_done_share = fields.Float(string="Quick Done (%)", aggregator=None, help="Quick done / done.")
-    open = fields.Integer(string="Open", help="Of those, activities still open.")
+    open = fields.Integer(help="Of those, activities still open.")
     far_placeholders = fields.Integer(
         help="Open activities due more than the report's far-placeholder days (default 180) after their "
         "creation: a next step in name only."

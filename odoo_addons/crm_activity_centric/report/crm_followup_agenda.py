@@ -16,13 +16,11 @@ class CrmFollowupAgenda(models.Model):
     _order = "priority desc, expected_revenue desc, date_deadline asc, id"
     _rec_name = "lead_id"
 
-    kind = fields.Selection(
-        [("activity", "Activity"), ("missing", "Missing Follow-up")], readonly=True, string="Kind"
-    )
+    kind = fields.Selection([("activity", "Activity"), ("missing", "Missing Follow-up")], readonly=True)
     activity_id = fields.Many2one("mail.activity", readonly=True)
     lead_id = fields.Many2one("crm.lead", string="Lead/Opportunity", readonly=True)
     user_id = fields.Many2one("res.users", string="Assigned to", readonly=True)
-    salesperson_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
+    salesperson_id = fields.Many2one("res.users", readonly=True)
     team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
     activity_type_id = fields.Many2one("mail.activity.type", readonly=True)

@@ -16,7 +16,7 @@ class TestDoneScheduleNext(FollowupCase):
 
     def _dialog(self, action):
         self.assertEqual(action["res_model"], "mail.activity")
-        return Form(self.env["mail.activity"].with_context(action["context"]))
+        return Form(self.env["mail.activity"].with_context(**action["context"]))
 
     @users("ac_salesman")
     def test_done_only_when_the_next_one_is_saved(self):
@@ -59,7 +59,7 @@ class TestDoneScheduleNext(FollowupCase):
         action = self.activity.action_feedback_schedule_next()
         other = self._lead(team=self.team_off, name="Other")
         with self.assertRaisesRegex(UserError, "same record"):
-            self.env["mail.activity"].with_context(action["context"]).create(
+            self.env["mail.activity"].with_context(**action["context"]).create(
                 {
                     "res_model_id": self.env["ir.model"]._get_id("crm.lead"),
                     "res_id": other.id,

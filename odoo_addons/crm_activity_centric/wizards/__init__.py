@@ -1,1 +1,2 @@
 from . import crm_activity_plan_tomorrow
+from . import mail_activity_schedule

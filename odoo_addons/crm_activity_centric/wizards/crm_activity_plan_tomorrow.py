@@ -27,7 +27,7 @@ class CrmActivityPlanTomorrow(models.TransientModel):
         domain="[('share', '=', False)]",
     )
     is_manager = fields.Boolean(compute="_compute_is_manager")
-    load_ids = fields.One2many("crm.activity.plan.tomorrow.load", "wizard_id", string="Load")
+    load_ids = fields.One2many("crm.activity.plan.tomorrow.load", "wizard_id")
     move_ids = fields.One2many("crm.activity.plan.tomorrow.move", "wizard_id", string="Proposed Moves")
     proposed = fields.Boolean(readonly=True)
     unplaced_count = fields.Integer(string="No Room Found", readonly=True)
@@ -173,7 +173,7 @@ class CrmActivityPlanTomorrowLoad(models.TransientModel):
     count_before = fields.Integer(string="Activities", readonly=True)
     minutes_before = fields.Integer(string="Minutes", readonly=True)
     count_after = fields.Integer(string="Activities After", readonly=True)
-    minutes_after = fields.Integer(string="Minutes After", readonly=True)
+    minutes_after = fields.Integer(readonly=True)
     capacity_count = fields.Integer(string="Capacity (activities)", readonly=True)
     capacity_minutes = fields.Integer(string="Capacity (minutes)", readonly=True)
     over = fields.Boolean(string="Over Capacity", readonly=True)
