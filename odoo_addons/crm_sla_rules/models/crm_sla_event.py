@@ -1,4 +1,5 @@
 from odoo import fields, models
+from odoo.exceptions import AccessError, UserError
 
 from .crm_sla_rule import ACTIONS, CLOCKS
 
@@ -19,7 +20,7 @@ class CrmSlaEvent(models.Model):
     clock_start = fields.Datetime(required=True, readonly=True, help="Start of the clock of this episode.")
     deadline = fields.Datetime(string="Breach Time", readonly=True)
     state = fields.Selection(
-        [("warned", "Warned"), ("acted", "Acted"), ("failed", "Failed")],
+        [("warned", "Warned"), ("acted", "Acted"), ("failed", "Failed"), ("retry", "To Retry")],
         required=True,
         readonly=True,
         index=True,
@@ -47,6 +48,18 @@ class CrmSlaEvent(models.Model):
     values_after = fields.Json(readonly=True)
     message = fields.Text(readonly=True, help="What the rule did, or why it could not.")
     changes = fields.Text(compute="_compute_changes", help="The lead's values the action changed.")
+
+    def action_retry(self):
+        """Let the next run act again on failed episodes (after the cause was fixed: a member added to
+        the team, a leader set...). Sales managers only."""
+        if not self.env.user.has_group("sales_team.group_sale_manager"):
+            raise AccessError(self.env._("Only sales managers can retry SLA events."))
+        failed = self.filtered(lambda event: event.state == "failed")
+        if failed != self:
+            raise UserError(self.env._("Only failed SLA events can be retried."))
+        # sudo: events are written by the rules' runs only; this marks them for the next one
+        failed.sudo().write({"state": "retry"})
+        return True
 
     def _compute_changes(self):
         Lead = self.env["crm.lead"]

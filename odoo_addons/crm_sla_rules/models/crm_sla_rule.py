@@ -399,7 +399,9 @@ class CrmSlaRule(models.Model):
         else:
             warn_cutoff = self._sla_cutoff(calendar, now, self.threshold - self.warning_before)
             domain &= Domain(column, "<=", warn_cutoff) & Domain(column, ">", act_cutoff)
-            handled = ("warned", "acted", "failed")
+            handled = ("warned", "acted", "failed", "retry")
+        # the NOT EXISTS below reads the events in SQL
+        self.env["crm.sla.event"].flush_model(["rule_id", "lead_id", "clock_start", "state"])
         # sudo: rules act on every lead of their scope, whoever the salesperson; active leads only
         query = self.env["crm.lead"].sudo().with_context(active_test=True)._search(domain)
         lead_id = SQL.identifier(query.table, "id")
@@ -480,7 +482,7 @@ class CrmSlaRule(models.Model):
                                  user_id = EXCLUDED.user_id, team_id = EXCLUDED.team_id,
                                  configured_by_id = EXCLUDED.configured_by_id,
                                  write_uid = EXCLUDED.write_uid, write_date = EXCLUDED.write_date
-                    WHERE crm_sla_event.state = 'warned'"""
+                    WHERE crm_sla_event.state IN ('warned', 'retry')"""
             )
         )
         return SQL(

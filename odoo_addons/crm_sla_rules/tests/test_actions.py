@@ -1,5 +1,6 @@
 from datetime import datetime, timedelta
 
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
 from .common import SlaCase
@@ -55,6 +56,17 @@ class TestActions(SlaCase):
         self.assertEqual(event.state, "failed")
         self.assertIn("SLA Europe", event.message)
         self.assertEqual(lead.user_id, self.rep_a, "nothing changed")
+        with self.assertRaises(AccessError):
+            event.with_user(self.rep_a).action_retry()
+        # the manager lets Bob take leads again and retries: the next run acts
+        self.team.crm_team_member_ids.filtered(lambda m: m.user_id == self.rep_b).assignment_optout = False
+        event.with_user(self.manager).action_retry()
+        self.assertEqual(event.state, "retry")
+        self._run(LATE, rules=rule)
+        self.assertEqual(event.state, "acted")
+        self.assertEqual(lead.user_id, self.rep_b)
+        with self.assertRaises(UserError):
+            event.with_user(self.manager).action_retry()
 
     def test_reassign_to_leader_and_to_user(self):
         lead = self._lead()
