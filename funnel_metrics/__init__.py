@@ -42,8 +42,19 @@ from funnel_metrics.cost import cost_per_lead
 from funnel_metrics.forecast import forecast
 from funnel_metrics.calibration import calibration
 from funnel_metrics.simulate import simulate_funnel
+from funnel_metrics.gates import (
+    CRITERION_KINDS,
+    Criterion,
+    GateResult,
+    criterion_holds,
+    reached_stage,
+    validate_criteria,
+)
 
 __all__ = [
+    "CRITERION_KINDS",
+    "Criterion",
+    "GateResult",
     "OUTCOMES",
     "TRANSITION_COLUMNS",
     "TransitionsError",
@@ -51,11 +62,13 @@ __all__ = [
     "calibration",
     "cohort_conversion",
     "cost_per_lead",
+    "criterion_holds",
     "cumulative_funnel",
     "forecast",
     "kaplan_meier",
     "load_transitions",
     "match_targets",
+    "reached_stage",
     "rep_effectiveness",
     "save_transitions",
     "simulate_funnel",
@@ -64,6 +77,7 @@ __all__ = [
     "stuck_leads",
     "time_in_stage",
     "transitions_from_records",
+    "validate_criteria",
     "validate_transitions",
     "wilson_interval",
 ]

@@ -1,0 +1,28 @@
+{
+    "name": "CRM Survey-Driven Stages",
+    "summary": "Stages set by a qualification survey that encodes each stage's entry criteria, and the "
+    "customer's decision phase set by the customer's own behaviour (tracked document links, surveys, mails)",
+    "version": "19.0.1.0.0",
+    "category": "Sales/CRM",
+    "website": "https://github.com/pipeline-discipline/pipeline-discipline",
+    "author": "Pipeline Discipline",
+    "license": "LGPL-3",
+    "depends": ["crm_stage_history", "crm", "survey_crm"],
+    "external_dependencies": {"python": ["pipeline-discipline"]},
+    "data": [
+        "security/ir.model.access.csv",
+        "security/crm_stage_survey_security.xml",
+        "data/crm_decision_phase_data.xml",
+        "data/ir_config_parameter_data.xml",
+        "views/crm_decision_phase_views.xml",
+        "views/crm_lead_customer_event_views.xml",
+        "views/crm_document_link_views.xml",
+        "views/crm_stage_criterion_views.xml",
+        "views/crm_team_views.xml",
+        "views/crm_lead_views.xml",
+        "views/crm_lead_decision_views.xml",
+        "wizards/crm_stage_override_views.xml",
+        "wizards/crm_document_link_share_views.xml",
+        "views/crm_stage_survey_menus.xml",
+    ],
+}

@@ -1,0 +1,266 @@
+from markupsafe import Markup, escape
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+# cursor-scoped marker (not forgeable over RPC, unlike a context key): stage writes the addon itself allows
+OVERRIDE_KEY = "crm_stage_survey.override"
+
+
+class CrmLead(models.Model):
+    _inherit = "crm.lead"
+
+    stage_setting = fields.Selection(related="team_id.stage_setting")
+    qualification_input_id = fields.Many2one(
+        "survey.user_input",
+        compute="_compute_survey_gate",
+        string="Latest Qualification",
+        help="The latest completed answers to the team's qualification survey.",
+    )
+    survey_gate_stage_id = fields.Many2one(
+        "crm.stage", compute="_compute_survey_gate", string="Stage Reached by the Answers"
+    )
+    survey_next_stage_id = fields.Many2one("crm.stage", compute="_compute_survey_gate", string="Next Stage")
+    survey_missing_criteria = fields.Text(
+        compute="_compute_survey_gate",
+        string="To Reach the Next Stage",
+        help="The entry criteria of the next stage that the answers do not meet yet.",
+    )
+
+    # ------------------------------------------------------------------
+    # Gates
+    # ------------------------------------------------------------------
+
+    def _survey_pipeline(self, team):
+        """The team's open stages in order (the won stage is reached by winning, not by answers)."""
+        return self.env["crm.stage"].search(
+            ["|", ("team_ids", "=", False), ("team_ids", "in", team.ids), ("is_won", "=", False)],
+            order="sequence, id",
+        )
+
+    def _survey_latest_inputs(self):
+        """``{lead_id: survey.user_input}``: the latest completed qualification of each lead (one query)."""
+        leads = self.filtered(
+            lambda lead: lead.stage_setting == "survey" and lead.team_id.qualification_survey_id
+        )
+        if not leads:
+            return {}
+        # sudo: answers are survey records; the lead's readers may see what qualified it
+        inputs = (
+            self.env["survey.user_input"]
+            .sudo()
+            .search(
+                [
+                    ("lead_id", "in", leads.ids),
+                    ("state", "=", "done"),
+                    ("survey_id", "in", leads.team_id.qualification_survey_id.ids),
+                ],
+                order="end_datetime desc, id desc",
+            )
+        )
+        latest = {}
+        for user_input in inputs:
+            lead = user_input.lead_id
+            if lead.id not in latest and user_input.survey_id == lead.team_id.qualification_survey_id:
+                latest[lead.id] = user_input
+        return latest
+
+    @staticmethod
+    def _survey_answers(user_input):
+        """``{question_id: answer}`` in the engine's terms: answer ids (choice), a number, or text."""
+        answers = {}
+        for line in user_input.user_input_line_ids.filtered(lambda line: not line.skipped):
+            question = line.question_id
+            if line.answer_type == "suggestion":
+                answers.setdefault(question.id, set()).add(line.suggested_answer_id.id)
+            elif line.answer_type == "numerical_box":
+                answers[question.id] = line.value_numerical_box
+            elif line.answer_type == "scale":
+                answers[question.id] = line.value_scale
+            elif line.answer_type == "char_box":
+                answers[question.id] = line.value_char_box
+            elif line.answer_type == "text_box":
+                answers[question.id] = line.value_text_box
+            elif line.answer_type in ("date", "datetime"):
+                answers[question.id] = str(line.value_date or line.value_datetime or "")
+        return answers
+
+    def _survey_gate_results(self, inputs=None):
+        """``{lead_id: (GateResult, stages, criteria)}`` for the leads of survey teams."""
+        from funnel_metrics.gates import reached_stage
+
+        inputs = self._survey_latest_inputs() if inputs is None else inputs
+        results = {}
+        cache = {}
+        for lead in self.filtered(
+            lambda lead: lead.stage_setting == "survey" and lead.team_id.qualification_survey_id
+        ):
+            team = lead.team_id
+            if team not in cache:
+                stages = self._survey_pipeline(team)
+                # sudo: criteria name survey questions and answers, which salespeople may not read
+                criteria = (
+                    self.env["crm.stage.criterion"]
+                    .sudo()
+                    .search(
+                        [("survey_id", "=", team.qualification_survey_id.id), ("stage_id", "in", stages.ids)]
+                    )
+                )
+                cache[team] = (stages, criteria, [criterion._gate_criterion() for criterion in criteria])
+            stages, criteria, plain = cache[team]
+            user_input = inputs.get(lead.id)
+            answers = self._survey_answers(user_input) if user_input else {}
+            results[lead.id] = (reached_stage(stages.ids, plain, answers), stages, criteria)
+        return results
+
+    @api.depends("team_id", "stage_id")
+    def _compute_survey_gate(self):
+        inputs = self._survey_latest_inputs()
+        results = self._survey_gate_results(inputs)
+        Stage = self.env["crm.stage"]
+        for lead in self:
+            result = results.get(lead.id)
+            lead.qualification_input_id = inputs.get(lead.id)
+            if not result:
+                lead.survey_gate_stage_id = lead.survey_next_stage_id = False
+                lead.survey_missing_criteria = False
+                continue
+            gate = result[0]
+            lead.survey_gate_stage_id = Stage.browse(gate.stage) if gate.stage else False
+            lead.survey_next_stage_id = Stage.browse(gate.next_stage) if gate.next_stage else False
+            lead.survey_missing_criteria = "\n".join(criterion.label for criterion in gate.missing) or False
+
+    # ------------------------------------------------------------------
+    # Stage writes
+    # ------------------------------------------------------------------
+
+    def _survey_privileged(self):
+        return bool(self.env.cr.cache.get(OVERRIDE_KEY)) or self.env.su
+
+    def _survey_check_stage_vals(self, stage_id):
+        """Refuse moving leads of survey teams to a stage their answers do not justify."""
+        if self._survey_privileged():
+            return
+        leads = self.filtered(lambda lead: lead.stage_setting == "survey" and lead.stage_id.id != stage_id)
+        if not leads:
+            return
+        results = leads._survey_gate_results()
+        refused = leads.filtered(lambda lead: lead.id in results and results[lead.id][0].stage != stage_id)
+        if refused:
+            raise refused[0]._survey_refusal()
+
+    def _survey_refusal(self):
+        return UserError(
+            self.env._(
+                "In the team “%(team)s”, the qualification survey sets the stage: use “Qualify” on “%(lead)s” "
+                "to record the answers that move it. A sales manager can override the stage with a reason "
+                "(“Override Stage”).",
+                team=self.team_id.name,
+                lead=self.name,
+            )
+        )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        leads = super().create(vals_list)
+        if not self._survey_privileged():
+            for lead, vals in zip(leads, vals_list, strict=True):
+                if vals.get("stage_id") and lead.stage_setting == "survey":
+                    result = lead._survey_gate_results().get(lead.id)
+                    if result and result[0].stage != lead.stage_id.id:
+                        raise lead._survey_refusal()
+        return leads
+
+    def write(self, vals):
+        if vals.get("stage_id"):
+            self._survey_check_stage_vals(vals["stage_id"])
+        return super().write(vals)
+
+    def _survey_write_stage(self, stage, origin, note=None):
+        """Move these leads to ``stage`` as the addon itself (survey answers, a manager's override, a won
+        lead); the probability follows the stage where the team asks for it."""
+        self.env.cr.cache[OVERRIDE_KEY] = True
+        try:
+            for lead in self:
+                vals = {"stage_id": stage.id}
+                if lead.team_id.survey_probability == "stage" and not stage.is_won:
+                    probability = getattr(stage, "calibrated_probability", 0) or getattr(
+                        stage, "probability", 0
+                    )
+                    if probability:
+                        vals["probability"] = probability
+                lead.with_context(stage_history_origin=origin).write(vals)
+                if note:
+                    lead.message_post(body=note, subtype_xmlid="mail.mt_note")
+        finally:
+            self.env.cr.cache.pop(OVERRIDE_KEY, None)
+
+    def _survey_requalify(self, user_input):
+        """After a qualification is submitted: move the lead to the stage its answers reach."""
+        self.ensure_one()
+        result = self._survey_gate_results({self.id: user_input}).get(self.id)
+        if not result:
+            return
+        gate, stages, criteria = result
+        if not gate.stage or gate.stage == self.stage_id.id:
+            return
+        stage = stages.browse(gate.stage)
+        moved_by = criteria.filtered(lambda criterion: criterion.stage_id.id in gate.reached)
+        note = Markup("<p>%s</p><ul>%s</ul>") % (
+            self.env._("The qualification survey moved the lead to %(stage)s:", stage=stage.name),
+            Markup("").join(Markup("<li>%s</li>") % escape(label) for label in moved_by.mapped("label")),
+        )
+        self._survey_write_stage(stage, "survey", note)
+
+    def action_set_won(self):
+        gated = self.filtered(lambda lead: lead.stage_setting == "survey" and lead.team_id.survey_won_gate)
+        if gated and not self._survey_privileged():
+            results = gated._survey_gate_results()
+            for lead in gated:
+                gate, stages = results[lead.id][0], results[lead.id][1]
+                if stages and gate.stage != stages[-1].id:
+                    raise UserError(
+                        self.env._(
+                            "“%(lead)s” can be won once its answers reach %(stage)s: use “Qualify” first, or "
+                            "ask a sales manager to override.",
+                            lead=lead.name,
+                            stage=stages[-1].name,
+                        )
+                    )
+        self.env.cr.cache[OVERRIDE_KEY] = True
+        try:
+            return super().action_set_won()
+        finally:
+            self.env.cr.cache.pop(OVERRIDE_KEY, None)
+
+    # ------------------------------------------------------------------
+    # Buttons
+    # ------------------------------------------------------------------
+
+    def action_qualify(self):
+        """Open the team's qualification survey for this lead, prefilled with its latest answers."""
+        self.ensure_one()
+        self.check_access("write")
+        survey = self.team_id.qualification_survey_id
+        if self.stage_setting != "survey" or not survey:
+            raise UserError(self.env._("The team of this lead does not set its stages by survey."))
+        # sudo: the salesperson answers for the lead without being a survey officer
+        answer = survey.sudo()._create_answer(user=self.env.user, check_attempts=False, lead_id=self.id)
+        latest = self._survey_latest_inputs().get(self.id)
+        if latest:
+            for line in latest.user_input_line_ids:
+                line.copy({"user_input_id": answer.id})
+        return survey.sudo().action_start_survey(answer=answer)
+
+    def action_survey_override(self):
+        self.ensure_one()
+        if not self.env.user.has_group("sales_team.group_sale_manager"):
+            raise UserError(self.env._("Only sales managers can override a stage set by the survey."))
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Override Stage"),
+            "res_model": "crm.stage.override",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_lead_id": self.id},
+        }

@@ -1,0 +1,145 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+CHOICE_TYPES = ("simple_choice", "multiple_choice")
+NUMERIC_TYPES = ("numerical_box", "scale")
+
+
+class CrmStageCriterion(models.Model):
+    """An entry criterion of a stage: a question of a qualification survey and the answers that satisfy it.
+    A lead reaches a stage when every criterion of that stage and of every earlier stage holds."""
+
+    _name = "crm.stage.criterion"
+    _description = "Stage Entry Criterion"
+    _order = "stage_id, sequence, id"
+
+    sequence = fields.Integer(default=10)
+    stage_id = fields.Many2one("crm.stage", required=True, index=True, ondelete="cascade")
+    survey_id = fields.Many2one(
+        "survey.survey",
+        string="Survey",
+        required=True,
+        index=True,
+        ondelete="cascade",
+        help="The qualification survey this criterion belongs to (teams using it apply it).",
+    )
+    question_id = fields.Many2one(
+        "survey.question",
+        required=True,
+        ondelete="cascade",
+        domain="[('survey_id', '=', survey_id), ('is_page', '=', False)]",
+    )
+    question_type = fields.Selection(related="question_id.question_type")
+    kind = fields.Selection(
+        [
+            ("choice", "One of the accepted answers"),
+            ("numeric", "A number within bounds"),
+            ("answered", "Answered"),
+        ],
+        compute="_compute_kind",
+        store=True,
+    )
+    answer_ids = fields.Many2many(
+        "survey.question.answer", string="Accepted Answers", domain="[('question_id', '=', question_id)]"
+    )
+    has_minimum = fields.Boolean(string="At Least")
+    minimum = fields.Float()
+    has_maximum = fields.Boolean(string="At Most")
+    maximum = fields.Float()
+    label = fields.Char(compute="_compute_label")
+
+    @api.depends("question_id.question_type")
+    def _compute_kind(self):
+        for criterion in self:
+            question_type = criterion.question_id.question_type
+            criterion.kind = (
+                "choice"
+                if question_type in CHOICE_TYPES
+                else "numeric"
+                if question_type in NUMERIC_TYPES
+                else "answered"
+            )
+
+    @api.depends("question_id", "kind", "answer_ids", "has_minimum", "minimum", "has_maximum", "maximum")
+    def _compute_label(self):
+        for criterion in self:
+            title = criterion.question_id.title or ""
+            if criterion.kind == "choice":
+                condition = " / ".join(criterion.answer_ids.mapped("value"))
+                criterion.label = self.env._("%(question)s: %(answers)s", question=title, answers=condition)
+            elif criterion.kind == "numeric":
+                bounds = []
+                if criterion.has_minimum:
+                    bounds.append(f"≥ {criterion.minimum:g}")
+                if criterion.has_maximum:
+                    bounds.append(f"≤ {criterion.maximum:g}")
+                criterion.label = self.env._(
+                    "%(question)s %(bounds)s", question=title, bounds=" and ".join(bounds)
+                )
+            else:
+                criterion.label = self.env._("%(question)s: answered", question=title)
+
+    @api.constrains(
+        "survey_id", "question_id", "answer_ids", "has_minimum", "minimum", "has_maximum", "maximum"
+    )
+    def _check_criterion(self):
+        for criterion in self:
+            problems = criterion._criterion_problems()
+            if problems:
+                raise ValidationError("\n".join(problems))
+
+    def _criterion_problems(self):
+        self.ensure_one()
+        _ = self.env._
+        problems = []
+        question = self.question_id
+        if question.survey_id != self.survey_id:
+            problems.append(
+                _(
+                    "The question “%(question)s” belongs to another survey than “%(survey)s”: choose a question "
+                    "of the qualification survey.",
+                    question=question.title,
+                    survey=self.survey_id.title,
+                )
+            )
+        if self.kind == "choice":
+            if not self.answer_ids:
+                problems.append(_("Choose the accepted answers of “%(question)s”.", question=question.title))
+            foreign = self.answer_ids.filtered(lambda answer: answer.question_id != question)
+            if foreign:
+                problems.append(
+                    _(
+                        "The answers %(answers)s are not answers of “%(question)s”.",
+                        answers=", ".join(foreign.mapped("value")),
+                        question=question.title,
+                    )
+                )
+        if self.kind == "numeric":
+            if not (self.has_minimum or self.has_maximum):
+                problems.append(
+                    _("Give a lower or an upper bound for “%(question)s”.", question=question.title)
+                )
+            if self.has_minimum and self.has_maximum and self.minimum > self.maximum:
+                problems.append(
+                    _(
+                        "The bounds of “%(question)s” are reversed: the minimum is above the maximum.",
+                        question=question.title,
+                    )
+                )
+        return problems
+
+    def _gate_criterion(self):
+        """The plain-package form (``funnel_metrics.gates.Criterion``)."""
+        from funnel_metrics.gates import Criterion
+
+        self.ensure_one()
+        return Criterion(
+            stage=self.stage_id.id,
+            question=self.question_id.id,
+            kind=self.kind,
+            accepted=frozenset(self.answer_ids.ids),
+            minimum=self.minimum if self.has_minimum else None,
+            maximum=self.maximum if self.has_maximum else None,
+            label=self.label,
+            id=self.id,
+        )

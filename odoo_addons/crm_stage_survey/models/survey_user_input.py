@@ -1,0 +1,41 @@
+from odoo import models
+
+
+class SurveyUserInput(models.Model):
+    _inherit = "survey.user_input"
+
+    def _mark_done(self):
+        result = super()._mark_done()
+        for user_input in self:
+            for lead in user_input._survey_customer_leads():
+                if user_input.survey_id == lead.team_id.qualification_survey_id:
+                    if user_input.lead_id == lead and lead.stage_setting == "survey":
+                        lead._survey_requalify(user_input)
+                else:
+                    self.env["crm.lead.customer.event"]._log(
+                        lead,
+                        "survey_completed",
+                        partner=user_input.partner_id,
+                        description=user_input.survey_id.title,
+                        payload={"survey": user_input.survey_id.id, "answer": user_input.id},
+                    )
+        return result
+
+    def _survey_customer_leads(self):
+        """The leads an input speaks for: its own lead, else the open leads of the contact who answered."""
+        self.ensure_one()
+        if self.lead_id:
+            return self.lead_id
+        if not self.partner_id or self.partner_id.user_ids:
+            return self.env["crm.lead"]
+        # sudo: a customer answering a public survey has no access to the leads about them
+        return (
+            self.env["crm.lead"]
+            .sudo()
+            .search(
+                [
+                    ("partner_id", "child_of", self.partner_id.commercial_partner_id.id),
+                    ("won_status", "=", "pending"),
+                ]
+            )
+        )

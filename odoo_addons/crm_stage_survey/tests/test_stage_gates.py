@@ -1,0 +1,225 @@
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tests import TransactionCase, new_test_user, tagged
+
+# the gate engine lives in the plain package
+import funnel_metrics.gates  # noqa: F401 # pylint: disable=unused-import
+
+
+@tagged("post_install", "-at_install")
+class TestStageGates(TransactionCase):
+    """A team whose stages follow a qualification survey: New (no criteria), Qualified (budget confirmed and a
+    need described), Proposal (at least 10 seats)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(user=cls.env.ref("base.user_admin"), su=False)
+        cls.rep = new_test_user(
+            cls.env, login="gate_rep", name="Gina Rep", groups="sales_team.group_sale_salesman"
+        )
+        cls.manager = new_test_user(
+            cls.env, login="gate_manager", name="Max Manager", groups="sales_team.group_sale_manager"
+        )
+        Survey = cls.env["survey.survey"]
+        cls.survey = Survey.create({"title": "Qualification", "access_mode": "token"})
+        Question = cls.env["survey.question"]
+        cls.q_budget = Question.create(
+            {
+                "survey_id": cls.survey.id,
+                "title": "Budget confirmed?",
+                "question_type": "simple_choice",
+                "suggested_answer_ids": [(0, 0, {"value": "Yes"}), (0, 0, {"value": "No"})],
+            }
+        )
+        cls.yes, cls.no = cls.q_budget.suggested_answer_ids
+        cls.q_need = Question.create(
+            {"survey_id": cls.survey.id, "title": "Need", "question_type": "char_box"}
+        )
+        cls.q_seats = Question.create(
+            {"survey_id": cls.survey.id, "title": "Seats", "question_type": "numerical_box"}
+        )
+        Stage = cls.env["crm.stage"]
+        # crm's shared stages belong to another team here, so that the gated pipeline is ours alone
+        Stage.search([("team_ids", "=", False)]).team_ids = cls.env["crm.team"].create({"name": "Elsewhere"})
+        cls.team = cls.env["crm.team"].create(
+            {"name": "Gated", "stage_setting": "survey", "qualification_survey_id": cls.survey.id}
+        )
+        cls.stage_new = Stage.create({"name": "G New", "sequence": 1, "team_ids": [(6, 0, cls.team.ids)]})
+        cls.stage_qualified = Stage.create(
+            {"name": "G Qualified", "sequence": 2, "team_ids": [(6, 0, cls.team.ids)], "probability": 30}
+        )
+        cls.stage_proposal = Stage.create(
+            {"name": "G Proposal", "sequence": 3, "team_ids": [(6, 0, cls.team.ids)]}
+        )
+        cls.stage_won = Stage.create(
+            {"name": "G Won", "sequence": 9, "is_won": True, "team_ids": [(6, 0, cls.team.ids)]}
+        )
+        Criterion = cls.env["crm.stage.criterion"]
+        Criterion.create(
+            [
+                {
+                    "stage_id": cls.stage_qualified.id,
+                    "survey_id": cls.survey.id,
+                    "question_id": cls.q_budget.id,
+                    "answer_ids": [(6, 0, cls.yes.ids)],
+                },
+                {
+                    "stage_id": cls.stage_qualified.id,
+                    "survey_id": cls.survey.id,
+                    "question_id": cls.q_need.id,
+                },
+                {
+                    "stage_id": cls.stage_proposal.id,
+                    "survey_id": cls.survey.id,
+                    "question_id": cls.q_seats.id,
+                    "has_minimum": True,
+                    "minimum": 10,
+                },
+            ]
+        )
+        cls.env["crm.team.member"].create({"crm_team_id": cls.team.id, "user_id": cls.rep.id})
+        cls.lead = cls.env["crm.lead"].create(
+            {"name": "Gated deal", "type": "opportunity", "team_id": cls.team.id, "user_id": cls.rep.id}
+        )
+
+    def _answer(self, lead, budget=None, need=None, seats=None):
+        """Submit the qualification survey for ``lead`` as the survey controller does."""
+        answer = self.survey.sudo()._create_answer(user=self.rep, check_attempts=False, lead_id=lead.id)
+        if budget is not None:
+            answer._save_lines(self.q_budget, budget.id)
+        if need is not None:
+            answer._save_lines(self.q_need, need)
+        if seats is not None:
+            answer._save_lines(self.q_seats, seats)
+        answer._mark_done()
+        self.env.invalidate_all()
+        return answer
+
+    def test_new_leads_start_at_the_first_gate(self):
+        self.assertEqual(self.lead.stage_id, self.stage_new)
+        self.assertEqual(self.lead.survey_next_stage_id, self.stage_qualified)
+        self.assertIn("Budget confirmed?: Yes", self.lead.survey_missing_criteria)
+
+    def test_answers_move_the_stage(self):
+        self._answer(self.lead, budget=self.yes, need="40 desks", seats=4)
+        self.assertEqual(self.lead.stage_id, self.stage_qualified)
+        self.assertEqual(self.lead.probability, 30, "the probability follows the stage")
+        stay = self.lead.stage_history_ids.sorted("id")[-1]
+        self.assertEqual(stay.origin, "survey")
+        note = self.lead.message_ids.filtered(lambda m: "qualification survey moved" in (m.body or ""))
+        self.assertIn("Budget confirmed?: Yes", note.body)
+        self.assertEqual(self.lead.survey_missing_criteria, "Seats ≥ 10")
+        # gates are cumulative: enough seats but no budget any more goes back to New
+        self._answer(self.lead, budget=self.no, need="40 desks", seats=40)
+        self.assertEqual(self.lead.stage_id, self.stage_new)
+        self._answer(self.lead, budget=self.yes, need="40 desks", seats=40)
+        self.assertEqual(self.lead.stage_id, self.stage_proposal)
+
+    def test_direct_stage_writes_are_refused(self):
+        as_rep = self.lead.with_user(self.rep)
+        with self.assertRaisesRegex(UserError, "Qualify"):
+            as_rep.write({"stage_id": self.stage_qualified.id})
+        with self.assertRaisesRegex(UserError, "Qualify"):
+            self.lead.with_user(self.manager).write({"stage_id": self.stage_proposal.id})
+        with self.assertRaisesRegex(UserError, "Qualify"):
+            self.env["crm.lead"].with_user(self.rep).create(
+                {"name": "Forced", "team_id": self.team.id, "stage_id": self.stage_proposal.id}
+            )
+        # writing the stage the answers justify is fine (imports, merges, crm's own flows)
+        as_rep.write({"stage_id": self.stage_new.id, "name": "Renamed"})
+        self.assertEqual(self.lead.name, "Renamed")
+
+    def test_manager_override_needs_a_reason(self):
+        with self.assertRaises(UserError):
+            self.lead.with_user(self.rep).action_survey_override()
+        action = self.lead.with_user(self.manager).action_survey_override()
+        wizard = self.env["crm.stage.override"].with_user(self.manager).with_context(action["context"])
+        with self.assertRaisesRegex(UserError, "reason"):
+            wizard.create({"stage_id": self.stage_proposal.id}).action_apply()
+        wizard.create({"stage_id": self.stage_proposal.id, "reason": "CFO said yes"}).action_apply()
+        self.assertEqual(self.lead.stage_id, self.stage_proposal)
+        self.assertEqual(self.lead.stage_history_ids.sorted("id")[-1].origin, "override")
+        self.assertTrue(self.lead.message_ids.filtered(lambda m: "CFO said yes" in (m.body or "")))
+        with self.assertRaises(AccessError):
+            self.env["crm.stage.override"].with_user(self.rep).create(
+                {"lead_id": self.lead.id, "stage_id": self.stage_new.id, "reason": "x"}
+            )
+
+    def test_won_needs_the_last_gate_lost_never_blocked(self):
+        with self.assertRaisesRegex(UserError, "G Proposal"):
+            self.lead.with_user(self.rep).action_set_won()
+        self._answer(self.lead, budget=self.yes, need="desks", seats=12)
+        self.lead.with_user(self.rep).action_set_won()
+        self.assertEqual(self.lead.stage_id, self.stage_won)
+        other = self.env["crm.lead"].create(
+            {"name": "Lost one", "type": "opportunity", "team_id": self.team.id}
+        )
+        other.with_user(self.manager).action_set_lost()
+        self.assertFalse(other.active)
+
+    def test_qualify_opens_the_survey_prefilled(self):
+        first = self._answer(self.lead, budget=self.yes, need="desks", seats=4)
+        action = self.lead.with_user(self.rep).action_qualify()
+        self.assertEqual(action["type"], "ir.actions.act_url")
+        answer = (
+            self.env["survey.user_input"]
+            .sudo()
+            .search([("lead_id", "=", self.lead.id), ("state", "!=", "done")])
+        )
+        self.assertEqual(len(answer), 1)
+        self.assertIn(answer.access_token, action["url"])
+        self.assertEqual(
+            sorted(answer.user_input_line_ids.mapped("question_id").ids),
+            sorted(first.user_input_line_ids.mapped("question_id").ids),
+        )
+
+    def test_bad_configurations(self):
+        with self.assertRaisesRegex(ValidationError, "choose its qualification survey"):
+            self.env["crm.team"].create({"name": "No survey", "stage_setting": "survey"})
+        other = self.env["survey.survey"].create({"title": "Other"})
+        foreign = self.env["survey.question"].create(
+            {"survey_id": other.id, "title": "Elsewhere", "question_type": "char_box"}
+        )
+        Criterion = self.env["crm.stage.criterion"]
+        with self.assertRaisesRegex(ValidationError, "another survey"):
+            Criterion.create(
+                {"stage_id": self.stage_new.id, "survey_id": self.survey.id, "question_id": foreign.id}
+            )
+        with self.assertRaisesRegex(ValidationError, "not answers of"):
+            Criterion.create(
+                {
+                    "stage_id": self.stage_new.id,
+                    "survey_id": self.survey.id,
+                    "question_id": self.q_budget.id,
+                    "answer_ids": [
+                        (
+                            6,
+                            0,
+                            (
+                                self.yes
+                                | self.env["survey.question.answer"].create(
+                                    {"question_id": foreign.id, "value": "Alien"}
+                                )
+                            ).ids,
+                        )
+                    ],
+                }
+            )
+        with self.assertRaisesRegex(ValidationError, "reversed"):
+            Criterion.create(
+                {
+                    "stage_id": self.stage_new.id,
+                    "survey_id": self.survey.id,
+                    "question_id": self.q_seats.id,
+                    "has_minimum": True,
+                    "minimum": 10,
+                    "has_maximum": True,
+                    "maximum": 5,
+                }
+            )
+
+    def test_manual_teams_unchanged(self):
+        manual = self.env["crm.team"].create({"name": "Manual"})
+        lead = self.env["crm.lead"].create({"name": "Free", "type": "opportunity", "team_id": manual.id})
+        lead.with_user(self.manager).write({"stage_id": self.stage_proposal.id})
+        self.assertEqual(lead.stage_id, self.stage_proposal)
