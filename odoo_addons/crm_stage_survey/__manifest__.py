@@ -21,8 +21,12 @@
         "views/crm_team_views.xml",
         "views/crm_lead_views.xml",
         "views/crm_lead_decision_views.xml",
+        "views/crm_lead_stage_history_views.xml",
         "wizards/crm_stage_override_views.xml",
         "wizards/crm_document_link_share_views.xml",
         "views/crm_stage_survey_menus.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["crm_stage_survey/static/src/tours/*.js"],
+    },
 }

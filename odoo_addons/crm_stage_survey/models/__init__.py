@@ -5,6 +5,7 @@ from . import crm_document_tag
 from . import crm_lead_customer_event
 from . import crm_lead
 from . import crm_lead_decision
+from . import crm_lead_stage_history
 from . import crm_stage
 from . import crm_stage_criterion
 from . import crm_team

@@ -18,6 +18,6 @@ class CrmDecisionPhase(models.Model):
     company_id = fields.Many2one("res.company", index=True, help="Leave empty to use it in every company.")
 
     def _is_after(self, other):
-        """Whether this phase comes later than ``other`` in the buying process (any phase is later than none)."""
+        """Whether this phase comes later than ``other`` in the buying process (later than no phase)."""
         self.ensure_one()
         return not other or (self.sequence, self.id) > (other.sequence, other.id)

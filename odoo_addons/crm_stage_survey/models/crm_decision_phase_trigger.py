@@ -23,7 +23,6 @@ class CrmDecisionPhaseTrigger(models.Model):
     event_type = fields.Selection(EVENT_TYPES, required=True, index=True)
     document_tag_id = fields.Many2one(
         "crm.document.tag",
-        string="Document Tag",
         ondelete="cascade",
         help="Only documents shared with this tag (document openings only).",
     )
@@ -33,7 +32,6 @@ class CrmDecisionPhaseTrigger(models.Model):
     )
     phase_id = fields.Many2one(
         "crm.decision.phase",
-        string="Phase",
         required=True,
         ondelete="cascade",
         check_company=True,

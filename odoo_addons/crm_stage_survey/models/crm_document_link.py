@@ -24,7 +24,7 @@ class CrmDocumentLink(models.Model):
     _order = "id desc"
 
     token = fields.Char(required=True, readonly=True, copy=False, default=lambda self: _new_token())
-    lead_id = fields.Many2one("crm.lead", string="Lead", required=True, index=True, ondelete="cascade")
+    lead_id = fields.Many2one("crm.lead", required=True, index=True, ondelete="cascade")
     partner_id = fields.Many2one(
         "res.partner",
         string="Contact",
@@ -102,8 +102,8 @@ class CrmDocumentLink(models.Model):
             if attachment.res_model != "crm.lead" or attachment.res_id != link.lead_id.id:
                 raise ValidationError(
                     self.env._(
-                        "Only documents attached to the lead “%(lead)s” can be shared from it: attach the file "
-                        "to the lead (in its chatter) first, then share it.",
+                        "Only documents attached to the lead “%(lead)s” can be shared from it: attach "
+                        "the file to the lead (in its chatter) first, then share it.",
                         lead=link.lead_id.display_name,
                     )
                 )
@@ -131,6 +131,8 @@ class CrmDocumentLink(models.Model):
                     "document again to get a new one."
                 )
             )
+        if not self.env.su and {"open_count", "last_opened_at"} & set(vals):
+            raise UserError(self.env._("Openings are counted by the link itself; they cannot be edited."))
         return super().write(vals)
 
     @api.model

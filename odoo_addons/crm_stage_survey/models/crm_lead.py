@@ -1,5 +1,4 @@
 from markupsafe import Markup, escape
-
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
@@ -137,24 +136,46 @@ class CrmLead(models.Model):
     def _survey_privileged(self):
         return bool(self.env.cr.cache.get(OVERRIDE_KEY)) or self.env.su
 
-    def _survey_check_stage_vals(self, stage_id):
-        """Refuse moving leads of survey teams to a stage their answers do not justify."""
-        if self._survey_privileged():
-            return
-        leads = self.filtered(lambda lead: lead.stage_setting == "survey" and lead.stage_id.id != stage_id)
-        if not leads:
+    @staticmethod
+    def _survey_allowed_stage(result):
+        """The stage the answers put a lead in (the first stage when they reach none)."""
+        gate, stages = result[0], result[1]
+        return gate.stage or (stages[:1].id or None)
+
+    @staticmethod
+    def _survey_may_win(lead, result):
+        gate, stages = result[0], result[1]
+        return not lead.team_id.survey_won_gate or not stages or gate.stage == stages[-1].id
+
+    def _survey_enforce(self, explicit_stage):
+        """After a create or a write: every lead of a survey team is in the stage its answers reach (or won,
+        when it may be). A lead that only changed team is moved there; a stage given by the caller that the
+        answers do not justify is refused (the transaction is rolled back with the error)."""
+        leads = self.filtered(
+            lambda lead: lead.stage_setting == "survey" and lead.team_id.qualification_survey_id
+        )
+        if not leads or self._survey_privileged():
             return
         results = leads._survey_gate_results()
-        refused = leads.filtered(lambda lead: lead.id in results and results[lead.id][0].stage != stage_id)
-        if refused:
-            raise refused[0]._survey_refusal()
+        to_move = {}
+        for lead in leads:
+            result = results[lead.id]
+            allowed = self._survey_allowed_stage(result)
+            if lead.stage_id.id == allowed or (lead.stage_id.is_won and self._survey_may_win(lead, result)):
+                continue
+            if explicit_stage or not lead.stage_id:
+                raise lead._survey_refusal()
+            to_move.setdefault(allowed, self.browse())
+            to_move[allowed] |= lead
+        for stage_id, moved in to_move.items():
+            moved._survey_write_stage(self.env["crm.stage"].browse(stage_id), "survey")
 
     def _survey_refusal(self):
         return UserError(
             self.env._(
-                "In the team “%(team)s”, the qualification survey sets the stage: use “Qualify” on “%(lead)s” "
-                "to record the answers that move it. A sales manager can override the stage with a reason "
-                "(“Override Stage”).",
+                "In the team “%(team)s”, the qualification survey sets the stage: use “Qualify” on "
+                "“%(lead)s” to record the answers that move it. A sales manager can override the stage "
+                "with a reason (“Override Stage”).",
                 team=self.team_id.name,
                 lead=self.name,
             )
@@ -163,18 +184,15 @@ class CrmLead(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         leads = super().create(vals_list)
-        if not self._survey_privileged():
-            for lead, vals in zip(leads, vals_list, strict=True):
-                if vals.get("stage_id") and lead.stage_setting == "survey":
-                    result = lead._survey_gate_results().get(lead.id)
-                    if result and result[0].stage != lead.stage_id.id:
-                        raise lead._survey_refusal()
+        # the stage may come from the values, a default (a kanban column's "+") or crm's own choice
+        leads._survey_enforce(explicit_stage=True)
         return leads
 
     def write(self, vals):
-        if vals.get("stage_id"):
-            self._survey_check_stage_vals(vals["stage_id"])
-        return super().write(vals)
+        result = super().write(vals)
+        if "stage_id" in vals or "team_id" in vals:
+            self._survey_enforce(explicit_stage="stage_id" in vals)
+        return result
 
     def _survey_write_stage(self, stage, origin, note=None):
         """Move these leads to ``stage`` as the addon itself (survey answers, a manager's override, a won
@@ -217,14 +235,13 @@ class CrmLead(models.Model):
         if gated and not self._survey_privileged():
             results = gated._survey_gate_results()
             for lead in gated:
-                gate, stages = results[lead.id][0], results[lead.id][1]
-                if stages and gate.stage != stages[-1].id:
+                if lead.id in results and not self._survey_may_win(lead, results[lead.id]):
                     raise UserError(
                         self.env._(
                             "“%(lead)s” can be won once its answers reach %(stage)s: use “Qualify” first, or "
                             "ask a sales manager to override.",
                             lead=lead.name,
-                            stage=stages[-1].name,
+                            stage=results[lead.id][1][-1].name,
                         )
                     )
         self.env.cr.cache[OVERRIDE_KEY] = True

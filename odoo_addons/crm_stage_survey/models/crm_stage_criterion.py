@@ -96,8 +96,8 @@ class CrmStageCriterion(models.Model):
         if question.survey_id != self.survey_id:
             problems.append(
                 _(
-                    "The question “%(question)s” belongs to another survey than “%(survey)s”: choose a question "
-                    "of the qualification survey.",
+                    "The question “%(question)s” belongs to another survey than “%(survey)s”: choose a "
+                    "question of the qualification survey.",
                     question=question.title,
                     survey=self.survey_id.title,
                 )

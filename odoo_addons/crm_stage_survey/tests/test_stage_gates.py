@@ -223,3 +223,30 @@ class TestStageGates(TransactionCase):
         lead = self.env["crm.lead"].create({"name": "Free", "type": "opportunity", "team_id": manual.id})
         lead.with_user(self.manager).write({"stage_id": self.stage_proposal.id})
         self.assertEqual(lead.stage_id, self.stage_proposal)
+
+    def test_probability_can_stay_predictive(self):
+        self.team.survey_probability = "predictive"
+        self.lead.probability = 12
+        self._answer(self.lead, budget=self.yes, need="desks", seats=4)
+        self.assertEqual(self.lead.stage_id, self.stage_qualified)
+        self.assertEqual(self.lead.probability, 12, "the stage's probability is not imposed")
+
+    def test_customer_survey_logs_an_event_and_history_keeps_the_phase(self):
+        customer = self.env["res.partner"].create({"name": "Buyer", "email": "buyer@example.com"})
+        self.lead.partner_id = customer
+        feedback = self.env["survey.survey"].create({"title": "Your needs", "access_mode": "public"})
+        question = self.env["survey.question"].create(
+            {"survey_id": feedback.id, "title": "What for?", "question_type": "char_box"}
+        )
+        answer = feedback.sudo()._create_answer(partner=customer, check_attempts=False)
+        answer._save_lines(question, "Open space")
+        answer._mark_done()
+        self.env.invalidate_all()
+        event = self.lead.customer_event_ids
+        self.assertEqual(event.event_type, "survey_completed")
+        self.assertEqual(event.partner_id, customer)
+        phase = self.lead.decision_phase_id
+        self.assertEqual(phase, self.env.ref("crm_stage_survey.crm_decision_phase_business_case"))
+        # the stay the next qualification opens records where the customer stood
+        self._answer(self.lead, budget=self.yes, need="desks", seats=4)
+        self.assertEqual(self.lead.stage_history_ids.sorted("id")[-1].decision_phase_id, phase)

@@ -1,9 +1,9 @@
 from datetime import timedelta
 
 from markupsafe import Markup
-
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import format_date
 
 
 class CrmDocumentLinkShare(models.TransientModel):
@@ -13,7 +13,7 @@ class CrmDocumentLinkShare(models.TransientModel):
     _name = "crm.document.link.share"
     _description = "Share a Document through a Tracked Link"
 
-    lead_id = fields.Many2one("crm.lead", string="Lead", required=True, readonly=True, ondelete="cascade")
+    lead_id = fields.Many2one("crm.lead", required=True, ondelete="cascade")
     attachment_id = fields.Many2one(
         "ir.attachment",
         string="Document",
@@ -36,7 +36,7 @@ class CrmDocumentLinkShare(models.TransientModel):
     validity_days = fields.Integer(
         string="Valid for (days)", default=lambda self: self.env["crm.document.link"]._validity_days()
     )
-    link_id = fields.Many2one("crm.document.link", readonly=True)
+    link_id = fields.Many2one("crm.document.link", string="Tracked Link", readonly=True)
     url = fields.Char(related="link_id.url", string="Link")
 
     @api.depends("lead_id")
@@ -67,7 +67,7 @@ class CrmDocumentLinkShare(models.TransientModel):
             % self.env._(
                 "Here is %(document)s, for you only. The link is valid until %(date)s.",
                 document=anchor,
-                date=fields.Date.to_string(link.expires_at.date()),
+                date=format_date(self.env, fields.Datetime.context_timestamp(self, link.expires_at).date()),
             ),
             partner_ids=self.partner_id.ids,
             message_type="comment",

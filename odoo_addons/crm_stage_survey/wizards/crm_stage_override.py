@@ -1,5 +1,4 @@
 from markupsafe import Markup
-
 from odoo import fields, models
 from odoo.exceptions import AccessError, UserError
 

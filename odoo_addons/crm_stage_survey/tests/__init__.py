@@ -1,0 +1,5 @@
+from . import test_stage_gates
+from . import test_decision_phase
+from . import test_document_link
+from . import test_qualify_tour
+from . import test_stage_lock_paths

@@ -1,0 +1,459 @@
+import json
+from contextlib import contextmanager
+
+from odoo.exceptions import UserError
+from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
+from odoo.tools import mute_logger
+
+# what a salesperson would try to put in a context to unlock the stage (the addon's marker is cursor-scoped)
+FORGED_CONTEXT = {"crm_stage_survey.override": True, "stage_history_origin": "override"}
+
+
+def build_gated_pipeline(cls, prefix):
+    """A sales team whose stages follow a qualification survey, with its own pipeline: ``<prefix> New`` (no
+    criteria), ``<prefix> Qualified`` (budget confirmed and a need described), ``<prefix> Proposal`` (at
+    least 10 seats), ``<prefix> Won``; a salesperson ``cls.rep``, member of it and of ``cls.manual_team``
+    (a team whose stages are set by hand). Expects ``cls.env``: an administrator's, not the superuser's."""
+    env = cls.env
+    login = prefix.lower().replace(" ", "_")
+    cls.rep = new_test_user(
+        env,
+        login=f"{login}_rep",
+        name=f"{prefix} Rep",
+        email=f"{login}.rep@example.com",
+        groups="sales_team.group_sale_salesman",
+        tz="UTC",
+    )
+    cls.survey = env["survey.survey"].create({"title": f"{prefix} Qualification", "access_mode": "token"})
+    Question = env["survey.question"]
+    cls.q_budget = Question.create(
+        {
+            "survey_id": cls.survey.id,
+            "title": "Budget confirmed?",
+            "question_type": "simple_choice",
+            "suggested_answer_ids": [(0, 0, {"value": "Yes"}), (0, 0, {"value": "No"})],
+        }
+    )
+    cls.yes, cls.no = cls.q_budget.suggested_answer_ids
+    cls.q_need = Question.create(
+        {"survey_id": cls.survey.id, "title": "What do they need?", "question_type": "char_box"}
+    )
+    cls.q_seats = Question.create(
+        {"survey_id": cls.survey.id, "title": "Seats", "question_type": "numerical_box"}
+    )
+    Stage = env["crm.stage"]
+    # crm's shared stages belong to another team here, so that the gated pipeline is ours alone
+    Stage.search([("team_ids", "=", False)]).team_ids = env["crm.team"].create(
+        {"name": f"{prefix} Elsewhere"}
+    )
+    cls.team = env["crm.team"].create(
+        {"name": f"{prefix} Gated", "stage_setting": "survey", "qualification_survey_id": cls.survey.id}
+    )
+    cls.manual_team = env["crm.team"].create({"name": f"{prefix} Manual"})
+    teams = [(6, 0, (cls.team | cls.manual_team).ids)]
+    cls.stage_new = Stage.create({"name": f"{prefix} New", "sequence": 1, "team_ids": teams})
+    cls.stage_qualified = Stage.create({"name": f"{prefix} Qualified", "sequence": 2, "team_ids": teams})
+    cls.stage_proposal = Stage.create({"name": f"{prefix} Proposal", "sequence": 3, "team_ids": teams})
+    cls.stage_won = Stage.create({"name": f"{prefix} Won", "sequence": 9, "is_won": True, "team_ids": teams})
+    env["crm.stage.criterion"].create(
+        [
+            {
+                "stage_id": cls.stage_qualified.id,
+                "survey_id": cls.survey.id,
+                "question_id": cls.q_budget.id,
+                "answer_ids": [(6, 0, cls.yes.ids)],
+            },
+            {"stage_id": cls.stage_qualified.id, "survey_id": cls.survey.id, "question_id": cls.q_need.id},
+            {
+                "stage_id": cls.stage_proposal.id,
+                "survey_id": cls.survey.id,
+                "question_id": cls.q_seats.id,
+                "has_minimum": True,
+                "minimum": 10,
+            },
+        ]
+    )
+    env["crm.team.member"].create(
+        [
+            {"crm_team_id": cls.team.id, "user_id": cls.rep.id},
+            {"crm_team_id": cls.manual_team.id, "user_id": cls.rep.id},
+        ]
+    )
+
+
+def submit_qualification(case, lead, budget=None, need=None, seats=None):
+    """Submit the team's qualification survey for ``lead`` as the survey controller does (sudo)."""
+    answer = case.survey.sudo()._create_answer(user=case.rep, check_attempts=False, lead_id=lead.id)
+    if budget is not None:
+        answer._save_lines(case.q_budget, budget.id)
+    if need is not None:
+        answer._save_lines(case.q_need, need)
+    if seats is not None:
+        answer._save_lines(case.q_seats, seats)
+    answer._mark_done()
+    case.env.invalidate_all()
+    return answer
+
+
+class StageLockCase:
+    """Shared set-up: ``cls.lead`` (survey team) was qualified by its answers, so they reach Qualified —
+    moving it back to New or on to Proposal by hand are both refused; ``cls.free_lead`` (manual team) sits in
+    New and moves freely."""
+
+    @classmethod
+    def _build_leads(cls):
+        build_gated_pipeline(cls, "Lock")
+        Lead = cls.env["crm.lead"]
+        cls.lead = Lead.create(
+            {"name": "Locked deal", "type": "opportunity", "team_id": cls.team.id, "user_id": cls.rep.id}
+        )
+        submit_qualification(cls, cls.lead, budget=cls.yes, need="40 desks", seats=4)
+        cls.free_lead = Lead.create(
+            {
+                "name": "Free deal",
+                "type": "opportunity",
+                "team_id": cls.manual_team.id,
+                "user_id": cls.rep.id,
+                "stage_id": cls.stage_new.id,
+            }
+        )
+
+    @contextmanager
+    def assertRefused(self):
+        """The block raises the lock's UserError; what it wrote is rolled back, as a request would be."""
+        with self.assertRaises(UserError) as refusal:
+            yield refusal
+        self.assertIn("Qualify", str(refusal.exception))
+
+    def assertUnmoved(self, stays):
+        """``cls.lead`` is still in Qualified, with its ``stays`` stays: the refused move opened none."""
+        self.lead.invalidate_recordset()
+        self.assertEqual(self.lead.stage_id, self.stage_qualified)
+        self.assertEqual(len(self.lead.stage_history_ids), stays, "no stay was opened by the refused move")
+
+
+@tagged("post_install", "-at_install")
+class TestStageLockPaths(StageLockCase, TransactionCase):
+    """Every way a salesperson can set a stage refuses a stage the answers do not reach (with a message that
+    points to "Qualify"), and leaves the lead where it was."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(user=cls.env.ref("base.user_admin"), su=False)
+        cls._build_leads()
+
+    def setUp(self):
+        super().setUp()
+        self.assertEqual(self.lead.stage_id, self.stage_qualified, "the answers moved the lead to Qualified")
+        self.stays = len(self.lead.stage_history_ids)
+
+    def test_orm_write(self):
+        """``write`` is what the form's statusbar and a kanban drag-and-drop end in."""
+        as_rep = self.lead.with_user(self.rep)
+        for stage in (self.stage_proposal, self.stage_new):
+            with self.subTest(stage=stage.name), self.assertRefused():
+                as_rep.write({"stage_id": stage.id})
+            self.assertUnmoved(self.stays)
+        # one lead of a batch that may not move refuses the whole batch
+        in_new = self.env["crm.lead"].create(
+            {
+                "name": "Unqualified deal",
+                "type": "opportunity",
+                "team_id": self.team.id,
+                "user_id": self.rep.id,
+            }
+        )
+        with self.assertRefused():
+            (in_new | self.lead).with_user(self.rep).write({"stage_id": self.stage_new.id})
+        self.assertUnmoved(self.stays)
+        # the stage the answers reach is not a move: saving it with other values is fine
+        as_rep.write({"stage_id": self.stage_qualified.id, "expected_revenue": 1200})
+        self.assertEqual(self.lead.expected_revenue, 1200)
+        self.assertUnmoved(self.stays)
+
+    def test_web_save(self):
+        """The form's save route (and the kanban's: a drag-and-drop saves the moved record with it)."""
+        Lead = self.env["crm.lead"].with_user(self.rep)
+        with self.assertRefused():
+            self.lead.with_user(self.rep).web_save({"stage_id": self.stage_proposal.id}, specification={})
+        self.assertUnmoved(self.stays)
+        # a new lead saved straight into a later stage
+        with self.assertRefused():
+            Lead.web_save(
+                {"name": "Saved forward", "team_id": self.team.id, "stage_id": self.stage_proposal.id},
+                specification={},
+            )
+        self.assertFalse(Lead.search([("name", "=", "Saved forward")]))
+        # the list view's multi-edit
+        with self.assertRefused():
+            (self.lead | self.free_lead).with_user(self.rep).web_save_multi(
+                [{"stage_id": self.stage_new.id}] * 2, specification={}
+            )
+        self.assertUnmoved(self.stays)
+
+    def test_import(self):
+        """An import (``load``, what the import dialog calls) reports the refusal and changes nothing."""
+        IrModelData = self.env["ir.model.data"]
+        for record, name in (
+            (self.lead, "lock_lead"),
+            (self.team, "lock_team"),
+            (self.stage_new, "lock_stage_new"),
+            (self.stage_qualified, "lock_stage_qualified"),
+            (self.stage_proposal, "lock_stage_proposal"),
+        ):
+            IrModelData.create(
+                {"module": "__import__", "name": name, "model": record._name, "res_id": record.id}
+            )
+        Lead = self.env["crm.lead"].with_user(self.rep).with_context(import_file=True)
+        fields = ["id", "name", "team_id/id", "stage_id/id"]
+        for row in (
+            [
+                "__import__.lock_lead",
+                "Imported name",
+                "__import__.lock_team",
+                "__import__.lock_stage_proposal",
+            ],
+            ["__import__.lock_lead", "Imported name", "__import__.lock_team", "__import__.lock_stage_new"],
+            [
+                "__import__.lock_new_row",
+                "Imported forward",
+                "__import__.lock_team",
+                "__import__.lock_stage_proposal",
+            ],
+        ):
+            with self.subTest(row=row):
+                result = Lead.load(fields, [row])
+                self.assertFalse(result["ids"], result)
+                errors = [message for message in result["messages"] if message["type"] == "error"]
+                self.assertEqual(len(errors), 1, result["messages"])
+                self.assertIn("Qualify", errors[0]["message"])
+        self.assertEqual(self.lead.name, "Locked deal", "the refused row changed nothing")
+        self.assertUnmoved(self.stays)
+        self.assertFalse(self.env["crm.lead"].search([("name", "=", "Imported forward")]))
+        # the stage the answers reach imports fine
+        result = Lead.load(
+            fields,
+            [
+                [
+                    "__import__.lock_lead",
+                    "Imported name",
+                    "__import__.lock_team",
+                    "__import__.lock_stage_qualified",
+                ]
+            ],
+        )
+        self.assertEqual(result["ids"], self.lead.ids, result["messages"])
+        self.assertEqual(self.lead.name, "Imported name")
+
+    def test_server_action(self):
+        """A code server action run by the salesperson writes as the salesperson."""
+        # sudo: only administrators may create code actions; the salesperson only runs it
+        action = (
+            self.env["ir.actions.server"]
+            .sudo()
+            .create(
+                {
+                    "name": "Push to proposal",
+                    "model_id": self.env["ir.model"]._get_id("crm.lead"),
+                    "state": "code",
+                    "code": f"records.write({{'stage_id': {self.stage_proposal.id}}})",
+                }
+            )
+        )
+
+        def run(lead):
+            return (
+                action.with_user(self.rep)
+                .with_context(active_model="crm.lead", active_ids=lead.ids, active_id=lead.id)
+                .run()
+            )
+
+        with self.assertRefused():
+            run(self.lead)
+        self.assertUnmoved(self.stays)
+        run(self.free_lead)
+        self.assertEqual(self.free_lead.stage_id, self.stage_proposal, "a manual team's lead moves")
+
+    def test_forged_context_does_not_unlock(self):
+        as_rep = self.lead.with_user(self.rep).with_context(**FORGED_CONTEXT)
+        with self.assertRefused():
+            as_rep.write({"stage_id": self.stage_proposal.id})
+        self.assertUnmoved(self.stays)
+
+    def test_default_stage_in_context(self):
+        """A kanban quick-create in a column passes the column's stage as ``default_stage_id``: a new lead of
+        a survey team does not land in a stage its (no) answers do not reach."""
+        Lead = self.env["crm.lead"].with_user(self.rep)
+        try:
+            lead = Lead.with_context(default_stage_id=self.stage_proposal.id).create(
+                {"name": "Quick-created", "type": "opportunity", "team_id": self.team.id}
+            )
+        except UserError as refusal:
+            self.assertIn("Qualify", str(refusal))
+        else:
+            self.assertEqual(lead.stage_id, self.stage_new, "a lead without answers belongs in New")
+
+    def test_moving_into_a_survey_team_with_a_stage(self):
+        """Changing the team and the stage in one write: the stage is checked against the team the lead
+        joins."""
+        with self.assertRefused():
+            self.free_lead.with_user(self.rep).write(
+                {"team_id": self.team.id, "stage_id": self.stage_proposal.id}
+            )
+        self.assertEqual(self.free_lead.team_id, self.manual_team)
+
+    def test_joining_a_survey_team(self):
+        """The same in two writes: moved by hand in a manual team, then handed to the survey team, a lead
+        does not keep a stage its (missing) answers do not reach — the transfer is refused, or the answers
+        set the stage."""
+        as_rep = self.free_lead.with_user(self.rep)
+        as_rep.write({"stage_id": self.stage_proposal.id})
+        try:
+            with self.env.cr.savepoint():
+                as_rep.write({"team_id": self.team.id})
+        except UserError as refusal:
+            self.assertIn("Qualify", str(refusal))
+            self.assertEqual(self.free_lead.team_id, self.manual_team)
+        else:
+            self.assertEqual(self.free_lead.stage_id, self.stage_new, "a lead without answers belongs in New")
+
+    def test_emptying_the_stage(self):
+        """No stage at all is not a stage the answers reach either."""
+        with self.assertRefused():
+            self.lead.with_user(self.rep).write({"stage_id": False})
+        self.assertUnmoved(self.stays)
+
+    def test_manual_team_unaffected(self):
+        as_rep = self.free_lead.with_user(self.rep)
+        as_rep.write({"stage_id": self.stage_qualified.id})
+        self.assertEqual(self.free_lead.stage_id, self.stage_qualified)
+        as_rep.web_save({"stage_id": self.stage_proposal.id}, specification={})
+        self.assertEqual(self.free_lead.stage_id, self.stage_proposal)
+        self.env["ir.model.data"].create(
+            [
+                {
+                    "module": "__import__",
+                    "name": "free_lead",
+                    "model": "crm.lead",
+                    "res_id": self.free_lead.id,
+                },
+                {
+                    "module": "__import__",
+                    "name": "free_new",
+                    "model": "crm.stage",
+                    "res_id": self.stage_new.id,
+                },
+            ]
+        )
+        result = (
+            self.env["crm.lead"]
+            .with_user(self.rep)
+            .with_context(import_file=True)
+            .load(
+                ["id", "name", "stage_id/id"], [["__import__.free_lead", "Free again", "__import__.free_new"]]
+            )
+        )
+        self.assertEqual(result["ids"], self.free_lead.ids, result["messages"])
+        self.assertEqual(self.free_lead.stage_id, self.stage_new)
+        created = (
+            self.env["crm.lead"]
+            .with_user(self.rep)
+            .create(
+                {"name": "Free start", "team_id": self.manual_team.id, "stage_id": self.stage_proposal.id}
+            )
+        )
+        self.assertEqual(created.stage_id, self.stage_proposal)
+
+    def test_superuser_not_blocked(self):
+        self.lead.sudo().write({"stage_id": self.stage_proposal.id})
+        self.assertEqual(self.lead.stage_id, self.stage_proposal)
+        created = (
+            self.env["crm.lead"]
+            .sudo()
+            .create({"name": "Data fix", "team_id": self.team.id, "stage_id": self.stage_proposal.id})
+        )
+        self.assertEqual(created.stage_id, self.stage_proposal)
+
+
+@tagged("post_install", "-at_install")
+class TestStageLockJson2(StageLockCase, HttpCase):
+    """The external API (JSON-2) refuses what the UI refuses: HTTP 422 with the UserError, nothing changed."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(user=cls.env.ref("base.user_admin"), su=False)
+        cls._build_leads()
+        # sudo: a key without expiry is beyond what a salesperson may create for themselves
+        cls.key = cls.env["res.users.apikeys"].with_user(cls.rep).sudo()._generate(None, "lock tests", None)
+
+    def _call(self, method, **payload):
+        response = self.url_open(
+            f"/json/2/crm.lead/{method}",
+            data=json.dumps(payload),
+            headers={"Authorization": f"bearer {self.key}", "Content-Type": "application/json"},
+        )
+        return response.status_code, response.json()
+
+    def _assert_refused(self, method, **payload):
+        # odoo.http logs the UserError it answers with as a WARNING: it must be that refusal and nothing else
+        with self.assertLogs("odoo.http", "WARNING") as http_logs:
+            status, body = self._call(method, **payload)
+        self.assertEqual(status, 422, body)
+        self.assertEqual(body["name"], "odoo.exceptions.UserError")
+        self.assertIn("Qualify", body["message"])
+        self.assertEqual(len(http_logs.records), 1, http_logs.output)
+        self.assertIn("Qualify", http_logs.records[0].getMessage())
+
+    def test_write_refused(self):
+        stays = len(self.lead.stage_history_ids)
+        self._assert_refused("write", ids=self.lead.ids, vals={"stage_id": self.stage_proposal.id})
+        self._assert_refused("write", ids=self.lead.ids, vals={"stage_id": self.stage_new.id})
+        self.assertUnmoved(stays)
+
+    def test_forged_context_refused(self):
+        stays = len(self.lead.stage_history_ids)
+        self._assert_refused(
+            "write", ids=self.lead.ids, vals={"stage_id": self.stage_proposal.id}, context=FORGED_CONTEXT
+        )
+        self._assert_refused(
+            "web_save",
+            ids=self.lead.ids,
+            vals={"stage_id": self.stage_proposal.id},
+            specification={},
+            context=FORGED_CONTEXT,
+        )
+        self.assertUnmoved(stays)
+
+    def test_create_refused(self):
+        vals = {"name": "RPC forward", "type": "opportunity", "team_id": self.team.id}
+        self._assert_refused("create", vals_list=[dict(vals, stage_id=self.stage_proposal.id)])
+        self._assert_refused(
+            "create", vals_list=[dict(vals, stage_id=self.stage_proposal.id)], context=FORGED_CONTEXT
+        )
+        self.assertFalse(self.env["crm.lead"].search([("name", "=", "RPC forward")]))
+
+    def test_create_with_a_forged_default_stage(self):
+        vals = {"name": "RPC default", "type": "opportunity", "team_id": self.team.id}
+        with mute_logger("odoo.http"):
+            status, body = self._call(
+                "create", vals_list=[vals], context={"default_stage_id": self.stage_proposal.id}
+            )
+        if status == 200:
+            lead = self.env["crm.lead"].browse(body)
+            self.assertEqual(lead.stage_id, self.stage_new, "a lead without answers belongs in New")
+        else:
+            self.assertEqual(status, 422, body)
+            self.assertIn("Qualify", body["message"])
+
+    def test_allowed_writes_go_through(self):
+        status, body = self._call(
+            "write", ids=self.lead.ids, vals={"stage_id": self.stage_qualified.id, "name": "Renamed over RPC"}
+        )
+        self.assertEqual(status, 200, body)
+        status, body = self._call("write", ids=self.free_lead.ids, vals={"stage_id": self.stage_proposal.id})
+        self.assertEqual(status, 200, body)
+        self.env.invalidate_all()
+        self.assertEqual(self.lead.name, "Renamed over RPC")
+        self.assertEqual(self.free_lead.stage_id, self.stage_proposal)
