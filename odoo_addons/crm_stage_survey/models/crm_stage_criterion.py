@@ -17,7 +17,6 @@ class CrmStageCriterion(models.Model):
     stage_id = fields.Many2one("crm.stage", required=True, index=True, ondelete="cascade")
     survey_id = fields.Many2one(
         "survey.survey",
-        string="Survey",
         required=True,
         index=True,
         ondelete="cascade",
@@ -90,12 +89,11 @@ class CrmStageCriterion(models.Model):
 
     def _criterion_problems(self):
         self.ensure_one()
-        _ = self.env._
         problems = []
         question = self.question_id
         if question.survey_id != self.survey_id:
             problems.append(
-                _(
+                self.env._(
                     "The question “%(question)s” belongs to another survey than “%(survey)s”: choose a "
                     "question of the qualification survey.",
                     question=question.title,
@@ -104,11 +102,13 @@ class CrmStageCriterion(models.Model):
             )
         if self.kind == "choice":
             if not self.answer_ids:
-                problems.append(_("Choose the accepted answers of “%(question)s”.", question=question.title))
+                problems.append(
+                    self.env._("Choose the accepted answers of “%(question)s”.", question=question.title)
+                )
             foreign = self.answer_ids.filtered(lambda answer: answer.question_id != question)
             if foreign:
                 problems.append(
-                    _(
+                    self.env._(
                         "The answers %(answers)s are not answers of “%(question)s”.",
                         answers=", ".join(foreign.mapped("value")),
                         question=question.title,
@@ -117,11 +117,11 @@ class CrmStageCriterion(models.Model):
         if self.kind == "numeric":
             if not (self.has_minimum or self.has_maximum):
                 problems.append(
-                    _("Give a lower or an upper bound for “%(question)s”.", question=question.title)
+                    self.env._("Give a lower or an upper bound for “%(question)s”.", question=question.title)
                 )
             if self.has_minimum and self.has_maximum and self.minimum > self.maximum:
                 problems.append(
-                    _(
+                    self.env._(
                         "The bounds of “%(question)s” are reversed: the minimum is above the maximum.",
                         question=question.title,
                     )

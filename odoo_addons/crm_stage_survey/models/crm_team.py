@@ -16,7 +16,6 @@ class CrmTeam(models.Model):
     )
     qualification_survey_id = fields.Many2one(
         "survey.survey",
-        string="Qualification Survey",
         help="The questionnaire whose answers encode each stage's entry criteria (Surveys app).",
     )
     survey_probability = fields.Selection(

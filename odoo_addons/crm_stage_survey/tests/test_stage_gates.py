@@ -133,7 +133,7 @@ class TestStageGates(TransactionCase):
         with self.assertRaises(UserError):
             self.lead.with_user(self.rep).action_survey_override()
         action = self.lead.with_user(self.manager).action_survey_override()
-        wizard = self.env["crm.stage.override"].with_user(self.manager).with_context(action["context"])
+        wizard = self.env["crm.stage.override"].with_user(self.manager).with_context(**action["context"])
         with self.assertRaisesRegex(UserError, "reason"):
             wizard.create({"stage_id": self.stage_proposal.id}).action_apply()
         wizard.create({"stage_id": self.stage_proposal.id, "reason": "CFO said yes"}).action_apply()
