@@ -65,7 +65,14 @@ class CrmStageCriterion(models.Model):
             title = criterion.question_id.title or ""
             if criterion.kind == "choice":
                 condition = " / ".join(criterion.answer_ids.mapped("value"))
-                criterion.label = self.env._("%(question)s: %(answers)s", question=title, answers=condition)
+                if title.endswith("?"):  # "Budget approved? Yes / Pending"
+                    criterion.label = self.env._(
+                        "%(question)s %(answers)s", question=title, answers=condition
+                    )
+                else:  # "Budget: Approved"
+                    criterion.label = self.env._(
+                        "%(question)s: %(answers)s", question=title, answers=condition
+                    )
             elif criterion.kind == "numeric":
                 bounds = []
                 if criterion.has_minimum:

@@ -1,6 +1,6 @@
 from odoo.tests import HttpCase, tagged
 
-from .test_stage_lock_paths import build_gated_pipeline
+from .common import build_gated_pipeline
 
 TOUR = "crm_stage_survey_qualify_tour"  # static/src/tours/crm_stage_survey_tour.js
 

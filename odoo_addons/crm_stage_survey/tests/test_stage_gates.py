@@ -4,80 +4,22 @@ from odoo.tests import TransactionCase, new_test_user, tagged
 # the gate engine lives in the plain package
 import funnel_metrics.gates  # noqa: F401 # pylint: disable=unused-import
 
+from .common import build_gated_pipeline
+
 
 @tagged("post_install", "-at_install")
 class TestStageGates(TransactionCase):
-    """A team whose stages follow a qualification survey: New (no criteria), Qualified (budget confirmed and a
-    need described), Proposal (at least 10 seats)."""
+    """A team whose stages follow a qualification survey (see ``common.build_gated_pipeline``)."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.env = cls.env(user=cls.env.ref("base.user_admin"), su=False)
-        cls.rep = new_test_user(
-            cls.env, login="gate_rep", name="Gina Rep", groups="sales_team.group_sale_salesman"
-        )
+        build_gated_pipeline(cls, "G")
         cls.manager = new_test_user(
             cls.env, login="gate_manager", name="Max Manager", groups="sales_team.group_sale_manager"
         )
-        Survey = cls.env["survey.survey"]
-        cls.survey = Survey.create({"title": "Qualification", "access_mode": "token"})
-        Question = cls.env["survey.question"]
-        cls.q_budget = Question.create(
-            {
-                "survey_id": cls.survey.id,
-                "title": "Budget confirmed?",
-                "question_type": "simple_choice",
-                "suggested_answer_ids": [(0, 0, {"value": "Yes"}), (0, 0, {"value": "No"})],
-            }
-        )
-        cls.yes, cls.no = cls.q_budget.suggested_answer_ids
-        cls.q_need = Question.create(
-            {"survey_id": cls.survey.id, "title": "Need", "question_type": "char_box"}
-        )
-        cls.q_seats = Question.create(
-            {"survey_id": cls.survey.id, "title": "Seats", "question_type": "numerical_box"}
-        )
-        Stage = cls.env["crm.stage"]
-        # crm's shared stages belong to another team here, so that the gated pipeline is ours alone
-        Stage.search([("team_ids", "=", False)]).team_ids = cls.env["crm.team"].create({"name": "Elsewhere"})
-        cls.team = cls.env["crm.team"].create(
-            {"name": "Gated", "stage_setting": "survey", "qualification_survey_id": cls.survey.id}
-        )
-        cls.stage_new = Stage.create({"name": "G New", "sequence": 1, "team_ids": [(6, 0, cls.team.ids)]})
-        cls.stage_qualified = Stage.create(
-            {"name": "G Qualified", "sequence": 2, "team_ids": [(6, 0, cls.team.ids)], "probability": 30}
-        )
-        cls.stage_proposal = Stage.create(
-            {"name": "G Proposal", "sequence": 3, "team_ids": [(6, 0, cls.team.ids)]}
-        )
-        cls.stage_won = Stage.create(
-            {"name": "G Won", "sequence": 9, "is_won": True, "team_ids": [(6, 0, cls.team.ids)]}
-        )
-        Criterion = cls.env["crm.stage.criterion"]
-        Criterion.create(
-            [
-                {
-                    "stage_id": cls.stage_qualified.id,
-                    "survey_id": cls.survey.id,
-                    "question_id": cls.q_budget.id,
-                    "answer_ids": [(6, 0, cls.yes.ids)],
-                },
-                {
-                    "stage_id": cls.stage_qualified.id,
-                    "survey_id": cls.survey.id,
-                    "question_id": cls.q_need.id,
-                },
-                {
-                    "stage_id": cls.stage_proposal.id,
-                    "survey_id": cls.survey.id,
-                    "question_id": cls.q_seats.id,
-                    "has_minimum": True,
-                    "minimum": 10,
-                },
-            ]
-        )
-        cls.env["crm.team.member"].create({"crm_team_id": cls.team.id, "user_id": cls.rep.id})
+        cls.stage_qualified.probability = 30
         cls.lead = cls.env["crm.lead"].create(
             {"name": "Gated deal", "type": "opportunity", "team_id": cls.team.id, "user_id": cls.rep.id}
         )
@@ -98,7 +40,7 @@ class TestStageGates(TransactionCase):
     def test_new_leads_start_at_the_first_gate(self):
         self.assertEqual(self.lead.stage_id, self.stage_new)
         self.assertEqual(self.lead.survey_next_stage_id, self.stage_qualified)
-        self.assertIn("Budget confirmed?: Yes", self.lead.survey_missing_criteria)
+        self.assertIn("Budget confirmed? Yes", self.lead.survey_missing_criteria)
 
     def test_answers_move_the_stage(self):
         self._answer(self.lead, budget=self.yes, need="40 desks", seats=4)
@@ -107,7 +49,7 @@ class TestStageGates(TransactionCase):
         stay = self.lead.stage_history_ids.sorted("id")[-1]
         self.assertEqual(stay.origin, "survey")
         note = self.lead.message_ids.filtered(lambda m: "qualification survey moved" in (m.body or ""))
-        self.assertIn("Budget confirmed?: Yes", note.body)
+        self.assertIn("Budget confirmed? Yes", note.body)
         self.assertEqual(self.lead.survey_missing_criteria, "Seats ≥ 10")
         # gates are cumulative: enough seats but no budget any more goes back to New
         self._answer(self.lead, budget=self.no, need="40 desks", seats=40)
