@@ -40,7 +40,17 @@ class CrmLeadCustomerEvent(models.Model):
     company_id = fields.Many2one(related="lead_id.company_id", store=True, index=True)
 
     @api.model
-    def _log(self, lead, event_type, partner=None, description="", payload=None, link=None, tags=None):
+    def _log(
+        self,
+        lead,
+        event_type,
+        partner=None,
+        description="",
+        payload=None,
+        link=None,
+        tags=None,
+        announce=True,
+    ):
         """Record that the customer did ``event_type`` on ``lead`` and apply the phase triggers.
 
         Among the active triggers of ``event_type`` (of the lead's company or of none) whose document tag is
@@ -54,6 +64,7 @@ class CrmLeadCustomerEvent(models.Model):
         :param dict payload: small JSON: ids and names only
         :param link: the ``crm.document.link`` opened, for document openings
         :param tags: the ``crm.document.tag`` records of the document, for document openings
+        :param bool announce: post the chatter note on a phase move (not for a lead the event itself created)
         :returns: the new event (as superuser)
         """
         lead.ensure_one()
@@ -75,7 +86,7 @@ class CrmLeadCustomerEvent(models.Model):
             }
         )
         if moved:
-            lead._decision_phase_move(phase, event._phase_note(trigger))
+            lead._decision_phase_move(phase, event._phase_note(trigger) if announce else None)
         return event
 
     @api.model

@@ -71,7 +71,8 @@ class CrmLead(models.Model):
             # a visitor of a document link: OdooBot signs the tracking rather than "Public user"
             self._track_set_author(odoobot)
         self.decision_phase_id = phase
-        self._message_log(body=note, author_id=odoobot.id)
+        if note:
+            self._message_log(body=note, author_id=odoobot.id)
 
     def _merge_dependences(self, opportunities):
         """Merged leads hand their customer events, document links and decision phase (the latest one) to

@@ -12,12 +12,15 @@ class SurveyUserInput(models.Model):
                     if user_input.lead_id == lead and lead.stage_setting == "survey":
                         lead._survey_requalify(user_input)
                 else:
+                    # a lead these very answers generated (survey_crm) says so already: no extra note
+                    generated = user_input.lead_id == lead and lead.origin_survey_id == user_input.survey_id
                     self.env["crm.lead.customer.event"]._log(
                         lead,
                         "survey_completed",
                         partner=user_input.partner_id,
                         description=user_input.survey_id.title,
                         payload={"survey": user_input.survey_id.id, "answer": user_input.id},
+                        announce=not generated,
                     )
         return result
 

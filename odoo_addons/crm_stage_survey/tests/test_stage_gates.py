@@ -192,3 +192,24 @@ class TestStageGates(TransactionCase):
         # the stay the next qualification opens records where the customer stood
         self._answer(self.lead, budget=self.yes, need="desks", seats=4)
         self.assertEqual(self.lead.stage_history_ids.sorted("id")[-1].decision_phase_id, phase)
+
+    def test_lead_generated_by_the_survey_gets_the_phase_quietly(self):
+        """A lead that survey_crm creates from the answers: the event and phase are recorded, without a note
+        on top of its creation message."""
+        feedback = self.env["survey.survey"].create({"title": "Get a quote", "access_mode": "public"})
+        question = self.env["survey.question"].create(
+            {"survey_id": feedback.id, "title": "What for?", "question_type": "char_box"}
+        )
+        lead = self.env["crm.lead"].create(
+            {"name": "From the survey", "team_id": self.team.id, "origin_survey_id": feedback.id}
+        )
+        answer = feedback.sudo()._create_answer(user=self.rep, check_attempts=False, lead_id=lead.id)
+        answer._save_lines(question, "Open space")
+        notes_before = len(lead.message_ids)
+        answer._mark_done()
+        self.env.invalidate_all()
+        self.assertEqual(lead.customer_event_ids.event_type, "survey_completed")
+        self.assertEqual(
+            lead.decision_phase_id, self.env.ref("crm_stage_survey.crm_decision_phase_business_case")
+        )
+        self.assertEqual(len(lead.message_ids), notes_before)
