@@ -85,28 +85,7 @@ def _add_source_options(common: argparse.ArgumentParser) -> None:
     )
     one.add_argument("--input", metavar="FILE", help="a transitions table: .csv, .csv.gz or .parquet")
     one.add_argument("--url", metavar="URL", help="an Odoo 19 server, e.g. http://localhost:8069")
-    odoo = common.add_argument_group(
-        "Odoo (with --url)",
-        f"The API key comes from ${ENV_API_KEY} or --api-key-file, never the command line.",
-    )
-    odoo.add_argument("--db", metavar="DB", help="database name")
-    odoo.add_argument("--login", metavar="LOGIN", help="user login (needed by xmlrpc and jsonrpc)")
-    odoo.add_argument(
-        "--api-key-file",
-        metavar="FILE",
-        help="file holding the API key (Odoo: Preferences › Account Security › New API Key)",
-    )
-    odoo.add_argument(
-        "--protocol", choices=PROTOCOLS, default="json2", help="json2 (default; Odoo 19), xmlrpc or jsonrpc"
-    )
-    odoo.add_argument("--page-size", type=int, default=2000, metavar="N", help="rows per call (default 2000)")
-    odoo.add_argument(
-        "--retries",
-        type=int,
-        default=3,
-        metavar="N",
-        help="retries of a call failing transiently (default 3)",
-    )
+    add_odoo_arguments(common, ENV_API_KEY)
     selection = common.add_argument_group(
         "selection",
         "Leads whose first stage stay began in the period (UTC days, inclusive), as Odoo's report.",
@@ -126,6 +105,36 @@ def _add_source_options(common: argparse.ArgumentParser) -> None:
         action=argparse.BooleanOptionalAction,
         default=None,
         help="progress bars on stderr (default: when stderr is a terminal)",
+    )
+
+
+def add_odoo_arguments(parser: argparse.ArgumentParser, env_var: str) -> None:
+    """The options that reach an Odoo database (``--db``, ``--login``/``--user``, ``--api-key-file``,
+    ``--protocol``, ``--page-size``, ``--retries``), shared by the project's commands; the API key itself
+    comes from the environment variable ``env_var`` or the key file (see :func:`api_key`)."""
+    odoo = parser.add_argument_group(
+        "Odoo (with --url)",
+        f"The API key comes from ${env_var} or --api-key-file, never the command line.",
+    )
+    odoo.add_argument("--db", metavar="DB", help="database name")
+    odoo.add_argument(
+        "--login", "--user", dest="login", metavar="LOGIN", help="user login (needed by xmlrpc and jsonrpc)"
+    )
+    odoo.add_argument(
+        "--api-key-file",
+        metavar="FILE",
+        help="file holding the API key (Odoo: Preferences › Account Security › New API Key)",
+    )
+    odoo.add_argument(
+        "--protocol", choices=PROTOCOLS, default="json2", help="json2 (default; Odoo 19), xmlrpc or jsonrpc"
+    )
+    odoo.add_argument("--page-size", type=int, default=2000, metavar="N", help="rows per call (default 2000)")
+    odoo.add_argument(
+        "--retries",
+        type=int,
+        default=3,
+        metavar="N",
+        help="retries of a call failing transiently (default 3)",
     )
 
 
@@ -204,7 +213,12 @@ def _writable(path: str) -> Path:
     return target
 
 
-def _api_key(args: argparse.Namespace) -> str:
+def api_key(args: argparse.Namespace, env_var: str = ENV_API_KEY) -> str:
+    """The API key: from ``--api-key-file`` when given, else from the environment variable ``env_var``.
+
+    Raises:
+        UserError: unreadable or empty file, no key at all.
+    """
     if args.api_key_file:
         try:
             key = Path(args.api_key_file).read_text(encoding="utf-8").strip()
@@ -215,10 +229,10 @@ def _api_key(args: argparse.Namespace) -> str:
         if not key:
             raise UserError(f"the API key file {args.api_key_file} is empty")
         return key
-    key = os.environ.get(ENV_API_KEY, "").strip()
+    key = os.environ.get(env_var, "").strip()
     if not key:
         raise UserError(
-            f"no API key: set {ENV_API_KEY} or pass --api-key-file FILE "
+            f"no API key: set {env_var} or pass --api-key-file FILE "
             "(create a key in Odoo: Preferences › Account Security › New API Key)"
         )
     return key
@@ -233,7 +247,7 @@ def _load(args: argparse.Namespace) -> tuple[pd.DataFrame, str, Any]:
         if args.page_size < 1:
             raise UserError("--page-size must be at least 1")
         connection = connect(
-            args.url, args.db, args.login, _api_key(args), protocol=args.protocol, retries=args.retries
+            args.url, args.db, args.login, api_key(args), protocol=args.protocol, retries=args.retries
         )
         table = extract_transitions(
             connection,

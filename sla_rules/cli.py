@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -34,7 +33,7 @@ import pandas as pd
 
 from funnel_metrics import cli as funnel_cli
 from funnel_metrics.cli import UserError
-from funnel_metrics.extract import PROTOCOLS, ExtractError, connect
+from funnel_metrics.extract import ExtractError, connect
 from sla_rules._common import RuleError, label
 from sla_rules.config import load_config
 from sla_rules.rules import validate_rule
@@ -93,30 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument(
         "--format", choices=("table", "csv"), default="table", help="table (default) or csv on stdout"
     )
-    odoo = simulate.add_argument_group(
-        "Odoo (with --url)",
-        f"The API key comes from ${ENV_API_KEY} or --api-key-file, never the command line.",
-    )
-    odoo.add_argument("--db", metavar="DB", help="database name")
-    odoo.add_argument(
-        "--user", "--login", dest="login", metavar="LOGIN", help="user login (needed by xmlrpc and jsonrpc)"
-    )
-    odoo.add_argument(
-        "--api-key-file",
-        metavar="FILE",
-        help="file holding the API key (Odoo: Preferences › Account Security › New API Key)",
-    )
-    odoo.add_argument(
-        "--protocol", choices=PROTOCOLS, default="json2", help="json2 (default; Odoo 19), xmlrpc or jsonrpc"
-    )
-    odoo.add_argument("--page-size", type=int, default=2000, metavar="N", help="rows per call (default 2000)")
-    odoo.add_argument(
-        "--retries",
-        type=int,
-        default=3,
-        metavar="N",
-        help="retries of a call failing transiently (default 3)",
-    )
+    funnel_cli.add_odoo_arguments(simulate, ENV_API_KEY)
     simulate.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
@@ -142,18 +118,6 @@ def _at(text: str | None) -> pd.Timestamp:
     return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
-def _api_key(args: argparse.Namespace) -> str:
-    if args.api_key_file:  # read and checked as funnel-metrics does
-        return funnel_cli._api_key(args)
-    key = os.environ.get(ENV_API_KEY, "").strip()
-    if not key:
-        raise UserError(
-            f"no API key: set {ENV_API_KEY} or pass --api-key-file FILE "
-            "(create a key in Odoo: Preferences › Account Security › New API Key)"
-        )
-    return key
-
-
 def _snapshot(args: argparse.Namespace) -> Snapshot:
     if args.demo:
         if args.rules:
@@ -170,7 +134,12 @@ def _snapshot(args: argparse.Namespace) -> Snapshot:
     if args.page_size < 1:
         raise UserError("--page-size must be at least 1")
     connection = connect(
-        args.url, args.db, args.login, _api_key(args), protocol=args.protocol, retries=args.retries
+        args.url,
+        args.db,
+        args.login,
+        funnel_cli.api_key(args, ENV_API_KEY),
+        protocol=args.protocol,
+        retries=args.retries,
     )
     return read_odoo(
         connection,
