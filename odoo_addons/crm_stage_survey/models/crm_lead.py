@@ -197,21 +197,24 @@ class CrmLead(models.Model):
     def _survey_write_stage(self, stage, origin, note=None):
         """Move these leads to ``stage`` as the addon itself (survey answers, a manager's override, a won
         lead); the probability follows the stage where the team asks for it."""
+        groups = {}  # one write per distinct set of values, not one per lead
+        for lead in self:
+            vals = {"stage_id": stage.id}
+            if lead.team_id.survey_probability == "stage" and not stage.is_won:
+                probability = getattr(stage, "calibrated_probability", 0) or getattr(stage, "probability", 0)
+                if probability:
+                    vals["probability"] = probability
+            key = tuple(sorted(vals.items()))
+            groups[key] = groups.get(key, self.browse()) | lead
         self.env.cr.cache[OVERRIDE_KEY] = True
         try:
-            for lead in self:
-                vals = {"stage_id": stage.id}
-                if lead.team_id.survey_probability == "stage" and not stage.is_won:
-                    probability = getattr(stage, "calibrated_probability", 0) or getattr(
-                        stage, "probability", 0
-                    )
-                    if probability:
-                        vals["probability"] = probability
-                lead.with_context(stage_history_origin=origin).write(vals)
-                if note:
-                    lead.message_post(body=note, subtype_xmlid="mail.mt_note")
+            for items, leads in groups.items():
+                leads.with_context(stage_history_origin=origin).write(dict(items))
         finally:
             self.env.cr.cache.pop(OVERRIDE_KEY, None)
+        if note:
+            for lead in self:
+                lead.message_post(body=note, subtype_xmlid="mail.mt_note")
 
     def _survey_requalify(self, user_input):
         """After a qualification is submitted: move the lead to the stage its answers reach."""
