@@ -6,7 +6,7 @@ ODOO ?= $(or $(ODOO_BIN),odoo)
 ADDONS := $(notdir $(patsubst %/__manifest__.py,%,$(wildcard odoo_addons/*/__manifest__.py)))
 comma := ,
 
-.PHONY: help test lint venv pot bench odoo-suites up down
+.PHONY: help test lint venv pot readme bench odoo-suites screenshots wheels demo up down
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -37,6 +37,18 @@ pot:  ## regenerate each addon's i18n/<addon>.pot from a scratch database
 		--http-interface=127.0.0.1 --log-level=warn
 	$(ODOO) --addons-path=odoo_addons i18n export -d pd_pot $(ADDONS)
 	dropdb pd_pot
+
+screenshots:  ## README screenshots: the bundle's browser tours on a generated demo pipeline, saved as PNGs
+	$(PYTHON) tests/screenshots.py
+
+readme:  ## each addon's README.rst and static/description/index.html, generated from its readme/ fragments
+	$(VPY) tests/gen_addon_readme.py
+
+wheels:  ## wheels of the plain-package distribution and of each addon (odoo-addon-<name>, whool) in dist/
+	$(PYTHON) tests/build_wheels.py
+
+demo:  ## a local demo database "pipeline" (DEMO_LEADS leads, default 2000) with the bundle installed
+	$(PYTHON) tests/demo_db.py
 
 up:  ## Odoo 19 + PostgreSQL in Docker with the addons installed (http://localhost:8069)
 	docker compose -f docker/compose.yml up --build -d

@@ -30,6 +30,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
+import lifecycle  # tests/lifecycle.py: the uninstall / reinstall check of the bundle
+
 ROOT = Path(__file__).resolve().parent.parent
 ADDONS_DIR = ROOT / "odoo_addons"
 VENV = ROOT / ".venv"
@@ -190,6 +192,28 @@ def ensure_postgres() -> None:
         raise SystemExit(f"PostgreSQL is not reachable: {probe.stderr.strip()}")
 
 
+BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+
+def ensure_browser() -> str | None:
+    """The headless browser of the addons' tours (Odoo's HttpCase looks for these names on PATH).
+
+    Without one, Odoo skips every tour quietly: install Debian's ``chromium`` where we may (root with
+    apt-get, as on CI and in a fresh container); elsewhere return None and let the caller say so."""
+    found = next((shutil.which(name) for name in BROWSERS if shutil.which(name)), None)
+    if found or os.geteuid() != 0 or not shutil.which("apt-get"):
+        return found
+    say("tier 2: installing Chromium (Debian package) for the browser tours")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    run(["apt-get", "update", "-qq"], capture_output=True, env=env)
+    run(
+        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"],
+        capture_output=True,
+        env=env,
+    )
+    return next((shutil.which(name) for name in BROWSERS if shutil.which(name)), None)
+
+
 def prepare_odoo() -> tuple[str, str, str, Path]:
     """For the make targets beyond the tests: ``(odoo executable, version, its Python, data dir)``,
     with the plain packages installed and PostgreSQL up; stops when there is no Odoo 19."""
@@ -288,6 +312,10 @@ def tier_odoo() -> TierResult:
     say(f"tier 2: {version} at {odoo_bin}, Python {python}")
     install_plain_packages(python)
     ensure_postgres()
+    if not ensure_browser():
+        result.failed, result.note = 1, "no Chromium for the browser tours: install the `chromium` package"
+        say("tier 2: no headless browser found (chromium, google-chrome); the tours cannot run")
+        return result
     data_dir = odoo_data_dir(python)
     addons = our_addons()
     if not addons:
@@ -349,6 +377,10 @@ def tier_odoo() -> TierResult:
                 result.failed += 1
             if os.environ.get("KEEP_DB") != "1":
                 drop_db(db, data_dir)
+        if {addon.name for addon in addons} >= set(lifecycle.UNINSTALL_ORDER):
+            passed, failed = lifecycle.run(odoo_bin, python, template, data_dir, LOG_DIR)
+            result.passed += passed
+            result.failed += failed
     finally:
         drop_db(template, data_dir)
     return result
