@@ -4,6 +4,15 @@ from odoo import models
 class SurveyUserInput(models.Model):
     _inherit = "survey.user_input"
 
+    def _save_lines(self, question, answer, comment=None, overwrite_existing=True):
+        # *Qualify* prefills a new answer with the lead's latest answers (crm.lead.action_qualify) for the
+        # salesperson to review: changing them is the point, whatever the survey's "back button" option
+        # (which the survey controller turns into overwrite_existing=False for the pages already seen).
+        qualification = self.lead_id.team_id.qualification_survey_id
+        if not overwrite_existing and self.lead_id and self.survey_id == qualification:
+            overwrite_existing = True
+        return super()._save_lines(question, answer, comment=comment, overwrite_existing=overwrite_existing)
+
     def _mark_done(self):
         result = super()._mark_done()
         for user_input in self:

@@ -115,6 +115,31 @@ class TestStageGates(TransactionCase):
             sorted(first.user_input_line_ids.mapped("question_id").ids),
         )
 
+    def test_qualify_lets_the_rep_change_the_prefilled_answers(self):
+        """Odoo's survey refuses to overwrite an answer unless the survey lets people go back; the rep
+        reviewing a lead's prefilled qualification answers must be able to change them all the same."""
+        self.survey.users_can_go_back = False
+        self._answer(self.lead, budget=self.yes, need="desks", seats=4)
+        self.lead.with_user(self.rep).action_qualify()
+        answer = (
+            self.env["survey.user_input"]
+            .sudo()
+            .search([("lead_id", "=", self.lead.id), ("state", "!=", "done")])
+        )
+        # what the survey controller calls when the rep submits the page
+        answer._save_lines(self.q_seats, "12", overwrite_existing=self.survey.users_can_go_back)
+        seats = answer.user_input_line_ids.filtered(lambda line: line.question_id == self.q_seats)
+        self.assertEqual(seats.mapped("value_numerical_box"), [12.0])
+        # other surveys keep Odoo's rule
+        other = self.env["survey.survey"].create({"title": "Feedback", "users_can_go_back": False})
+        question = self.env["survey.question"].create(
+            {"survey_id": other.id, "title": "Score", "question_type": "numerical_box"}
+        )
+        feedback = other._create_answer(user=self.rep, check_attempts=False, lead_id=self.lead.id)
+        feedback._save_lines(question, "3", overwrite_existing=False)
+        with self.assertRaisesRegex(UserError, "cannot be overwritten"):
+            feedback._save_lines(question, "4", overwrite_existing=False)
+
     def test_bad_configurations(self):
         with self.assertRaisesRegex(ValidationError, "choose its qualification survey"):
             self.env["crm.team"].create({"name": "No survey", "stage_setting": "survey"})
