@@ -69,6 +69,24 @@ def _check_parameters(
     return probabilities, medians
 
 
+def _check_departures(
+    users: Sequence[str], user_skill: Sequence[float] | None, stuck_share: float, stuck_factor: float
+) -> np.ndarray | None:
+    """The skill multipliers as an array (None when not given), after checking the optional departures."""
+    if not 0.0 <= float(stuck_share) <= 1.0:
+        raise ValueError(f"stuck_share must be in [0, 1], got {stuck_share!r}")
+    if not (math.isfinite(float(stuck_factor)) and float(stuck_factor) >= 1.0):
+        raise ValueError(f"stuck_factor must be a number >= 1, got {stuck_factor!r}")
+    if user_skill is None:
+        return None
+    skill = np.asarray(user_skill, dtype="float64")
+    if skill.shape != (len(users),):
+        raise ValueError(f"user_skill needs one value per user ({len(users)}), got {len(skill)}")
+    if not (np.isfinite(skill) & (skill > 0)).all():
+        raise ValueError(f"user_skill values must be positive numbers, got {list(user_skill)}")
+    return skill
+
+
 def _truth(
     stages: Sequence[str],
     probabilities: np.ndarray,
@@ -108,6 +126,9 @@ def simulate_funnel(
     won_stage: str = "Won",
     skip_probability: float = 0.0,
     seed: int = 0,
+    user_skill: Sequence[float] | None = None,
+    stuck_share: float = 0.0,
+    stuck_factor: float = 10.0,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """A synthetic pipeline with known truth, as a transitions table snapshotted at ``snapshot``.
 
@@ -124,6 +145,13 @@ def simulate_funnel(
     - the table is cut at ``snapshot`` (default ``end``): stays entered after it are dropped, stays running
       at it are open (``left_at`` NaT) and their lead's outcome is ``open``.
 
+    Two optional departures from the model, both off by default (the output is then the same as without them):
+
+    - ``user_skill`` (one positive number per user): the advance probabilities of a lead are multiplied by
+      its salesperson's skill (capped at 1), so some salespeople convert better than others;
+    - ``stuck_share`` (in [0, 1]): that share of the leads, drawn at random, are stuck: each of their stays
+      lasts ``stuck_factor`` times longer (same distribution, longer median).
+
     Each lead gets a salesperson from ``users`` (uniformly; the team is ``teams[i % len(teams)]`` for the
     i-th user), a product, a source and a campaign (uniformly from ``products``, ``sources``,
     ``campaigns``), an ``expected_revenue`` (lognormal, median 5 000 x 4^i for the i-th product);
@@ -136,13 +164,15 @@ def simulate_funnel(
     - ``truth`` (dict): ``advance`` (stage -> advance probability), ``win_probability`` (stage -> probability
       that a lead entering it is eventually won: the product of ``advance`` from that stage on, adjusted for
       skips; the won stage 1), ``median_days`` (stage -> median stay in days), ``skip_probability``,
-      ``won_stage``, ``snapshot`` (UTC timestamp).
+      ``won_stage``, ``snapshot`` (UTC timestamp); with ``user_skill``, ``advance_by_user`` (user -> stage ->
+      advance probability); with ``stuck_share``, ``stuck_lead_ids`` (sorted int64 array of the stuck leads).
 
     Vectorised: one pass per stage step, so 200 000 leads take well under a second or two.
 
     Raises:
         ValueError: inconsistent or out-of-range parameters, ``end`` not after ``start``.
     """
+    skill = _check_departures(users, user_skill, stuck_share, stuck_factor)
     probabilities, medians = _check_parameters(
         n_leads,
         stages,
@@ -168,15 +198,24 @@ def simulate_funnel(
     outcome = np.full(n, 2, dtype="int8")  # 0 won, 1 lost, 2 not finished (never at the end of the loop)
     stays_so_far = np.zeros(n, dtype="int64")
     parts: list[tuple[np.ndarray, ...]] = []  # (lead, stage, entered, left, number of the stay)
+    # the departures draw only when asked for: without them the random stream is the original one
+    user = rng.integers(0, len(users), n) if skill is not None else None
+    slowness = np.where(rng.random(n) < stuck_share, float(stuck_factor), 1.0) if stuck_share > 0 else None
     active = np.arange(n)
     while len(active):
         stage = stage_now[active]
         entered = time_now[active]
-        left = entered + (rng.exponential(1.0, len(active)) * scale_ns[stage]).astype("int64")
+        dwell = rng.exponential(1.0, len(active)) * scale_ns[stage]
+        if slowness is not None:
+            dwell = dwell * slowness[active]
+        left = entered + dwell.astype("int64")
         number = stays_so_far[active]
         parts.append((active, stage, entered, left, number))
         stays_so_far[active] += 1
-        moves_on = rng.random(len(active)) < probabilities[stage]
+        chance = probabilities[stage]
+        if skill is not None:
+            chance = np.minimum(chance * skill[user[active]], 1.0)
+        moves_on = rng.random(len(active)) < chance
         won = moves_on & (stage == k_stages - 1)
         if won.any():
             winners = active[won]
@@ -208,7 +247,8 @@ def simulate_funnel(
     lead, stage, entered, left = lead[order], stage[order], entered[order], left[order]
     left = np.where(left > cut.value, np.iinfo(np.int64).min, left)  # NaT while running
 
-    user = rng.integers(0, len(users), n)
+    if user is None:
+        user = rng.integers(0, len(users), n)
     product = rng.integers(0, len(products), n)
     source = rng.integers(0, len(sources), n)
     campaign = rng.integers(0, len(campaigns), n)
@@ -237,4 +277,11 @@ def simulate_funnel(
     )
     truth = _truth(stages, probabilities, medians, skip, won_stage)
     truth["snapshot"] = cut
+    if skill is not None:
+        truth["advance_by_user"] = {
+            str(name): dict(zip(stages, np.minimum(probabilities * factor, 1.0).tolist(), strict=True))
+            for name, factor in zip(users, skill.tolist(), strict=True)
+        }
+    if slowness is not None:
+        truth["stuck_lead_ids"] = np.flatnonzero(slowness > 1.0) + 1
     return _validated(frame), truth  # already in the normal form: checked, not rebuilt

@@ -127,8 +127,63 @@ def test_skips_happen_at_the_stated_rate():
         pytest.param({"stages": ("New", "Won", "A", "B")}, "distinct", id="won-name"),
         pytest.param({"users": ()}, "users must name", id="users"),
         pytest.param({"skip_probability": 2}, "skip_probability", id="skip"),
+        pytest.param({"user_skill": (1.0, 2.0)}, "one value per user", id="skill-length"),
+        pytest.param({"user_skill": (1, 1, 0, 1, 1, 1)}, "positive", id="skill-zero"),
+        pytest.param({"stuck_share": -0.1}, "stuck_share", id="stuck-share"),
+        pytest.param({"stuck_factor": 0.5}, "stuck_factor", id="stuck-factor"),
     ],
 )
 def test_bad_parameters_are_refused(kwargs, message):
     with pytest.raises(ValueError, match=message):
         simulate_funnel(10, **kwargs)
+
+
+def test_departures_left_out_give_the_plain_model():
+    plain, truth = simulate_funnel(2000, skip_probability=0.05, seed=4)
+    same, same_truth = simulate_funnel(
+        2000, skip_probability=0.05, seed=4, user_skill=None, stuck_share=0.0, stuck_factor=3.0
+    )
+    pd.testing.assert_frame_equal(plain, same)
+    assert "advance_by_user" not in truth and "stuck_lead_ids" not in truth
+    assert same_truth.keys() == truth.keys()
+
+
+def test_skilled_salespeople_convert_better():
+    users = ("ace", "mid", "weak")
+    frame, truth = simulate_funnel(
+        30_000, users=users, user_skill=(1.3, 1.0, 0.7), snapshot="2030-01-01", seed=11
+    )
+    assert truth["advance_by_user"]["ace"]["Negotiation"] == pytest.approx(0.91)  # 0.7 x 1.3
+    assert truth["advance_by_user"]["ace"]["Qualified"] == pytest.approx(0.65)
+    assert truth["advance_by_user"]["weak"]["New"] == pytest.approx(0.42)
+    outcome = frame.groupby("lead_id")[["user", "outcome"]].first()
+    won = outcome["outcome"].eq("won").groupby(outcome["user"]).mean()
+    # P(won from New): the product of the four advance probabilities, each scaled by the skill
+    expected = {name: np.prod(list(truth["advance_by_user"][name].values())) for name in users}
+    for name in users:
+        n = (outcome["user"] == name).sum()
+        assert abs(won[name] - expected[name]) < 4 * np.sqrt(expected[name] * (1 - expected[name]) / n)
+    assert won["ace"] > 2 * won["mid"] > 4 * won["weak"]
+    per_user = {
+        name: stage_conversion(part).set_index("stage").loc["New", "conversion_rate"]
+        for name, part in frame.groupby("user", observed=True)
+    }
+    assert per_user["ace"] == pytest.approx(0.78, abs=0.02) and per_user["weak"] == pytest.approx(
+        0.42, abs=0.02
+    )
+
+
+def test_stuck_leads_stay_longer_and_are_named():
+    frame, truth = simulate_funnel(20_000, stuck_share=0.1, stuck_factor=8.0, snapshot="2030-01-01", seed=12)
+    stuck = truth["stuck_lead_ids"]
+    assert stuck.dtype == np.int64 and (np.diff(stuck) > 0).all()
+    assert len(stuck) / 20_000 == pytest.approx(0.1, abs=0.01)
+    is_stuck = frame["lead_id"].isin(stuck)
+    new = frame["stage"] == "New"
+    days = (frame["left_at"] - frame["entered_at"]).dt.total_seconds() / 86_400
+    assert days[new & ~is_stuck].median() == pytest.approx(3, rel=0.1)  # the stated median
+    assert days[new & is_stuck].median() == pytest.approx(24, rel=0.15)  # eight times longer
+    # being stuck slows the leads down, it does not change their chances
+    outcome = frame.groupby("lead_id")["outcome"].first()
+    won_stuck = (outcome[outcome.index.isin(stuck)] == "won").mean()
+    assert won_stuck == pytest.approx(truth["win_probability"]["New"], abs=0.03)
