@@ -17,8 +17,13 @@
    10,000 and on 100,000 leads (same number of queries: one per rule and kind), and two runs at once
    (nothing done twice).
 
+6. The demo pipeline generator (crm_pipeline_discipline) writing 10,000 and 100,000 leads with their stays,
+   activities, answers and customer events (time, queries, rows per second), then the funnel report per
+   stage and the plain read_group of the stays by stage on the 100,000-lead database.
+
 Environment: BENCH_LEADS (default 1000), BENCH_BACKFILL_LEADS (default 100000),
-BENCH_COMPLETIONS (default 300), BENCH_FOLLOWUP_LEADS (default 100000), BENCH_SLA_LEADS (default 100000).
+BENCH_COMPLETIONS (default 300), BENCH_FOLLOWUP_LEADS (default 100000), BENCH_SLA_LEADS (default 100000),
+BENCH_DEMO_LEADS (default 10000,100000: the last size also gets the funnel report).
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ import run_tiers  # noqa: E402 - the runner next door knows how to find Odoo and
 WORKER = HERE / "bench_stage_history.py"
 FOLLOWUP_WORKER = HERE / "bench_activity_centric.py"
 SLA_WORKER = HERE / "bench_sla_rules.py"
+DEMO_WORKER = HERE / "bench_demo.py"
 SLA_GOAL_S = 10.0
 
 
@@ -92,6 +98,7 @@ def main() -> int:
             run_tiers.drop_db(db, data_dir)
     bench_followup(odoo_bin, python, data_dir)
     bench_sla(odoo_bin, python, data_dir)
+    bench_demo(odoo_bin, python, data_dir)
     return 0
 
 
@@ -221,6 +228,43 @@ def bench_sla(odoo_bin: str, python: str, data_dir: Path) -> None:
         print(f"    aborted statements: {'; '.join(aborted)}")
     ok = first["consistent"] and raced["consistent"]
     print(f"  every lead acted on / warned as generated, nothing twice: {ok}")
+
+
+def bench_demo(odoo_bin: str, python: str, data_dir: Path) -> None:
+    sizes = [int(size) for size in os.environ.get("BENCH_DEMO_LEADS", "10000,100000").split(",")]
+    template, db = "pd_bench_demo_tpl", "pd_bench_demo"
+    print(f"\ncreating {template} (crm_pipeline_discipline) for the demo generator", flush=True)
+    for name in (template, db):
+        run_tiers.drop_db(name, data_dir)
+    run_tiers.install_modules(odoo_bin, template, ["crm_pipeline_discipline"])
+    try:
+        print("\ndemo pipeline generator (one run per size, in a fresh copy of the installed database):")
+        for size in sizes:
+            run_tiers.drop_db(db, data_dir)
+            proc = run_tiers.run(["createdb", "-T", template, db], capture_output=True)
+            if proc.returncode:
+                sys.exit(f"could not copy {template} to {db}: {proc.stderr}")
+            made = worker(python, "generate", db, "--leads", str(size), script=DEMO_WORKER)
+            print(
+                f"  {made['leads']:>7,} leads: {made['seconds']:6.1f}s + commit {made['commit_s']:.1f}s, "
+                f"{made['queries']} queries; {made['stays']:,} stays, {made['activities']:,} activities, "
+                f"{made['customer_events']:,} customer events; {made['leads_per_s']:,} leads/s, "
+                f"{made['rows_per_s']:,} rows/s"
+            )
+        shown = worker(python, "funnel", db, script=DEMO_WORKER)
+    finally:
+        for name in (template, db):
+            run_tiers.drop_db(name, data_dir)
+    print(
+        f"  funnel report per stage on {shown['stays']:,} stays: {shown['report_s']:.2f}s, "
+        f"{shown['report_queries']} queries; read_group of the stays by stage {shown['read_group_s']:.3f}s, "
+        f"{shown['read_group_queries']} queries"
+    )
+    for line in shown["lines"]:
+        print(
+            f"    {line['stage']:<12} entered {line['entered']:>7,}  conversion {line['conversion']:5.1f} %  "
+            f"median {line['median_days']:5.1f} days"
+        )
 
 
 if __name__ == "__main__":

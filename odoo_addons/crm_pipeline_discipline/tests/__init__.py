@@ -1,0 +1,3 @@
+from . import test_settings
+from . import test_tours
+from . import test_demo_generator

@@ -1,0 +1,230 @@
+import hashlib
+from datetime import datetime
+
+from odoo.exceptions import UserError
+from odoo.tests import TransactionCase, freeze_time, new_test_user, tagged
+
+NOW = datetime(2025, 6, 2, 9, 0)
+
+
+def fingerprint(env):
+    """A digest of the generated rows that ignores database ids (sequences move on after a rollback):
+    leads are numbered in id order, everything else refers to names and dates."""
+    env.flush_all()
+    queries = [
+        """SELECT dense_rank() OVER (ORDER BY l.id), l.name, l.type, l.active, u.login, t.name->>'en_US',
+                  s.name->>'en_US', l.expected_revenue, l.probability, l.won_status, r.name->>'en_US',
+                  l.create_date, l.date_closed, l.date_last_stage_update, l.date_deadline, l.followup_state,
+                  l.no_followup_reason_id IS NOT NULL, p.name->>'en_US', c.title->>'en_US', l.email_from
+             FROM crm_lead l JOIN res_users u ON u.id = l.user_id JOIN crm_team t ON t.id = l.team_id
+             JOIN crm_stage s ON s.id = l.stage_id LEFT JOIN crm_lost_reason r ON r.id = l.lost_reason_id
+        LEFT JOIN crm_decision_phase p ON p.id = l.decision_phase_id
+        LEFT JOIN utm_campaign c ON c.id = l.campaign_id
+            WHERE u.login LIKE 'pd_rep_%' ORDER BY l.id""",
+        """SELECT dense_rank() OVER (ORDER BY h.lead_id), s.name->>'en_US', h.date_in, h.date_out,
+                  h.is_current, h.origin, h.skipped_stage_count, h.duration_hours
+             FROM crm_lead_stage_history h JOIN crm_stage s ON s.id = h.stage_id
+             JOIN res_users u ON u.id = h.user_id
+            WHERE u.login LIKE 'pd_rep_%' ORDER BY h.lead_id, h.date_in""",
+        """SELECT dense_rank() OVER (ORDER BY a.res_id), a.summary, a.date_deadline, a.create_date
+             FROM mail_activity a JOIN res_users u ON u.id = a.user_id
+            WHERE a.res_model = 'crm.lead' AND u.login LIKE 'pd_rep_%' ORDER BY a.res_id""",
+        """SELECT dense_rank() OVER (ORDER BY e.lead_id), e.event_type, e.date, e.description
+             FROM crm_lead_customer_event e JOIN crm_lead l ON l.id = e.lead_id
+             JOIN res_users u ON u.id = l.user_id WHERE u.login LIKE 'pd_rep_%' ORDER BY e.lead_id, e.date""",
+        """SELECT dense_rank() OVER (ORDER BY i.lead_id), q.title->>'en_US', x.value_numerical_box,
+                  sa.value->>'en_US', i.end_datetime
+             FROM survey_user_input_line x JOIN survey_user_input i ON i.id = x.user_input_id
+             JOIN survey_question q ON q.id = x.question_id
+        LEFT JOIN survey_question_answer sa ON sa.id = x.suggested_answer_id
+             JOIN crm_lead l ON l.id = i.lead_id JOIN res_users u ON u.id = l.user_id
+            WHERE u.login LIKE 'pd_rep_%' ORDER BY i.lead_id, q.sequence""",
+    ]
+    digest = hashlib.sha256()
+    for query in queries:
+        env.cr.execute(query)
+        rows = env.cr.fetchall()
+        assert rows, query
+        digest.update(repr(rows).encode())
+    return digest.hexdigest()
+
+
+@tagged("post_install", "-at_install")
+class TestDemoDeterminism(TransactionCase):
+    def _generate_and_roll_back(self, seed):
+        with self.env.cr.savepoint() as savepoint:
+            summary = self.env["crm.pipeline.demo"]._generate(leads=150, seed=seed, months=3, now=NOW)
+            digest = fingerprint(self.env)
+            savepoint.close(rollback=True)
+        self.env.invalidate_all()
+        return summary, digest
+
+    def test_same_seed_and_now_give_the_same_pipeline(self):
+        first, digest = self._generate_and_roll_back(seed=3)
+        again, same = self._generate_and_roll_back(seed=3)
+        other, different = self._generate_and_roll_back(seed=4)
+        self.assertEqual(same, digest)
+        self.assertEqual(
+            {key: again[key] for key in ("leads", "stays", "activities", "customer_events")},
+            {key: first[key] for key in ("leads", "stays", "activities", "customer_events")},
+        )
+        self.assertNotEqual(different, digest)
+        self.assertEqual(other["leads"], 150)
+
+
+@tagged("post_install", "-at_install")
+@freeze_time(NOW)
+class TestDemoStory(TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.summary = cls.env["crm.pipeline.demo"]._generate(leads=400, seed=7, months=6, now=NOW)
+        cls.Lead = cls.env["crm.lead"].with_context(active_test=False)
+        cls.teams = {
+            key: cls.env["crm.team"].browse(team_id) for key, team_id in cls.summary["teams"].items()
+        }
+        cls.leads = cls.Lead.search([("team_id", "in", list(cls.summary["teams"].values()))])
+
+    def _open(self, key):
+        return self.leads.filtered(
+            lambda lead: lead.team_id == self.teams[key] and lead.won_status == "pending"
+        )
+
+    def test_configuration(self):
+        summary = self.summary
+        self.assertEqual(summary["leads"], 400)
+        self.assertEqual(len(self.leads), 400)
+        self.assertGreater(summary["stays"], 400)
+        self.assertGreater(summary["activities"], 0)
+        self.assertGreater(summary["customer_events"], 0)
+        reps = self.env["res.users"].browse(summary["reps"])
+        self.assertEqual(reps.mapped("login"), [f"pd_rep_{i}" for i in range(1, 7)])
+        self.assertTrue(all(rep.has_group("sales_team.group_sale_salesman") for rep in reps))
+        manager = self.env["res.users"].browse(summary["manager"])
+        self.assertTrue(manager.has_group("sales_team.group_sale_manager"))
+        field, inside, partner = self.teams["field"], self.teams["inside"], self.teams["partner"]
+        self.assertEqual(
+            [(team.followup_policy, team.stage_setting) for team in (field, inside, partner)],
+            [("enforce", "survey"), ("warn", "manual"), ("off", "manual")],
+        )
+        self.assertEqual(field.qualification_survey_id.id, summary["survey"])
+        self.assertEqual((field | inside | partner).user_id, manager)
+        members = (field | inside | partner).crm_team_member_ids
+        self.assertEqual(members.user_id, reps)
+        self.assertEqual(len(set(members.mapped("activity_daily_capacity"))), 6, "capacities differ per rep")
+        criteria = self.env["crm.stage.criterion"].search([("survey_id", "=", summary["survey"])])
+        self.assertEqual(set(criteria.stage_id.mapped("name")), {"Qualified", "Proposition"})
+        rules = self.env["crm.sla.rule"].browse(summary["sla_rules"])
+        self.assertEqual(len(rules), 3)
+        self.assertTrue(all(rules.mapped("active")))
+        self.assertFalse(self.env["crm.sla.event"].search_count([("rule_id", "in", rules.ids)]), "not run")
+
+    def test_campaigns_have_costs_and_leads(self):
+        report = self.env["crm.campaign.cost.report"].search(
+            [("campaign_id", "in", self.summary["campaigns"])]
+        )
+        self.assertEqual(len(report), 4)
+        for line in report:
+            self.assertGreater(line.cost, 0)
+            self.assertGreater(line.leads, 0)
+            self.assertGreater(line.cost_per_lead, 0)
+
+    def test_field_sales_leads_are_followed_up_and_locked_by_their_answers(self):
+        open_leads = self._open("field")
+        self.assertTrue(open_leads)
+        for lead in open_leads:
+            self.assertTrue(lead.activity_ids or lead.no_followup_reason_id, lead.name)
+            self.assertNotEqual(lead.followup_state, "missing")
+        qualified = self.leads.filtered(lambda lead: lead.team_id == self.teams["field"] and lead.active)
+        last_gate = self.env.ref("crm.stage_lead3")
+        for lead in qualified:  # crm_stage_survey's own computation of the stage the answers reach
+            expected = last_gate if lead.stage_id.is_won else lead.stage_id
+            self.assertEqual(lead.survey_gate_stage_id, expected, lead.name)
+        self.assertTrue(qualified.filtered("qualification_input_id"))
+        self.assertTrue(self.env["crm.lead.customer.event"].search_count([("lead_id", "in", qualified.ids)]))
+        self.assertTrue(qualified.filtered("decision_phase_id"))
+
+    def test_other_teams_miss_some_follow_ups(self):
+        def missing_share(key):
+            leads = self._open(key)
+            return len(leads.filtered(lambda lead: lead.followup_state == "missing")) / len(leads)
+
+        self.assertGreater(missing_share("inside"), 0)
+        self.assertLess(missing_share("inside"), 0.25)
+        self.assertGreater(missing_share("partner"), missing_share("inside"))
+
+    def test_stored_states_match_the_addons_own_fills(self):
+        """The states given at insert are those the install-time fills of the addons compute."""
+        states = {lead.id: (lead.followup_state, lead.sla_last_action_date) for lead in self.leads}
+        self.env.cr.execute(
+            "UPDATE crm_lead SET sla_last_action_date = NULL WHERE id = ANY(%s)", [self.leads.ids]
+        )
+        self.Lead._followup_fill_all()
+        self.Lead._sla_fill_last_action()
+        self.env.invalidate_all()
+        self.assertEqual(
+            {lead.id: (lead.followup_state, lead.sla_last_action_date) for lead in self.leads}, states
+        )
+
+    def test_history_covers_every_lead_with_one_current_stay(self):
+        History = self.env["crm.lead.stage.history"]
+        stays = History.search([("lead_id", "in", self.leads.ids)])
+        self.assertEqual(set(stays.lead_id.ids), set(self.leads.ids))
+        self.assertEqual(len(stays), self.summary["stays"])
+        current = stays.filtered("is_current")
+        for lead in self.leads:
+            mine = current.filtered(lambda stay, lead=lead: stay.lead_id == lead)
+            if lead.won_status == "pending":
+                self.assertEqual(len(mine), 1, lead.name)
+                self.assertEqual(mine.stage_id, lead.stage_id)
+            else:
+                self.assertFalse(mine, lead.name)
+        first = {}
+        for stay in stays.sorted("date_in"):
+            first.setdefault(stay.lead_id, stay)
+        self.assertEqual({stay.origin for stay in first.values()}, {"create"})
+        field_moves = stays.filtered(
+            lambda stay: stay.team_id == self.teams["field"] and stay.previous_stage_id
+        )
+        self.assertIn("survey", field_moves.mapped("origin"))
+        self.assertTrue(stays.filtered(lambda stay: stay.skipped_stage_count > 0), "some stage jumps")
+
+    def test_some_leads_are_stuck(self):
+        stuck = self.Lead.search([("id", "in", self.leads.ids), ("is_stage_stuck", "=", True)])
+        self.assertTrue(stuck)
+        self.assertLess(len(stuck), len(self.leads.filtered(lambda lead: lead.won_status == "pending")))
+
+    def test_funnel_report_shows_each_stage_below_full_conversion(self):
+        report = self.env["crm.stage.funnel.report"].create({"group_by": "stage"})
+        report._compute_lines()
+        lines = {line.stage_id.name: line for line in report.line_ids}
+        self.assertEqual(set(lines), {"New", "Qualified", "Proposition", "Won"})
+        for name in ("New", "Qualified", "Proposition"):
+            self.assertTrue(lines[name].has_conversion)
+            self.assertLess(lines[name].conversion_rate, 100)
+            self.assertGreater(lines[name].conversion_rate, 0)
+
+    def test_one_rep_converts_clearly_better(self):
+        def win_rate(login):
+            closed = self.leads.filtered(
+                lambda lead: lead.user_id.login == login and lead.won_status != "pending"
+            )
+            return len(closed.filtered(lambda lead: lead.won_status == "won")) / len(closed)
+
+        self.assertGreater(win_rate("pd_rep_1"), 1.5 * win_rate("pd_rep_2"))
+
+    def test_refusals(self):
+        Demo = self.env["crm.pipeline.demo"]
+        with self.assertRaisesRegex(UserError, "fresh database"):
+            Demo._generate(leads=100, now=NOW)
+        for size in (99, 200_001):
+            with self.assertRaisesRegex(UserError, "100 to 200000 leads"):
+                Demo._generate(leads=size, now=NOW)
+        for months in (0, 37):
+            with self.assertRaisesRegex(UserError, "1 to 36 months"):
+                Demo._generate(months=months, now=NOW)
+        manager = new_test_user(
+            self.env, login="pd_test_sales_manager", groups="sales_team.group_sale_manager"
+        )
+        with self.assertRaisesRegex(UserError, "Only an administrator"):
+            Demo.with_user(manager)._generate(leads=100, now=NOW)
