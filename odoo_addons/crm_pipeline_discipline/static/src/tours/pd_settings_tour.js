@@ -1,0 +1,69 @@
+import { registry } from "@web/core/registry";
+import { screenshot, tourData } from "./pd_tour_utils";
+
+/**
+ * The bundle's settings (crm_pipeline_discipline) as an administrator: the "Pipeline Discipline" block
+ * of the CRM settings, its "Capabilities per team" list, and a team's follow-up policy switched there.
+ * Started by tests/test_tours.py, which checks the outcome.
+ */
+const BLOCK = ".app_settings_block[data-key='crm'] h2:contains('Pipeline Discipline')";
+
+registry.category("web_tour.tours").add("pd_settings_admin_tour", {
+    steps: () => {
+        const { team } = tourData();
+        const row = `.o_data_row:has(td[name='name']:contains('${team}'))`;
+        return [
+            {
+                content: "Open the CRM settings",
+                trigger: ".settings_tab .tab[data-key='crm']",
+                run: "click",
+            },
+            {
+                content: "The Pipeline Discipline block opens the CRM settings",
+                trigger: BLOCK,
+                run() {
+                    document.querySelector(".app_settings_block[data-key='crm'] h2").scrollIntoView();
+                },
+            },
+            {
+                content: "It says which teams use each capability",
+                trigger: "#pipeline_followup .o_field_widget[name='pipeline_followup_summary']:contains('enforce')",
+            },
+            ...screenshot("crm_pipeline_discipline/settings", "#pipeline_capabilities"),
+            {
+                content: "Capabilities per team",
+                trigger: "#pipeline_capabilities button:contains('Capabilities per team')",
+                run: "click",
+            },
+            {
+                content: "One line per team with its capabilities",
+                trigger: `${row} td[name='followup_policy']`,
+            },
+            ...screenshot("crm_pipeline_discipline/capabilities"),
+            {
+                content: "Edit the team's follow-up policy",
+                trigger: `${row} td[name='followup_policy']`,
+                run: "click",
+            },
+            {
+                content: "Open the policies",
+                trigger: `${row} td[name='followup_policy'] .o_select_menu_toggler`,
+                run: "click",
+            },
+            {
+                content: "Switch it to Warn",
+                trigger: ".o_select_menu_menu .o_select_menu_item:contains('Warn')",
+                run: "click",
+            },
+            {
+                content: "Save",
+                trigger: ".o_list_button_save",
+                run: "click",
+            },
+            {
+                content: "Saved: the team warns about missing follow-ups",
+                trigger: `.o_list_view:not(:has(.o_selected_row)) ${row} td[name='followup_policy']:contains('Warn')`,
+            },
+        ];
+    },
+});

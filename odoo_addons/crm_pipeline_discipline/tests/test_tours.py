@@ -1,0 +1,332 @@
+import base64
+import json
+import os
+from datetime import timedelta
+from pathlib import Path
+from unittest.mock import patch
+from urllib.parse import quote
+
+from odoo import fields
+from odoo.tests import HttpCase, tagged
+from odoo.tests.common import ChromeBrowser
+
+# static/src/tours/pd_tour_utils.js: a tour step logs this prefix and a name to ask for a screenshot
+SHOT_PREFIX = "pd-screenshot "
+
+
+def _take_screenshot(browser, name, directory):
+    """Save the page as ``<directory>/<name>.png`` (when a directory is given), then tell the page: the
+    tour's next step waits for ``body[data-pd-shot=<name>]``. Runs in the browser's websocket thread:
+    only asynchronous requests (``_websocket_send``) are allowed there."""
+
+    def signal(_capture=None):
+        expression = f"document.body.dataset.pdShot = {json.dumps(name)}"
+        browser._websocket_send("Runtime.evaluate", params={"expression": expression})
+
+    if not directory:
+        signal()
+        return
+
+    def save(capture):
+        path = Path(directory, f"{name}.png")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(base64.b64decode(capture.result()["data"]))
+        signal()
+
+    browser._websocket_send("Page.captureScreenshot", with_future=True).add_done_callback(save)
+
+
+def _console_with_screenshots(directory):
+    original = ChromeBrowser._handle_console
+
+    def handle_console(browser, type, args=None, stackTrace=None, **kw):  # pylint: disable=redefined-builtin
+        message = args[0].get("value") if type == "log" and args else None
+        if isinstance(message, str) and message.startswith(SHOT_PREFIX):
+            _take_screenshot(browser, message.removeprefix(SHOT_PREFIX), directory)
+        return original(browser, type, args=args, stackTrace=stackTrace, **kw)
+
+    return handle_console
+
+
+@tagged("post_install", "-at_install")
+class TestPipelineTours(HttpCase):
+    """The main flows of each capability in the browser, as a rep and as a manager, on a demo pipeline
+    made by the generator (``crm.pipeline.demo``); one tour per flow (``static/src/tours/``), and the
+    outcome checked in the database. With ``PD_SCREENSHOTS`` naming a directory, the tours' screenshot
+    steps save the README pictures there (``make screenshots``); without it they run the same steps."""
+
+    browser_size = "1440x900"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # dated around the current hour so that the pictures look current; every assertion is relative
+        cls.now = fields.Datetime.now().replace(minute=0, second=0)
+        cls.summary = cls.env["crm.pipeline.demo"]._generate(leads=300, seed=42, months=6, now=cls.now)
+        cls.teams = {
+            key: cls.env["crm.team"].browse(team_id) for key, team_id in cls.summary["teams"].items()
+        }
+        cls.manager = cls.env["res.users"].browse(cls.summary["manager"])
+        cls.reps = cls.env["res.users"].browse(cls.summary["reps"])
+        cls.stages = [cls.env.ref(f"crm.stage_lead{index}") for index in range(1, 5)]
+        cls.survey = cls.env["survey.survey"].browse(cls.summary["survey"])
+        # the SLA rules' scheduled job last ran a week ago: its events fill the dashboard, and the
+        # breaches since are what a preview shows now
+        with patch.object(type(cls.env["ir.cron"]), "_commit_progress", return_value=3600.0):
+            for rule in cls.env["crm.sla.rule"].browse(cls.summary["sla_rules"]):
+                rule._sla_run(cls.now - timedelta(days=7))
+        cls.env.invalidate_all()
+
+    def setUp(self):
+        super().setUp()
+        handler = _console_with_screenshots(os.environ.get("PD_SCREENSHOTS"))
+        self.startPatcher(patch.object(ChromeBrowser, "_handle_console", handler))
+
+    def _tour(self, url, tour, login, **data):
+        """Run ``tour`` from ``url`` as ``login``; ``data`` (the records it works on) goes in the cookie
+        the tour reads (pd_tour_utils.js ``tourData``)."""
+        self.start_tour(url, tour, login=login, cookies={"pd_tour": quote(json.dumps(data))}, timeout=120)
+
+    def _open_leads(self, domain):
+        """Open leads matching ``domain`` whose name no other open lead has (the tours find them by name),
+        oldest first."""
+        leads = self.env["crm.lead"].search([("won_status", "=", "pending"), *domain], order="id")
+        names = [lead.name for lead in self.env["crm.lead"].search([("won_status", "=", "pending")])]
+        return leads.filtered(lambda lead: names.count(lead.name) == 1)
+
+    def _activities(self, leads):
+        return self.env["mail.activity"].search([("res_model", "=", "crm.lead"), ("res_id", "in", leads.ids)])
+
+    # ------------------------------------------------------------------
+    # Mandatory follow-up (crm_activity_centric)
+    # ------------------------------------------------------------------
+
+    def test_followup_rep(self):
+        """My Day, then on a lead of an Enforce team: plain Done on the last activity is refused, Done &
+        Schedule Next completes it and plans the next step."""
+        rep = self.reps[0]
+        self.assertEqual(rep.login, "pd_rep_1")
+        today = fields.Date.context_today(rep.with_context(tz=rep.tz))
+        leads = self._open_leads([("user_id", "=", rep.id), ("team_id", "=", self.teams["field"].id)])
+        lead = next(
+            lead
+            for lead in leads
+            if len(activities := self._activities(lead)) == 1 and activities.date_deadline <= today
+        )
+        activity = self._activities(lead)
+        self.assertEqual(lead.followup_policy, "enforce")
+        with self.assertLogs("odoo.http", level="WARNING") as http_logs:
+            self._tour(
+                "/odoo/action-crm_activity_centric.crm_followup_agenda_action",
+                "pd_followup_rep_tour",
+                rep.login,
+                lead=lead.name,
+            )
+        self.assertEqual(len(http_logs.records), 1, "exactly the refused Done is logged")
+        self.assertIn("would be left without a next step", http_logs.records[0].getMessage())
+        self.env.invalidate_all()
+        self.assertFalse(activity.with_context(active_test=False).active, "the activity is done")
+        self.assertEqual(
+            activity.with_context(active_test=False).feedback,
+            "Budget confirmed, they want the quote this week",
+        )
+        next_step = self._activities(lead)
+        self.assertEqual(next_step.summary, "Send the quote")
+        self.assertEqual(next_step.activity_type_id, self.env.ref("mail.mail_activity_data_todo"))
+        self.assertEqual(next_step.user_id, rep)
+        self.assertEqual(lead.followup_state, "scheduled")
+
+    def test_followup_manager(self):
+        """A lead of a Warn team without a next step shows the warning; Plan Tomorrow levels a rep who has
+        more activities tomorrow than their capacity."""
+        lead = self._open_leads(
+            [
+                ("team_id", "=", self.teams["inside"].id),
+                ("user_id", "!=", False),
+                ("followup_state", "=", "missing"),
+            ]
+        )[0]
+        # Alice comes back from a trade fair with more follow-up calls due tomorrow than she can make
+        alice = self.reps[0]
+        tomorrow = fields.Date.context_today(self.manager.with_context(tz=self.manager.tz)) + timedelta(
+            days=1
+        )
+        capacity = self.teams["field"].crm_team_member_ids.filtered(lambda m: m.user_id == alice)
+        alice_leads = self._open_leads([("user_id", "=", alice.id)])
+        self.env["mail.activity"].create(
+            [
+                {
+                    "res_model_id": self.env["ir.model"]._get_id("crm.lead"),
+                    "res_id": alice_leads[index % len(alice_leads)].id,
+                    "activity_type_id": self.env.ref("mail.mail_activity_data_call").id,
+                    "summary": "Trade fair follow-up",
+                    "date_deadline": tomorrow,
+                    "user_id": alice.id,
+                }
+                for index in range(capacity.activity_daily_capacity + 4)
+            ]
+        )
+        self._tour(
+            "/odoo/crm",
+            "pd_followup_manager_tour",
+            self.manager.login,
+            lead=lead.name,
+            team=self.teams["field"].name,
+        )
+        self.env.invalidate_all()
+        wizard = self.env["crm.activity.plan.tomorrow"].search([("create_uid", "=", self.manager.id)])
+        self.assertEqual(len(wizard), 1)
+        self.assertEqual(wizard.date, tomorrow)
+        self.assertEqual(
+            wizard.user_ids, self.teams["field"].member_ids | self.manager, "the team and its leader"
+        )
+        moves = wizard.move_ids.filtered("selected")
+        self.assertTrue(moves)
+        for move in moves:
+            self.assertEqual(move.activity_id.date_deadline, move.to_date, "the applied move is done")
+            self.assertGreater(move.to_date, tomorrow)
+        planned = self.env["mail.activity"].search_count(
+            [("user_id", "=", alice.id), ("date_deadline", "=", tomorrow)]
+        )
+        self.assertLessEqual(planned, capacity.activity_daily_capacity, "tomorrow fits Alice's capacity")
+
+    # ------------------------------------------------------------------
+    # Survey-driven stages (crm_stage_survey)
+    # ------------------------------------------------------------------
+
+    def test_survey_rep(self):
+        """Qualify a lead of Field Sales: the answers move it to Qualified; dragging it on is refused."""
+        new, qualified, proposition = self.stages[:3]
+        lead = self._open_leads(
+            [
+                ("type", "=", "opportunity"),
+                ("team_id", "=", self.teams["field"].id),
+                ("stage_id", "=", new.id),
+            ]
+        )[0]
+        rep = lead.user_id
+        with self.assertLogs("odoo.http", level="WARNING") as http_logs:
+            self._tour(
+                f"/odoo/crm/{lead.id}",
+                "pd_survey_rep_tour",
+                rep.login,
+                lead=lead.name,
+                from_stage=new.name,
+                to_stage=qualified.name,
+                next_stage=proposition.name,
+            )
+        self.assertEqual(len(http_logs.records), 1, "exactly the refused drag is logged")
+        self.assertIn("Qualify", http_logs.records[0].getMessage())
+        self.env.invalidate_all()
+        self.assertEqual(lead.stage_id, qualified)
+        stay = lead.stage_history_ids.filtered("is_current")
+        self.assertEqual((stay.stage_id, stay.origin, stay.changed_by_id), (qualified, "survey", rep))
+        self.assertEqual(lead.qualification_input_id.state, "done")
+
+    def test_survey_manager(self):
+        """A stage's entry criteria; a manager overrides the stage of a survey lead with a reason."""
+        new, qualified, proposition = self.stages[:3]
+        lead = self._open_leads(
+            [
+                ("type", "=", "opportunity"),
+                ("team_id", "=", self.teams["field"].id),
+                ("stage_id", "=", new.id),
+            ]
+        )[0]
+        reason = "Verbal go-ahead from their CFO at the trade fair"
+        self._tour(
+            "/odoo/crm",
+            "pd_survey_manager_tour",
+            self.manager.login,
+            stage=qualified.name,
+            stage_url=f"/odoo/action-crm.crm_stage_action/{qualified.id}",
+            lead_url=f"/odoo/crm/{lead.id}",
+            to_stage=proposition.name,
+            reason=reason,
+        )
+        self.env.invalidate_all()
+        self.assertEqual(lead.stage_id, proposition)
+        stay = lead.stage_history_ids.filtered("is_current")
+        self.assertEqual(
+            (stay.stage_id, stay.origin, stay.changed_by_id), (proposition, "override", self.manager)
+        )
+        self.assertIn(reason, "".join(lead.message_ids.mapped(lambda m: str(m.body))))
+
+    # ------------------------------------------------------------------
+    # SLA rules (crm_sla_rules) and the customer's decision phase (crm_stage_survey)
+    # ------------------------------------------------------------------
+
+    def test_sla_manager(self):
+        """An SLA rule, its preview (nothing changes), the SLA dashboard."""
+        rules = self.env["crm.sla.rule"].browse(self.summary["sla_rules"])
+        events_before = self.env["crm.sla.event"].search_count([])
+        _lines, totals = rules._sla_preview_values(fields.Datetime.now())
+        # the rule with the most to show: breaches to act on and to warn about
+        rule = max(rules, key=lambda rule: (min(totals[rule.id]) > 0, sum(totals[rule.id]), -rule.id))
+        warns, acts = totals[rule.id]
+        self.assertTrue(warns + acts, "the demo pipeline has breaches to preview")
+        self._tour(
+            "/odoo/action-crm_sla_rules.crm_sla_rule_action",
+            "pd_sla_manager_tour",
+            self.manager.login,
+            rule=rule.name,
+            warns=warns,
+            acts=acts,
+        )
+        preview = self.env["crm.sla.preview"].search([("create_uid", "=", self.manager.id)])
+        self.assertEqual(preview.rule_ids, rule)
+        self.assertEqual(len(preview.line_ids), warns + acts)
+        self.assertEqual(
+            self.env["crm.sla.event"].search_count([]), events_before, "a preview changes nothing"
+        )
+
+    def test_sla_rep(self):
+        """A rep sees the customer's decision phase and events on their lead, and the SLA events of one."""
+        events = self.env["crm.sla.event"].search([("lead_id.user_id", "in", self.reps[:2].ids)], order="id")
+        sla_lead = events[:1].lead_id
+        rep = sla_lead.user_id
+        # the rep's lead whose customer did the most
+        customer_events = self.env["crm.lead.customer.event"].search(
+            [
+                ("lead_id.user_id", "=", rep.id),
+                ("lead_id.won_status", "=", "pending"),
+                ("lead_id.decision_phase_id", "!=", False),
+            ]
+        )
+        phase_lead = max(customer_events.lead_id, key=lambda lead: (lead.customer_event_count, -lead.id))
+        self._tour(
+            f"/odoo/crm/{phase_lead.id}",
+            "pd_sla_rep_tour",
+            rep.login,
+            phase=phase_lead.decision_phase_id.name,
+            customer_events=phase_lead.customer_event_count,
+            sla_lead_url=f"/odoo/crm/{sla_lead.id}",
+            sla_events=sla_lead.sla_event_count,
+        )
+
+    # ------------------------------------------------------------------
+    # Stage history (crm_stage_history)
+    # ------------------------------------------------------------------
+
+    def test_history_manager(self):
+        """The funnel against its targets, the stage history, the calibration of the probabilities."""
+        self._tour("/odoo/crm", "pd_history_manager_tour", self.manager.login)
+        calibrated = self.env["crm.stage"].search([("calibration_date", "!=", False)])
+        self.assertEqual(calibrated, self.env["crm.stage"].browse([stage.id for stage in self.stages[:3]]))
+        for stage in calibrated:
+            self.assertGreater(stage.calibration_sample_size, 0)
+            self.assertTrue(stage.calibrated_probability, "the measured probability is kept on the stage")
+
+    # ------------------------------------------------------------------
+    # The bundle's settings (crm_pipeline_discipline)
+    # ------------------------------------------------------------------
+
+    def test_settings_admin(self):
+        """The Pipeline Discipline settings, Capabilities per team, a team switched to Warn."""
+        team = self.teams["partner"]
+        self.assertEqual(team.followup_policy, "off")
+        self._tour("/odoo/settings", "pd_settings_admin_tour", "admin", team=team.name)
+        self.assertEqual(team.followup_policy, "warn")
+        missing = self.env["crm.lead"].search([("team_id", "=", team.id), ("followup_state", "=", "missing")])
+        self.assertTrue(missing)
+        self.assertEqual(set(missing.mapped("followup_policy")), {"warn"}, "their leads now show the warning")
