@@ -153,13 +153,13 @@ class CrmPipelineDemo(models.AbstractModel):
     # ------------------------------------------------------------------
 
     @api.model
-    @api.model
     def _generated(self):
         """Whether this database already holds a generated demo pipeline (its users exist)."""
         logins = [MANAGER[0], *(rep[0] for rep in REPS)]
         users = self.env["res.users"].with_context(active_test=False)
         return bool(users.search_count([("login", "in", logins)]))
 
+    @api.model
     def _check_request(self, leads, months):
         if not self.env.is_system():
             raise UserError(self.env._("Only an administrator can generate the demo pipeline."))

@@ -60,6 +60,8 @@ class TestDemoDeterminism(TransactionCase):
         return summary, digest
 
     def test_same_seed_and_now_give_the_same_pipeline(self):
+        # what `pipeline_demo --if-empty` asks before generating (a container's restart does nothing)
+        self.assertFalse(self.env["crm.pipeline.demo"]._generated())
         first, digest = self._generate_and_roll_back(seed=3)
         again, same = self._generate_and_roll_back(seed=3)
         other, different = self._generate_and_roll_back(seed=4)
@@ -215,6 +217,7 @@ class TestDemoStory(TransactionCase):
 
     def test_refusals(self):
         Demo = self.env["crm.pipeline.demo"]
+        self.assertTrue(Demo._generated())
         with self.assertRaisesRegex(UserError, "fresh database"):
             Demo._generate(leads=100, now=NOW)
         for size in (99, 200_001):
