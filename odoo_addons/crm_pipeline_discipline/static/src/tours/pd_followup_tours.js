@@ -130,9 +130,18 @@ registry.category("web_tour.tours").add("pd_followup_manager_tour", {
         return [
             ...menu("crm.crm_menu_sales", "crm_activity_centric.crm_lead_missing_followup_menu"),
             {
+                // the pipeline the tour starts on has a "My Pipeline" facet too: wait for the new list
+                content: "The Missing Follow-up list is open",
+                trigger: ".o_list_view .o_control_panel .o_breadcrumb:contains('Missing Follow-up')",
+            },
+            {
                 content: "Missing Follow-up opens on the manager's own leads: look at every team's",
-                trigger: ".o_searchview_facet:contains('My Pipeline') .o_facet_remove",
+                trigger: ".o_list_view .o_searchview_facet:contains('My Pipeline') .o_facet_remove",
                 run: "click",
+            },
+            {
+                content: "Every team's leads are listed",
+                trigger: ".o_list_view .o_searchview:not(:has(.o_searchview_facet:contains('My Pipeline')))",
             },
             {
                 content: "Search the lead of Inside Sales",
