@@ -94,6 +94,16 @@ class TestPipelineTours(HttpCase):
         names = [lead.name for lead in self.env["crm.lead"].search([("won_status", "=", "pending")])]
         return leads.filtered(lambda lead: names.count(lead.name) == 1)
 
+    def _new_field_opportunity(self):
+        """An open opportunity of Field Sales (stages set by the survey) still in the first stage."""
+        return self._open_leads(
+            [
+                ("type", "=", "opportunity"),
+                ("team_id", "=", self.teams["field"].id),
+                ("stage_id", "=", self.stages[0].id),
+            ]
+        )[0]
+
     def _activities(self, leads):
         return self.env["mail.activity"].search([("res_model", "=", "crm.lead"), ("res_id", "in", leads.ids)])
 
@@ -197,13 +207,7 @@ class TestPipelineTours(HttpCase):
     def test_survey_rep(self):
         """Qualify a lead of Field Sales: the answers move it to Qualified; dragging it on is refused."""
         new, qualified, proposition = self.stages[:3]
-        lead = self._open_leads(
-            [
-                ("type", "=", "opportunity"),
-                ("team_id", "=", self.teams["field"].id),
-                ("stage_id", "=", new.id),
-            ]
-        )[0]
+        lead = self._new_field_opportunity()
         rep = lead.user_id
         with self.assertLogs("odoo.http", level="WARNING") as http_logs:
             self._tour(
@@ -225,14 +229,8 @@ class TestPipelineTours(HttpCase):
 
     def test_survey_manager(self):
         """A stage's entry criteria; a manager overrides the stage of a survey lead with a reason."""
-        new, qualified, proposition = self.stages[:3]
-        lead = self._open_leads(
-            [
-                ("type", "=", "opportunity"),
-                ("team_id", "=", self.teams["field"].id),
-                ("stage_id", "=", new.id),
-            ]
-        )[0]
+        qualified, proposition = self.stages[1:3]
+        lead = self._new_field_opportunity()
         reason = "Verbal go-ahead from their CFO at the trade fair"
         self._tour(
             "/odoo/crm",
