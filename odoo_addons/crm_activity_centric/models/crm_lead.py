@@ -36,6 +36,7 @@ class CrmLead(models.Model):
         tracking=True,
         index="btree_not_null",
         ondelete="restrict",
+        check_company=True,
         domain="['|', ('company_id', '=', False), ('company_id', '=', company_id)]",
         help="Why this lead deliberately has no next activity. Cleared when an activity is scheduled.",
     )

@@ -57,6 +57,18 @@ class TestStageHistorySecurity(StageHistoryCase):
         self.own.with_user(self.salesman).write({"stage_id": self.s2.id})
         self.assertEqual(self._stays(self.own).mapped("stage_id"), self.s1 + self.s2)
 
+    def test_salesman_cannot_forge_the_origin_of_a_stay(self):
+        """A caller's context may say "manual" or "import"; "override", "survey" or "sla" are recorded only
+        by the code that makes such moves (as superuser or with the cursor's trusted marker)."""
+        self.own.with_user(self.salesman).with_context(stage_history_origin="override").write(
+            {"stage_id": self.s2.id}
+        )
+        self.own.with_user(self.salesman).with_context(stage_history_origin="import").write(
+            {"stage_id": self.s3.id}
+        )
+        self.own.with_context(stage_history_origin="sla").write({"stage_id": self.s4.id})
+        self.assertEqual(self._stays(self.own).mapped("origin")[1:], ["manual", "import", "sla"])
+
     def test_history_is_isolated_per_company(self):
         company_b = self.env["res.company"].create({"name": "Company B"})
         team_b = self.env["crm.team"].create({"name": "Team B", "company_id": company_b.id})

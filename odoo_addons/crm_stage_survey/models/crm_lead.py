@@ -1,5 +1,6 @@
 from markupsafe import Markup, escape
 from odoo import api, fields, models
+from odoo.addons.crm_stage_history.models.crm_lead import TRUSTED_ORIGIN_KEY
 from odoo.exceptions import UserError
 
 # cursor-scoped marker (not forgeable over RPC, unlike a context key): stage writes the addon itself allows
@@ -207,11 +208,13 @@ class CrmLead(models.Model):
             key = tuple(sorted(vals.items()))
             groups[key] = groups.get(key, self.browse()) | lead
         self.env.cr.cache[OVERRIDE_KEY] = True
+        self.env.cr.cache[TRUSTED_ORIGIN_KEY] = True
         try:
             for items, leads in groups.items():
                 leads.with_context(stage_history_origin=origin).write(dict(items))
         finally:
             self.env.cr.cache.pop(OVERRIDE_KEY, None)
+            self.env.cr.cache.pop(TRUSTED_ORIGIN_KEY, None)
         if note:
             for lead in self:
                 lead.message_post(body=note, subtype_xmlid="mail.mt_note")

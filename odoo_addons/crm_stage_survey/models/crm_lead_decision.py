@@ -12,6 +12,7 @@ class CrmLead(models.Model):
         tracking=True,
         index=True,
         ondelete="restrict",
+        check_company=True,
         domain="['|', ('company_id', '=', False), ('company_id', '=', company_id)]",
         help="Where the customer stands in their buying process. Moved forward automatically by what the "
         "customer does (opening a shared price list, completing a survey, writing to us); never back.",

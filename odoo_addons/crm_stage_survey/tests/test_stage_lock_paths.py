@@ -205,6 +205,37 @@ class TestStageLockPaths(StageLockCase, TransactionCase):
         run(self.free_lead)
         self.assertEqual(self.free_lead.stage_id, self.stage_proposal, "a manual team's lead moves")
 
+    def test_update_record_server_action(self):
+        """Odoo runs an "Update Record" action as superuser once the user may write the records: setting the
+        stage that way is still the salesperson's move, refused in a survey team."""
+        # sudo: only administrators create server actions; the salesperson only runs it
+        action = (
+            self.env["ir.actions.server"]
+            .sudo()
+            .create(
+                {
+                    "name": "Set proposal",
+                    "model_id": self.env["ir.model"]._get_id("crm.lead"),
+                    "state": "object_write",
+                    "update_path": "stage_id",
+                    "value": str(self.stage_proposal.id),
+                }
+            )
+        )
+
+        def run(lead):
+            return (
+                action.with_user(self.rep)
+                .with_context(active_model="crm.lead", active_ids=lead.ids, active_id=lead.id)
+                .run()
+            )
+
+        with self.assertRefused():
+            run(self.lead)
+        self.assertUnmoved(self.stays)
+        run(self.free_lead)
+        self.assertEqual(self.free_lead.stage_id, self.stage_proposal, "a manual team's lead moves")
+
     def test_forged_context_does_not_unlock(self):
         as_rep = self.lead.with_user(self.rep).with_context(**FORGED_CONTEXT)
         with self.assertRefused():
