@@ -1,9 +1,12 @@
 import logging
+import random
 from datetime import datetime, time, timedelta
+from time import sleep
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError
-from odoo.tools import format_date
+from odoo.service.model import MAX_TRIES_ON_CONCURRENCY_FAILURE, PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+from odoo.tools import SQL, format_date
 
 _logger = logging.getLogger(__name__)
 
@@ -15,6 +18,10 @@ DEFAULT_STALE_DAYS = 30
 SECTION_LIMIT = 50
 # a cron run stops (and is retriggered) when fewer seconds than this are left before its time limit
 MIN_SECONDS_LEFT = 60
+# advisory lock namespace of the recipients being served ("DIG" in ASCII)
+LOCK_NAMESPACE = 0x444947
+# a batch left after its last try is served by a run this many minutes later, not next week
+RETRY_LATER_MINUTES = 10
 
 
 class CrmFollowupDigest(models.AbstractModel):
@@ -64,25 +71,104 @@ class CrmFollowupDigest(models.AbstractModel):
 
     @api.model
     def _cron_send_followup_digest(self, batch_size=50):
-        """Weekly run: serve, batch by batch, the recipients not served since the start of the ISO week."""
+        """Weekly run: serve, batch by batch, the recipients not served since the start of the ISO week.
+
+        Each batch commits its mails with its recipients' done-markers: a run killed in the middle loses
+        the unfinished batch whole (mails and markers), and the next run serves exactly the users whose
+        marker is not set. Users are taken in id order; a failing user is left to the next weekly run.
+        """
         Users = self.env["res.users"].sudo()  # sudo: the done-marker field is reserved to administrators
         domain = self._followup_digest_recipient_domain() + [
             "|",
             ("followup_digest_sent_on", "=", False),
             ("followup_digest_sent_on", "<", self._followup_digest_week_start()),
         ]
-        failed_ids = []  # retried by the next run, not by this one
+        last_id = 0
         while True:
-            pending = domain + [("id", "not in", failed_ids)]
-            batch = Users.search(pending, order="id", limit=batch_size)
+            batch = Users.search(domain + [("id", ">", last_id)], order="id", limit=batch_size)
             if not batch:
                 break
-            _sent, _served, failed = self._followup_digest_send(batch)
-            failed_ids += failed
-            remaining = Users.search_count(domain + [("id", "not in", failed_ids)])
+            last_id = batch[-1].id
+            if not self._followup_digest_batch(batch):
+                # sudo: the cron is the administrators'; this only asks it to come back soon
+                self.env.ref("crm_activity_centric.ir_cron_followup_digest").sudo()._trigger(
+                    fields.Datetime.now() + timedelta(minutes=RETRY_LATER_MINUTES)
+                )
+            remaining = Users.search_count(domain + [("id", ">", last_id)])
             time_left = self.env["ir.cron"]._commit_progress(len(batch), remaining=remaining)
             if not remaining or time_left < MIN_SECONDS_LEFT:
                 break
+
+    @api.model
+    def _followup_digest_batch(self, users):
+        """Claim and serve ``users`` in the current transaction (the caller commits); ``False`` when the
+        batch is left for a later run.
+
+        A concurrency error (serialization failure, lock not available, deadlock) rolls back the whole
+        transaction, since a savepoint would keep the stale snapshot, and the batch is tried again on
+        fresh data, with the errors, number of tries and random backoff of Odoo's own
+        ``odoo.service.model.retrying`` (which cannot be used as is: it commits). The mails of a rolled
+        back try go with it: a retried user gets one review. Left alone, ir.cron would log the job as
+        failed and count a failure.
+        """
+        for tryno in range(1, MAX_TRIES_ON_CONCURRENCY_FAILURE + 1):
+            try:
+                self._followup_digest_send(self._followup_digest_claim(users))
+                # the markers reach the database here, inside the retry, not at the commit
+                self.env.flush_all()
+                return True
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY as exc:
+                self.env.cr.rollback()
+                self.env.transaction.reset()
+                self.env.registry.reset_changes()
+                if tryno == MAX_TRIES_ON_CONCURRENCY_FAILURE:
+                    _logger.warning(
+                        "Weekly follow-up review: %s on a batch of %s users after %s tries; the batch is "
+                        "left to a run in %s minutes",
+                        type(exc).__name__,
+                        len(users),
+                        tryno,
+                        RETRY_LATER_MINUTES,
+                    )
+                    return False
+                wait = random.uniform(0.0, 2**tryno)
+                _logger.info(
+                    "Weekly follow-up review: %s, batch of %s users rolled back; try again in %.2f s",
+                    type(exc).__name__,
+                    len(users),
+                    wait,
+                )
+                sleep(wait)
+        return False
+
+    @api.model
+    def _followup_digest_claim(self, users):
+        """The ``users`` this run serves now: not served this week, and not being served by another run.
+
+        ir.cron already keeps one cron record from running twice at once: ``_acquire_one_job`` locks the
+        cron's row (``FOR NO KEY UPDATE SKIP LOCKED``), and "Run manually" refuses while it runs. That
+        lock does not cover a second record or server action calling this cron method, nor a manual
+        call while the cron runs: this per-recipient advisory lock, held until the batch commits or
+        rolls back, does. An advisory lock rather than a row lock on ``res_users``: a user saving their
+        preferences also locks their row, and must not make the run skip them for the week.
+        A run that read a user before another run (or "Send now") committed the user's marker only finds
+        out when it writes the marker: under repeatable read that write fails with a serialization
+        failure, and ``_followup_digest_batch`` retries the batch on fresh data.
+        """
+        self.env["res.users"].flush_model(["followup_digest_sent_on"])
+        self.env.cr.execute(
+            SQL(
+                """SELECT id FROM res_users
+                    WHERE id IN %s
+                      AND (followup_digest_sent_on IS NULL OR followup_digest_sent_on < %s)
+                      AND pg_try_advisory_xact_lock(%s, id)
+                    ORDER BY id""",
+                tuple(users.ids),
+                self._followup_digest_week_start(),
+                LOCK_NAMESPACE,
+            )
+        )
+        return users.browse([row[0] for row in self.env.cr.fetchall()])
 
     # ------------------------------------------------------------------
     # Recipients and scope
@@ -154,6 +240,8 @@ class CrmFollowupDigest(models.AbstractModel):
                 with self.env.cr.savepoint():
                     if self._followup_digest_send_one(user, teams, params):
                         sent.append(user.id)
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                raise  # not this user's fault: the cron retries the whole batch (_followup_digest_batch)
             except Exception:
                 _logger.warning(
                     "Weekly follow-up review for user %s (id %s) failed", user.login, user.id, exc_info=True

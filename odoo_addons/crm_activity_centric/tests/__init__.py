@@ -4,6 +4,7 @@ from . import test_schedule_next
 from . import test_default_activity
 from . import test_workload
 from . import test_digest
+from . import test_digest_faults
 from . import test_signals
 from . import test_chains
 from . import test_performance

@@ -1,5 +1,7 @@
 import logging
+import random
 from datetime import timedelta
+from time import sleep
 
 import psycopg2.errors
 import pytz
@@ -7,6 +9,7 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Command, Domain
+from odoo.service.model import MAX_TRIES_ON_CONCURRENCY_FAILURE, PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import SQL, split_every
 from odoo.tools.safe_eval import datetime as safe_datetime
 from odoo.tools.safe_eval import dateutil, safe_eval
@@ -427,12 +430,13 @@ class CrmSlaRule(models.Model):
     def _sla_claim(self, kind, calendar, company_ids, now, lead_ids):
         """Open (warn) or take over (act) the episodes of ``lead_ids`` that still qualify, in one statement:
         the unique (rule, lead, clock start) makes a concurrent run wait, then skip what this one took.
-        Returns ``{lead_id: event_id}``."""
-        claimed = dict(
+        Returns ``{lead_id: event_id}`` in the order of ``lead_ids`` (the selection's: oldest clock first,
+        which the round robin follows), whatever order the statement returned its rows in."""
+        rows = dict(
             self._sla_claim_rows(self.env.cr, self._sla_claim_sql(kind, calendar, company_ids, now, lead_ids))
         )
         self.env["crm.sla.event"].invalidate_model()
-        return claimed
+        return {lead_id: rows[lead_id] for lead_id in lead_ids if lead_id in rows}
 
     @staticmethod
     def _sla_claim_rows(cr, claim):
@@ -523,36 +527,91 @@ class CrmSlaRule(models.Model):
             return True
         try:
             groups = self._sla_calendar_groups()
-            selections = [
-                (kind, calendar, company_ids, self._sla_select(kind, calendar, company_ids, now))
+            batches = [
+                (kind, calendar, company_ids, batch)
                 for kind in ("act", "warn")
                 if kind == "act" or self.warning_before
                 for calendar, company_ids in groups
+                for batch in split_every(batch_size, self._sla_select(kind, calendar, company_ids, now), list)
             ]
         except (UserError, ValueError) as exc:
             _logger.error("SLA rule %s (id %s) cannot run: %s", self.name, self.id, exc)
             return True
-        remaining = sum(len(ids) for *_rest, ids in selections)
-        for kind, calendar, company_ids, lead_ids in selections:
-            for batch in split_every(batch_size, lead_ids, list):
-                claimed = self._sla_claim(kind, calendar, company_ids, now, batch)
-                if claimed:
-                    if kind == "act":
-                        self._sla_act(claimed, calendar, now)
-                    else:
-                        self._sla_warn(claimed, calendar, now)
-                remaining -= len(batch)
-                time_left = self.env["ir.cron"]._commit_progress(len(batch), remaining=remaining)
-                if time_left <= 0:  # the job's time is up: the scheduler calls again for the rest
+        if not batches:
+            self.last_run = now
+            # committed now: a later batch that is retried rolls back its whole transaction
+            self.env["ir.cron"]._commit_progress(0, remaining=0)
+            return True
+        remaining = sum(len(batch) for *_rest, batch in batches)
+        for index, (kind, calendar, company_ids, batch) in enumerate(batches, start=1):
+            if not self._sla_batch(kind, calendar, company_ids, now, batch, last=index == len(batches)):
+                return True  # another worker took the rule between two batches
+            remaining -= len(batch)
+            time_left = self.env["ir.cron"]._commit_progress(len(batch), remaining=remaining)
+            if time_left <= 0:  # the job's time is up: the scheduler calls again for the rest
+                return False
+        return True
+
+    def _sla_batch(self, kind, calendar, company_ids, now, lead_ids, last=False):
+        """Claim and handle one batch in the current transaction (the caller commits it); ``False`` when
+        another worker holds the rule.
+
+        A concurrency error (serialization failure, lock not available, deadlock: another transaction
+        changed the same leads, events or rule since this one started) is not the leads' fault: the whole
+        transaction is rolled back, since a savepoint would keep the stale snapshot, and the batch is tried
+        again on fresh data, with the errors, number of tries and random backoff of Odoo's own
+        ``odoo.service.model.retrying`` (which cannot be used as is: it commits). The claims are rolled
+        back with the batch, so a retried lead is handled once. After the last try the batch is left,
+        unclaimed, to the next run. Left alone, ir.cron would log the job as failed and count a failure.
+        """
+        for tryno in range(1, MAX_TRIES_ON_CONCURRENCY_FAILURE + 1):
+            try:
+                if not self._sla_lock():  # also after a rollback, which released the lock
                     return False
-                if not self._sla_lock():  # another worker took the rule between two batches
+                claimed = self._sla_claim(kind, calendar, company_ids, now, lead_ids)
+                if claimed and kind == "act":
+                    self._sla_act(claimed, calendar, now)
+                elif claimed:
+                    self._sla_warn(claimed, calendar, now)
+                if last:
+                    self.last_run = now
+                # the batch's writes reach the database here, inside the retry, not at the commit
+                self.env.flush_all()
+                return True
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY as exc:
+                self.env.cr.rollback()
+                self.env.transaction.reset()
+                self.env.registry.reset_changes()
+                if tryno == MAX_TRIES_ON_CONCURRENCY_FAILURE:
+                    _logger.warning(
+                        "SLA rule %s (id %s): %s on a batch of %s leads after %s tries; the batch is "
+                        "left to the next run",
+                        self.name,
+                        self.id,
+                        type(exc).__name__,
+                        len(lead_ids),
+                        tryno,
+                    )
                     return True
-        self.last_run = now
+                wait = random.uniform(0.0, 2**tryno)
+                _logger.info(
+                    "SLA rule %s (id %s): %s, batch of %s leads rolled back; try again in %.2f s",
+                    self.name,
+                    self.id,
+                    type(exc).__name__,
+                    len(lead_ids),
+                    wait,
+                )
+                sleep(wait)
         return True
 
     def _sla_lock(self):
         """Hold this rule for the current transaction (released by the commit or rollback): two workers
-        never run the same rule at once, and the rule's bookkeeping (last run, rotation) never conflicts."""
+        never run the same rule at once, and the rule's bookkeeping (last run, rotation) never conflicts.
+
+        ir.cron already keeps the SLA cron from running twice at once (``_acquire_one_job`` locks its row
+        with ``FOR NO KEY UPDATE SKIP LOCKED``; "Run now" only triggers that same cron). This lock covers
+        what that one does not: a second cron record or server action running the rules meanwhile."""
         self.env.cr.execute(SQL("SELECT pg_try_advisory_xact_lock(%s, %s)", LOCK_NAMESPACE, self.id))
         return self.env.cr.fetchone()[0]
 
@@ -733,6 +792,8 @@ class CrmSlaRule(models.Model):
             with self.env.cr.savepoint():
                 self._sla_apply_plans(plans)
             return {}
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+            raise  # not the leads' fault: the whole batch is retried on fresh data (_sla_batch)
         except Exception:  # noqa: BLE001 - isolate the failing lead below; nothing is lost
             self.env.invalidate_all()
         errors = {}
@@ -742,6 +803,8 @@ class CrmSlaRule(models.Model):
                     self._sla_apply_plans([plan])
                     # tracking runs at commit: run it now, a later rollback would drop it with its queue
                     self.env.cr.precommit.run()
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                raise
             except Exception as exc:  # pylint: disable=broad-except  # one lead must not stop the run
                 self.env.invalidate_all()
                 errors[plan.lead_id] = str(exc) or exc.__class__.__name__

@@ -5,3 +5,4 @@ from . import test_run
 from . import test_actions
 from . import test_robustness
 from . import test_simulate_rpc
+from . import test_faults
