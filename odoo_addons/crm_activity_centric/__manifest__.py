@@ -9,6 +9,7 @@
     "license": "LGPL-3",
     "depends": ["crm"],
     "external_dependencies": {"python": ["pandas", "pipeline-discipline"]},
+    "uninstall_hook": "uninstall_hook",
     "data": [
         "security/ir.model.access.csv",
         "security/crm_activity_centric_security.xml",

@@ -9,6 +9,7 @@
     "license": "LGPL-3",
     "depends": ["crm_stage_history", "crm", "survey_crm"],
     "external_dependencies": {"python": ["pipeline-discipline"]},
+    "uninstall_hook": "uninstall_hook",
     "data": [
         "security/ir.model.access.csv",
         "security/crm_stage_survey_security.xml",
