@@ -28,7 +28,7 @@ bench: $(VPY)  ## benchmarks: funnel_metrics on 1M transitions, crm_stage_histor
 	$(VPY) tests/benchmarks/bench_funnel_metrics.py
 	$(PYTHON) tests/benchmarks/run.py
 
-odoo-suites:  ## Odoo's own test suites (ODOO_SUITES, default crm) with and without our addons
+odoo-suites:  ## Odoo's own suites in Odoo alone, then with our addons (features off, then on); ODOO_SUITES for a subset
 	$(PYTHON) tests/odoo_suites.py
 
 pot:  ## regenerate each addon's i18n/<addon>.pot from a scratch database
