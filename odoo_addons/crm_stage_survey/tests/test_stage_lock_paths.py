@@ -176,51 +176,14 @@ class TestStageLockPaths(StageLockCase, TransactionCase):
         self.assertEqual(result["ids"], self.lead.ids, result["messages"])
         self.assertEqual(self.lead.name, "Imported name")
 
-    def test_server_action(self):
-        """A code server action run by the salesperson writes as the salesperson."""
-        # sudo: only administrators may create code actions; the salesperson only runs it
-        action = (
-            self.env["ir.actions.server"]
-            .sudo()
-            .create(
-                {
-                    "name": "Push to proposal",
-                    "model_id": self.env["ir.model"]._get_id("crm.lead"),
-                    "state": "code",
-                    "code": f"records.write({{'stage_id': {self.stage_proposal.id}}})",
-                }
-            )
-        )
-
-        def run(lead):
-            return (
-                action.with_user(self.rep)
-                .with_context(active_model="crm.lead", active_ids=lead.ids, active_id=lead.id)
-                .run()
-            )
-
-        with self.assertRefused():
-            run(self.lead)
-        self.assertUnmoved(self.stays)
-        run(self.free_lead)
-        self.assertEqual(self.free_lead.stage_id, self.stage_proposal, "a manual team's lead moves")
-
-    def test_update_record_server_action(self):
-        """Odoo runs an "Update Record" action as superuser once the user may write the records: setting the
-        stage that way is still the salesperson's move, refused in a survey team."""
+    def _assert_server_action_moves_only_the_free_lead(self, vals):
+        """An administrator's server action that sets the stage to Proposal, run by the salesperson: refused
+        on the survey team's lead, done on the manual team's."""
         # sudo: only administrators create server actions; the salesperson only runs it
         action = (
             self.env["ir.actions.server"]
             .sudo()
-            .create(
-                {
-                    "name": "Set proposal",
-                    "model_id": self.env["ir.model"]._get_id("crm.lead"),
-                    "state": "object_write",
-                    "update_path": "stage_id",
-                    "value": str(self.stage_proposal.id),
-                }
-            )
+            .create({"name": "Set proposal", "model_id": self.env["ir.model"]._get_id("crm.lead"), **vals})
         )
 
         def run(lead):
@@ -235,6 +198,19 @@ class TestStageLockPaths(StageLockCase, TransactionCase):
         self.assertUnmoved(self.stays)
         run(self.free_lead)
         self.assertEqual(self.free_lead.stage_id, self.stage_proposal, "a manual team's lead moves")
+
+    def test_server_action(self):
+        """A code server action run by the salesperson writes as the salesperson."""
+        self._assert_server_action_moves_only_the_free_lead(
+            {"state": "code", "code": f"records.write({{'stage_id': {self.stage_proposal.id}}})"}
+        )
+
+    def test_update_record_server_action(self):
+        """Odoo runs an "Update Record" action as superuser once the user may write the records: setting the
+        stage that way is still the salesperson's move, refused in a survey team."""
+        self._assert_server_action_moves_only_the_free_lead(
+            {"state": "object_write", "update_path": "stage_id", "value": str(self.stage_proposal.id)}
+        )
 
     def test_forged_context_does_not_unlock(self):
         as_rep = self.lead.with_user(self.rep).with_context(**FORGED_CONTEXT)
