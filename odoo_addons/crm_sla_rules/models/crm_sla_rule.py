@@ -580,7 +580,6 @@ class CrmSlaRule(models.Model):
                 return True
             except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY as exc:
                 self.env.cr.rollback()
-                self.env.transaction.reset()
                 self.env.registry.reset_changes()
                 if tryno == MAX_TRIES_ON_CONCURRENCY_FAILURE:
                     _logger.warning(
