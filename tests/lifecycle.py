@@ -11,11 +11,13 @@
    one at a time in reverse dependency order and, after each, nothing may be left behind (xml ids,
    scheduled actions, server actions, views, menus, models, fields, tables, columns) and the remaining CRM
    views still validate and render; then everything is reinstalled and the data are checked again.
-3. Upgrade from the released version (git tag ``RELEASED_TAG``): its addons and plain packages are taken
-   with ``git archive``, installed on another copy of the template with data in, then updated with the
-   current code. Checked: a clean log, the data intact, and the upgraded schema of our modules equal to a
-   fresh install's (fields, columns, indexes, constraints, SQL views): a field changed without a migration
-   script shows up here.
+3. Upgrade from the released version (``RELEASED_TAG``, commit ``RELEASED_COMMIT``, fetched from
+   ``origin`` by a clone without it): its addons and plain packages are taken with ``git archive``,
+   installed on another copy of the template with data in, then updated with the current code. Checked:
+   a clean log, the data intact, and the upgraded schema of our modules equal to a fresh install's
+   (fields, columns, indexes, constraints, SQL views): a field changed without a migration script shows
+   up here. A checkout that cannot have the history (no git; a shallow clone whose origin is gone) skips
+   it and says why.
 
 ``run()`` is the entry point for ``run_tiers.py`` (any Python). The steps that need Odoo's registry
 run this same file with Odoo's Python: ``python lifecycle.py inside DB ADDONS_PATH STEP [ARGS...]``; they
@@ -48,6 +50,7 @@ LEAD_PREFIX = "Lifecycle lead"
 EXISTING_PREFIX = "Existing lead:"
 # the released version the upgrade starts from, and what of it the old addons need
 RELEASED_TAG = "19.0.1.0.0"
+RELEASED_COMMIT = "98b16d88bca4842b6e1440c8a990c53b02a78061"  # what the tag points at
 RELEASED_PATHS = ("odoo_addons", "activity_centric", "funnel_metrics", "sla_rules")
 # business data compared before and after the upgrade (with every table of our models)
 DATA_TABLES = ("crm_lead", "crm_team", "crm_stage", "mail_activity", "mail_message")
@@ -379,30 +382,67 @@ def _fingerprint(db: str) -> dict[str, set]:
     }
 
 
-def _released_code(into: Path) -> str:
-    """Extract the released addons and plain packages into ``into``; an error message, or ""."""
-    found = subprocess.run(
-        ["git", "-C", str(ROOT), "rev-parse", "--verify", "--quiet", f"refs/tags/{RELEASED_TAG}^{{commit}}"],
+def _git(*args: str, timeout: int = 60) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["git", "-C", str(ROOT), *args],
         capture_output=True,
         text=True,
         check=False,
+        timeout=timeout,
+        env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
     )
-    if found.returncode:
-        return (
-            f"git tag {RELEASED_TAG} (the released version) is missing: a shallow clone? "
-            "Fetch the tags (git fetch --tags, or actions/checkout with fetch-depth: 0)"
-        )
+
+
+def _released_commit() -> tuple[str, str]:
+    """Make the released commit available in this clone: ``(error, unavailable)``, both "" when it is.
+
+    The tag names the release where it was fetched; CI clones may come without tags (a clone of the
+    branch only) or without history (``--depth 1``), so the commit is what counts: looked up here, else
+    fetched from the clone's ``origin``. ``error``: something is wrong with the project's history (the
+    tag moved, or a full clone lacks the commit). ``unavailable``: this checkout cannot have the
+    history (not a git checkout, or a shallow clone whose origin does not answer): the check is skipped
+    and says why, it does not pass."""
+    try:
+        inside = _git("rev-parse", "--is-inside-work-tree")
+    except FileNotFoundError:
+        return "", "git is not installed: the released code is taken from the project's git history"
+    if inside.returncode or inside.stdout.strip() != "true":
+        return "", f"{ROOT} is not a git checkout: the released code is taken from the project's git history"
+    tagged = _git("rev-parse", "--verify", "--quiet", f"refs/tags/{RELEASED_TAG}^{{commit}}").stdout.strip()
+    if tagged and tagged != RELEASED_COMMIT:
+        return f"git tag {RELEASED_TAG} points at {tagged}, the release is {RELEASED_COMMIT}: a moved tag", ""
+    if not _git("cat-file", "-e", f"{RELEASED_COMMIT}^{{commit}}").returncode:
+        return "", ""
+    shallow = _git("rev-parse", "--is-shallow-repository").stdout.strip() == "true"
+    fetch = ["fetch", "--quiet", "--no-tags", *(["--depth=1"] if shallow else []), "origin", RELEASED_COMMIT]
+    try:
+        fetched = _git(*fetch, timeout=300)
+    except subprocess.TimeoutExpired:
+        fetched = subprocess.CompletedProcess(fetch, 1, "", "no answer within 300 s")
+    if not fetched.returncode and not _git("cat-file", "-e", f"{RELEASED_COMMIT}^{{commit}}").returncode:
+        return "", ""
+    detail = (
+        f"commit {RELEASED_COMMIT[:12]} of {RELEASED_TAG} is not in this clone, and fetching it from origin "
+        f"failed: {fetched.stderr.strip()[:300]}"
+    )
+    if shallow:
+        return "", f"{detail} (a shallow clone: fetch the history, e.g. actions/checkout with fetch-depth: 0)"
+    return detail, ""
+
+
+def _released_code(into: Path) -> str:
+    """Extract the released addons and plain packages (``_released_commit()`` made the commit available)
+    into ``into``; an error message, or ""."""
     archive = into / "released.tar"
     with archive.open("wb") as out:
         proc = subprocess.run(
-            ["git", "-C", str(ROOT), "archive", "--format=tar", RELEASED_TAG, *RELEASED_PATHS],
+            ["git", "-C", str(ROOT), "archive", "--format=tar", RELEASED_COMMIT, *RELEASED_PATHS],
             stdout=out,
             stderr=subprocess.PIPE,
-            text=False,
             check=False,
         )
     if proc.returncode:
-        return f"git archive {RELEASED_TAG} failed: {proc.stderr.decode(errors='replace')[:300]}"
+        return f"git archive {RELEASED_COMMIT[:12]} failed: {proc.stderr.decode(errors='replace')[:300]}"
     with tarfile.open(archive) as tar:
         tar.extractall(into, filter="data")
     archive.unlink()
@@ -415,7 +455,12 @@ class Lifecycle:
         self.label = label  # log file names of this database
         self.addons = ADDONS_DIR
         self.pythonpath: Path | None = None  # put first on the Python path of Odoo (the released packages)
-        self.passed = self.failed = 0
+        self.passed = self.failed = self.skipped = 0
+
+    def skip(self, name: str, why: str) -> None:
+        """A check this checkout cannot run (said, and counted as skipped: it did not pass)."""
+        self.skipped += 1
+        print(f"lifecycle: SKIP {name}: {why}", flush=True)
 
     def check(self, name: str, ok: bool, detail: str = "") -> bool:
         if ok:
@@ -693,9 +738,9 @@ def _manifest_version(module: str) -> str:
     return ast.literal_eval((ADDONS_DIR / module / "__manifest__.py").read_text())["version"]
 
 
-def run(odoo_bin: str, python: str, template: str, data_dir: Path, log_dir: Path) -> tuple[int, int]:
+def run(odoo_bin: str, python: str, template: str, data_dir: Path, log_dir: Path) -> tuple[int, int, int]:
     """Run the checks on copies of ``template`` (a database with our addons' dependencies and none of
-    ours); print one line per check; return (passed, failed). ``python`` runs Odoo; ``data_dir`` is
+    ours); print one line per check; return (passed, failed, skipped). ``python`` runs Odoo; ``data_dir`` is
     Odoo's, for the copies' filestores."""
     started = time.monotonic()
     databases = [f"{template}_lifecycle", f"{template}_upgrade"]
@@ -706,9 +751,13 @@ def run(odoo_bin: str, python: str, template: str, data_dir: Path, log_dir: Path
     upgrade = Lifecycle(odoo_bin, python, databases[1], log_dir, label="-upgrade")
     try:
         fresh = _install_and_reinstall(life, log_dir)
+        error, unavailable = _released_commit()
         with tempfile.TemporaryDirectory(prefix="pd-released-") as released:
-            error = _released_code(Path(released))
-            if upgrade.check(f"upgrade: the released version {RELEASED_TAG} is at hand", not error, error):
+            if not error and not unavailable:
+                error = _released_code(Path(released))
+            if unavailable:
+                upgrade.skip(f"upgrade from the released version {RELEASED_TAG}", unavailable)
+            elif upgrade.check(f"upgrade: the released version {RELEASED_TAG} is at hand", not error, error):
                 if fresh is None:
                     upgrade.check("upgrade: a fresh install to compare with", False, "the install failed")
                 else:
@@ -719,8 +768,12 @@ def run(odoo_bin: str, python: str, template: str, data_dir: Path, log_dir: Path
                 subprocess.run(["dropdb", "--if-exists", db], check=False, capture_output=True)
                 shutil.rmtree(data_dir / "filestore" / db, ignore_errors=True)
         passed, failed = life.passed + upgrade.passed, life.failed + upgrade.failed
-        print(f"lifecycle: {passed} checks passed, {failed} failed, {time.monotonic() - started:.0f}s")
-    return passed, failed
+        skipped = life.skipped + upgrade.skipped
+        print(
+            f"lifecycle: {passed} checks passed, {failed} failed, {skipped} skipped, "
+            f"{time.monotonic() - started:.0f}s"
+        )
+    return passed, failed, skipped
 
 
 # --------------------------------------------------------------------------- inside Odoo

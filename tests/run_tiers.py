@@ -378,9 +378,10 @@ def tier_odoo() -> TierResult:
             if os.environ.get("KEEP_DB") != "1":
                 drop_db(db, data_dir)
         if {addon.name for addon in addons} >= set(lifecycle.UNINSTALL_ORDER):
-            passed, failed = lifecycle.run(odoo_bin, python, template, data_dir, LOG_DIR)
+            passed, failed, skipped = lifecycle.run(odoo_bin, python, template, data_dir, LOG_DIR)
             result.passed += passed
             result.failed += failed
+            result.skipped += skipped
     finally:
         drop_db(template, data_dir)
     return result
