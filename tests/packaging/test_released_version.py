@@ -58,9 +58,7 @@ def upstream(tmp_path: Path) -> tuple[Path, str]:
 
 def clone(upstream: Path, into: Path, *options: str) -> Path:
     # file:// so that --depth is honoured for a local repository
-    subprocess.run(
-        ["git", "clone", "-q", *options, f"file://{upstream}", str(into)], check=True, env=GIT_ENV
-    )
+    subprocess.run(["git", "clone", "-q", *options, f"file://{upstream}", str(into)], check=True, env=GIT_ENV)
     return into
 
 
@@ -135,5 +133,7 @@ def test_the_recorded_commit_is_the_release():
     if has_commit.returncode:
         pytest.skip("this checkout does not hold the released commit (shallow clone or no git)")
     for addon in lifecycle.UNINSTALL_ORDER:
-        manifest = git(lifecycle.ROOT, "show", f"{lifecycle.RELEASED_COMMIT}:odoo_addons/{addon}/__manifest__.py")
+        manifest = git(
+            lifecycle.ROOT, "show", f"{lifecycle.RELEASED_COMMIT}:odoo_addons/{addon}/__manifest__.py"
+        )
         assert ast.literal_eval(manifest)["version"] == lifecycle.RELEASED_TAG, addon
