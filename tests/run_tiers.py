@@ -150,9 +150,28 @@ def odoo_python(odoo_bin: str) -> str:
     return parts[0]
 
 
-def install_plain_packages(python: str) -> None:
-    """Install the plain packages (and pandas…) into the Python that runs Odoo."""
-    cmd = [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(ROOT)]
+def odoo_source_path(odoo_bin: str) -> str | None:
+    """The folder holding the ``odoo`` package next to an ``odoo-bin`` of a source checkout (which
+    imports it from its own folder, where another Python would not find it); None otherwise."""
+    folder = os.path.dirname(os.path.realpath(odoo_bin))
+    return folder if os.path.isfile(os.path.join(folder, "odoo", "release.py")) else None
+
+
+def odoo_env(odoo_bin: str) -> dict[str, str]:
+    """The environment in which Odoo's Python imports ``odoo``, as the ``odoo`` command does."""
+    env = dict(os.environ)
+    source = odoo_source_path(odoo_bin)
+    if source and source not in env.get("PYTHONPATH", "").split(os.pathsep):
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, (source, env.get("PYTHONPATH"))))
+    return env
+
+
+def install_plain_packages(python: str, odoo_bin: str) -> None:
+    """Install the plain packages (and pandas…) into the Python that runs Odoo, with what the browser
+    tours need; check that this Python imports them and Odoo (whose scripts the lifecycle runs in it).
+    A source checkout's folder is put on PYTHONPATH, for this run and the processes it starts."""
+    os.environ.update(odoo_env(odoo_bin))
+    cmd = [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", f"{ROOT}[odoo-tests]"]
     proc = run(cmd, capture_output=True)
     if proc.returncode and "externally-managed-environment" in proc.stderr:
         # Debian's system Python (the official odoo:19 image) refuses pip without this flag.
@@ -164,6 +183,12 @@ def install_plain_packages(python: str) -> None:
     check = run([python, "-c", f"import {', '.join(packages)}"], capture_output=True)
     if check.returncode:
         raise SystemExit(f"The plain packages do not import in {python}:\n{check.stderr}")
+    check = run([python, "-c", "import odoo.release, websocket"], capture_output=True)
+    if check.returncode:
+        raise SystemExit(
+            f"{python} runs {odoo_bin} but does not import Odoo (or websocket-client):\n{check.stderr}"
+            "Set ODOO_PYTHON to the Python that runs Odoo."
+        )
 
 
 def ensure_postgres() -> None:
@@ -222,7 +247,7 @@ def prepare_odoo() -> tuple[str, str, str, Path]:
         raise SystemExit("no Odoo 19 found: put `odoo` on PATH or set ODOO_BIN")
     odoo_bin, version = found
     python = odoo_python(odoo_bin)
-    install_plain_packages(python)
+    install_plain_packages(python, odoo_bin)
     ensure_postgres()
     return odoo_bin, version, python, odoo_data_dir(python)
 
@@ -310,7 +335,7 @@ def tier_odoo() -> TierResult:
     odoo_bin, version = found
     python = odoo_python(odoo_bin)
     say(f"tier 2: {version} at {odoo_bin}, Python {python}")
-    install_plain_packages(python)
+    install_plain_packages(python, odoo_bin)
     ensure_postgres()
     if not ensure_browser():
         result.failed, result.note = 1, "no Chromium for the browser tours: install the `chromium` package"

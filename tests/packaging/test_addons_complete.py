@@ -136,6 +136,7 @@ def odoo_addons_dirs() -> tuple[Path, ...]:
         return ()
     probe = subprocess.run(
         [run_tiers.odoo_python(found[0]), "-c", "import odoo; print(odoo.__path__[0])"],
+        env=run_tiers.odoo_env(found[0]),
         capture_output=True,
         text=True,
         check=False,
