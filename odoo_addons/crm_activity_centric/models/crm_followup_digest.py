@@ -148,11 +148,13 @@ class CrmFollowupDigest(models.AbstractModel):
         cron's row (``FOR NO KEY UPDATE SKIP LOCKED``), and "Run manually" refuses while it runs. That
         lock does not cover a second record or server action calling this cron method, nor a manual
         call while the cron runs: this per-recipient advisory lock, held until the batch commits or
-        rolls back, does. An advisory lock rather than a row lock on ``res_users``: a user saving their
-        preferences also locks their row, and must not make the run skip them for the week.
-        A run that read a user before another run (or "Send now") committed the user's marker only finds
-        out when it writes the marker: under repeatable read that write fails with a serialization
-        failure, and ``_followup_digest_batch`` retries the batch on fresh data.
+        rolls back, does: a user another run is serving is skipped. It is not ``SKIP LOCKED`` on the row:
+        a user saving their preferences also locks their row, and must not make the run skip them for
+        the week (the claim waits for that save instead).
+        The row lock catches a run that read a user before another run (or "Send now") committed the
+        user's marker: under repeatable read, locking a row changed since the snapshot fails with a
+        serialization failure here, before any review is built, and ``_followup_digest_batch`` retries the
+        batch on fresh data. The failure is expected, so the query does not log it as an error.
         """
         self.env["res.users"].flush_model(["followup_digest_sent_on"])
         self.env.cr.execute(
@@ -161,11 +163,13 @@ class CrmFollowupDigest(models.AbstractModel):
                     WHERE id IN %s
                       AND (followup_digest_sent_on IS NULL OR followup_digest_sent_on < %s)
                       AND pg_try_advisory_xact_lock(%s, id)
-                    ORDER BY id""",
+                    ORDER BY id
+                    FOR NO KEY UPDATE""",
                 tuple(users.ids),
                 self._followup_digest_week_start(),
                 LOCK_NAMESPACE,
-            )
+            ),
+            log_exceptions=False,
         )
         return users.browse([row[0] for row in self.env.cr.fetchall()])
 

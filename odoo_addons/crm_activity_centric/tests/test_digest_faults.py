@@ -191,13 +191,15 @@ class TestDigestFaults(TransactionCase):
 
     def test_serialization_failure_is_retried(self):
         """Another run serves the leader and commits between this run's reading of its batch and its
-        claim: this run, reading an old snapshot, prepares the leader's review again, then fails to write
-        the leader's marker with a real serialization failure (repeatable read). The batch is rolled back,
-        review included, and done again on fresh data: the leader keeps one review, the others get theirs."""
+        claim: this run, reading an old snapshot, still sees the leader unserved, and its claim meets a real
+        serialization failure (repeatable read) on the leader's row, before building any review. The
+        batch is rolled back and done again on fresh data: the leader keeps one review, the others get
+        theirs, no review is built twice, and the expected failure is not logged as an error."""
         Digest = type(self.env["crm.followup.digest"])
         claim = Digest._followup_digest_claim
+        send_one = Digest._followup_digest_send_one
         leader = self.users[0]
-        claims = []
+        claims, built = [], []
 
         def claim_after_other_run(digest, users):
             claims.append(users.mapped("login"))
@@ -207,16 +209,22 @@ class TestDigestFaults(TransactionCase):
                 other.cr.commit()
             return claim(digest, users)
 
+        def record_send_one(digest, user, teams, params):
+            built.append(user.login)
+            return send_one(digest, user, teams, params)
+
         with (
             patch.object(Digest, "_followup_digest_claim", claim_after_other_run),
-            self.assertLogs("odoo.sql_db", logging.ERROR) as sql_logs,
+            patch.object(Digest, "_followup_digest_send_one", record_send_one),
+            self.assertNoLogs("odoo.sql_db", logging.ERROR),
             self.assertLogs(DIGEST_LOGGER, logging.INFO) as logs,
         ):
             self._run(batch_size=3)
-        self.assertIn("could not serialize access", sql_logs.output[0])
         self.assertEqual(len(logs.output), 1, logs.output)
         self.assertIn("SerializationFailure, batch of 3 users rolled back; try again", logs.output[0])
         self.assertEqual(claims[0], claims[2], "the batch is claimed again after the other run's one")
+        self.assertEqual(built[0], leader.login, "the other run served the leader")
+        self.assertCountEqual(built, self.users.mapped("login"), "no review built twice")
         self._check_each_user_served_once()
 
     def test_batch_left_for_a_later_run_after_the_last_try(self):
