@@ -180,13 +180,12 @@ def install_plain_packages(python: str, odoo_bin: str) -> None:
         sys.stderr.write(proc.stdout + proc.stderr)
         raise SystemExit(f"Could not install the plain packages into {python}.")
     packages = [p.name for p in ROOT.iterdir() if p.name in PLAIN_PACKAGES and (p / "__init__.py").exists()]
-    check = run([python, "-c", f"import {', '.join(packages)}"], capture_output=True)
-    if check.returncode:
-        raise SystemExit(f"The plain packages do not import in {python}:\n{check.stderr}")
-    check = run([python, "-c", "import odoo.release, websocket"], capture_output=True)
+    check = run(
+        [python, "-c", f"import {', '.join([*packages, 'websocket', 'odoo.release'])}"], capture_output=True
+    )
     if check.returncode:
         raise SystemExit(
-            f"{python} runs {odoo_bin} but does not import Odoo (or websocket-client):\n{check.stderr}"
+            f"{python} runs {odoo_bin} but does not import Odoo or the plain packages:\n{check.stderr}"
             "Set ODOO_PYTHON to the Python that runs Odoo."
         )
 

@@ -97,7 +97,7 @@ def test_a_python_that_cannot_import_odoo_is_refused_with_the_way_out(tmp_path, 
             """\
             #!/bin/sh
             case "$*" in
-              *"import odoo.release"*) echo "ModuleNotFoundError: No module named 'odoo'" >&2; exit 1;;
+              *"odoo.release"*) echo "ModuleNotFoundError: No module named 'odoo'" >&2; exit 1;;
             esac
             exit 0
             """
