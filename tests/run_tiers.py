@@ -136,25 +136,90 @@ def find_odoo() -> tuple[str, str] | None:
     return os.path.realpath(candidate), version
 
 
+SHELLS = {"sh", "bash", "dash", "zsh", "ksh", "ash", "busybox"}
+
+
+def _shebang(path: str) -> list[str] | None:
+    """The interpreter and its arguments from a file's ``#!`` line (``env`` resolved), or None."""
+    try:
+        with open(path, "rb") as handle:
+            first = handle.readline().decode(errors="replace").strip()
+    except OSError:
+        return None
+    if not first.startswith("#!"):
+        return None
+    parts = shlex.split(first[2:])
+    if parts and os.path.basename(parts[0]) == "env" and len(parts) > 1:
+        parts = [shutil.which(parts[1]) or parts[1], *parts[2:]]
+    return parts or None
+
+
+def _is_shell_script(path: str) -> bool:
+    parts = _shebang(path)
+    return bool(parts) and os.path.basename(parts[0]) in SHELLS
+
+
+def wrapped_odoo(odoo_bin: str) -> tuple[str | None, str | None]:
+    """What a shell-script ``odoo`` runs, read from the script: ``(python, program)``.
+
+    Hand-made installs often put a wrapper such as ``exec /opt/odoo/venv/bin/python /opt/odoo/odoo-bin "$@"``
+    on PATH. ``python`` is the first existing file the script names whose name starts with ``python``;
+    ``program`` the first existing file it names that starts with a Python ``#!`` line (an ``odoo-bin``).
+    Either may be None."""
+    try:
+        lines = Path(odoo_bin).read_text(errors="replace").splitlines()[1:]
+    except OSError:
+        return None, None
+    python = program = None
+    for line in lines:
+        try:
+            words = shlex.split(line, comments=True)
+        except ValueError:
+            continue
+        for word in words:
+            path = word.split("=", 1)[1] if "=" in word else word  # VAR=/path as well as /path
+            if not path.startswith("/") or not os.path.isfile(path) or os.path.samefile(path, odoo_bin):
+                continue
+            if python is None and os.path.basename(path).startswith("python"):
+                python = path
+            interpreter = _shebang(path)
+            if program is None and interpreter and os.path.basename(interpreter[0]).startswith("python"):
+                program = path
+    return python, program
+
+
 def odoo_python(odoo_bin: str) -> str:
-    """The interpreter that runs Odoo: ODOO_PYTHON, else the executable's shebang."""
+    """The interpreter that runs Odoo: ODOO_PYTHON, else the executable's shebang; for a shell-script
+    wrapper, the Python it names (or the shebang of the ``odoo-bin`` it runs)."""
     if os.environ.get("ODOO_PYTHON"):
         return os.environ["ODOO_PYTHON"]
-    with open(odoo_bin, "rb") as handle:
-        first = handle.readline().decode(errors="replace").strip()
-    if not first.startswith("#!"):
+    parts = _shebang(odoo_bin)
+    if not parts:
         raise SystemExit(f"Cannot tell which Python runs {odoo_bin}: set ODOO_PYTHON.")
-    parts = shlex.split(first[2:])
-    if os.path.basename(parts[0]) == "env":
-        parts = [shutil.which(parts[1]) or parts[1]]
-    return parts[0]
+    if not _is_shell_script(odoo_bin):
+        return parts[0]
+    python, program = wrapped_odoo(odoo_bin)
+    if python:
+        return python
+    if program:
+        return _shebang(program)[0]
+    raise SystemExit(
+        f"{odoo_bin} is a shell script (#!{' '.join(parts)}) that names no Python running Odoo, so the "
+        "runner cannot tell which Python to install the plain packages into: set ODOO_PYTHON to it "
+        "(e.g. ODOO_PYTHON=/opt/odoo/venv/bin/python make test)."
+    )
 
 
 def odoo_source_path(odoo_bin: str) -> str | None:
     """The folder holding the ``odoo`` package next to an ``odoo-bin`` of a source checkout (which
-    imports it from its own folder, where another Python would not find it); None otherwise."""
-    folder = os.path.dirname(os.path.realpath(odoo_bin))
-    return folder if os.path.isfile(os.path.join(folder, "odoo", "release.py")) else None
+    imports it from its own folder, where another Python would not find it); None otherwise. A
+    shell-script wrapper is followed to the ``odoo-bin`` it runs."""
+    candidates = [odoo_bin, wrapped_odoo(odoo_bin)[1] if _is_shell_script(odoo_bin) else None]
+    for candidate in filter(None, candidates):
+        folder = os.path.dirname(os.path.realpath(candidate))
+        if os.path.isfile(os.path.join(folder, "odoo", "release.py")):
+            return folder
+    return None
 
 
 def odoo_env(odoo_bin: str) -> dict[str, str]:
@@ -171,6 +236,13 @@ def install_plain_packages(python: str, odoo_bin: str) -> None:
     tours need; check that this Python imports them and Odoo (whose scripts the lifecycle runs in it).
     A source checkout's folder is put on PYTHONPATH, for this run and the processes it starts."""
     os.environ.update(odoo_env(odoo_bin))
+    # before pip: a shell or another program taken for Odoo's Python fails here with the way out
+    probe = run([python, "-c", "import odoo.release"], capture_output=True)
+    if probe.returncode:
+        raise SystemExit(
+            f"{python} (taken as the Python that runs {odoo_bin}) does not import Odoo:\n"
+            f"{probe.stderr.strip()[-2000:]}\nSet ODOO_PYTHON to the Python that runs Odoo."
+        )
     cmd = [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", f"{ROOT}[odoo-tests]"]
     proc = run(cmd, capture_output=True)
     if proc.returncode and "externally-managed-environment" in proc.stderr:

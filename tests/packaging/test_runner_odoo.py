@@ -110,3 +110,56 @@ def test_a_python_that_cannot_import_odoo_is_refused_with_the_way_out(tmp_path, 
     assert "does not import Odoo" in message
     assert "No module named 'odoo'" in message
     assert "ODOO_PYTHON" in message
+
+
+@pytest.fixture
+def odoo_venv(tmp_path):
+    """A hand-made install: a virtualenv's python and a source checkout's odoo-bin that it runs."""
+    python = executable(tmp_path / "opt" / "venv" / "bin" / "python3", "#!/bin/sh\nexit 0\n")
+    odoo_bin = executable(tmp_path / "opt" / "odoo" / "odoo-bin", f"#!{python}\nimport odoo.cli\n")
+    (odoo_bin.parent / "odoo").mkdir()
+    (odoo_bin.parent / "odoo" / "release.py").write_text("version = '19.0'\n")
+    return python, odoo_bin
+
+
+def test_a_shell_wrapper_that_names_the_python_is_followed(odoo_venv, tmp_path, monkeypatch):
+    """`odoo` on PATH is `#!/bin/sh` + `exec <python> <odoo-bin> "$@"`: Odoo's Python is the one it runs,
+    not /bin/sh, and the checkout it runs goes on the Python path."""
+    monkeypatch.delenv("ODOO_PYTHON", raising=False)
+    python, odoo_bin = odoo_venv
+    wrapper = executable(
+        tmp_path / "bin" / "odoo",
+        f'#!/bin/sh\n# started by systemd\nexport ODOO_RC=/etc/odoo.conf\nexec {python} {odoo_bin} "$@"\n',
+    )
+    assert run_tiers.odoo_python(str(wrapper)) == str(python)
+    assert run_tiers.odoo_source_path(str(wrapper)) == str(odoo_bin.parent)
+
+
+def test_a_shell_wrapper_that_runs_odoo_bin_takes_its_python(odoo_venv, tmp_path, monkeypatch):
+    monkeypatch.delenv("ODOO_PYTHON", raising=False)
+    python, odoo_bin = odoo_venv
+    wrapper = executable(tmp_path / "bin" / "odoo", f'#!/bin/bash\nODOO={odoo_bin}\nexec "$ODOO" "$@"\n')
+    assert run_tiers.odoo_python(str(wrapper)) == str(python)
+    assert run_tiers.odoo_source_path(str(wrapper)) == str(odoo_bin.parent)
+
+
+def test_a_shell_wrapper_naming_no_python_asks_for_odoo_python(tmp_path, monkeypatch):
+    monkeypatch.delenv("ODOO_PYTHON", raising=False)
+    wrapper = executable(tmp_path / "bin" / "odoo", '#!/bin/sh\ncd /srv/odoo && exec ./odoo-bin "$@"\n')
+    with pytest.raises(SystemExit) as stop:
+        run_tiers.odoo_python(str(wrapper))
+    assert "shell script" in str(stop.value)
+    assert "ODOO_PYTHON" in str(stop.value)
+
+
+def test_a_shell_taken_for_odoos_python_is_refused_before_pip(tmp_path, monkeypatch):
+    """Given /bin/sh as Odoo's Python (ODOO_PYTHON set wrongly), the runner says it does not import Odoo
+    and how to fix it, instead of pip's "cannot open pip" and "Could not install … into /bin/sh"."""
+    monkeypatch.delenv("PYTHONPATH", raising=False)
+    command = executable(tmp_path / "bin" / "odoo", '#!/bin/sh\nexec odoo-bin "$@"\n')
+    with pytest.raises(SystemExit) as stop:
+        run_tiers.install_plain_packages("/bin/sh", str(command))
+    message = str(stop.value)
+    assert "/bin/sh" in message and "does not import Odoo" in message
+    assert "ODOO_PYTHON" in message
+    assert "Could not install" not in message
