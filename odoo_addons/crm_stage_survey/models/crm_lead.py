@@ -85,6 +85,19 @@ class CrmLead(models.Model):
                 answers[question.id] = str(line.value_date or line.value_datetime or "")
         return answers
 
+    def _survey_team_gates(self, team, cache):
+        """``(stages, criteria, plain criteria)`` of a survey team's pipeline, memoised in ``cache``."""
+        if team not in cache:
+            stages = self._survey_pipeline(team)
+            # sudo: criteria name survey questions and answers, which salespeople may not read
+            criteria = (
+                self.env["crm.stage.criterion"]
+                .sudo()
+                .search([("survey_id", "=", team.qualification_survey_id.id), ("stage_id", "in", stages.ids)])
+            )
+            cache[team] = (stages, criteria, [criterion._gate_criterion() for criterion in criteria])
+        return cache[team]
+
     def _survey_gate_results(self, inputs=None):
         """``{lead_id: (GateResult, stages, criteria)}`` for the leads of survey teams."""
         from funnel_metrics.gates import reached_stage
@@ -95,19 +108,7 @@ class CrmLead(models.Model):
         for lead in self.filtered(
             lambda lead: lead.stage_setting == "survey" and lead.team_id.qualification_survey_id
         ):
-            team = lead.team_id
-            if team not in cache:
-                stages = self._survey_pipeline(team)
-                # sudo: criteria name survey questions and answers, which salespeople may not read
-                criteria = (
-                    self.env["crm.stage.criterion"]
-                    .sudo()
-                    .search(
-                        [("survey_id", "=", team.qualification_survey_id.id), ("stage_id", "in", stages.ids)]
-                    )
-                )
-                cache[team] = (stages, criteria, [criterion._gate_criterion() for criterion in criteria])
-            stages, criteria, plain = cache[team]
+            stages, criteria, plain = self._survey_team_gates(lead.team_id, cache)
             user_input = inputs.get(lead.id)
             answers = self._survey_answers(user_input) if user_input else {}
             results[lead.id] = (reached_stage(stages.ids, plain, answers), stages, criteria)
@@ -150,8 +151,9 @@ class CrmLead(models.Model):
 
     def _survey_enforce(self, explicit_stage):
         """After a create or a write: every lead of a survey team is in the stage its answers reach (or won,
-        when it may be). A lead that only changed team is moved there; a stage given by the caller that the
-        answers do not justify is refused (the transaction is rolled back with the error)."""
+        when it may be). A lead whose stage the caller did not set (a new lead, a team change) is moved
+        there; a stage the caller set that the answers do not justify is refused (the transaction is rolled
+        back with the error)."""
         leads = self.filtered(
             lambda lead: lead.stage_setting == "survey" and lead.team_id.qualification_survey_id
         )
@@ -162,14 +164,58 @@ class CrmLead(models.Model):
         for lead in leads:
             result = results[lead.id]
             allowed = self._survey_allowed_stage(result)
+            if allowed is None:  # a team without open stages: nothing to put the lead in
+                continue
             if lead.stage_id.id == allowed or (lead.stage_id.is_won and self._survey_may_win(lead, result)):
                 continue
-            if explicit_stage or not lead.stage_id:
+            if explicit_stage:
                 raise lead._survey_refusal()
             to_move.setdefault(allowed, self.browse())
             to_move[allowed] |= lead
         for stage_id, moved in to_move.items():
             moved._survey_write_stage(self.env["crm.stage"].browse(stage_id), "survey")
+
+    @api.model
+    def _survey_place_new(self, vals_list, keep_given=False):
+        """Put each new lead of a survey team in the stage that its answers (none yet) reach, in its values,
+        so that its first stay is there: whatever stage the values, a default (a kanban column) or crm
+        would give it. A new lead is never refused for its stage (leads that arrive by themselves — website,
+        mail gateway, import, API — must not be lost); a won stage is kept where winning needs no gate.
+        ``keep_given`` (the superuser's data fixes): a stage given in the values or the context is kept."""
+        from funnel_metrics.gates import reached_stage
+
+        if keep_given and self.env.context.get("default_stage_id"):
+            return
+        if keep_given:
+            vals_list = [vals for vals in vals_list if "stage_id" not in vals]
+        default_team = self.env.context.get("default_team_id")
+        team_ids = {vals.get("team_id", default_team) for vals in vals_list} - {None, False}
+        teams = self.env["crm.team"].browse(id_ for id_ in team_ids if isinstance(id_, int)).exists()
+        teams = teams.filtered(lambda team: team.stage_setting == "survey" and team.qualification_survey_id)
+        if not teams:
+            return
+        cache, entry = {}, {}
+        for team in teams:
+            stages, _criteria, plain = self._survey_team_gates(team, cache)
+            gate = reached_stage(stages.ids, plain, {})
+            entry[team.id] = (self._survey_allowed_stage((gate, stages)), gate.stage == stages[-1:].id)
+        Stage = self.env["crm.stage"]
+        for vals in vals_list:
+            team_id = vals.get("team_id", default_team)
+            if team_id not in entry or entry[team_id][0] is None:
+                continue
+            stage_id, last_gate_reached = entry[team_id]
+            asked = Stage.browse(vals["stage_id"]) if isinstance(vals.get("stage_id"), int) else Stage
+            team = teams.browse(team_id)
+            if asked.exists().is_won and (not team.survey_won_gate or last_gate_reached):
+                continue
+            vals.update(
+                {
+                    key: value
+                    for key, value in self._survey_stage_vals(team, Stage.browse(stage_id)).items()
+                    if key == "stage_id" or key not in vals
+                }
+            )
 
     def _survey_refusal(self):
         return UserError(
@@ -184,9 +230,10 @@ class CrmLead(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        self._survey_place_new(vals_list, keep_given=self._survey_privileged())
         leads = super().create(vals_list)
-        # the stage may come from the values, a default (a kanban column's "+") or crm's own choice
-        leads._survey_enforce(explicit_stage=True)
+        # a team the values did not name (crm gives the salesperson's): the lead is moved where it belongs
+        leads._survey_enforce(explicit_stage=False)
         return leads
 
     def write(self, vals):
@@ -195,17 +242,23 @@ class CrmLead(models.Model):
             self._survey_enforce(explicit_stage="stage_id" in vals)
         return result
 
+    @staticmethod
+    def _survey_stage_vals(team, stage):
+        """The values that put a lead of ``team`` in ``stage``: the probability follows the stage where the
+        team asks for it."""
+        vals = {"stage_id": stage.id}
+        if team.survey_probability == "stage" and not stage.is_won:
+            probability = getattr(stage, "calibrated_probability", 0) or getattr(stage, "probability", 0)
+            if probability:
+                vals["probability"] = probability
+        return vals
+
     def _survey_write_stage(self, stage, origin, note=None):
         """Move these leads to ``stage`` as the addon itself (survey answers, a manager's override, a won
         lead); the probability follows the stage where the team asks for it."""
         groups = {}  # one write per distinct set of values, not one per lead
         for lead in self:
-            vals = {"stage_id": stage.id}
-            if lead.team_id.survey_probability == "stage" and not stage.is_won:
-                probability = getattr(stage, "calibrated_probability", 0) or getattr(stage, "probability", 0)
-                if probability:
-                    vals["probability"] = probability
-            key = tuple(sorted(vals.items()))
+            key = tuple(sorted(self._survey_stage_vals(lead.team_id, stage).items()))
             groups[key] = groups.get(key, self.browse()) | lead
         self.env.cr.cache[OVERRIDE_KEY] = True
         self.env.cr.cache[TRUSTED_ORIGIN_KEY] = True

@@ -3,3 +3,4 @@ from . import test_decision_phase
 from . import test_document_link
 from . import test_qualify_tour
 from . import test_stage_lock_paths
+from . import test_new_leads

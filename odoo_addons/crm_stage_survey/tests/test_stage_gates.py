@@ -63,10 +63,13 @@ class TestStageGates(TransactionCase):
             as_rep.write({"stage_id": self.stage_qualified.id})
         with self.assertRaisesRegex(UserError, "Qualify"):
             self.lead.with_user(self.manager).write({"stage_id": self.stage_proposal.id})
-        with self.assertRaisesRegex(UserError, "Qualify"):
-            self.env["crm.lead"].with_user(self.rep).create(
-                {"name": "Forced", "team_id": self.team.id, "stage_id": self.stage_proposal.id}
-            )
+        # a new lead is not refused (it has no answers yet): it starts where its (no) answers put it
+        forced = (
+            self.env["crm.lead"]
+            .with_user(self.rep)
+            .create({"name": "Forced", "team_id": self.team.id, "stage_id": self.stage_proposal.id})
+        )
+        self.assertEqual(forced.stage_id, self.stage_new)
         # writing the stage the answers justify is fine (imports, merges, crm's own flows)
         as_rep.write({"stage_id": self.stage_new.id, "name": "Renamed"})
         self.assertEqual(self.lead.name, "Renamed")
