@@ -3,8 +3,9 @@
 - **Follow-up policy decisions** (:mod:`activity_centric.policy`): a lead's follow-up state
   (:func:`followup_state`: ``scheduled``, ``missing`` or ``exempt``), whether an operation may take away its
   last open activity under a team's policy (:func:`check_removal`, :func:`refused_leads`: ``off``,
-  ``warn``, ``enforce``), and whether an automatically created lead gets the team's default first activity
-  (:func:`needs_default_activity`).
+  ``warn``, ``enforce``), whether a change of the lead itself (team, restore, stage, reason) may leave it
+  open without a next step in an ``enforce`` team (:func:`check_entry`), and whether an automatically
+  created lead gets the team's default first activity (:func:`needs_default_activity`).
 - **Workload levelling** (:mod:`activity_centric.levelling`): daily load against a capacity in activities
   and/or minutes (:func:`day_load`, :func:`fits`, :func:`is_at_or_over`), working days
   (:func:`working_days`), and the "Plan tomorrow" proposal that moves the least important activities of an
@@ -20,6 +21,7 @@ The Odoo addon ``crm_activity_centric`` reads the facts with set-based queries a
 """
 
 from activity_centric.policy import (
+    DEFAULT_ACTIVITY,
     EXEMPT,
     MISSING,
     NO_NEXT_STEP,
@@ -28,6 +30,7 @@ from activity_centric.policy import (
     STATES,
     Decision,
     LeadFacts,
+    check_entry,
     check_removal,
     followup_state,
     is_exempt,
@@ -60,6 +63,7 @@ from activity_centric.chains import (
 __all__ = [
     "CHAIN_STATUSES",
     "COMPLIANCE_COLUMNS",
+    "DEFAULT_ACTIVITY",
     "EXEMPT",
     "MISSING",
     "NO_NEXT_STEP",
@@ -78,6 +82,7 @@ __all__ = [
     "Threshold",
     "chain_compliance",
     "chain_events",
+    "check_entry",
     "check_removal",
     "day_load",
     "deadlines",

@@ -30,6 +30,9 @@ STATES: tuple[str, ...] = (SCHEDULED, MISSING, EXEMPT)
 NO_NEXT_STEP = "no_next_step"
 """Reason code of a refused removal: the lead would be left without any open activity."""
 
+DEFAULT_ACTIVITY = "default_activity"
+"""Reason code of an allowed entry: the lead gets its team's default first activity as its next step."""
+
 
 @dataclass(frozen=True)
 class LeadFacts:
@@ -122,6 +125,45 @@ def check_removal(lead: LeadFacts, policy: str, removed: int, added: int = 0) ->
     if refused:
         return Decision(allowed=False, reason=NO_NEXT_STEP, remaining=remaining)
     return Decision(allowed=True, reason=None, remaining=remaining)
+
+
+def check_entry(
+    before: LeadFacts, before_policy: str, after: LeadFacts, after_policy: str, has_default_type: bool
+) -> Decision:
+    """May a change of the lead itself leave it open without a next step in a team that enforces one?
+
+    Activities are not the only way a lead can end up open without a next step: it can be moved into an
+    ``enforce`` team (a team change, a merge, a conversion), restored from lost or archived, taken out of a
+    won or folded stage, or lose its no-follow-up reason. The invariant of an ``enforce`` team holds for
+    every open lead however it got there.
+
+    Inputs: the lead's facts and its team's policy before and after the change; ``has_default_type``: the
+    team after the change has a default first activity.
+
+    Output: a :class:`Decision` (``remaining`` = the open activities after the change):
+
+    - refused (``reason="no_next_step"``) when, after the change, the policy is ``enforce`` and the lead's
+      state is ``missing`` while it was not already so before (an ``enforce`` lead with a ``missing`` state
+      that the change leaves missing is not refused: the change does not cause it), and the team has no
+      default first activity;
+    - allowed with ``reason="default_activity"`` in that same case when the team has a default first
+      activity: the lead is given it as its next step;
+    - allowed (``reason=None``) otherwise.
+
+    Raises:
+        ValueError: unknown policy, or a negative ``open_activities``.
+    """
+    _check_policy(before_policy)
+    _check_policy(after_policy)
+    _check_count(before.open_activities, "open_activities")
+    _check_count(after.open_activities, "open_activities")
+    already_missing = before_policy == "enforce" and followup_state(before) == MISSING
+    entering = after_policy == "enforce" and followup_state(after) == MISSING and not already_missing
+    if not entering:
+        return Decision(allowed=True, reason=None, remaining=after.open_activities)
+    if has_default_type:
+        return Decision(allowed=True, reason=DEFAULT_ACTIVITY, remaining=after.open_activities)
+    return Decision(allowed=False, reason=NO_NEXT_STEP, remaining=after.open_activities)
 
 
 def needs_default_activity(lead: LeadFacts, policy: str, has_default_type: bool, interactive: bool) -> bool:

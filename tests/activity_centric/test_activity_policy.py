@@ -7,13 +7,16 @@ import itertools
 import pytest
 
 from activity_centric import (
+    DEFAULT_ACTIVITY,
     EXEMPT,
     MISSING,
+    NO_NEXT_STEP,
     POLICIES,
     SCHEDULED,
     STATES,
     Decision,
     LeadFacts,
+    check_entry,
     check_removal,
     followup_state,
     is_exempt,
@@ -182,3 +185,55 @@ def test_facts_and_decisions_are_frozen_values():
         facts.open_activities = 0  # type: ignore[misc]
     assert facts == lead(1) and hash(facts) == hash(lead(1))
     assert Decision(True) == Decision(allowed=True, reason=None, remaining=0)
+
+
+# ---- changes of the lead itself: entering or returning to an enforce team ------------------------------
+
+ENTRIES = {
+    # name -> (before, before policy, after, after policy, expected decision without a default type)
+    "hop back into enforce with no activity": (lead(0), "off", lead(0), "enforce", NO_NEXT_STEP),
+    "restored from lost": (lead(0, active=False), "enforce", lead(0), "enforce", NO_NEXT_STEP),
+    "out of the won stage": (lead(0, won=True), "enforce", lead(0), "enforce", NO_NEXT_STEP),
+    "out of a folded stage": (lead(0, folded=True), "enforce", lead(0), "enforce", NO_NEXT_STEP),
+    "reason removed": (lead(0, has_reason=True), "enforce", lead(0), "enforce", NO_NEXT_STEP),
+    "from a warn team, missing there": (lead(0), "warn", lead(0), "enforce", NO_NEXT_STEP),
+    "enters with an activity": (lead(0), "off", lead(1), "enforce", None),
+    "enters with a reason": (lead(0), "off", lead(0, has_reason=True), "enforce", None),
+    "enters lost": (lead(0, active=False), "off", lead(0, active=False), "enforce", None),
+    "already missing there (legacy)": (lead(0), "enforce", lead(0), "enforce", None),
+    "leaves enforce": (lead(0), "enforce", lead(0), "off", None),
+    "into a warn team": (lead(0), "off", lead(0), "warn", None),
+    "restored in an off team": (lead(0, active=False), "off", lead(0), "off", None),
+    "stays scheduled": (lead(2), "enforce", lead(2), "enforce", None),
+}
+
+
+@pytest.mark.parametrize("name", ENTRIES)
+def test_check_entry(name):
+    before, before_policy, after, after_policy, expected = ENTRIES[name]
+    refused = check_entry(before, before_policy, after, after_policy, has_default_type=False)
+    assert refused.allowed is (expected is None)
+    assert refused.reason == expected
+    assert refused.remaining == after.open_activities
+    given = check_entry(before, before_policy, after, after_policy, has_default_type=True)
+    assert given.allowed
+    assert given.reason == (DEFAULT_ACTIVITY if expected else None), (
+        "a default first activity is the next step"
+    )
+
+
+def test_check_entry_every_policy_pair_agrees_with_the_states():
+    """Refused exactly when the lead is missing in an enforce team afterwards and was not before."""
+    facts = [fact for fact, _state in LEADS.values()]
+    for before, after, p_before, p_after in itertools.product(facts, facts, POLICIES, POLICIES):
+        decision = check_entry(before, p_before, after, p_after, has_default_type=False)
+        missing_after = p_after == "enforce" and followup_state(after) == MISSING
+        missing_before = p_before == "enforce" and followup_state(before) == MISSING
+        assert decision.allowed is not (missing_after and not missing_before)
+
+
+def test_check_entry_rejects_unknown_policies():
+    with pytest.raises(ValueError, match="unknown follow-up policy 'strict'"):
+        check_entry(lead(0), "off", lead(0), "strict", has_default_type=False)
+    with pytest.raises(ValueError, match="open_activities must be >= 0"):
+        check_entry(lead(-1), "off", lead(0), "enforce", has_default_type=False)

@@ -1,9 +1,11 @@
+from dataclasses import replace
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, clean_context
 from odoo.tools.sql import column_exists, create_column
 
-from activity_centric import LeadFacts, followup_state, needs_default_activity
+from activity_centric import DEFAULT_ACTIVITY, LeadFacts, check_entry, followup_state, needs_default_activity
 
 FOLLOWUP_STATES = [
     ("scheduled", "Scheduled"),
@@ -13,6 +15,12 @@ FOLLOWUP_STATES = [
 # Leads being merged into another one (cursor-scoped, so an RPC caller cannot forge it): their
 # activities move to the surviving lead and they disappear, so losing their last activity is fine.
 MERGING_KEY = "crm_activity_centric.merging_lead_ids"
+# Lead fields whose change can put an open lead in an enforce team without a next step (activity_centric's
+# check_entry): a team change (also by a merge or a conversion, or computed by crm from a new salesperson
+# or type), a restore, a stage out of won or folded, a no-follow-up reason removed.
+ENTRY_FIELDS = ("team_id", "user_id", "type", "active", "stage_id", "no_followup_reason_id")
+# What the activity created in the "Schedule the next step" dialog of a refused restore then does.
+RESTORE_METHODS = ("action_restore", "action_unarchive")
 
 
 class CrmLead(models.Model):
@@ -191,7 +199,101 @@ class CrmLead(models.Model):
                     "or give a no-follow-up reason instead."
                 )
             )
-        return super().write(vals)
+        before = self._followup_entry_snapshot(vals)
+        result = super().write(vals)
+        if before:
+            self._followup_check_entry(before)
+        return result
+
+    def _followup_entry_snapshot(self, vals):
+        """Before a write that may put leads in an enforce team without a next step, their facts."""
+        ids = [lead_id for lead_id in self.ids if isinstance(lead_id, int)]
+        if not ids or not any(fname in vals for fname in ENTRY_FIELDS):
+            return None
+        self.env["crm.team"].flush_model(["followup_policy"])
+        if not self.env.execute_query(
+            SQL("SELECT 1 FROM crm_team WHERE followup_policy = 'enforce' LIMIT 1")
+        ):
+            return None
+        return self._followup_snapshot(ids)
+
+    def _followup_entry_decisions(self, before, after):
+        """``{lead_id: Decision}`` of ``check_entry`` from two snapshots of the same leads."""
+        leads = self.browse(list(before))
+        has_default = {lead.id: bool(lead.team_id.followup_default_activity_type_id) for lead in leads}
+        return {
+            lead_id: check_entry(facts, policy, after[lead_id][0], after[lead_id][1], has_default[lead_id])
+            for lead_id, (facts, policy, _state) in before.items()
+            if lead_id in after
+        }
+
+    def _followup_check_entry(self, before):
+        """After the write: a lead now open without a next step in an enforce team it was not missing one in
+        gets the team's default first activity, or the write is refused (server housekeeping aside)."""
+        decisions = self._followup_entry_decisions(before, self._followup_snapshot(list(before)))
+        refused = [lead_id for lead_id, decision in decisions.items() if not decision.allowed]
+        if refused and not self.env.su:
+            raise self.browse(refused)._followup_entry_refusal()
+        given = [lead_id for lead_id, decision in decisions.items() if decision.reason == DEFAULT_ACTIVITY]
+        if given:
+            self.browse(given)._followup_schedule_default()
+
+    def _followup_entry_refusal(self):
+        # sudo: the names of the leads the user is writing, for the message
+        names = self.sudo()[:5].mapped("display_name")
+        return UserError(
+            self.env._(
+                "%(leads)s would be open in the sales team “%(team)s”, which requires a next step, without "
+                "one: schedule an activity on the lead first (Activities, in the chatter), or give it a "
+                "No Follow-up Reason.",
+                leads=", ".join(f"“{name}”" for name in names) + ("…" if len(self) > 5 else ""),
+                team=self.sudo()[:1].team_id.name,
+            )
+        )
+
+    # ------------------------------------------------------------------
+    # Restore: ask for the next step first where the team requires one
+    # ------------------------------------------------------------------
+
+    def action_restore(self):
+        return self._followup_ask_next_step("action_restore") or super().action_restore()
+
+    def action_unarchive(self):
+        return self._followup_ask_next_step("action_unarchive") or super().action_unarchive()
+
+    def _followup_ask_next_step(self, method):
+        """From the form's Restore button: when restoring this lead would be refused for want of a next step,
+        the dialog to schedule it; saving the activity restores the lead (nothing changes if it is closed).
+        Elsewhere (lists, RPC) the restore itself says what to do."""
+        if len(self) != 1 or self.active or not self.env.context.get("followup_ask_next_step"):
+            return None
+        before = self._followup_snapshot(self.ids)
+        if not before:
+            return None
+        facts, policy, state = before[self.id]
+        after = {self.id: (replace(facts, active=True), policy, state)}
+        if self._followup_entry_decisions(before, after)[self.id].allowed:
+            return None
+        self.check_access("write")
+        return {
+            "name": self.env._("Schedule the Next Step to Restore “%(lead)s”", lead=self.display_name),
+            "type": "ir.actions.act_window",
+            "res_model": "mail.activity",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "new",
+            "context": dict(
+                {
+                    key: value
+                    for key, value in clean_context(self.env.context).items()
+                    if key != "followup_ask_next_step"
+                },
+                default_res_id=self.id,
+                default_res_model=self._name,
+                followup_restore_lead_id=self.id,
+                followup_restore_method=method,
+            ),
+        }
 
     def web_save(self, vals, specification, next_id=None):
         # A lead created in the form is planned by the salesperson who creates it; the team's default

@@ -7,6 +7,8 @@ from odoo.tools import SQL, clean_context
 
 from activity_centric import refused_leads
 
+from .crm_lead import RESTORE_METHODS
+
 # Moves made by the Plan tomorrow wizard are levelling, not a salesperson pushing an activity ahead:
 # they are not counted as reschedules. Cursor-scoped so that an RPC caller cannot forge it.
 LEVELLING_KEY = "crm_activity_centric.levelling"
@@ -83,6 +85,8 @@ class MailActivity(models.Model):
         context = dict(self.env.context)
         done_id = context.pop("followup_done_activity_id", None)
         feedback = context.pop("followup_done_feedback", False)
+        restore_id = context.pop("followup_restore_lead_id", None)
+        restore_method = context.pop("followup_restore_method", None)
         # the link to the completed activity serves this create only: the keys are removed (not set to
         # None) so that they do not reach the records it creates nor the actions it returns
         activities = super(MailActivity, self.with_context(context)).create(  # pylint: disable=context-overridden
@@ -98,7 +102,19 @@ class MailActivity(models.Model):
             )
         if isinstance(done_id, int):
             activities._followup_complete_previous(done_id, feedback)
+        if isinstance(restore_id, int) and restore_method in RESTORE_METHODS:
+            activities._followup_restore_lead(restore_id, restore_method)
         return activities
+
+    def _followup_restore_lead(self, lead_id, method):
+        """Restore the lead whose Restore button asked for this next step (see crm.lead's
+        ``_followup_ask_next_step``), now that it has one."""
+        lead = self.env["crm.lead"].browse(lead_id).exists()
+        if not lead or lead.active:
+            return
+        if not any(activity.res_model == "crm.lead" and activity.res_id == lead.id for activity in self):
+            raise UserError(self.env._("The next step must be planned on the lead being restored."))
+        getattr(lead.with_context(clean_context(self.env.context)), method)()
 
     def write(self, vals):
         if any(fname in vals for fname in PROTECTED_FIELDS):

@@ -1,3 +1,5 @@
+from unittest.mock import patch
+
 from odoo.tests import tagged, users
 
 from .common import FollowupCase
@@ -60,3 +62,28 @@ class TestFollowupPerformance(FollowupCase):
                     for lead in self.leads
                 ]
             )
+
+    def _queries(self, operation):
+        self.env.flush_all()
+        self.env.invalidate_all()
+        before = self.env.cr.sql_log_count
+        operation()
+        self.env.flush_all()
+        return self.env.cr.sql_log_count - before
+
+    def test_entering_an_enforce_team_costs_a_fixed_number_of_queries(self):
+        """Moving leads into an enforce team checks each one's next step: on top of what crm's own team change
+        costs, the same few queries for one lead or twenty."""
+        extra = {}
+        for count in (1, 20):
+            leads = self.leads[:count]
+            leads.team_id = self.team_warn
+            # what crm's own team change costs: the same write without the check
+            with patch.object(type(self.env["crm.lead"]), "_followup_entry_snapshot", lambda *a: None):
+                native = self._queries(lambda leads=leads: leads.write({"team_id": self.team_enforce.id}))
+            leads.team_id = self.team_warn
+            ours = self._queries(lambda leads=leads: leads.write({"team_id": self.team_enforce.id}))
+            extra[count] = ours - native
+            self.assertEqual(set(leads.mapped("followup_state")), {"scheduled"})
+        self.assertEqual(extra[1], extra[20], f"the check's queries grow with the leads: {extra}")
+        self.assertLessEqual(extra[20], 5, extra)

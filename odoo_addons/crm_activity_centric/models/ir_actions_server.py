@@ -1,0 +1,18 @@
+from odoo import models
+
+from .crm_lead import ENTRY_FIELDS
+
+
+class IrActionsServer(models.Model):
+    _inherit = "ir.actions.server"
+
+    def _run_action_object_write(self, eval_context=None):
+        # Odoo runs "Update Record" actions as superuser once it has checked that the user may write the
+        # records. A team, stage, archive state or no-follow-up reason set that way is still the change of the
+        # user who runs the action: the follow-up policy judges it as theirs, as it does the form's.
+        field = self.update_field_id
+        if self.env.su and field.model == "crm.lead" and field.name in ENTRY_FIELDS:
+            return super(IrActionsServer, self.sudo(False))._run_action_object_write(
+                eval_context=eval_context
+            )
+        return super()._run_action_object_write(eval_context=eval_context)
