@@ -3,6 +3,7 @@ from . import crm_decision_phase_trigger
 from . import crm_document_link
 from . import crm_document_tag
 from . import crm_lead_customer_event
+from . import crm_decision_phase_change
 from . import crm_lead
 from . import crm_lead_decision
 from . import crm_lead_stage_history

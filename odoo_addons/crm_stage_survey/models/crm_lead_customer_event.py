@@ -86,7 +86,7 @@ class CrmLeadCustomerEvent(models.Model):
             }
         )
         if moved:
-            lead._decision_phase_move(phase, event._phase_note(trigger) if announce else None)
+            lead._decision_phase_move(phase, event._phase_note(trigger) if announce else None, event)
         return event
 
     @api.model

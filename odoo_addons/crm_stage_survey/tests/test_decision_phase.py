@@ -1,7 +1,7 @@
 import base64
 import uuid
 
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, TransactionCase, new_test_user, tagged
 
 
@@ -126,9 +126,10 @@ class TestDecisionPhase(DecisionPhaseFixtures, TransactionCase):
         event = self.Event._log(self.lead, "survey_completed", partner=self.jane, description="Needs")
         self.assertEqual(self.lead.decision_phase_id, self.business_case)
         self.assertEqual(event.phase_id, self.business_case)
-        # a salesperson may still set the phase by hand, backwards too
-        self.lead.with_user(self.rep).decision_phase_id = self.need
-        self.assertEqual(self.lead.decision_phase_id, self.need)
+        # nobody moves it back by hand (see TestDecisionPhaseByHand)
+        with self.assertRaises(UserError):
+            self.lead.with_user(self.rep).decision_phase_id = self.need
+        self.assertEqual(self.lead.decision_phase_id, self.business_case)
 
     def test_pattern_matching_ignores_case_and_latest_phase_wins(self):
         self.env["crm.decision.phase.trigger"].create(
@@ -207,9 +208,11 @@ class TestDecisionPhase(DecisionPhaseFixtures, TransactionCase):
         for view_type in ("form", "kanban", "list", "search"):
             self.assertIn("decision_phase_id", views["views"][view_type]["arch"], view_type)
         self.assertIn("action_share_document", views["views"]["form"]["arch"])
-        with Form(self.lead.with_user(self.rep)) as form:
+        # the phase is shown, not edited: the customer's actions set it; correcting it is for managers
+        form = Form(self.lead.with_user(self.rep))
+        with self.assertRaisesRegex(AssertionError, "readonly"):
             form.decision_phase_id = self.deciding
-        self.assertEqual(self.lead.decision_phase_id, self.deciding)
+        self.assertNotIn("action_decision_phase_correct", views["views"]["form"]["arch"])
 
     def test_trigger_tag_only_for_document_openings(self):
         with self.assertRaises(ValidationError):
@@ -302,3 +305,171 @@ class TestInboundEmail(DecisionPhaseFixtures, TransactionCase):
         lead.message_post(body="Called Jane", message_type="comment", subtype_xmlid="mail.mt_note")
         lead.message_post(body="Hi Jane", message_type="comment", partner_ids=self.jane.ids)
         self.assertFalse(self._events(self.lead))
+
+
+@tagged("post_install", "-at_install")
+class TestDecisionPhaseByHand(DecisionPhaseFixtures, TransactionCase):
+    """The decision phase replaces the salesperson's opinion: nobody sets it by hand on any path; a sales
+    manager corrects it, with a reason; every change records what made it."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._setup_decision_fixtures()
+        cls.manager = new_test_user(
+            cls.env, login="dp_manager", name="Mia Manager", groups="sales_team.group_sale_manager"
+        )
+        cls.event = cls.Event._log(
+            cls.lead, "document_opened", partner=cls.jane, description="Prices", tags=cls.pricing
+        )
+
+    def assertByHandRefused(self, operation):
+        with self.assertRaises(UserError) as refusal:
+            operation()
+        self.assertIn("not by hand", str(refusal.exception))
+        self.assertIn("Correct Decision Phase", str(refusal.exception))
+        self.assertEqual(self.lead.decision_phase_id, self.comparing, "the phase did not move")
+
+    def test_nobody_sets_it_by_hand(self):
+        for user in (self.rep, self.manager, self.env.user):
+            lead = self.lead.with_user(user)
+            with self.subTest(user=user.login):
+                self.assertByHandRefused(
+                    lambda lead=lead: lead.write({"decision_phase_id": self.deciding.id})
+                )
+                self.assertByHandRefused(lambda lead=lead: lead.write({"decision_phase_id": self.need.id}))
+                self.assertByHandRefused(lambda lead=lead: lead.write({"decision_phase_id": False}))
+                # forged: the addon's marker lives on the cursor, not in the context
+                forged = lead.with_context(**{"crm_stage_survey.decision_phase": True})
+                self.assertByHandRefused(
+                    lambda forged=forged: forged.write({"decision_phase_id": self.need.id})
+                )
+        # repeating the phase it has is no change (an import of the whole row, a save)
+        self.lead.with_user(self.rep).write({"decision_phase_id": self.comparing.id, "name": "Acme 2026"})
+        self.assertEqual(self.lead.name, "Acme 2026")
+
+    def test_new_leads_and_copies(self):
+        Lead = self.env["crm.lead"].with_user(self.rep)
+        with self.assertRaises(UserError):
+            Lead.create({"name": "Pre-phased", "decision_phase_id": self.deciding.id})
+        copy = self.lead.with_user(self.rep).copy()
+        self.assertFalse(copy.decision_phase_id, "a copy has none of the customer's actions behind it")
+        self.assertEqual(self.lead.decision_phase_id, self.comparing)
+
+    def test_import_reports_the_refusal(self):
+        self.env["ir.model.data"].create(
+            {"module": "__import__", "name": "dp_lead", "model": "crm.lead", "res_id": self.lead.id}
+        )
+        result = (
+            self.env["crm.lead"]
+            .with_user(self.rep)
+            .with_context(import_file=True)
+            .load(
+                ["id", "decision_phase_id/id"],
+                [["__import__.dp_lead", "crm_stage_survey.crm_decision_phase_need"]],
+            )
+        )
+        self.assertFalse(result["ids"])
+        self.assertIn("not by hand", result["messages"][0]["message"])
+        self.assertEqual(self.lead.decision_phase_id, self.comparing)
+
+    def test_update_record_server_action(self):
+        # sudo: only administrators create server actions; the salesperson only runs it
+        action = (
+            self.env["ir.actions.server"]
+            .sudo()
+            .create(
+                {
+                    "name": "Set deciding",
+                    "model_id": self.env["ir.model"]._get_id("crm.lead"),
+                    "state": "object_write",
+                    "update_path": "decision_phase_id",
+                    "value": str(self.deciding.id),
+                }
+            )
+        )
+        run = action.with_user(self.rep).with_context(
+            active_model="crm.lead", active_ids=self.lead.ids, active_id=self.lead.id
+        )
+        self.assertByHandRefused(run.run)
+
+    def test_a_manager_corrects_it_with_a_reason(self):
+        self.assertEqual(self.lead.decision_phase_id, self.comparing)
+        with self.assertRaises(UserError):
+            self.lead.with_user(self.rep).action_decision_phase_correct()
+        with self.assertRaises(AccessError):
+            self.env["crm.decision.phase.correction"].with_user(self.rep).create(
+                {"lead_id": self.lead.id, "phase_id": self.need.id, "reason": "x"}
+            )
+        action = self.lead.with_user(self.manager).action_decision_phase_correct()
+        Wizard = (
+            self.env["crm.decision.phase.correction"]
+            .with_user(self.manager)
+            .with_context(**action["context"])
+        )
+        with self.assertRaisesRegex(UserError, "reason"):
+            Wizard.create({"phase_id": self.need.id, "reason": "  "}).action_apply()
+        Wizard.create({"phase_id": self.need.id, "reason": "They restarted their search"}).action_apply()
+        self.assertEqual(self.lead.decision_phase_id, self.need, "a correction may go back")
+        note = self.lead.message_ids.filtered(lambda m: "They restarted their search" in (m.body or ""))
+        self.assertIn("Mia Manager", note.body)
+        self.assertIn("Comparing vendors", note.body)
+        # another company's phase is refused
+        company_b = self.env["res.company"].create({"name": "DP B"})
+        phase_b = self.env["crm.decision.phase"].create({"name": "B phase", "company_id": company_b.id})
+        with self.assertRaises(UserError):
+            Wizard.create({"phase_id": phase_b.id, "reason": "Wrong company"}).action_apply()
+        self.assertEqual(self.lead.decision_phase_id, self.need)
+
+    def test_each_change_records_its_origin(self):
+        """The customer's event, the manager with the reason, the merge — and a merge keeps them all."""
+        self.lead.with_user(self.manager).action_decision_phase_correct()
+        self.env["crm.decision.phase.correction"].with_user(self.manager).create(
+            {"lead_id": self.lead.id, "phase_id": False, "reason": "Opened by mistake, says the buyer"}
+        ).action_apply()
+        self.assertFalse(self.lead.decision_phase_id, "a correction may clear it")
+        other = self.env["crm.lead"].create(
+            {
+                "name": "Acme duplicate",
+                "type": "opportunity",
+                "partner_id": self.jane.id,
+                "user_id": self.rep.id,
+            }
+        )
+        survey_event = self.Event._log(other, "survey_completed", partner=self.joe, description="Needs")
+        # a later sales stage makes self.lead the lead that survives the merge
+        self.lead.stage_id = self.env["crm.stage"].create({"name": "DP Later", "sequence": 900})
+        merged = (self.lead | other).with_user(self.rep).merge_opportunity()
+        self.assertEqual(merged, self.lead)
+        changes = self.env["crm.decision.phase.change"].search([("lead_id", "=", merged.id)], order="id")
+        none = self.env["crm.decision.phase"]
+        self.assertEqual(
+            [(c.origin, c.old_phase_id, c.phase_id, c.event_id) for c in changes],
+            [
+                ("customer", none, self.comparing, self.event),
+                ("correction", self.comparing, none, self.env["crm.lead.customer.event"]),
+                ("customer", none, self.business_case, survey_event),
+                ("merge", none, self.business_case, self.env["crm.lead.customer.event"]),
+            ],
+        )
+        self.assertEqual(changes[0].partner_id, self.jane)
+        self.assertFalse(changes[0].user_id, "the customer moved it, not a user")
+        self.assertEqual(changes[1].user_id, self.manager)
+        self.assertEqual(changes[1].reason, "Opened by mistake, says the buyer")
+        self.assertEqual(changes[3].user_id, self.rep, "who merged")
+
+    def test_salespeople_read_the_changes_of_their_leads(self):
+        other = self.env["crm.lead"].create(
+            {
+                "name": "Colleague's",
+                "type": "opportunity",
+                "partner_id": self.joe.id,
+                "user_id": self.rep_2.id,
+            }
+        )
+        self.Event._log(other, "email_received", partner=self.joe, description="Hello")
+        Change = self.env["crm.decision.phase.change"].with_user(self.rep)
+        self.assertEqual(Change.search([]).lead_id, self.lead)
+        self.assertEqual(self.lead.with_user(self.rep).decision_phase_change_count, 1)
+        with self.assertRaises(AccessError):
+            Change.search([]).write({"reason": "rewritten"})

@@ -229,7 +229,7 @@ class TestDocumentLink(DecisionPhaseFixtures, HttpCase):
                 "stage_id": stage.id,
             }
         )
-        master.decision_phase_id = self.exploring
+        master._decision_phase_set(self.exploring, "customer")
         merged = (master | self.lead).with_user(self.rep).merge_opportunity()
         self.assertEqual(merged, master)
         self.assertFalse(self.lead.exists())

@@ -57,7 +57,7 @@ registry.category("web_tour.tours").add("pd_sla_rep_tour", {
         return [
             {
                 content: "The lead shows the customer's decision phase",
-                trigger: `.o_form_view .o_field_widget[name='decision_phase_id'] input:value('${phase}')`,
+                trigger: `.o_form_view .o_field_widget[name='decision_phase_id']:contains('${phase}')`,
             },
             {
                 content: "and counts the customer's events",
