@@ -1,7 +1,8 @@
 """Ways around the rules, tried over the external API the way a salesperson or a portal user could.
 
 Three users log in: ``sec_rep``, a plain salesperson of company A, member of a team whose stages follow a
-qualification survey and whose follow-up policy is *enforce*; ``sec_rep_b``, a salesperson of company B only;
+qualification survey and whose follow-up policy is *enforce* (and of a second *enforce* team whose stages are
+set by hand, for the ways into it); ``sec_rep_b``, a salesperson of company B only;
 ``sec_portal``, a portal user. Each attempt is one way around one rule, over XML-RPC (``/xmlrpc/2``, login and
 password), JSON-2 (``/json/2``, API key) or plain HTTP (the document link and survey routes). Each must be
 refused with the right error and leave the data as it was: everything the fixture holds is read again, as
@@ -41,6 +42,8 @@ PRIVATE = "cannot be called remotely"
 
 LOCK = "Qualify"  # the stage lock's message points to the survey
 NEXT_STEP = "without a next step"  # the follow-up policy's message
+ENTRY = "requires a next step"  # the follow-up policy's message for a lead entering an enforce team
+BY_HAND = "not by hand"  # the decision phase's message
 
 
 @dataclass
@@ -60,9 +63,10 @@ class Attempt:
     ``ValidationError``), its message containing ``says``. Attempts the server answers without an exception
     (an import reports its errors, a link route answers 404, a grouped read leaves out what the user may not
     see, a forged value is ignored) give ``answered`` instead: a check of the reply saying it was refused.
-    ``after`` checks what must hold once the attempt is over, on top of the fixture being unchanged — except
-    for the forged values the server ignores in an otherwise legitimate call (``changes_fixture``), where
-    ``after`` says what was ignored."""
+    ``after`` checks what must hold once the attempt is over, on top of the fixture being unchanged. A
+    legitimate call that creates a lead while the server ignores what was forged in it (``changes_fixture``)
+    leaves the fixture unchanged but for the number of leads; ``answered`` or ``after`` says what was
+    ignored."""
 
     label: str
     category: str
@@ -92,6 +96,38 @@ def _load_refused(_t, reply):
         return False
     messages = reply.body["messages"]
     return not reply.body["ids"] and any(m["type"] == "error" and LOCK in m["message"] for m in messages)
+
+
+def _starts_without_answers(t, created):
+    """A new lead (a copy has no answers either) is created, not refused, in the stage no answers reach —
+    not in the stage asked for."""
+    ids = created if isinstance(created, list) else [created]
+    leads = t.env["crm.lead"].browse(ids).exists()
+    return bool(leads) and leads.stage_id == t.stage_new and leads.stage_history_ids.stage_id == t.stage_new
+
+
+def _hop_back(t):
+    """Out to a team without a policy, the last activity completed there (both allowed), then back."""
+    moved = t.json2("rep", "crm.lead", "write", ids=t.lead_hop.ids, vals={"team_id": t.manual_team.id})
+    t.assertEqual(moved.status, 200, moved.body)
+    done = t.json2("rep", "mail.activity", "action_feedback", ids=t.activity_hop.ids, feedback="No news")
+    t.assertEqual(done.status, 200, done.body)
+    return t.json2("rep", "crm.lead", "write", ids=t.lead_hop.ids, vals={"team_id": t.enforce_team.id})
+
+
+def _hop_refused(t):
+    t.assertEqual(t.lead_hop.team_id, t.manual_team, "the lead stays out of the enforce team")
+    t.assertEqual(t.lead_hop.followup_state, "missing")
+
+
+def _restore_asks_for_a_next_step(t, reply):
+    """From the form's Restore button: the dialog to plan the next step, and nothing restored yet."""
+    body = reply.body if isinstance(reply.body, dict) else {}
+    return reply.status == 200 and body.get("res_model") == "mail.activity" and not t.lead_lost.active
+
+
+def _still_lost(t):
+    t.assertFalse(t.lead_lost.active)
 
 
 def _survey_error(code):
@@ -171,8 +207,8 @@ ATTEMPTS = [
         "xmlrpc",
         "rep",
         lambda t: t.xmlrpc("rep", "crm.lead", "create", [[_new_lead_vals(t, stage_id=t.stage_proposal.id)]]),
-        "UserError",
-        LOCK,
+        answered=lambda t, reply: _starts_without_answers(t, reply.body),
+        changes_fixture=True,
     ),
     Attempt(
         "import (load) a row that moves the lead",
@@ -196,8 +232,8 @@ ATTEMPTS = [
         lambda t: t.json2(
             "rep", "crm.lead", "copy", ids=t.lead.ids, default={"stage_id": t.stage_proposal.id}
         ),
-        "UserError",
-        LOCK,
+        answered=lambda t, reply: reply.status == 200 and _starts_without_answers(t, reply.body),
+        changes_fixture=True,
     ),
     Attempt(
         "web_save (form, kanban drag-and-drop) with a later stage",
@@ -567,6 +603,128 @@ ATTEMPTS = [
         lambda t: t.xmlrpc("rep_b", "mail.activity", "action_feedback", [t.activity.ids]),
         "AccessError",
     ),
+    # ---- follow-up: a lead enters or returns to an enforce team only with a next step -----------------
+    Attempt(
+        "hop to a team without policy, complete the last activity there, hop back",
+        "follow-up",
+        "json2",
+        "rep",
+        _hop_back,
+        "UserError",
+        ENTRY,
+        after=_hop_refused,
+    ),
+    Attempt(
+        "restore a lost lead whose last activity was completed meanwhile (action_restore)",
+        "follow-up",
+        "xmlrpc",
+        "rep",
+        lambda t: t.xmlrpc("rep", "crm.lead", "action_restore", [t.lead_lost.ids]),
+        "UserError",
+        ENTRY,
+        after=_still_lost,
+    ),
+    Attempt(
+        "unarchive it by writing active",
+        "follow-up",
+        "json2",
+        "rep",
+        lambda t: t.json2("rep", "crm.lead", "write", ids=t.lead_lost.ids, vals={"active": True}),
+        "UserError",
+        ENTRY,
+        after=_still_lost,
+    ),
+    Attempt(
+        "restore it with the Restore button's context",
+        "follow-up",
+        "json2",
+        "rep",
+        lambda t: t.json2(
+            "rep", "crm.lead", "action_restore", ids=t.lead_lost.ids, context={"followup_ask_next_step": True}
+        ),
+        answered=_restore_asks_for_a_next_step,
+    ),
+    Attempt(
+        "restore it through the dialog's keys with an activity on another lead",
+        "follow-up",
+        "json2",
+        "rep",
+        lambda t: t.json2(
+            "rep",
+            "mail.activity",
+            "create",
+            vals_list=[
+                {"res_model_id": t.lead_model_id, "res_id": t.lead_move.id, "activity_type_id": t.todo.id}
+            ],
+            context={
+                "followup_restore_lead_id": t.lead_lost.id,
+                "followup_restore_method": "action_unarchive",
+            },
+        ),
+        "UserError",
+        "lead being restored",
+        after=_still_lost,
+    ),
+    Attempt(
+        "reopen a won lead without a next step",
+        "follow-up",
+        "xmlrpc",
+        "rep",
+        lambda t: t.xmlrpc("rep", "crm.lead", "write", [t.lead_won.ids, {"stage_id": t.stage_new.id}]),
+        "UserError",
+        ENTRY,
+    ),
+    Attempt(
+        "remove the no-follow-up reason of a lead without activity",
+        "follow-up",
+        "json2",
+        "rep",
+        lambda t: t.json2(
+            "rep", "crm.lead", "write", ids=t.lead_reason.ids, vals={"no_followup_reason_id": False}
+        ),
+        "UserError",
+        ENTRY,
+    ),
+    Attempt(
+        "merge two leads without activity into the enforce team",
+        "follow-up",
+        "json2",
+        "rep",
+        lambda t: t.json2(
+            "rep", "crm.lead", "merge_opportunity", ids=t.duplicates.ids, team_id=t.enforce_team.id
+        ),
+        "UserError",
+        ENTRY,
+        after=lambda t: t.assertEqual(len(t.duplicates.exists()), 2, "nothing merged"),
+    ),
+    Attempt(
+        "convert a lead into the enforce team without a next step",
+        "follow-up",
+        "xmlrpc",
+        "rep",
+        lambda t: t.xmlrpc(
+            "rep", "crm.lead", "convert_opportunity", [t.raw_lead.ids, False], {"team_id": t.enforce_team.id}
+        ),
+        "UserError",
+        ENTRY,
+        after=lambda t: t.assertEqual((t.raw_lead.type, t.raw_lead.team_id), ("lead", t.manual_team)),
+    ),
+    Attempt(
+        "run an administrator's 'update record' server action that sets the team",
+        "follow-up",
+        "json2",
+        "rep",
+        lambda t: t.json2(
+            "rep",
+            "ir.actions.server",
+            "run",
+            ids=t.team_action.ids,
+            context={"active_model": "crm.lead", "active_id": t.raw_lead.id, "active_ids": t.raw_lead.ids},
+        ),
+        "UserError",
+        ENTRY,
+        after=lambda t: t.assertEqual(t.raw_lead.team_id, t.manual_team),
+    ),
     # ---- stage history: written by the server only, read like the leads --------------------------------
     Attempt(
         "create a stay",
@@ -874,7 +1032,149 @@ ATTEMPTS = [
             "rep", "crm.lead", "write", ids=t.lead.ids, vals={"decision_phase_id": t.phase_b.id}
         ),
         "UserError",
-        "company inconsistencies",
+        BY_HAND,
+    ),
+    # ---- decision phase: set by the customer's behaviour, corrected by a manager with a reason ---------
+    Attempt(
+        "move the decision phase forward by hand",
+        "decision phase",
+        "json2",
+        "rep",
+        lambda t: t.json2(
+            "rep", "crm.lead", "write", ids=t.lead.ids, vals={"decision_phase_id": t.deciding.id}
+        ),
+        "UserError",
+        BY_HAND,
+    ),
+    Attempt(
+        "move the decision phase back by hand",
+        "decision phase",
+        "xmlrpc",
+        "rep",
+        lambda t: t.xmlrpc("rep", "crm.lead", "write", [t.lead.ids, {"decision_phase_id": t.need.id}]),
+        "UserError",
+        BY_HAND,
+    ),
+    Attempt(
+        "clear the decision phase",
+        "decision phase",
+        "json2",
+        "rep",
+        lambda t: t.json2("rep", "crm.lead", "write", ids=t.lead.ids, vals={"decision_phase_id": False}),
+        "UserError",
+        BY_HAND,
+    ),
+    Attempt(
+        "set it with the addon's marker forged in the context",
+        "decision phase",
+        "json2",
+        "rep",
+        lambda t: t.json2(
+            "rep",
+            "crm.lead",
+            "write",
+            ids=t.lead.ids,
+            vals={"decision_phase_id": t.deciding.id},
+            context={"crm_stage_survey.decision_phase": True},
+        ),
+        "UserError",
+        BY_HAND,
+    ),
+    Attempt(
+        "create a lead with a decision phase",
+        "decision phase",
+        "xmlrpc",
+        "rep",
+        lambda t: t.xmlrpc(
+            "rep", "crm.lead", "create", [[{"name": "Pre-phased", "decision_phase_id": t.deciding.id}]]
+        ),
+        "UserError",
+        BY_HAND,
+    ),
+    Attempt(
+        "import a decision phase",
+        "decision phase",
+        "json2",
+        "rep",
+        lambda t: t.json2(
+            "rep",
+            "crm.lead",
+            "load",
+            fields=["id", "decision_phase_id/id"],
+            data=[["__import__.sec_lead", "crm_stage_survey.crm_decision_phase_deciding"]],
+            context={"import_file": True},
+        ),
+        answered=lambda _t, reply: (
+            reply.status == 200
+            and not reply.body["ids"]
+            and any(BY_HAND in m["message"] for m in reply.body["messages"])
+        ),
+    ),
+    Attempt(
+        "run an administrator's 'update record' server action that sets the phase",
+        "decision phase",
+        "xmlrpc",
+        "rep",
+        lambda t: t.xmlrpc(
+            "rep",
+            "ir.actions.server",
+            "run",
+            [t.phase_action.ids],
+            {"context": {"active_model": "crm.lead", "active_id": t.lead.id, "active_ids": t.lead.ids}},
+        ),
+        "UserError",
+        BY_HAND,
+    ),
+    Attempt(
+        "open the managers' correction as a salesperson",
+        "decision phase",
+        "json2",
+        "rep",
+        lambda t: t.json2("rep", "crm.lead", "action_decision_phase_correct", ids=t.lead.ids),
+        "UserError",
+        "Only sales managers",
+    ),
+    Attempt(
+        "correct the phase through the managers' wizard as a salesperson",
+        "decision phase",
+        "json2",
+        "rep",
+        lambda t: t.json2(
+            "rep",
+            "crm.decision.phase.correction",
+            "create",
+            vals_list=[{"lead_id": t.lead.id, "phase_id": t.need.id, "reason": "I say so"}],
+        ),
+        "AccessError",
+    ),
+    Attempt(
+        "call the private _decision_phase_set",
+        "decision phase",
+        "xmlrpc",
+        "rep",
+        lambda t: t.xmlrpc("rep", "crm.lead", "_decision_phase_set", [t.lead.ids, t.need.id, "correction"]),
+        "AccessError",
+        PRIVATE,
+    ),
+    Attempt(
+        "rewrite the origin of a phase change",
+        "decision phase",
+        "json2",
+        "rep",
+        lambda t: t.json2(
+            "rep", "crm.decision.phase.change", "write", ids=t.phase_changes.ids, vals={"origin": "customer"}
+        ),
+        "AccessError",
+    ),
+    Attempt(
+        "read company A's phase changes as company B's salesperson",
+        "decision phase",
+        "json2",
+        "rep_b",
+        lambda t: t.json2(
+            "rep_b", "crm.decision.phase.change", "read", ids=t.phase_changes.ids, fields=["reason"]
+        ),
+        "AccessError",
     ),
     # ---- qualification answers: linked to the lead they qualify, by the server -------------------------
     Attempt(
@@ -1213,6 +1513,45 @@ class TestSecurityOverRpc(HttpCase):
         cls.link_moved = Link.create(dict(link_vals, attachment_id=cls.attachment_gone.id))
         cls.attachment_gone.res_id = cls.lead_move.id
 
+        # follow-up entries: a team that enforces a follow-up and sets its stages by hand, its leads outside
+        # the fixture's (each attempt works on a lead of its own)
+        cls.enforce_team = env["crm.team"].create({"name": "Sec Enforce", "followup_policy": "enforce"})
+        env["crm.team.member"].create({"crm_team_id": cls.enforce_team.id, "user_id": cls.rep.id})
+        (
+            cls.stage_new | cls.stage_qualified | cls.stage_proposal | cls.stage_won
+        ).team_ids |= cls.enforce_team
+        enforced = {"type": "opportunity", "team_id": cls.enforce_team.id, "user_id": cls.rep.id}
+        cls.lead_hop, cls.lead_lost, cls.lead_won, cls.lead_reason = Lead.create(
+            [dict(enforced, name=f"Sec {name}") for name in ("hopper", "lost", "won", "reasoned")]
+        )
+        cls.activity_hop, activity_lost, activity_won = Activity.create(
+            [
+                {
+                    "res_model_id": cls.lead_model_id,
+                    "res_id": lead.id,
+                    "activity_type_id": cls.todo.id,
+                    "user_id": cls.rep.id,
+                }
+                for lead in (cls.lead_hop, cls.lead_lost, cls.lead_won)
+            ]
+        )
+        cls.lead_lost.action_set_lost()
+        activity_lost.action_done()
+        cls.lead_won.action_set_won()
+        activity_won.action_done()
+        cls.lead_reason.no_followup_reason_id = env["crm.followup.reason"].create({"name": "Sec waiting"})
+        free = {"team_id": cls.manual_team.id, "user_id": cls.rep.id}
+        cls.duplicates = Lead.create(
+            [dict(free, name="Sec duplicate", type="opportunity", email_from="dup@example.com") for _ in "ab"]
+        )
+        cls.raw_lead = Lead.create(dict(free, name="Sec raw lead", type="lead"))
+
+        # decision phase: the seeded phases, an administrator's action setting one, the lead's changes
+        cls.need = env.ref("crm_stage_survey.crm_decision_phase_need")
+        cls.deciding = env.ref("crm_stage_survey.crm_decision_phase_deciding")
+        cls.phase_changes = env["crm.decision.phase.change"].search([("lead_id", "=", cls.lead.id)])
+        assert cls.phase_changes, "the customer's email moved the lead's phase"
+
         cls.code_action, cls.write_action = env["ir.actions.server"].create(
             [
                 {
@@ -1227,6 +1566,24 @@ class TestSecurityOverRpc(HttpCase):
                     "state": "object_write",
                     "update_path": "stage_id",
                     "value": str(cls.stage_proposal.id),
+                },
+            ]
+        )
+        cls.team_action, cls.phase_action = env["ir.actions.server"].create(
+            [
+                {
+                    "name": "Sec send to the enforce team",
+                    "model_id": cls.lead_model_id,
+                    "state": "object_write",
+                    "update_path": "team_id",
+                    "value": str(cls.enforce_team.id),
+                },
+                {
+                    "name": "Sec set deciding",
+                    "model_id": cls.lead_model_id,
+                    "state": "object_write",
+                    "update_path": "decision_phase_id",
+                    "value": str(cls.deciding.id),
                 },
             ]
         )
@@ -1337,6 +1694,9 @@ class TestSecurityOverRpc(HttpCase):
             .search_read([], ["threshold", "active"]),
             "sla events": env["crm.sla.event"].search_read([], ["state", "lead_id"]),
             "customer events": env["crm.lead.customer.event"].search_read([], ["description", "lead_id"]),
+            "phase changes": env["crm.decision.phase.change"].search_read(
+                [], ["origin", "phase_id", "lead_id"]
+            ),
             "links": env["crm.document.link"]
             .with_context(active_test=False)
             .search_read([], ["token", "open_count", "active", "lead_id"]),
@@ -1377,8 +1737,10 @@ class TestSecurityOverRpc(HttpCase):
                 with mute_logger(*NOISY_LOGGERS):
                     reply = attempt.call(self)
                 self.assertRefused(attempt, reply)
-                if not attempt.changes_fixture:
-                    self.assertEqual(self.fixture_state(), before, "the refused attempt changed nothing")
+                after = self.fixture_state()
+                if attempt.changes_fixture:  # a legitimate call that creates a lead: nothing else changed
+                    before.pop("lead count"), after.pop("lead count")
+                self.assertEqual(after, before, "the refused attempt changed nothing")
                 if attempt.after:
                     self.env.invalidate_all()
                     attempt.after(self)
