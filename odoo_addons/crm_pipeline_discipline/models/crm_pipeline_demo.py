@@ -1001,10 +1001,11 @@ class CrmPipelineDemo(models.AbstractModel):
 
     @api.model
     def _insert_customer_events(self, events, lead_ids):
-        """The customer events planned by :meth:`_plan_customer_events` (the leads carry their phase)."""
+        """The customer events planned by :meth:`_plan_customer_events` (the leads carry their phase), and
+        the decision phase change each of them made (crm_stage_survey's log of what moved a phase)."""
         if not len(events["lead"]):
             return 0
-        return self._insert_pages(
+        inserted = self._insert_pages(
             """
             INSERT INTO crm_lead_customer_event (
                 lead_id, event_type, description, payload, phase_id, company_id, date, create_uid,
@@ -1026,3 +1027,18 @@ class CrmPipelineDemo(models.AbstractModel):
             },
             uid=self.env.ref("base.user_root").id,  # the customer acted: logged by OdooBot
         )
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO crm_decision_phase_change (
+                    lead_id, date, old_phase_id, phase_id, origin, event_id, company_id, create_uid,
+                    create_date, write_uid, write_date)
+                SELECT e.lead_id, e.date, LAG(e.phase_id) OVER (PARTITION BY e.lead_id ORDER BY e.date, e.id),
+                       e.phase_id, 'customer', e.id, e.company_id, e.create_uid, e.date, e.create_uid, e.date
+                  FROM crm_lead_customer_event e
+                 WHERE e.lead_id = ANY(%(leads)s) AND e.phase_id IS NOT NULL
+                """,
+                leads=sorted(set(lead_ids[events["lead"]].tolist())),
+            )
+        )
+        return inserted

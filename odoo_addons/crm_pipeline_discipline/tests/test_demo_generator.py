@@ -145,6 +145,13 @@ class TestDemoStory(TransactionCase):
         self.assertTrue(qualified.filtered("qualification_input_id"))
         self.assertTrue(self.env["crm.lead.customer.event"].search_count([("lead_id", "in", qualified.ids)]))
         self.assertTrue(qualified.filtered("decision_phase_id"))
+        # each phase has its history: the customer events that moved it, in order
+        for lead in self.leads.filtered("decision_phase_id"):
+            changes = lead.decision_phase_change_ids.sorted(lambda change: (change.date, change.id))
+            self.assertEqual(changes[-1:].phase_id, lead.decision_phase_id, lead.name)
+            self.assertEqual(set(changes.mapped("origin")), {"customer"})
+            self.assertEqual(changes.event_id.lead_id, lead)
+            self.assertEqual(changes[1:].old_phase_id, changes[:-1].phase_id, "each starts where the last ended")
 
     def test_other_teams_miss_some_follow_ups(self):
         def missing_share(key):
