@@ -17,7 +17,15 @@ class CrmStageFunnelReport(models.TransientModel):
     _description = "Stage Funnel Report"
 
     user_ids = fields.Many2many("res.users", string="Salespersons")
-    group_by = fields.Selection(GROUP_BY, string="Per", required=True, default="stage")
+    group_by = fields.Selection(
+        GROUP_BY,
+        string="Per",
+        required=True,
+        default="stage",
+        help="Per sales team or salesperson, a lead counts in a stage for the team or salesperson it had "
+        "when it first entered that stage: a lead handed over between stages counts for each in their "
+        "own stages.",
+    )
     line_ids = fields.One2many("crm.stage.funnel.report.line", "report_id", string="Lines")
 
     def _scope_users(self):
@@ -32,55 +40,61 @@ class CrmStageFunnelReport(models.TransientModel):
         table = self._transitions()
         if table.empty:
             return
-        key = {"stage": None, "team": "team_id", "user": "user_id"}[self.group_by]
-        groups = [(0, table)] if key is None else list(table.groupby(key, sort=True))
+        now = fields.Datetime.now()
+        if self.group_by == "stage":
+            dwell = funnel_metrics.time_in_stage(table, as_of=now)
+            funnel = funnel_metrics.stage_conversion(table).merge(
+                dwell[["stage", "stage_sequence", "median_days", "p90_days"]],
+                on=["stage", "stage_sequence"],
+                how="left",
+            )
+            group_ids = [0] * len(funnel)
+        else:
+            # group on the Odoo ids, not on the names (two salespersons may share a name)
+            ids = table[f"{self.group_by}_id"]
+            keyed = table.assign(**{self.group_by: ids.astype("string").where(ids > 0)})
+            funnel = funnel_metrics.breakdown(keyed, self.group_by, as_of=now)
+            group_ids = funnel[self.group_by].fillna("0").astype("int64").tolist()
         stage_ids = dict(
             zip(zip(table["stage"], table["stage_sequence"], strict=True), table["stage_id"], strict=True)
         )
-        now = fields.Datetime.now()
         Target = self.env["crm.stage.target"]
         Stage, Team, User = self.env["crm.stage"], self.env["crm.team"], self.env["res.users"]
         lines = []
-        for group_id, frame in groups:
-            conversion = funnel_metrics.stage_conversion(frame)
-            dwell = funnel_metrics.time_in_stage(frame, as_of=now).set_index(["stage", "stage_sequence"])
-            team = Team.browse(int(group_id)) if key == "team_id" and group_id else None
-            user = User.browse(int(group_id)) if key == "user_id" and group_id else None
-            for row in conversion.itertuples(index=False):
-                stage = Stage.browse(int(stage_ids[(row.stage, row.stage_sequence)]))
-                times = dwell.loc[(row.stage, row.stage_sequence)]
-                rate = _number(row.conversion_rate)
-                target_rate = Target._best_for(
-                    "target_conversion_rate", stage, team, user
-                ).target_conversion_rate
-                target_days = Target._best_for("target_days_in_stage", stage, team, user).target_days_in_stage
-                median = _number(times["median_days"])
-                p90 = _number(times["p90_days"])
-                lines.append(
-                    {
-                        "report_id": self.id,
-                        "stage_id": stage.id,
-                        "team_id": team.id if team else False,
-                        "user_id": user.id if user else False,
-                        "entered": int(row.entered),
-                        "advanced": int(row.advanced),
-                        "lost": int(row.lost),
-                        "open": int(row.open),
-                        "conversion_rate": rate * 100 if rate is not False else False,
-                        "has_conversion": rate is not False,
-                        "target_conversion_rate": target_rate,
-                        "median_days": median,
-                        # the won stage is an end point: its stays end as they start
-                        "has_median": median is not False and not stage.is_won,
-                        "p90_days": p90,
-                        "has_p90": p90 is not False and not stage.is_won,
-                        "target_days_in_stage": target_days,
-                        "below_target": bool(
-                            (target_rate and rate is not False and rate * 100 < target_rate)
-                            or (target_days and median is not False and median > target_days)
-                        ),
-                    }
-                )
+        for group_id, row in zip(group_ids, funnel.itertuples(index=False), strict=True):
+            team = Team.browse(group_id) if self.group_by == "team" and group_id else None
+            user = User.browse(group_id) if self.group_by == "user" and group_id else None
+            stage = Stage.browse(int(stage_ids[(row.stage, row.stage_sequence)]))
+            rate = _number(row.conversion_rate)
+            target_rate = Target._best_for("target_conversion_rate", stage, team, user).target_conversion_rate
+            target_days = Target._best_for("target_days_in_stage", stage, team, user).target_days_in_stage
+            median = _number(row.median_days)
+            p90 = _number(row.p90_days)
+            lines.append(
+                {
+                    "report_id": self.id,
+                    "stage_id": stage.id,
+                    "team_id": team.id if team else False,
+                    "user_id": user.id if user else False,
+                    "entered": int(row.entered),
+                    "advanced": int(row.advanced),
+                    "lost": int(row.lost),
+                    "open": int(row.open),
+                    "conversion_rate": rate * 100 if rate is not False else False,
+                    "has_conversion": rate is not False,
+                    "target_conversion_rate": target_rate,
+                    "median_days": median,
+                    # the won stage is an end point: its stays end as they start
+                    "has_median": median is not False and not stage.is_won,
+                    "p90_days": p90,
+                    "has_p90": p90 is not False and not stage.is_won,
+                    "target_days_in_stage": target_days,
+                    "below_target": bool(
+                        (target_rate and rate is not False and rate * 100 < target_rate)
+                        or (target_days and median is not False and median > target_days)
+                    ),
+                }
+            )
         self.env["crm.stage.funnel.report.line"].create(lines)
 
     def action_show(self):

@@ -54,7 +54,8 @@ class TestFunnelReport(StageHistoryCase):
         with freeze_time(T0 + timedelta(days=10)):
             action = report.action_show()
         lines = self.env[action["res_model"]].with_user(report.env.user).search(action["domain"])
-        return {(line.user_id.name or "", line.stage_id.name): line for line in lines}
+        # keyed by the line's salesperson or team ("" per stage) and stage
+        return {(line.user_id.name or line.team_id.name or "", line.stage_id.name): line for line in lines}
 
     def test_funnel_numbers_match_the_hand_computed_scenario(self):
         lines = self._report()
@@ -127,6 +128,69 @@ class TestFunnelReport(StageHistoryCase):
         self.assertRecordValues(
             lines[(self.salesman_2.name, "Inquiry")],
             [{"entered": 2, "advanced": 1, "lost": 1, "open": 0, "conversion_rate": 50.0}],
+        )
+
+    def test_handed_over_lead_counts_for_each_owner_in_his_stage(self):
+        """A lead Sally moves out of Inquiry and Sam later loses in Qualified is an advance for Sally
+        and a loss for Sam, per salesperson as per team (it changes teams with its salesperson)."""
+        team_b = self.env["crm.team"].create({"name": "Handover Team"})
+        self.env["crm.stage.target"].create(
+            {"stage_id": self.s1.id, "user_id": self.salesman.id, "target_conversion_rate": 90}
+        )
+        with freeze_time(T0):
+            handed, kept = (self._lead(name, team_id=self.other_team.id) for name in ("Handed", "Kept"))
+        with freeze_time(T0 + timedelta(days=1)):
+            handed.write({"user_id": self.salesman_2.id, "team_id": team_b.id})
+        with freeze_time(T0 + timedelta(days=2)):
+            handed.stage_id = self.s2
+        with freeze_time(T0 + timedelta(days=3)):
+            kept.stage_id = self.s2
+        with freeze_time(T0 + timedelta(days=4)):
+            handed.action_set_lost()
+        teams = [(6, 0, (self.other_team | team_b).ids)]
+        per_user = self._report(group_by="user", team_ids=teams)
+        sally, sam = self.salesman.name, self.salesman_2.name
+        self.assertEqual(set(per_user), {(sally, "Inquiry"), (sally, "Qualified"), (sam, "Qualified")})
+        # Inquiry: stays of 2 and 3 days; both leads moved on while Sally held them
+        self.assertRecordValues(
+            per_user[(sally, "Inquiry")],
+            [
+                {
+                    "entered": 2,
+                    "advanced": 2,
+                    "lost": 0,
+                    "open": 0,
+                    "conversion_rate": 100.0,
+                    "median_days": 2.0,
+                    "target_conversion_rate": 90.0,
+                    "below_target": False,
+                }
+            ],
+        )
+        self.assertRecordValues(
+            per_user[(sam, "Qualified")],
+            [{"entered": 1, "advanced": 0, "lost": 1, "open": 0, "conversion_rate": 0.0, "median_days": 2.0}],
+        )
+        self.assertRecordValues(
+            per_user[(sally, "Qualified")],
+            [{"entered": 1, "advanced": 0, "lost": 0, "open": 1, "has_conversion": False}],
+        )
+        per_team = self._report(group_by="team", team_ids=teams)
+        self.assertRecordValues(
+            per_team[(self.other_team.name, "Inquiry")],
+            [{"entered": 2, "advanced": 2, "lost": 0, "open": 0, "conversion_rate": 100.0}],
+        )
+        self.assertRecordValues(
+            per_team[(team_b.name, "Qualified")],
+            [{"entered": 1, "advanced": 0, "lost": 1, "open": 0, "conversion_rate": 0.0}],
+        )
+        self.assertEqual(
+            set(per_team),
+            {
+                (self.other_team.name, "Inquiry"),
+                (self.other_team.name, "Qualified"),
+                (team_b.name, "Qualified"),
+            },
         )
 
     def test_salesman_report_covers_only_the_leads_he_can_see(self):

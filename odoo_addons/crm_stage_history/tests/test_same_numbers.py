@@ -1,5 +1,6 @@
 from datetime import timedelta
 
+import pandas as pd
 from freezegun import freeze_time
 from odoo.tests import HttpCase, new_test_user, tagged
 
@@ -19,24 +20,34 @@ class TestSameNumbersInOdooAndCommand(HttpCase):
         cls.manager = new_test_user(
             cls.env, login="sh_same_manager", groups="sales_team.group_sale_manager,base.group_user"
         )
+        cls.alice, cls.bob = (
+            new_test_user(
+                cls.env, login=f"sh_same_{name.lower()}", name=name, groups="sales_team.group_sale_salesman"
+            )
+            for name in ("Alice Same", "Bob Same")
+        )
         cls.team = cls.env["crm.team"].create({"name": "Same Numbers Team"})
+        cls.team_2 = cls.env["crm.team"].create({"name": "Same Numbers Team 2"})
+        teams = cls.team | cls.team_2
         Stage = cls.env["crm.stage"]
         cls.stages = Stage.create(
             [
                 {
                     "name": f"Same {name}",
                     "sequence": seq,
-                    "team_ids": [(6, 0, cls.team.ids)],
+                    "team_ids": [(6, 0, teams.ids)],
                     "probability": prob,
                 }
                 for name, seq, prob in (("Inquiry", 600, 20), ("Qualified", 610, 40), ("Proposal", 620, 60))
             ]
         )
         cls.won = Stage.create(
-            {"name": "Same Won", "sequence": 690, "is_won": True, "team_ids": [(6, 0, cls.team.ids)]}
+            {"name": "Same Won", "sequence": 690, "is_won": True, "team_ids": [(6, 0, teams.ids)]}
         )
         Lead = cls.env["crm.lead"]
-        # 12 leads with stays of different lengths: some move on, some are lost, some stay open
+        owners = (cls.alice, cls.bob)
+        # 12 leads with stays of different lengths: some move on, some are lost, some stay open; some are
+        # handed over to the other salesperson and team before they leave Inquiry
         for i in range(12):
             with freeze_time(T0 + timedelta(hours=i)):
                 lead = Lead.create(
@@ -44,6 +55,7 @@ class TestSameNumbersInOdooAndCommand(HttpCase):
                         "name": f"Same {i}",
                         "type": "opportunity",
                         "team_id": cls.team.id,
+                        "user_id": owners[i % 2].id,
                         "stage_id": cls.stages[0].id,
                     }
                 )
@@ -51,11 +63,19 @@ class TestSameNumbersInOdooAndCommand(HttpCase):
                 with freeze_time(T0 + timedelta(days=1 + i % 3)):
                     lead.action_set_lost()
                 continue
+            if i % 5 in (1, 4):
+                with freeze_time(T0 + timedelta(hours=12 + i)):
+                    lead.write({"user_id": owners[(i + 1) % 2].id, "team_id": cls.team_2.id})
             with freeze_time(T0 + timedelta(days=1 + i % 5)):
                 lead.stage_id = cls.stages[1 if i % 3 else 2]
             if i % 2:
                 with freeze_time(T0 + timedelta(days=8 + i % 4)):
                     lead.action_set_won() if i % 3 else lead.action_set_lost()
+        Target = cls.env["crm.stage.target"]
+        Target.create({"stage_id": cls.stages[0].id, "target_conversion_rate": 70})
+        Target.create({"stage_id": cls.stages[0].id, "user_id": cls.alice.id, "target_conversion_rate": 90})
+        Target.create({"stage_id": cls.stages[1].id, "user_id": cls.bob.id, "target_days_in_stage": 2})
+        Target.create({"stage_id": cls.stages[1].id, "team_id": cls.team_2.id, "target_days_in_stage": 5})
         cls.key = cls.env["res.users.apikeys"].with_user(cls.manager).sudo()._generate(None, "tests", None)
 
     def _command_table(self):
@@ -64,7 +84,7 @@ class TestSameNumbersInOdooAndCommand(HttpCase):
         # the SDK's own HTTP client carries no test cookie: let its requests through
         with self.allow_requests(all_requests=True):
             connection = connect(self.base_url(), self.env.cr.dbname, self.manager.login, self.key)
-            return extract_transitions(connection, teams=[self.team.id], page_size=5)
+            return extract_transitions(connection, teams=[self.team.id, self.team_2.id], page_size=5)
 
     def test_funnel_and_calibration_match(self):
         from funnel_metrics.conversion import stage_conversion  # noqa: PLC0415
@@ -74,7 +94,7 @@ class TestSameNumbersInOdooAndCommand(HttpCase):
         report = (
             self.env["crm.stage.funnel.report"]
             .with_user(self.manager)
-            .create({"team_ids": [(6, 0, self.team.ids)]})
+            .create({"team_ids": [(6, 0, (self.team | self.team_2).ids)]})
         )
         with freeze_time(as_of):
             report.action_show()
@@ -109,7 +129,10 @@ class TestSameNumbersInOdooAndCommand(HttpCase):
             for stage, row in conversion.iterrows()
         }
         self.assertEqual(
-            len(table), self.env["crm.lead.stage.history"].search_count([("team_id", "=", self.team.id)])
+            len(table),
+            self.env["crm.lead.stage.history"].search_count(
+                [("team_id", "in", (self.team | self.team_2).ids)]
+            ),
         )
         self.assertEqual(command_lines, odoo_lines)
 
@@ -118,7 +141,7 @@ class TestSameNumbersInOdooAndCommand(HttpCase):
         wizard = (
             self.env["crm.stage.calibration"]
             .with_user(self.manager)
-            .create({"team_ids": [(6, 0, self.team.ids)]})
+            .create({"team_ids": [(6, 0, (self.team | self.team_2).ids)]})
         )
         wizard.action_measure()
         measured = calibration(table, {stage.name: stage.probability / 100 for stage in self.stages})
@@ -128,3 +151,69 @@ class TestSameNumbersInOdooAndCommand(HttpCase):
                 line.observed, measured.loc[line.stage_id.name, "observed"] * 100, places=6
             )
             self.assertEqual(line.sample_size, measured.loc[line.stage_id.name, "n"])
+
+    def test_funnel_per_salesperson_and_per_team_match(self):
+        from funnel_metrics.targets import breakdown  # noqa: PLC0415
+
+        as_of = T0 + timedelta(days=20)
+        table = self._command_table()
+        handed_over = table.groupby("lead_id")[["user", "team"]].nunique()
+        self.assertTrue(((handed_over["user"] > 1) & (handed_over["team"] > 1)).any())
+        # the targets of the database as the command takes them (a targets table, rates as fractions)
+        targets = pd.DataFrame(
+            [
+                {
+                    "stage": target.stage_id.name,
+                    "team": target.team_id.name or None,
+                    "user": target.user_id.name or None,
+                    "target_conversion_rate": target.target_conversion_rate / 100,
+                    "target_days_in_stage": target.target_days_in_stage,
+                }
+                for target in self.env["crm.stage.target"].search([("stage_id", "in", self.stages.ids)])
+            ]
+        )
+
+        def number(value):  # Odoo keeps "no estimate" (NaN) as an empty field, read as 0.0
+            return 0.0 if value != value else round(float(value), 6)
+
+        for by in ("user", "team"):
+            with self.subTest(per=by):
+                report = (
+                    self.env["crm.stage.funnel.report"]
+                    .with_user(self.manager)
+                    .create({"team_ids": [(6, 0, (self.team | self.team_2).ids)], "group_by": by})
+                )
+                with freeze_time(as_of):
+                    report.action_show()
+                odoo_lines = {
+                    (line[f"{by}_id"].name, line.stage_id.name): (
+                        line.entered,
+                        line.advanced,
+                        line.lost,
+                        line.open,
+                        round(line.conversion_rate, 6),
+                        round(line.median_days, 6),
+                        round(line.p90_days, 6),
+                        round(line.target_conversion_rate, 6),
+                        round(line.target_days_in_stage, 6),
+                        line.below_target,
+                    )
+                    for line in report.line_ids
+                }
+                expected = breakdown(table, by, targets=targets, as_of=as_of.isoformat() + "Z")
+                command_lines = {
+                    (row[by], row["stage"]): (
+                        int(row["entered"]),
+                        int(row["advanced"]),
+                        int(row["lost"]),
+                        int(row["open"]),
+                        number(row["conversion_rate"] * 100),
+                        number(row["median_days"]),
+                        number(row["p90_days"]),
+                        number(row["target_conversion_rate"] * 100),
+                        number(row["target_days_in_stage"]),
+                        bool(row["below_target"]),
+                    )
+                    for _index, row in expected.iterrows()
+                }
+                self.assertEqual(command_lines, odoo_lines)
