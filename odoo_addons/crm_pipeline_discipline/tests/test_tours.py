@@ -200,6 +200,27 @@ class TestPipelineTours(HttpCase):
         )
         self.assertLessEqual(planned, capacity.activity_daily_capacity, "tomorrow fits Alice's capacity")
 
+    def test_followup_restore_rep(self):
+        """A lost lead of an Enforce team without activities: Restore asks for the next step, and saving it
+        restores the lead."""
+        lead = self.env["crm.lead"].search(
+            [
+                ("team_id", "=", self.teams["field"].id),
+                ("won_status", "=", "lost"),
+                ("activity_ids", "=", False),
+                ("active", "=", False),
+            ],
+            order="id",
+            limit=1,
+        )
+        self.assertTrue(lead, "the demo has lost leads")
+        summary = "Call back: they reopened the tender"
+        self._tour(f"/odoo/crm/{lead.id}", "pd_restore_rep_tour", lead.user_id.login, summary=summary)
+        self.env.invalidate_all()
+        self.assertTrue(lead.active)
+        self.assertEqual(lead.activity_ids.summary, summary)
+        self.assertEqual(lead.followup_state, "scheduled")
+
     # ------------------------------------------------------------------
     # Survey-driven stages (crm_stage_survey)
     # ------------------------------------------------------------------
@@ -249,6 +270,29 @@ class TestPipelineTours(HttpCase):
             (stay.stage_id, stay.origin, stay.changed_by_id), (proposition, "override", self.manager)
         )
         self.assertIn(reason, "".join(lead.message_ids.mapped(lambda m: str(m.body))))
+
+    def test_phase_manager(self):
+        """A manager corrects a lead's decision phase back, with a reason; the phase changes list it."""
+        lead = max(
+            self._open_leads([("decision_phase_id", "!=", False)]),
+            key=lambda lead: (lead.decision_phase_id.sequence, -lead.id),
+        )
+        earlier = self.env["crm.decision.phase"].search(
+            [("sequence", "<", lead.decision_phase_id.sequence)], order="sequence", limit=1
+        )
+        reason = "On the phone today: their board sent them back to the requirements"
+        self._tour(
+            f"/odoo/crm/{lead.id}",
+            "pd_phase_manager_tour",
+            self.manager.login,
+            phase=lead.decision_phase_id.name,
+            to_phase=earlier.name,
+            reason=reason,
+        )
+        self.env.invalidate_all()
+        self.assertEqual(lead.decision_phase_id, earlier)
+        correction = lead.decision_phase_change_ids.filtered(lambda change: change.origin == "correction")
+        self.assertEqual((correction.user_id, correction.reason), (self.manager, reason))
 
     # ------------------------------------------------------------------
     # SLA rules (crm_sla_rules) and the customer's decision phase (crm_stage_survey)

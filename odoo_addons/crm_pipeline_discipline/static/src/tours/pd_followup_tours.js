@@ -208,3 +208,38 @@ registry.category("web_tour.tours").add("pd_followup_manager_tour", {
         ];
     },
 });
+
+registry.category("web_tour.tours").add("pd_restore_rep_tour", {
+    steps: () => {
+        const { summary } = tourData();
+        return [
+            {
+                content: "A lost lead of a team that requires a next step",
+                trigger: ".o_form_view .o_statusbar_buttons button[name='action_restore']",
+                run: "click",
+            },
+            {
+                content: "Restoring it asks for its next step first",
+                trigger: ".modal .o_form_view div[name='summary'] input",
+                run: `edit ${summary}`,
+            },
+            ...screenshot(
+                "crm_activity_centric/restore_next_step",
+                `.modal .o_form_view div[name='summary'] input:value('${summary}')`
+            ),
+            {
+                content: "Schedule it: the lead is restored with it",
+                trigger: ".modal .modal-footer button[name='action_close_dialog']:contains('Schedule')",
+                run: "click",
+            },
+            {
+                content: "The lead is restored: Lost is offered again",
+                trigger: "body:not(:has(.modal)) .o_form_view .o_statusbar_buttons button:contains('Lost')",
+            },
+            {
+                content: "with its next step",
+                trigger: `.o-mail-Chatter:contains('${summary}')`,
+            },
+        ];
+    },
+});

@@ -192,3 +192,66 @@ registry.category("web_tour.tours").add("pd_survey_manager_tour", {
         ];
     },
 });
+
+registry.category("web_tour.tours").add("pd_phase_manager_tour", {
+    steps: () => {
+        const { phase, to_phase, reason } = tourData();
+        return [
+            {
+                content: "The lead shows the customer's decision phase, not as a field to edit",
+                trigger: `.o_form_view .o_field_widget[name='decision_phase_id']:contains('${phase}'):not(:has(input))`,
+            },
+            {
+                content: "A sales manager corrects it",
+                trigger: ".o_form_view button[name='action_decision_phase_correct']:visible",
+                run: "click",
+            },
+            {
+                content: "Choose the corrected phase",
+                trigger: ".modal .o_field_widget[name='phase_id'] input",
+                run: `edit ${to_phase}`,
+            },
+            {
+                content: "Pick it",
+                trigger: `.o-autocomplete--dropdown-menu .dropdown-item:contains('${to_phase}')`,
+                run: "click",
+            },
+            {
+                content: "Say why",
+                trigger: ".modal .o_field_widget[name='reason'] textarea",
+                run: `edit ${reason}`,
+            },
+            ...screenshot(
+                "crm_stage_survey/phase_correction",
+                `.modal .o_field_widget[name='phase_id'] input:value('${to_phase}')`
+            ),
+            {
+                content: "Correct",
+                trigger: ".modal .modal-footer button[name='action_apply']",
+                run: "click",
+            },
+            {
+                content: "The lead is in the corrected phase",
+                trigger: `body:not(:has(.modal)) .o_form_view .o_field_widget[name='decision_phase_id']:contains('${to_phase}')`,
+            },
+            {
+                content: "The chatter keeps the reason",
+                trigger: `.o-mail-Message:contains('${reason}')`,
+            },
+            {
+                content: "Open the lead's phase changes",
+                trigger: ".o_form_view button[name='action_view_decision_phase_changes']",
+                run: "click",
+            },
+            {
+                content: "The correction is listed with its reason beside the customer's actions",
+                trigger: `.o_list_view .o_data_row td[name='reason']:contains('${reason}')`,
+            },
+            {
+                content: "and the customer's actions that moved it before",
+                trigger: ".o_list_view .o_data_row td[name='event_id']:not(:empty)",
+            },
+            ...screenshot("crm_stage_survey/phase_changes"),
+        ];
+    },
+});
