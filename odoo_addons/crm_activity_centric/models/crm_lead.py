@@ -7,6 +7,8 @@ from odoo.tools.sql import column_exists, create_column
 
 from activity_centric import DEFAULT_ACTIVITY, LeadFacts, check_entry, followup_state, needs_default_activity
 
+from .crm_team import ASSIGNING_KEY
+
 FOLLOWUP_STATES = [
     ("scheduled", "Scheduled"),
     ("missing", "Missing Follow-up"),
@@ -229,10 +231,11 @@ class CrmLead(models.Model):
 
     def _followup_check_entry(self, before):
         """After the write: a lead now open without a next step in an enforce team it was not missing one in
-        gets the team's default first activity, or the write is refused (server housekeeping aside)."""
+        gets the team's default first activity, or the write is refused — except for the superuser's
+        housekeeping and Odoo's lead assignment, whose leads show in Missing Follow-up instead."""
         decisions = self._followup_entry_decisions(before, self._followup_snapshot(list(before)))
         refused = [lead_id for lead_id, decision in decisions.items() if not decision.allowed]
-        if refused and not self.env.su:
+        if refused and not (self.env.su or self.env.cr.cache.get(ASSIGNING_KEY)):
             raise self.browse(refused)._followup_entry_refusal()
         given = [lead_id for lead_id, decision in decisions.items() if decision.reason == DEFAULT_ACTIVITY]
         if given:

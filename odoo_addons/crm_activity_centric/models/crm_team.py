@@ -1,6 +1,11 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+# Leads handed out by Odoo's lead assignment (cursor-scoped, so an RPC caller cannot forge it): like leads
+# arriving by themselves, they get the team's default first activity or show in Missing Follow-up; the
+# assignment is not refused for them.
+ASSIGNING_KEY = "crm_activity_centric.assigning_leads"
+
 
 class CrmTeam(models.Model):
     _inherit = "crm.team"
@@ -35,6 +40,15 @@ class CrmTeam(models.Model):
         "CHECK (followup_default_delay >= 0)",
         "The delay of the default first activity cannot be negative.",
     )
+
+    def _action_assign_leads(self, force_quota=False, creation_delta_days=7):
+        self.env.cr.cache[ASSIGNING_KEY] = True
+        try:
+            return super()._action_assign_leads(
+                force_quota=force_quota, creation_delta_days=creation_delta_days
+            )
+        finally:
+            self.env.cr.cache.pop(ASSIGNING_KEY, None)
 
     def init(self):
         # Teams created while the registry does not hold this module yet (crm's own data and at-install

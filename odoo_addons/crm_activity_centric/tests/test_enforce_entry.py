@@ -198,6 +198,21 @@ class TestEnforceEntry(FollowupCase):
         pulled.team_id = self.team_enforce
         self.assertEqual(pulled.followup_state, "scheduled")
 
+    def test_odoo_lead_assignment_is_not_refused(self):
+        """A manager's *Assign Leads* (as the scheduled action) hands unassigned leads to the team: like leads
+        arriving by themselves, they are not refused; without a default first activity they show in Missing
+        Follow-up."""
+        unassigned = self.env["crm.lead"].create(
+            [
+                {"name": f"Inbound {i}", "type": "opportunity", "team_id": False, "user_id": False}
+                for i in range(3)
+            ]
+        )
+        self.env["crm.team.member"].search([("crm_team_id", "=", self.team_enforce.id)]).assignment_max = 30
+        self.team_enforce.with_user(self.sales_manager).action_assign_leads()
+        self.assertEqual(unassigned.team_id, self.team_enforce)
+        self.assertEqual(set(unassigned.mapped("followup_state")), {"missing"})
+
     def test_superuser_housekeeping_is_not_refused(self):
         lead = self._lead(team=self.team_off, name="Data fix")
         # sudo: a data fix or a scheduled action, not a salesperson
