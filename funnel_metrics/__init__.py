@@ -10,6 +10,8 @@ The input is the transitions table (one row per stay of a lead in a stage, see
   jumped over, cohorts by the period they entered the pipeline;
 - :func:`match_targets`, :func:`stuck_leads`, :func:`breakdown` -- stage targets (most specific first), open
   leads past their days-in-stage target, conversion and dwell per salesperson / team / product;
+  :func:`selection_funnel` -- conversion and dwell credited to a selection of stays (some teams or
+  salespersons), judged on the leads' whole history;
 - :func:`rep_effectiveness` -- per salesperson, share of leads brought to a stage, with Wilson intervals
   (:func:`wilson_interval`);
 - :func:`cost_per_lead` -- cost per lead and per qualified lead by source (or campaign...) and period;
@@ -36,7 +38,7 @@ from funnel_metrics.transitions import (
 )
 from funnel_metrics.stats import wilson_interval
 from funnel_metrics.funnel import cohort_conversion, cumulative_funnel, stage_skips
-from funnel_metrics.targets import breakdown, match_targets, stuck_leads
+from funnel_metrics.targets import breakdown, match_targets, selection_funnel, stuck_leads
 from funnel_metrics.effectiveness import rep_effectiveness
 from funnel_metrics.cost import cost_per_lead
 from funnel_metrics.forecast import forecast
@@ -71,6 +73,7 @@ __all__ = [
     "reached_stage",
     "rep_effectiveness",
     "save_transitions",
+    "selection_funnel",
     "simulate_funnel",
     "stage_conversion",
     "stage_skips",

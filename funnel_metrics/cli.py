@@ -11,8 +11,11 @@
 Sources: ``--demo`` (a synthetic pipeline bundled with the package, no Odoo needed), ``--input`` (a
 transitions table saved as CSV or Parquet) or ``--url`` (an Odoo 19 database with ``crm_stage_history``,
 read over JSON-2 by default). ``--from``/``--to``/``--team`` select the leads whose first stage stay began in
-the period, and the stays of those teams -- the same selection as the addon's funnel report -- whatever the
-source.
+the period and, with ``--team``, that have a stay in one of those teams, each with its whole history -- the
+same selection as the addon's reports -- whatever the source. In the report, conversion, time in stage, stuck
+leads and salesperson effectiveness then count the teams' own stays (a lead's passage through a stage counts
+when its first stay there is in one of the teams), as the addon's Funnel report filtered on those teams; the
+sections on leads cover the selected leads' whole history.
 
 Cost per lead: from ``--costs`` (a CSV by ``--cost-by``, ``source`` by default) when given; else, with
 ``--url``, from the campaigns' costs of the ``crm_stage_history`` addon (``utm.campaign.cost``, readable by
@@ -51,6 +54,7 @@ from funnel_metrics.extract import (
     extract_campaign_costs,
     extract_transitions,
     select_period,
+    team_stays,
 )
 from funnel_metrics.transitions import TransitionsError, _file_format, load_transitions, save_transitions
 
@@ -98,7 +102,8 @@ def _add_source_options(common: argparse.ArgumentParser) -> None:
         action="extend",
         nargs="+",
         metavar="NAME",
-        help="keep the stays of these sales teams (names, or ids with --url)",
+        help="the leads with a stay in these sales teams (names, or ids), with their whole history; the "
+        "report counts the teams' own stays",
     )
     common.add_argument(
         "--progress",
@@ -337,6 +342,7 @@ def _report(args: argparse.Namespace) -> int:
         cost_by=cost_by,
         cost_note=cost_note,
         progress=_progress(args),
+        selected=team_stays(table, args.teams) if args.teams else None,
     )
     _write_text(output, page)
     print(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from funnel_metrics.funnel import LOST, OPEN, _factorize_groups, _Facts, _validated
+from funnel_metrics.funnel import LOST, OPEN, _factorize_groups, _Facts, _selection, _validated
 from funnel_metrics.stats import normal_quantile, wilson_interval
 
 EFFECTIVENESS_COLUMNS: tuple[str, ...] = (
@@ -27,6 +27,8 @@ def rep_effectiveness(
     start_stage: str | None = None,
     min_sample: int = 20,
     confidence: float = 0.95,
+    *,
+    selected: pd.Series | np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Per salesperson: of the leads they had in a start stage, the share that reached a target stage.
 
@@ -39,7 +41,10 @@ def rep_effectiveness(
       several stages share a name, the first in pipeline order is meant. Leads that never entered it are
       left out;
     - ``min_sample``: decided leads (``reached + lost_before``) a salesperson needs for a rate;
-    - ``confidence``: level of the Wilson interval (default 0.95).
+    - ``confidence``: level of the Wilson interval (default 0.95);
+    - ``selected``: optional, one bool per row of ``transitions`` (in row order; NA = not selected): the
+      stays of a selection (e.g. of some teams); only the leads whose first stay in the start stage is
+      selected are counted, as in :func:`funnel_metrics.selection_funnel`. Default: every stay.
 
     A lead belongs to the salesperson (``user``) of its first stay in the start stage (NA = no salesperson,
     a group of its own). It has *reached* the target when it has a stay in the target stage or in a stage of
@@ -67,13 +72,14 @@ def rep_effectiveness(
 
     Raises:
         TransitionsError: the table is invalid.
-        ValueError: unknown stage, a target not after the start stage, ``min_sample`` < 0 or a bad
-            ``confidence``.
+        ValueError: unknown stage, a target not after the start stage, ``min_sample`` < 0, a bad
+            ``confidence``, or ``selected`` not one bool per row.
     """
     normal_quantile(confidence)
     if int(min_sample) < 0:
         raise ValueError(f"min_sample must be >= 0, got {min_sample!r}")
     table = _validated(transitions)
+    mask = _selection(selected, len(table))
     facts = _Facts(table)
     if facts.n_stages == 0:
         return _empty()
@@ -86,6 +92,8 @@ def rep_effectiveness(
         )
     started = np.flatnonzero(facts.has[:, start])
     row = facts.first_row[started, start]
+    if mask is not None:
+        started, row = started[mask[row]], row[mask[row]]
     codes, labels = _factorize_groups(table["user"].iloc[row].reset_index(drop=True))
     n_users = len(labels)
     reached = facts.reached[started, target]

@@ -12,6 +12,13 @@ Typical use::
     connection = connect("https://odoo.example.com", "prod", "me@example.com", api_key)
     table = extract_transitions(connection, date_from="2025-01-01", date_to="2025-03-31", progress=True)
 
+With ``teams``, the extractor reads what the addon's reports read when filtered on those teams: the whole
+history of every lead that has a stay in one of them. :func:`team_stays` says which stays are the teams'
+own; as ``selected``, it gives the numbers of the addon's Funnel report filtered on the teams::
+
+    table = extract_transitions(connection, teams=["Europe"])
+    europe = funnel_metrics.selection_funnel(table, team_stays(table, ["Europe"]))
+
 :func:`extract_campaign_costs` reads the addon's campaign costs (``utm.campaign.cost``, sales managers only)
 as a costs table for :func:`funnel_metrics.cost.cost_per_lead` by ``campaign``.
 
@@ -506,8 +513,8 @@ def _team_ids(reader: _Reader, teams: Iterable[str | int]) -> list[int]:
 def _cohort(reader: _Reader, start: date | None, end: date | None, progress: bool) -> set[int] | None:
     """Leads whose first stay began in [start, end] (UTC days, both inclusive); ``None`` without a period.
 
-    As the addon's funnel report (``crm.stage.funnel.report._history_domain``): the first stay over all the
-    lead's history, whatever the team filter. A lead has its first stay in the period when one of its stays
+    As the addon's reports (``crm.lead.stage.history._scope_domain``): the first stay over all the lead's
+    history, whatever the team filter. A lead has its first stay in the period when one of its stays
     began in the period and none began before it.
     """
     from tqdm.auto import tqdm
@@ -528,6 +535,21 @@ def _cohort(reader: _Reader, start: date | None, end: date | None, progress: boo
             before = [("lead_id", "in", chunk), ("date_in", "<", _odoo_datetime(start))]
             earlier |= {_m2o_id(row["lead_id"]) for row in reader.paged(STAY_MODEL, before, ["lead_id"], bar)}
     return candidates - earlier
+
+
+def _leads_of_teams(reader: _Reader, team_ids: list[int], leads: set[int] | None, progress: bool) -> set[int]:
+    """The leads (of ``leads``; of the whole database when ``None``) with at least one stay in these teams."""
+    from tqdm.auto import tqdm
+
+    of_teams = [("team_id", "in", team_ids)]
+    with tqdm(desc="teams", unit=" stays", disable=not progress, leave=False) as bar:
+        if leads is None:
+            return {_m2o_id(row["lead_id"]) for row in reader.paged(STAY_MODEL, of_teams, ["lead_id"], bar)}
+        found: set[int] = set()
+        for chunk in _chunks(sorted(leads), reader.page_size):
+            domain = [*of_teams, ("lead_id", "in", chunk)]
+            found |= {_m2o_id(row["lead_id"]) for row in reader.paged(STAY_MODEL, domain, ["lead_id"], bar)}
+        return found
 
 
 def _read_context(connection: Any, caller: _Caller) -> dict[str, Any]:
@@ -552,14 +574,21 @@ def extract_transitions(
 ) -> pd.DataFrame:
     """Read the stage history of an Odoo database into a transitions table.
 
-    Period semantics are those of the addon's funnel report (*CRM › Reporting › Funnel*): the leads whose
-    **first** stage stay began between ``date_from`` and ``date_to`` (UTC days, both inclusive; either may be
-    left open), with all their stays; ``teams`` then keeps the stays whose sales team is one of them.
+    The selection is that of the addon's reports (*CRM › Reporting › Funnel*, the calibration of
+    probabilities): the leads whose **first** stage stay began between ``date_from`` and ``date_to`` (UTC
+    days, both inclusive; either may be left open) and, with ``teams``, that have at least one stay in one of
+    those sales teams -- each with **all** its stays, whatever their team. A lead's stays in other teams
+    tell whether it moved on from the teams' stages or was lost there: cutting them would turn a lead Europe
+    hands over to America, and America loses, into a loss in Europe. :func:`team_stays` marks the teams' own
+    stays, for :func:`funnel_metrics.selection_funnel` and ``breakdown(..., selected=...)`` (the Funnel
+    report filtered on the teams); :func:`funnel_metrics.calibration` takes the table as it is (the
+    calibration filtered on them).
 
     :param connection: an odoolib connection (:func:`connect`, or ``odoolib.get_connection``)
     :param date_from: first day of the period (``date`` or ``YYYY-MM-DD``), or ``None``
     :param date_to: last day of the period, or ``None``
-    :param teams: sales teams by name or id; stays of other teams are left out. ``None``: every team.
+    :param teams: sales teams by name or id; leads without a stay in any of them are left out. ``None``:
+        every lead.
     :param page_size: rows per ``search_read`` call; stays are paged by id (``id > last id``), leads,
         stages and tags read by chunks of ids of this size
     :param progress: show tqdm progress bars (on stderr)
@@ -585,20 +614,17 @@ def extract_transitions(
     reader = _Reader(connection, caller, page_size, _read_context(connection, caller))
 
     teams = list(teams or [])
-    team_domain: list[Any] = []
-    if teams:
-        team_domain = [("team_id", "in", _team_ids(reader, teams))]
-
-    cohort = _cohort(reader, start, end, progress)
+    team_ids = _team_ids(reader, teams) if teams else None
+    leads = _cohort(reader, start, end, progress)
+    if team_ids is not None:
+        leads = _leads_of_teams(reader, team_ids, leads, progress)
     stays: list[dict[str, Any]] = []
     with tqdm(desc="stays", unit=" stays", disable=not progress) as bar:
-        if cohort is None:
-            stays.extend(reader.paged(STAY_MODEL, team_domain, STAY_FIELDS, bar))
+        if leads is None:
+            stays.extend(reader.paged(STAY_MODEL, [], STAY_FIELDS, bar))
         else:
-            for chunk in _chunks(sorted(cohort), page_size):
-                stays.extend(
-                    reader.paged(STAY_MODEL, [*team_domain, ("lead_id", "in", chunk)], STAY_FIELDS, bar)
-                )
+            for chunk in _chunks(sorted(leads), page_size):
+                stays.extend(reader.paged(STAY_MODEL, [("lead_id", "in", chunk)], STAY_FIELDS, bar))
     if not stays:
         scope = f" for team(s) {', '.join(str(t) for t in teams)}" if teams else ""
         raise ExtractError(
@@ -714,6 +740,49 @@ def extract_campaign_costs(
     )
 
 
+def team_stays(transitions: pd.DataFrame, teams: Iterable[str | int]) -> pd.Series:
+    """Which stays of a transitions table are of the given sales teams (at entry).
+
+    These are the stays the addon's Funnel report counts when filtered on the teams: pass the result as
+    ``selected`` to :func:`funnel_metrics.selection_funnel` or :func:`funnel_metrics.breakdown`, on a table
+    holding the whole history of its leads (:func:`extract_transitions` or :func:`select_period` with the
+    same teams).
+
+    A text is a team's name (the ``team`` column) or, when no stay's team has that name and it is a number,
+    a team id (``--team 7``); an int is a team id, matched on the ``team_id`` column of an extracted table
+    (on the name when the table has no such column). Stays without a team are of no team.
+
+    :return: a bool Series with the table's index, True for the stays of one of the teams
+    :raises ExtractError: a team no stay of the table belongs to (the message lists the table's teams).
+    :raises TransitionsError: the table is invalid.
+    """
+    from funnel_metrics.funnel import _validated
+
+    table = _validated(transitions)
+    names = table["team"].astype("string")
+    ids = pd.to_numeric(table["team_id"], errors="coerce") if "team_id" in table.columns else None
+    match = pd.Series(False, index=table.index)
+    unknown = []
+    for team in teams:
+        if isinstance(team, int) and not isinstance(team, bool) and ids is not None:
+            hit = ids.eq(team)
+        else:
+            text = str(team).strip()
+            hit = names.eq(text)
+            if not hit.any() and ids is not None and text.isdigit():
+                hit = ids.eq(int(text))
+        hit = hit.fillna(False).astype(bool)
+        if not hit.any():
+            unknown.append(str(team))
+        match |= hit
+    if unknown:
+        known = ", ".join(sorted(table["team"].dropna().unique().tolist()))
+        raise ExtractError(
+            f"unknown sales team(s): {', '.join(unknown)}; teams in the table: {known or 'none'}"
+        )
+    return match
+
+
 def select_period(
     transitions: pd.DataFrame,
     date_from: DateLike | None = None,
@@ -723,8 +792,8 @@ def select_period(
     """Offline twin of the filters of :func:`extract_transitions`, for a table read from a file.
 
     Keeps the leads whose first stay (earliest ``entered_at`` over all their rows) began between
-    ``date_from`` and ``date_to`` (UTC days, both inclusive; either may be ``None``), then the stays whose
-    ``team`` is one of ``teams`` (names; an int matches the ``team_id`` column when the table has one).
+    ``date_from`` and ``date_to`` (UTC days, both inclusive; either may be ``None``) and, with ``teams``,
+    that have at least one stay of one of those teams (see :func:`team_stays`), with all their rows.
     Applied to the whole history, it gives what :func:`extract_transitions` reads with the same arguments.
 
     :return: the kept rows of the validated table, index 0..n-1 (possibly empty)
@@ -748,23 +817,5 @@ def select_period(
             keep &= first < pd.Timestamp(end + timedelta(days=1), tz="UTC")
     wanted = list(teams or [])
     if wanted:
-        names = table["team"].astype("string")
-        ids = pd.to_numeric(table["team_id"], errors="coerce") if "team_id" in table.columns else None
-        match = pd.Series(False, index=table.index)
-        unknown = []
-        for team in wanted:
-            if isinstance(team, int) and not isinstance(team, bool) and ids is not None:
-                hit = ids.eq(team)
-            else:
-                hit = names.eq(str(team).strip())
-            hit = hit.fillna(False).astype(bool)
-            if not hit.any():
-                unknown.append(str(team))
-            match |= hit
-        if unknown:
-            known = ", ".join(sorted(table["team"].dropna().unique().tolist()))
-            raise ExtractError(
-                f"unknown sales team(s): {', '.join(unknown)}; teams in the table: {known or 'none'}"
-            )
-        keep &= match
+        keep &= team_stays(table, wanted).groupby(table["lead_id"]).transform("any")
     return table[keep.to_numpy(dtype=bool)].reset_index(drop=True)

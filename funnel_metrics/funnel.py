@@ -354,6 +354,22 @@ def _factorize_groups(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
     return codes, labels
 
 
+def _selection(selected: object, n_rows: int) -> np.ndarray | None:
+    """``selected`` (one bool per row of a table of ``n_rows`` rows, in row order; NA counts as not
+    selected) as a bool array; None stays None (every row selected)."""
+    if selected is None:
+        return None
+    values = selected if isinstance(selected, pd.Series) else pd.Series(np.asarray(selected).reshape(-1))
+    if len(values) == n_rows == 0:
+        return np.zeros(0, dtype=bool)
+    if np.ndim(selected) != 1 or len(values) != n_rows or not pd.api.types.is_bool_dtype(values.dtype):
+        raise ValueError(
+            f"selected must hold one True/False per row of the transitions table ({n_rows} rows), got "
+            f"{len(values)} value(s) of type {values.dtype}"
+        )
+    return values.fillna(False).to_numpy(dtype=bool)
+
+
 def _stay_days(table: pd.DataFrame, snapshot: pd.Timestamp | None) -> tuple[np.ndarray, np.ndarray]:
     """``(days, closed)`` of each stay, as :func:`funnel_metrics.time_in_stage` measures them."""
     closed = table["left_at"].notna().to_numpy(dtype=bool)

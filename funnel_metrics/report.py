@@ -36,8 +36,8 @@ from funnel_metrics.cost import cost_per_lead
 from funnel_metrics.dwell import _latest_timestamp, kaplan_meier, time_in_stage
 from funnel_metrics.effectiveness import rep_effectiveness
 from funnel_metrics.forecast import forecast
-from funnel_metrics.funnel import cohort_conversion, cumulative_funnel, stage_skips
-from funnel_metrics.targets import match_targets, stuck_leads
+from funnel_metrics.funnel import _selection, cohort_conversion, cumulative_funnel, stage_skips
+from funnel_metrics.targets import match_targets, selection_funnel, stuck_leads
 from funnel_metrics.transitions import TransitionsError, validate_transitions
 
 TimestampLike = str | dt.datetime | np.datetime64 | pd.Timestamp
@@ -225,6 +225,12 @@ class _Inputs:
     cost_by: str
     won_stage: str | None
     cost_note: str | None = None
+    selected: np.ndarray | None = None
+
+    @property
+    def stays(self) -> pd.DataFrame:
+        """The selected stays (every stay without a selection)."""
+        return self.table if self.selected is None else self.table[self.selected]
 
 
 _TARGETS_HINT = (
@@ -267,10 +273,19 @@ def _overview(data: _Inputs) -> _Section:
         ("Last entry", fmt_date(table["entered_at"].max())),
         ("Snapshot (as of)", data.as_of.strftime("%Y-%m-%d %H:%M UTC")),
     ]
+    if data.selected is not None:
+        rows.insert(2, ("Stays of the selection", fmt_count(data.selected.sum())))
     frame = pd.DataFrame(rows, columns=["measure", "value"])
     section.parts.append(
         html_table(frame, [("measure", "Measure", fmt_text), ("value", "Value", fmt_text)], "t-overview")
     )
+    if data.selected is not None:
+        section.note(
+            "A selection (e.g. --team): conversion, time in stage, stuck leads and salesperson effectiveness "
+            "count the selection's own stays, a lead's passage through a stage when its first stay there is "
+            "selected, judged on the lead's whole history. The other sections cover these leads over their "
+            "whole history."
+        )
     return section
 
 
@@ -310,7 +325,10 @@ def _funnel(data: _Inputs) -> _Section:
 
 
 def _conversion(data: _Inputs) -> _Section:
-    result = stage_conversion(data.table)
+    if data.selected is None:
+        result = stage_conversion(data.table)
+    else:
+        result = selection_funnel(data.table, data.selected, as_of=data.as_of)
     target_rate, _ = _stage_targets(result, data.targets)
     result["target"] = target_rate.to_numpy()
     below = (result["conversion_rate"] < result["target"]).to_numpy(dtype=bool)  # NaN compares False
@@ -385,7 +403,8 @@ def _stay_durations(table: pd.DataFrame, as_of: pd.Timestamp) -> tuple[np.ndarra
 
 
 def _time_in_stage(data: _Inputs) -> _Section:
-    result = time_in_stage(data.table, as_of=data.as_of)
+    stays = data.stays
+    result = time_in_stage(stays, as_of=data.as_of)
     _, target_days = _stage_targets(result, data.targets)
     result["target_days"] = target_days.to_numpy()
     section = _Section(
@@ -395,10 +414,10 @@ def _time_in_stage(data: _Inputs) -> _Section:
         "many days; stays still open count as unfinished (Kaplan-Meier), so a stage where many leads sit "
         "does not look fast. A median stays empty while fewer than half of the stays have ended.",
     )
-    days, closed = _stay_durations(data.table, data.as_of)
+    days, closed = _stay_durations(stays, data.as_of)
     fig = _figure(7.5, 3.8)
     ax = fig.add_subplot()
-    key = data.table["stage"].astype(str) + "#" + data.table["stage_sequence"].astype(str)
+    key = stays["stage"].astype(str) + "#" + stays["stage_sequence"].astype(str)
     finite_max = 0.0
     colours = ["#2f6db5", "#d9822b", "#3b9a57", "#c8423b", "#7b5ea7", "#8c6d46", "#d16ba5", "#5f9ea0"]
     drawn = 0
@@ -450,7 +469,7 @@ def _stuck(data: _Inputs) -> _Section:
     if data.targets is None:
         section.note(_TARGETS_HINT.replace("to compare with targets", "to list the leads past their target"))
         return section
-    result = stuck_leads(data.table, data.targets, as_of=data.as_of)
+    result = stuck_leads(data.stays, data.targets, as_of=data.as_of)
     if result.empty:
         section.note("No open lead is past its days-in-stage target.")
         return section
@@ -579,7 +598,7 @@ def _effectiveness(data: _Inputs) -> _Section:
     if len(stages) < 2:
         section.note("The pipeline has a single stage: there is nothing to reach.")
         return section
-    result = rep_effectiveness(data.table, target_stage=target, min_sample=MIN_SAMPLE)
+    result = rep_effectiveness(data.table, target_stage=target, min_sample=MIN_SAMPLE, selected=data.selected)
     known = result[result["enough_data"]]
     if not known.empty:
         fig = _figure(7.5, 0.38 * len(known) + 1.3)
@@ -863,6 +882,7 @@ def build_report(
     cost_by: str = "source",
     cost_note: str | None = None,
     progress: bool = False,
+    selected: pd.Series | np.ndarray | None = None,
 ) -> str:
     """Build the HTML report of a transitions table.
 
@@ -878,9 +898,17 @@ def build_report(
     :param cost_note: a sentence shown above the cost tables, on where the costs come from (e.g. that the
         campaigns' costs of Odoo have no real month), or None
     :param progress: a tqdm progress bar over the sections (on stderr)
+    :param selected: one bool per row of ``transitions`` (NA = not selected): the stays of a selection, e.g.
+        of some teams (:func:`funnel_metrics.extract.team_stays`), the table holding the whole history of
+        its leads. The sections on stages and salespersons (conversion, time in stage, stuck leads,
+        effectiveness) then count what the selection is credited with, as the addon's Funnel report filtered
+        on those teams (a lead's passage through a stage counts when its first stay there is selected); the
+        sections on leads (overview, funnel, skips, cohorts, calibration, cost, forecast) cover the table's
+        leads over their whole history. None: every stay.
     :return: the page, a complete HTML document (UTF-8 text) with the sections of :data:`SECTIONS`
     :raises TransitionsError: the table is invalid or empty.
-    :raises ValueError: bad ``as_of``, or invalid targets, costs or stated probabilities.
+    :raises ValueError: bad ``as_of``, invalid targets, costs or stated probabilities, or ``selected`` not
+        one bool per row.
     """
     from tqdm.auto import tqdm
 
@@ -888,7 +916,8 @@ def build_report(
     if table.empty:
         raise TransitionsError("the transitions table is empty: there is nothing to report on")
     snapshot = _latest_timestamp(table) if as_of is None else _as_timestamp(as_of)
-    data = _Inputs(table, snapshot, targets, costs, stated, cost_by, _won_stage(table), cost_note)
+    mask = _selection(selected, len(table))
+    data = _Inputs(table, snapshot, targets, costs, stated, cost_by, _won_stage(table), cost_note, mask)
     sections = []
     for section_id, _ in tqdm(SECTIONS, desc="report", unit=" sections", disable=not progress):
         sections.append(_BUILDERS[section_id](data))

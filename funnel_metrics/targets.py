@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -36,6 +37,7 @@ from funnel_metrics.funnel import (
     _factorize_groups,
     _Facts,
     _grouped_dwell,
+    _selection,
     _stay_days,
     _validated,
 )
@@ -45,6 +47,18 @@ TARGET_MEASURES: tuple[str, ...] = ("target_conversion_rate", "target_days_in_st
 TARGET_DIMENSIONS: tuple[str, ...] = ("user", "team", "product")
 """Scope columns of a targets table, most specific first."""
 BREAKDOWN_BY: tuple[str, ...] = ("user", "team", "product")
+SELECTION_COLUMNS: tuple[str, ...] = (
+    "stage",
+    "stage_sequence",
+    "entered",
+    "advanced",
+    "lost",
+    "open",
+    "conversion_rate",
+    "median_days",
+    "p90_days",
+)
+"""Columns of :func:`selection_funnel`."""
 STUCK_COLUMNS: tuple[str, ...] = (
     "lead_id",
     "stage",
@@ -186,11 +200,65 @@ def stuck_leads(
     return result
 
 
+def _attributed(
+    table: pd.DataFrame,
+    row_group: np.ndarray,
+    n_groups: int,
+    snapshot: pd.Timestamp | None,
+    selected: np.ndarray | None,
+) -> dict[str, Any]:
+    """The funnel per (group, stage) of the passages and stays a group is credited with.
+
+    ``row_group``: each row's group code in ``0..n_groups-1``; ``selected``: the rows taken into account
+    (None: all). A lead's passage through a stage goes to the group of its first stay there when that stay
+    is selected, and to nobody otherwise; a stay's duration goes to its own group when it is selected.
+    Returns columns over the (group, stage) cells with a credited passage or stay, group-major then pipeline
+    order: ``group`` (code), ``stage`` (string Series), ``stage_sequence``, ``entered``, ``advanced``,
+    ``lost``, ``open`` (int64), ``conversion_rate``, ``median_days``, ``p90_days`` (float64).
+    """
+    facts = _Facts(table)
+    n_stages = facts.n_stages
+    if selected is not None:  # stays left out form one more group, dropped below
+        row_group = np.where(selected, row_group, n_groups)
+    width = n_groups + 1
+    first_row = facts.first_row
+    cell_group = row_group[np.maximum(first_row, 0)] if facts.n_rows else first_row
+    counts = {name: count[:n_groups].reshape(-1) for name, count in facts.counts(cell_group, width).items()}
+    days, closed = _stay_days(table, snapshot)
+    median, p90, stays = _grouped_dwell(days, closed, row_group * n_stages + facts.codes, width * n_stages)
+    size = n_groups * n_stages
+    keep = np.flatnonzero((counts["entered"] > 0) | (stays[:size] > 0))
+    advanced, lost = counts["advanced"][keep], counts["lost"][keep]
+    decided = (advanced + lost).astype("float64")
+    rate = np.full(len(keep), np.nan)
+    np.divide(advanced, decided, out=rate, where=decided > 0)
+    stage = keep % max(n_stages, 1)
+    return {
+        "group": keep // max(n_stages, 1),
+        "stage": facts.stages["stage"].take(stage).reset_index(drop=True),
+        "stage_sequence": facts.stage_seq[stage].astype("int64"),
+        "entered": counts["entered"][keep].astype("int64"),
+        "advanced": advanced.astype("int64"),
+        "lost": lost.astype("int64"),
+        "open": counts["open"][keep].astype("int64"),
+        "conversion_rate": rate,
+        "median_days": median[keep],
+        "p90_days": p90[keep],
+    }
+
+
+def _funnel_frame(cells: dict[str, Any], first: dict[str, pd.Series]) -> pd.DataFrame:
+    """The frame of :func:`_attributed`'s cells: the ``first`` columns, then :data:`SELECTION_COLUMNS`."""
+    return pd.DataFrame({**first, **{column: cells[column] for column in SELECTION_COLUMNS}})
+
+
 def breakdown(
     transitions: pd.DataFrame,
     by: str,
     targets: pd.DataFrame | None = None,
     as_of: TimestampLike | None = None,
+    *,
+    selected: pd.Series | np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Stage conversion and time in stage per salesperson, team or product, optionally against targets.
 
@@ -199,7 +267,9 @@ def breakdown(
     - ``transitions``: a transitions table (validated first);
     - ``by``: ``"user"``, ``"team"`` or ``"product"``;
     - ``targets``: optional targets table (see the module docstring);
-    - ``as_of``: snapshot time of the open stays (naive = UTC); default the latest timestamp in the table.
+    - ``as_of``: snapshot time of the open stays (naive = UTC); default the latest timestamp in the table;
+    - ``selected``: optional, one bool per row of ``transitions`` (in row order; NA = not selected): the
+      stays of a selection, e.g. those of some teams or salespersons (see below). Default: every stay.
 
     Attribution: a lead's passage through a stage (entered / advanced / lost / open, exactly as in
     :func:`funnel_metrics.stage_conversion`, judged on the lead's whole history) belongs to the group of its
@@ -208,8 +278,13 @@ def breakdown(
     stay's duration belongs to the stay's own group (Kaplan-Meier with open stays censored at ``as_of``, as
     in :func:`funnel_metrics.time_in_stage`). Stays without a value form their own group (NA).
 
-    Output: one row per (group, stage) with at least one stay, by group (sorted, NA last) then pipeline
-    order, index 0..n-1, columns
+    With ``selected``, only the passages whose first stay in the stage is selected are counted, and only the
+    durations of selected stays: filtered on a salesperson (``selected = table["user"] == "alice"``), Alice
+    keeps exactly her rows of the unselected breakdown. Keep the whole history of the leads in the table --
+    the stays that are not selected still tell whether a lead advanced or was lost.
+
+    Output: one row per (group, stage) with at least one counted passage or stay, by group (sorted, NA last)
+    then pipeline order, index 0..n-1, columns
 
     - ``<by>`` (string, NA allowed), ``stage`` (string), ``stage_sequence`` (int64);
     - ``entered``, ``advanced``, ``lost``, ``open`` (int64 leads) and ``conversion_rate`` (float64,
@@ -224,46 +299,16 @@ def breakdown(
 
     Raises:
         TransitionsError: the table is invalid.
-        ValueError: unknown ``by``, bad ``as_of`` or invalid targets.
+        ValueError: unknown ``by``, bad ``as_of``, invalid targets, or ``selected`` not one bool per row.
     """
     if by not in BREAKDOWN_BY:
         raise ValueError(f"by must be one of {', '.join(BREAKDOWN_BY)}, got {by!r}")
     table = _validated(transitions)
+    mask = _selection(selected, len(table))
     snapshot = _as_utc(as_of, "as_of") if as_of is not None else _latest_timestamp(table)
-    facts = _Facts(table)
-    n_stages = facts.n_stages
     row_group, labels = _factorize_groups(table[by])
-    n_groups = len(labels)
-    size = n_groups * n_stages
-
-    first_row = facts.first_row
-    cell_group = np.where(first_row >= 0, row_group[np.maximum(first_row, 0)], 0) if size else first_row
-    counts = facts.counts(cell_group, n_groups)
-    days, closed = _stay_days(table, snapshot)
-    median, p90, stays = _grouped_dwell(days, closed, row_group * n_stages + facts.codes, size)
-
-    entered = counts["entered"].reshape(-1)
-    keep = np.flatnonzero((entered > 0) | (stays > 0))
-    group, stage = keep // max(n_stages, 1), keep % max(n_stages, 1)
-    advanced = counts["advanced"].reshape(-1)[keep]
-    lost = counts["lost"].reshape(-1)[keep]
-    decided = (advanced + lost).astype("float64")
-    rate = np.full(len(keep), np.nan)
-    np.divide(advanced, decided, out=rate, where=decided > 0)
-    result = pd.DataFrame(
-        {
-            by: labels.astype("string").take(group).reset_index(drop=True),
-            "stage": facts.stages["stage"].take(stage).reset_index(drop=True),
-            "stage_sequence": facts.stage_seq[stage].astype("int64"),
-            "entered": entered[keep].astype("int64"),
-            "advanced": advanced.astype("int64"),
-            "lost": lost.astype("int64"),
-            "open": counts["open"].reshape(-1)[keep].astype("int64"),
-            "conversion_rate": rate,
-            "median_days": median[keep],
-            "p90_days": p90[keep],
-        }
-    )
+    cells = _attributed(table, row_group, len(labels), snapshot, mask)
+    result = _funnel_frame(cells, {by: labels.astype("string").take(cells["group"]).reset_index(drop=True)})
     if targets is not None:
         scope = result[[by, "stage"]]
         target_rate = match_targets(scope, targets, "target_conversion_rate").to_numpy()
@@ -271,6 +316,50 @@ def breakdown(
         result["target_conversion_rate"] = target_rate
         result["target_days_in_stage"] = target_days
         with np.errstate(invalid="ignore"):
-            result["below_target"] = (rate < target_rate) | (result["median_days"].to_numpy() > target_days)
+            result["below_target"] = (result["conversion_rate"].to_numpy() < target_rate) | (
+                result["median_days"].to_numpy() > target_days
+            )
+    result.attrs["as_of"] = snapshot
+    return result
+
+
+def selection_funnel(
+    transitions: pd.DataFrame,
+    selected: pd.Series | np.ndarray,
+    as_of: TimestampLike | None = None,
+) -> pd.DataFrame:
+    """Stage conversion and time in stage of a selection of stays, e.g. of some teams or salespersons.
+
+    Inputs:
+
+    - ``transitions``: a transitions table (validated first) holding the whole history of its leads;
+    - ``selected``: one bool per row of ``transitions`` (in row order; NA = not selected): the stays of the
+      selection, e.g. ``table["team"].isin(["Europe"])`` or ``table["user"] == "alice"``;
+    - ``as_of``: snapshot time of the open stays (naive = UTC); default the latest timestamp in the table.
+
+    The funnel the selection is credited with, attributed as in :func:`breakdown`: a lead's passage through a
+    stage (entered / advanced / lost / open, judged on the lead's whole history) counts when its first stay
+    in that stage is selected; time in stage (Kaplan-Meier, open stays censored at ``as_of``) is measured on
+    the selected stays. So a lead Alice moves out of New and Bob later loses in Qualified is, for a selection
+    of Alice's stays, an advance in New and nothing in Qualified. Every count is the sum of the
+    :func:`breakdown` rows of the selected groups (a selection of groups: the selected stays are exactly
+    theirs); with every stay selected it is :func:`funnel_metrics.stage_conversion` and
+    :func:`funnel_metrics.time_in_stage` side by side.
+
+    Output: one row per stage with at least one counted passage or selected stay, in pipeline order, index
+    0..n-1, columns (:data:`SELECTION_COLUMNS`) ``stage`` (string), ``stage_sequence``, ``entered``,
+    ``advanced``, ``lost``, ``open`` (int64 leads), ``conversion_rate`` (float64, ``advanced / (advanced +
+    lost)``, NaN if 0), ``median_days``, ``p90_days`` (float64 days, NaN when too censored to tell).
+    ``result.attrs["as_of"]`` holds the snapshot time used.
+
+    Raises:
+        TransitionsError: the table is invalid.
+        ValueError: bad ``as_of``, or ``selected`` not one bool per row.
+    """
+    table = _validated(transitions)
+    mask = _selection(selected, len(table))
+    snapshot = _as_utc(as_of, "as_of") if as_of is not None else _latest_timestamp(table)
+    cells = _attributed(table, np.zeros(len(table), dtype="int64"), 1, snapshot, mask)
+    result = _funnel_frame(cells, {})
     result.attrs["as_of"] = snapshot
     return result

@@ -9,7 +9,7 @@ import odoolib
 import pandas as pd
 import pytest
 from test_funnel_extract import FakeConnection, FakeOdoo, campaign_server
-from test_funnel_report import body, section_html, tables_of
+from test_funnel_report import body, handed_over, section_html, tables_of
 
 from funnel_metrics import cli
 from funnel_metrics.cli import DATA_DIR, DEMO_FILES, main
@@ -92,6 +92,20 @@ def test_selection_on_a_file_is_the_extractors(tmp_path, capsys, demo_table):
     )
     assert set(load_transitions(output)["team"]) == {"Americas"}
     assert f"{expected['lead_id'].nunique():,} leads from {source}" in out
+
+
+def test_report_on_a_team_counts_its_stays_in_the_leads_whole_history(tmp_path, capsys, make_transitions):
+    source = tmp_path / "handed.csv"
+    save_transitions(handed_over(make_transitions), source)
+    output = tmp_path / "europe.html"
+    code, out, err = run(capsys, "report", "--input", str(source), "--team", "Europe", "-o", str(output))
+    assert (code, err) == (0, "")
+    assert "report on 2 leads (4 stays)" in out  # lead 3 never was in Europe
+    tables = tables_of(output.read_text(encoding="utf-8"))
+    assert [row[:5] for row in body(tables, "t-conversion")] == [
+        ["New", "2", "2", "0", "0"],  # lead 1 left New while in Europe; Asia lost it later
+        ["Qualified", "1", "0", "0", "1"],
+    ]
 
 
 def test_report_from_a_file_with_side_tables(tmp_path, capsys, demo_table):

@@ -112,6 +112,23 @@ def test_bad_arguments_are_refused(make_transitions, kwargs, message):
         rep_effectiveness(stays_frame(make_transitions), **kwargs)
 
 
+@pytest.mark.parametrize(
+    ("start_stage", "rows"),
+    [
+        (None, [("alice", 4, 2, 1, 1, True), ("carol", 1, 0, 1, 0, True)]),
+        ("Qualified", [("alice", 2, 1, 1, 0, True)]),  # dave had L8 in Qualified in Asia
+    ],
+)
+def test_a_selection_counts_the_leads_it_had_in_the_start_stage(make_transitions, start_stage, rows):
+    frame = stays_frame(make_transitions)
+    asia = frame["user"].isin(["bob", "dave"])  # bob's leads, and L8 once carol handed it to dave
+    frame["team"] = np.where(asia, "Asia", "Europe")
+    result = rep_effectiveness(
+        frame, "Proposal", start_stage=start_stage, min_sample=1, selected=frame["team"] == "Europe"
+    )
+    pd.testing.assert_frame_equal(result, expected_frame(rows))
+
+
 def test_empty_table_gives_an_empty_frame():
     result = rep_effectiveness(transitions_from_records([]), "Won")
     assert result.empty and list(result.columns)[0] == "user"

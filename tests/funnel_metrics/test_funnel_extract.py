@@ -416,18 +416,26 @@ def test_period_bounds(server, date_from, date_to, leads):
     assert set(table["lead_id"]) == leads
 
 
-def test_teams_filter_the_stays_by_name_or_id_not_the_cohort(server):
+def test_teams_select_the_leads_with_a_stay_in_them_with_their_whole_history(server):
     connection = FakeConnection(server)
     by_name = extract_transitions(connection, "2024-03-01", "2024-03-31", teams=["America"])
     by_id = extract_transitions(connection, "2024-03-01", "2024-03-31", teams=[2])
     by_text_id = extract_transitions(connection, "2024-03-01", "2024-03-31", teams=["2"])
 
-    # lead 3 entered in Europe and moved to America: its American stay is in, the cohort is still March's
-    expected = expected_table(server.tables, {2, 3, 4, 6}, teams={2})
+    # lead 3 entered in Europe and moved to America: all its stays are in, the cohort is still March's
+    expected = expected_table(server.tables, {3, 4})
     for table in (by_name, by_id, by_text_id):
         pd.testing.assert_frame_equal(table, expected)
-    assert by_name[["lead_id", "stage"]].values.tolist() == [[3, "Proposition"], [4, "New"]]
-    assert server.calls_to(HISTORY)[-1]["domain"][0] == ("team_id", "in", [2])
+    assert by_name[["lead_id", "stage", "team"]].values.tolist() == [
+        [3, "New", "Europe"],
+        [3, "Proposition", "America"],
+        [4, "New", "America"],
+    ]
+    assert ("team_id", "in", [2]) in server.calls_to(HISTORY)[-2]["domain"]
+    assert server.calls_to(HISTORY)[-1]["domain"][0] == ("lead_id", "in", [3, 4])
+    # the teams' own stays, for the numbers of the Funnel report filtered on them
+    for teams in (["America"], [2], ["2"]):
+        assert extract.team_stays(by_name, teams).tolist() == [False, True, True]
 
 
 def test_unknown_team_lists_the_known_ones(server):
@@ -874,8 +882,21 @@ def test_select_period_refuses_unknown_team_and_backwards_period(server):
     assert extract.select_period(everything, "2030-01-01").empty
 
 
-def test_select_period_keeps_stays_without_team_out_of_a_team_filter(make_transitions):
-    table = make_transitions([(1, "New", 1, 0, 1, "open"), (1, "Qualified", 2, 1, None, "open")])
-    table.loc[1, "team"] = None
+def test_select_period_keeps_the_whole_history_of_the_teams_leads(make_transitions):
+    table = make_transitions(
+        [(1, "New", 1, 0, 1, "open"), (1, "Qualified", 2, 1, None, "open"), (2, "New", 1, 0, None, "open")]
+    )
+    table["team"] = ["Europe", None, "Asia"]
     kept = extract.select_period(table, teams=["Europe"])
-    assert kept["stage"].tolist() == ["New"]
+    assert kept[["lead_id", "stage"]].values.tolist() == [[1, "New"], [1, "Qualified"]]
+    assert extract.team_stays(kept, ["Europe"]).tolist() == [True, False]
+
+
+def test_team_stays_take_names_ids_and_numbers_as_text(server):
+    table = extract_transitions(FakeConnection(server))
+    europe = (table["team"] == "Europe").tolist()
+    for teams in (["Europe"], [1], ["1"], [" Europe "]):
+        assert extract.team_stays(table, teams).tolist() == europe
+    assert extract.team_stays(table, ["Europe", 2]).all()
+    with pytest.raises(ExtractError, match=r"unknown sales team\(s\): 3, Asia; teams in the table: America"):
+        extract.team_stays(table, [3, "Asia"])

@@ -421,6 +421,44 @@ def test_single_stage_and_all_open(make_transitions):
     assert dwell == [["New", "2", "2", "–", "–", "–"]]  # every stay open: no median yet
 
 
+HANDED_OVER = [
+    (1, "New", 1, 0, 1, "lost"),  # Europe (alice) hands it over ...
+    (1, "Qualified", 2, 1, 3, "lost"),  # ... Asia (bob) loses it
+    (2, "New", 1, 0, 2, "open"),
+    (2, "Qualified", 2, 2, None, "open"),  # Europe (alice) all the way
+    (3, "New", 1, 0, 4, "lost"),  # Asia (bob)
+]
+
+
+def handed_over(make_transitions) -> pd.DataFrame:
+    table = make_transitions(HANDED_OVER)
+    table["team"] = ["Europe", "Asia", "Europe", "Europe", "Asia"]
+    table["user"] = ["alice", "bob", "alice", "alice", "bob"]
+    return table
+
+
+def test_a_selection_counts_its_own_stays_in_the_stage_and_salesperson_sections(make_transitions):
+    table = handed_over(make_transitions)
+    europe = table["team"] == "Europe"
+    tables = tables_of(build_report(table, as_of="2024-01-11", selected=europe))
+    # lead 1 moved on from New in Europe: an advance there; its loss in Qualified is Asia's
+    assert [row[:6] for row in body(tables, "t-conversion")] == [
+        ["New", "2", "2", "0", "0", "100.0 %"],
+        ["Qualified", "1", "0", "0", "1", "–"],
+    ]
+    dwell = time_in_stage(table[europe], as_of="2024-01-11")
+    columns = [("stage", fmt_text), ("n", fmt_count), ("open", fmt_count), ("median_days", fmt_days)]
+    assert [row[:4] for row in body(tables, "t-time-in-stage")] == expected_rows(dwell, columns)
+    # reaching Qualified, the last stage: alice took both Europe leads there; bob started lead 3 in Asia
+    assert [row[:5] for row in body(tables, "t-effectiveness")] == [["alice", "2", "2", "0", "0"]]
+    # the sections on leads cover the selected leads over their whole history
+    assert body(tables, "t-funnel")[0] == ["New", "3", "100.0 %"]
+    assert ["Stays of the selection", "3"] in body(tables, "t-overview")
+    everything = tables_of(build_report(table, as_of="2024-01-11"))
+    assert body(everything, "t-conversion")[0][:6] == ["New", "3", "2", "1", "0", "66.7 %"]
+    assert "Stays of the selection" not in str(body(everything, "t-overview"))
+
+
 def test_empty_or_invalid_table_is_refused(make_transitions):
     with pytest.raises(TransitionsError, match="empty"):
         build_report(make_transitions([]))

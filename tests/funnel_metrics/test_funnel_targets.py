@@ -9,12 +9,14 @@ import pytest
 from funnel_metrics import (
     breakdown,
     match_targets,
+    selection_funnel,
     simulate_funnel,
     stage_conversion,
     stuck_leads,
     time_in_stage,
     transitions_from_records,
 )
+from funnel_metrics.targets import SELECTION_COLUMNS
 
 NAN = float("nan")
 NA = None
@@ -330,3 +332,104 @@ def test_breakdown_of_a_single_team_is_the_whole_funnel():
     expected = stage_conversion(frame).merge(time_in_stage(frame), on=["stage", "stage_sequence"])
     expected = expected.rename(columns={"open_x": "open"}).loc[:, list(result.columns)]
     pd.testing.assert_frame_equal(result, expected, rtol=0, atol=0)
+
+
+# --------------------------------------------------------------------------------------------------------
+# a selection of stays: breakdown(selected=...) and selection_funnel
+# --------------------------------------------------------------------------------------------------------
+
+SELECTION_NUMBERS = ["entered", "advanced", "lost", "open", "conversion_rate", "median_days", "p90_days"]
+
+
+@pytest.mark.parametrize(
+    ("users", "expected"),
+    [
+        (
+            {"alice"},
+            [
+                # stage, seq, entered, advanced, lost, open, rate, median, p90
+                ("New", 1, 2, 2, 0, 0, 1.0, 1.0, 2.0),  # L1 is an advance for alice: bob lost it later
+                ("Qualified", 2, 1, 0, 0, 1, NAN, NAN, NAN),  # L3 open; L1's loss in Qualified is bob's
+            ],
+        ),
+        ({"bob"}, [("New", 1, 1, 0, 1, 0, 0.0, 4.0, 4.0), ("Qualified", 2, 1, 0, 1, 0, 0.0, 2.0, 2.0)]),
+        (
+            {"alice", "bob"},
+            [
+                ("New", 1, 3, 2, 1, 0, 2 / 3, 2.0, 4.0),  # L4, nobody's, left out
+                ("Qualified", 2, 2, 0, 1, 1, 0.0, 2.0, NAN),  # L1 2 days, L3 open 8 days
+            ],
+        ),
+    ],
+)
+def test_selection_funnel_credits_the_passages_first_entered_by_the_selection(
+    make_transitions, day, users, expected
+):
+    frame = handover_frame(make_transitions)
+    result = selection_funnel(frame, frame["user"].isin(users), as_of=day(10))
+    want = pd.DataFrame(expected, columns=["stage", "stage_sequence", *SELECTION_NUMBERS])
+    want = want.astype(
+        {"stage": "string", **dict.fromkeys(["stage_sequence", "entered", "advanced"], "int64")}
+    )
+    want = want.astype({"lost": "int64", "open": "int64"})
+    pd.testing.assert_frame_equal(result, want)
+    assert result.attrs["as_of"] == day(10)
+
+
+def test_selection_funnel_of_every_stay_is_conversion_and_time_in_stage():
+    frame, _ = simulate_funnel(3000, teams=("Europe", "Asia"), skip_probability=0.1, seed=5)
+    result = selection_funnel(frame, np.ones(len(frame), dtype=bool))
+    expected = stage_conversion(frame).merge(time_in_stage(frame), on=["stage", "stage_sequence"])
+    expected = expected.rename(columns={"open_x": "open"}).loc[:, list(result.columns)]
+    pd.testing.assert_frame_equal(result, expected, rtol=0, atol=0)
+
+
+def random_handovers(make_transitions, seed: int, n_leads: int) -> pd.DataFrame:
+    """Random pipelines (see :func:`random_stays`) where every stay has its own salesperson and team."""
+    rng = np.random.default_rng(seed)
+    stays, _ = random_stays(seed, n_leads)
+    frame = make_transitions(stays)
+    frame["user"] = rng.choice(np.array(["ann", "ben", "cid", None], dtype=object), len(frame))
+    frame["team"] = rng.choice(np.array(["Europe", "Asia"], dtype=object), len(frame))
+    return frame
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_a_selection_of_salespersons_keeps_their_rows_of_the_whole_breakdown(make_transitions, day, seed):
+    frame = random_handovers(make_transitions, seed, 300)
+    whole = breakdown(frame, "user", as_of=day(20))
+    for users in ({"ann"}, {"ann", "cid"}):
+        selected = frame["user"].isin(users)
+        kept = breakdown(frame, "user", as_of=day(20), selected=selected)
+        pd.testing.assert_frame_equal(kept, whole[whole["user"].isin(users)].reset_index(drop=True))
+        combined = selection_funnel(frame, selected, as_of=day(20)).set_index(["stage", "stage_sequence"])
+        sums = kept.groupby(["stage", "stage_sequence"])[["entered", "advanced", "lost", "open"]].sum()
+        pd.testing.assert_frame_equal(combined[sums.columns], sums.loc[combined.index])
+        dwell = time_in_stage(frame[selected.to_numpy()], as_of=day(20))
+        np.testing.assert_array_equal(combined["median_days"].to_numpy(), dwell["median_days"].to_numpy())
+
+
+def test_a_team_selection_per_salesperson_counts_only_the_teams_passages(make_transitions, day):
+    frame = handover_frame(make_transitions)
+    frame["team"] = ["Europe", "Asia", "Europe", "Europe", "Europe", "Europe"]  # bob took L1 to Asia
+    result = breakdown(frame, "user", as_of=day(10), selected=frame["team"] == "Europe")
+    assert list(zip(result["user"].fillna("-"), result["stage"], result["lost"], strict=True)) == [
+        ("alice", "New", 0),
+        ("alice", "Qualified", 0),
+        ("bob", "New", 1),  # L2; L1's loss in Qualified was in Asia
+        ("-", "New", 1),  # L4: no salesperson, but in Europe
+    ]
+
+
+@pytest.mark.parametrize("selected", [[True, False], np.ones((6, 1), dtype=bool), [1, 0, 1, 0, 1, 0]])
+def test_a_selection_must_be_one_flag_per_stay(make_transitions, selected):
+    frame = handover_frame(make_transitions)
+    with pytest.raises(ValueError, match=r"selected must hold one True/False per row .*\(6 rows\)"):
+        selection_funnel(frame, selected)
+    with pytest.raises(ValueError, match="selected must hold one True/False per row"):
+        breakdown(frame, "user", selected=selected)
+
+
+def test_selection_funnel_of_an_empty_table():
+    result = selection_funnel(transitions_from_records([]), [])
+    assert result.empty and list(result.columns) == list(SELECTION_COLUMNS)

@@ -333,14 +333,24 @@ class CrmLeadStageHistory(models.Model):
 
     @api.model
     def _scope_domain(self, date_from=None, date_to=None, teams=None, users=None):
-        """Stays of the given teams and salespersons (at entry), of the leads whose first stay began
-        between the two dates (inclusive; either may be empty). The RPC extractor of funnel_metrics
-        mirrors these semantics."""
+        """Every stay of the leads in scope: the leads whose first stay began between the two dates
+        (inclusive; either may be empty) and that have at least one stay of the given teams and
+        salespersons (at entry; none given: any lead).
+
+        A lead's whole history is kept, whatever team or salesperson its other stays had: they tell
+        whether it moved forward or was lost. A lead Alice moves out of New and Bob later loses in
+        Qualified is an advance in New for Alice, not a loss; cutting Bob's stay would make it one. Which
+        stays are of the teams and salespersons is :meth:`crm.stage.history.scope._selected_stays`. The
+        RPC extractor of funnel_metrics (``teams``) reads the same stays.
+        """
         domain = []
+        of_scope = []
         if teams:
-            domain.append(("team_id", "in", teams.ids))
+            of_scope.append(("team_id", "in", teams.ids))
         if users:
-            domain.append(("user_id", "in", users.ids))
+            of_scope.append(("user_id", "in", users.ids))
+        if of_scope:
+            domain.append(("lead_id", "any", [("stage_history_ids", "any", of_scope)]))
         if date_from or date_to:
             having = []
             if date_from:

@@ -4,7 +4,8 @@ from odoo.exceptions import UserError
 
 class CrmStageHistoryScope(models.AbstractModel):
     """Which stage history a report or wizard looks at: the leads that entered the pipeline in a
-    period, the stays of some sales teams."""
+    period and passed through some sales teams (or salespersons), each with its whole history, and
+    which of their stays are of those teams and salespersons."""
 
     _name = "crm.stage.history.scope"
     _description = "Stage History Scope"
@@ -15,7 +16,12 @@ class CrmStageHistoryScope(models.AbstractModel):
     date_to = fields.Date(
         string="Entered Pipeline To", help="Leads whose first stage stay started on or before this day."
     )
-    team_ids = fields.Many2many("crm.team", string="Sales Teams")
+    team_ids = fields.Many2many(
+        "crm.team",
+        string="Sales Teams",
+        help="Leads that had at least one stage stay in one of these teams, with their whole history: their "
+        "stays in other teams still tell whether they moved forward or were lost.",
+    )
 
     @api.constrains("date_from", "date_to")
     def _check_dates(self):
@@ -28,9 +34,21 @@ class CrmStageHistoryScope(models.AbstractModel):
         return self.env["res.users"]
 
     def _transitions(self):
-        """The stays in scope as a funnel_metrics transitions table, read with the user's rights."""
+        """Every stay of the leads in scope as a funnel_metrics transitions table, read with the user's
+        rights (see ``crm.lead.stage.history._scope_domain``)."""
         self.ensure_one()
         History = self.env["crm.lead.stage.history"]
         return History._transitions(
             History._scope_domain(self.date_from, self.date_to, self.team_ids, self._scope_users())
         )
+
+    def _selected_stays(self, table):
+        """Per row of a table of :meth:`_transitions`: whether the stay is of the chosen teams and
+        salespersons (at entry) -- the ``selected`` stays of funnel_metrics' ``selection_funnel`` and
+        ``breakdown``; None when neither teams nor salespersons are chosen (every stay counts)."""
+        selected = None
+        for column, chosen in (("team_id", self.team_ids), ("user_id", self._scope_users())):
+            if chosen:
+                of_chosen = table[column].isin(chosen.ids)
+                selected = of_chosen if selected is None else selected & of_chosen
+        return selected

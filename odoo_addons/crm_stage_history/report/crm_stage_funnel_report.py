@@ -16,7 +16,11 @@ class CrmStageFunnelReport(models.TransientModel):
     _inherit = "crm.stage.history.scope"
     _description = "Stage Funnel Report"
 
-    user_ids = fields.Many2many("res.users", string="Salespersons")
+    user_ids = fields.Many2many(
+        "res.users",
+        string="Salespersons",
+        help="Leads that one of these salespersons held in at least one stage, with their whole history.",
+    )
     group_by = fields.Selection(
         GROUP_BY,
         string="Per",
@@ -32,7 +36,12 @@ class CrmStageFunnelReport(models.TransientModel):
         return self.user_ids
 
     def _compute_lines(self):
-        """Replace the lines with the funnel of the stays in scope."""
+        """Replace the lines with the funnel of the leads in scope.
+
+        With teams or salespersons chosen, the funnel is what they are credited with in the unfiltered
+        report: a lead's passage through a stage counts when its first stay there is of the chosen teams
+        and salespersons, judged on its whole history; time in stage is that of their own stays.
+        """
         import funnel_metrics  # noqa: PLC0415 - pandas is heavy: load it when a report is asked for
 
         self.ensure_one()
@@ -40,20 +49,24 @@ class CrmStageFunnelReport(models.TransientModel):
         table = self._transitions()
         if table.empty:
             return
+        selected = self._selected_stays(table)
         now = fields.Datetime.now()
         if self.group_by == "stage":
-            dwell = funnel_metrics.time_in_stage(table, as_of=now)
-            funnel = funnel_metrics.stage_conversion(table).merge(
-                dwell[["stage", "stage_sequence", "median_days", "p90_days"]],
-                on=["stage", "stage_sequence"],
-                how="left",
-            )
+            if selected is None:
+                dwell = funnel_metrics.time_in_stage(table, as_of=now)
+                funnel = funnel_metrics.stage_conversion(table).merge(
+                    dwell[["stage", "stage_sequence", "median_days", "p90_days"]],
+                    on=["stage", "stage_sequence"],
+                    how="left",
+                )
+            else:
+                funnel = funnel_metrics.selection_funnel(table, selected, as_of=now)
             group_ids = [0] * len(funnel)
         else:
             # group on the Odoo ids, not on the names (two salespersons may share a name)
             ids = table[f"{self.group_by}_id"]
             keyed = table.assign(**{self.group_by: ids.astype("string").where(ids > 0)})
-            funnel = funnel_metrics.breakdown(keyed, self.group_by, as_of=now)
+            funnel = funnel_metrics.breakdown(keyed, self.group_by, as_of=now, selected=selected)
             group_ids = funnel[self.group_by].fillna("0").astype("int64").tolist()
         stage_ids = dict(
             zip(zip(table["stage"], table["stage_sequence"], strict=True), table["stage_id"], strict=True)

@@ -67,6 +67,26 @@ class TestCalibration(StageHistoryCase):
         self.assertAlmostEqual(automatic.probability, recommended[self.s2], places=6)
         self.assertEqual(self.manual.probability, 80, "a probability set by hand is left alone")
 
+    def test_team_filter_measures_its_leads_over_their_whole_path(self):
+        """Two leads Other Team qualifies in Inquiry and hands over to History Team, which wins one and
+        loses the other in Qualified: measured for Other Team, they still went through Qualified."""
+        with freeze_time(T0):
+            handed = self._lead("Handed 1", team_id=self.other_team.id) | self._lead(
+                "Handed 2", team_id=self.other_team.id
+            )
+        with freeze_time(T0 + timedelta(days=1)):
+            handed.write({"team_id": self.team.id, "user_id": self.salesman_2.id})
+        with freeze_time(T0 + timedelta(days=2)):
+            handed.write({"stage_id": self.s2.id})
+        with freeze_time(T0 + timedelta(days=4)):
+            handed[0].action_set_won()
+            handed[1].action_set_lost()
+        wizard = self._calibrate(team_ids=[(6, 0, self.other_team.ids)])
+        lines = {line.stage_id: line for line in wizard.line_ids}
+        self.assertEqual(set(lines), {self.s1, self.s2})
+        self.assertRecordValues(lines[self.s2], [{"sample_size": 2, "observed": 50.0}])
+        self.assertRecordValues(lines[self.s1], [{"sample_size": 2, "observed": 50.0}])
+
     def test_unticked_stages_keep_their_probability(self):
         wizard = self._calibrate()
         wizard.line_ids.filtered(lambda line: line.stage_id == self.s1).apply = False

@@ -130,13 +130,11 @@ class TestFunnelReport(StageHistoryCase):
             [{"entered": 2, "advanced": 1, "lost": 1, "open": 0, "conversion_rate": 50.0}],
         )
 
-    def test_handed_over_lead_counts_for_each_owner_in_his_stage(self):
-        """A lead Sally moves out of Inquiry and Sam later loses in Qualified is an advance for Sally
-        and a loss for Sam, per salesperson as per team (it changes teams with its salesperson)."""
+    def _hand_over(self):
+        """Two leads of Other Team start in Inquiry with Sally. "Handed" passes to Sam and Handover Team
+        while in Inquiry, moves to Qualified (day 2) and is lost there (day 4); "Kept" stays Sally's and
+        Other Team's, moves to Qualified (day 3) and is still there. Returns Handover Team."""
         team_b = self.env["crm.team"].create({"name": "Handover Team"})
-        self.env["crm.stage.target"].create(
-            {"stage_id": self.s1.id, "user_id": self.salesman.id, "target_conversion_rate": 90}
-        )
         with freeze_time(T0):
             handed, kept = (self._lead(name, team_id=self.other_team.id) for name in ("Handed", "Kept"))
         with freeze_time(T0 + timedelta(days=1)):
@@ -147,6 +145,19 @@ class TestFunnelReport(StageHistoryCase):
             kept.stage_id = self.s2
         with freeze_time(T0 + timedelta(days=4)):
             handed.action_set_lost()
+        return team_b
+
+    @staticmethod
+    def _numbers(lines):
+        return {key: {name: line[name] for name in REPORT_FIELDS} for key, line in lines.items()}
+
+    def test_handed_over_lead_counts_for_each_owner_in_his_stage(self):
+        """A lead Sally moves out of Inquiry and Sam later loses in Qualified is an advance for Sally
+        and a loss for Sam, per salesperson as per team (it changes teams with its salesperson)."""
+        self.env["crm.stage.target"].create(
+            {"stage_id": self.s1.id, "user_id": self.salesman.id, "target_conversion_rate": 90}
+        )
+        team_b = self._hand_over()
         teams = [(6, 0, (self.other_team | team_b).ids)]
         per_user = self._report(group_by="user", team_ids=teams)
         sally, sam = self.salesman.name, self.salesman_2.name
@@ -204,3 +215,77 @@ class TestFunnelReport(StageHistoryCase):
         self.assertEqual(lines[("", "Inquiry")].entered, 5)
         with self.assertRaisesRegex(UserError, "ends before it starts"):
             self._report(date_from=date(2026, 3, 2), date_to=date(2026, 3, 1))
+
+    def test_salesperson_filter_shows_his_lines_of_the_unfiltered_report(self):
+        """Filtered on Sally, the lead she moved out of Inquiry before Sam lost it is an advance, and
+        Sam's loss is not in her numbers: she sees the lines she has in the unfiltered report."""
+        team_b = self._hand_over()
+        teams = [(6, 0, (self.other_team | team_b).ids)]
+        sally = [(6, 0, self.salesman.ids)]
+        per_stage = self._report(team_ids=teams, user_ids=sally)
+        self.assertEqual(set(per_stage), {("", "Inquiry"), ("", "Qualified")})
+        self.assertRecordValues(
+            per_stage[("", "Inquiry")],
+            [
+                {
+                    "entered": 2,
+                    "advanced": 2,
+                    "lost": 0,
+                    "open": 0,
+                    "conversion_rate": 100.0,
+                    "median_days": 2.0,
+                }
+            ],
+        )
+        self.assertRecordValues(
+            per_stage[("", "Qualified")],
+            [{"entered": 1, "advanced": 0, "lost": 0, "open": 1, "has_conversion": False}],
+        )
+        unfiltered = self._numbers(self._report(group_by="user", team_ids=teams))
+        for user in (self.salesman, self.salesman_2):
+            with self.subTest(salesperson=user.name):
+                filtered = self._report(group_by="user", team_ids=teams, user_ids=[(6, 0, user.ids)])
+                own = {key: values for key, values in unfiltered.items() if key[0] == user.name}
+                self.assertEqual(self._numbers(filtered), own)
+
+    def test_team_filter_shows_its_lines_of_the_unfiltered_report(self):
+        """Filtered on Other Team, the lead it handed over in Inquiry is an advance there and the loss in
+        Handover Team is not counted; filtered on Handover Team, only that loss shows."""
+        team_b = self._hand_over()
+        per_stage = self._report(team_ids=[(6, 0, self.other_team.ids)])
+        self.assertEqual(set(per_stage), {("", "Inquiry"), ("", "Qualified")})
+        self.assertRecordValues(
+            per_stage[("", "Inquiry")],
+            [
+                {
+                    "entered": 2,
+                    "advanced": 2,
+                    "lost": 0,
+                    "open": 0,
+                    "conversion_rate": 100.0,
+                    "median_days": 2.0,
+                }
+            ],
+        )
+        self.assertRecordValues(
+            per_stage[("", "Qualified")],
+            [{"entered": 1, "advanced": 0, "lost": 0, "open": 1, "has_conversion": False}],
+        )
+        per_stage_b = self._report(team_ids=[(6, 0, team_b.ids)])
+        self.assertEqual(set(per_stage_b), {("", "Qualified")})
+        self.assertRecordValues(
+            per_stage_b[("", "Qualified")],
+            [{"entered": 1, "advanced": 0, "lost": 1, "open": 0, "conversion_rate": 0.0, "median_days": 2.0}],
+        )
+        both = self.other_team | team_b
+        unfiltered = self._numbers(self._report(group_by="team", team_ids=[(6, 0, both.ids)]))
+        for team in both:
+            with self.subTest(team=team.name):
+                filtered = self._report(group_by="team", team_ids=[(6, 0, team.ids)])
+                own = {key: values for key, values in unfiltered.items() if key[0] == team.name}
+                self.assertEqual(self._numbers(filtered), own)
+        # per salesperson within Handover Team: Sam's loss, and nothing of Sally's
+        self.assertEqual(
+            set(self._report(group_by="user", team_ids=[(6, 0, team_b.ids)])),
+            {(self.salesman_2.name, "Qualified")},
+        )

@@ -45,7 +45,12 @@ class CrmStageCalibration(models.TransientModel):
         }
 
     def action_measure(self):
-        """Measure, per stage, how often leads that entered it were eventually won."""
+        """Measure, per stage, how often leads that entered it were eventually won.
+
+        The leads of the period that passed through the chosen teams are measured over their whole
+        history: a lead's chance of being won from a stage depends on the whole path it takes from there,
+        stays in other teams included.
+        """
         from funnel_metrics.calibration import calibration  # noqa: PLC0415 - pandas: load when asked for
 
         self.ensure_one()
