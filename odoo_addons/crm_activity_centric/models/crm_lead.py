@@ -208,32 +208,39 @@ class CrmLead(models.Model):
         return result
 
     def _followup_entry_snapshot(self, vals):
-        """Before a write that may put leads in an enforce team without a next step, their facts."""
+        """Before a write that may put leads in an enforce team without a next step: the enforce teams, and
+        the facts of the leads already in one (only there do the facts before the write matter)."""
         ids = [lead_id for lead_id in self.ids if isinstance(lead_id, int)]
         if not ids or not any(fname in vals for fname in ENTRY_FIELDS):
             return None
-        self.env["crm.team"].flush_model(["followup_policy"])
-        if not self.env.execute_query(
-            SQL("SELECT 1 FROM crm_team WHERE followup_policy = 'enforce' LIMIT 1")
-        ):
+        enforce = self.env["crm.team"]._followup_enforce_team_ids()
+        if not enforce:
             return None
-        return self._followup_snapshot(ids)
+        inside = [lead.id for lead in self.browse(ids) if lead.team_id.id in enforce]
+        return enforce, ids, self._followup_snapshot(inside) if inside else {}
 
     def _followup_entry_decisions(self, before, after):
-        """``{lead_id: Decision}`` of ``check_entry`` from two snapshots of the same leads."""
-        leads = self.browse(list(before))
-        has_default = {lead.id: bool(lead.team_id.followup_default_activity_type_id) for lead in leads}
-        return {
-            lead_id: check_entry(facts, policy, after[lead_id][0], after[lead_id][1], has_default[lead_id])
-            for lead_id, (facts, policy, _state) in before.items()
-            if lead_id in after
-        }
+        """``{lead_id: Decision}`` of ``check_entry`` for the leads of the snapshot ``after``. A lead missing
+        from ``before`` was in no enforce team: its facts before do not matter, only an enforce lead can have
+        been missing a next step already (``check_entry``), so it is judged as coming from a team without
+        policy."""
+        decisions = {}
+        for lead in self.browse(list(after)):
+            facts, policy, _state = after[lead.id]
+            old_facts, old_policy, _old = before.get(lead.id) or (facts, "off", None)
+            has_default = bool(lead.team_id.followup_default_activity_type_id)
+            decisions[lead.id] = check_entry(old_facts, old_policy, facts, policy, has_default)
+        return decisions
 
-    def _followup_check_entry(self, before):
+    def _followup_check_entry(self, state):
         """After the write: a lead now open without a next step in an enforce team it was not missing one in
         gets the team's default first activity, or the write is refused — except for the superuser's
         housekeeping and Odoo's lead assignment, whose leads show in Missing Follow-up instead."""
-        decisions = self._followup_entry_decisions(before, self._followup_snapshot(list(before)))
+        enforce, ids, before = state
+        inside = [lead.id for lead in self.browse(ids) if lead.team_id.id in enforce]
+        if not inside:
+            return
+        decisions = self._followup_entry_decisions(before, self._followup_snapshot(inside))
         refused = [lead_id for lead_id, decision in decisions.items() if not decision.allowed]
         if refused and not (self.env.su or self.env.cr.cache.get(ASSIGNING_KEY)):
             raise self.browse(refused)._followup_entry_refusal()

@@ -189,9 +189,8 @@ class CrmLead(models.Model):
         if keep_given:
             vals_list = [vals for vals in vals_list if "stage_id" not in vals]
         default_team = self.env.context.get("default_team_id")
-        team_ids = {vals.get("team_id", default_team) for vals in vals_list} - {None, False}
-        teams = self.env["crm.team"].browse(id_ for id_ in team_ids if isinstance(id_, int)).exists()
-        teams = teams.filtered(lambda team: team.stage_setting == "survey" and team.qualification_survey_id)
+        team_ids = {vals.get("team_id", default_team) for vals in vals_list}
+        teams = self.env["crm.team"].browse(team_ids & self.env["crm.team"]._survey_team_ids())
         if not teams:
             return
         cache, entry = {}, {}
