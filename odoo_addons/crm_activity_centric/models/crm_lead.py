@@ -248,15 +248,19 @@ class CrmLead(models.Model):
         if given:
             self.browse(given)._followup_schedule_default()
 
-    def _followup_entry_refusal(self):
-        # sudo: the names of the leads the user is writing, for the message
+    def _followup_names(self):
+        """The leads' names for a message: the first five, quoted."""
+        # sudo: the names of leads the user is acting on, for the message only
         names = self.sudo()[:5].mapped("display_name")
+        return ", ".join(f"“{name}”" for name in names) + ("…" if len(self) > 5 else "")
+
+    def _followup_entry_refusal(self):
         return UserError(
             self.env._(
                 "%(leads)s would be open in the sales team “%(team)s”, which requires a next step, without "
                 "one: schedule an activity on the lead first (Activities, in the chatter), or give it a "
                 "No Follow-up Reason.",
-                leads=", ".join(f"“{name}”" for name in names) + ("…" if len(self) > 5 else ""),
+                leads=self._followup_names(),
                 team=self.sudo()[:1].team_id.name,
             )
         )

@@ -62,13 +62,12 @@ class MailActivity(models.Model):
             removed,
         )
         if refused and raise_if_refused:
-            names = Lead.browse(refused[:5]).sudo().mapped("display_name")
             raise UserError(
                 self.env._(
                     "%(leads)s would be left without a next step. Its sales team requires a follow-up: "
                     "use “Done & Schedule Next” to plan the next activity, schedule another activity "
                     "first, or set a No Follow-up Reason on the lead.",
-                    leads=", ".join(f"“{name}”" for name in names) + ("…" if len(refused) > 5 else ""),
+                    leads=Lead.browse(refused)._followup_names(),
                 )
             )
         return snapshot, refused
