@@ -1,8 +1,14 @@
 import hashlib
+import os
+import subprocess
+import sys
 from datetime import datetime
+from pathlib import Path
 
+import odoo
 from odoo.exceptions import UserError
 from odoo.tests import TransactionCase, freeze_time, new_test_user, tagged
+from odoo.tools import config
 
 NOW = datetime(2025, 6, 2, 9, 0)
 
@@ -231,3 +237,36 @@ class TestDemoStory(TransactionCase):
         )
         with self.assertRaisesRegex(UserError, "Only an administrator"):
             Demo.with_user(manager)._generate(leads=100, now=NOW)
+
+
+@tagged("post_install", "-at_install")
+class TestDemoCommand(TransactionCase):
+    """The ``pipeline_demo`` command line, run as a user runs it."""
+
+    def _command(self, *args):
+        """``odoo --addons-path=... <db options> pipeline_demo *args`` with this Odoo and this server's
+        connection settings."""
+        options = [f"--addons-path={','.join(config['addons_path'])}"]
+        options += [
+            f"--{name}={config[name]}"
+            for name in ("db_host", "db_port", "db_user", "db_password")
+            if config.get(name)
+        ]
+        # the folder holding the odoo package, for a source checkout that is not installed
+        paths = [str(Path(path).parent) for path in odoo.__path__]
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([*paths, os.environ.get("PYTHONPATH", "")])}
+        return subprocess.run(
+            [sys.executable, "-m", "odoo", *options, "pipeline_demo", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+            check=False,
+        )
+
+    def test_a_database_that_does_not_exist(self):
+        name = f"{self.env.cr.dbname}_no_such_database"
+        result = self._command("-d", name, "--leads", "100")
+        self.assertEqual(result.returncode, 2, result.stderr)
+        self.assertEqual(result.stderr, f"pipeline_demo: database “{name}” does not exist.\n")
+        self.assertEqual(result.stdout, "")

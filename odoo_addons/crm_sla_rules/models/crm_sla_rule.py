@@ -7,7 +7,7 @@ import psycopg2.errors
 import pytz
 from markupsafe import Markup
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 from odoo.fields import Command, Domain
 from odoo.service.model import MAX_TRIES_ON_CONCURRENCY_FAILURE, PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import SQL, split_every
@@ -911,6 +911,19 @@ class CrmSlaRule(models.Model):
         if not self.env.user.has_group("sales_team.group_sale_manager"):
             raise AccessError(self.env._("Only sales managers can preview or run SLA rules."))
 
+    def _sla_check_exists(self):
+        """Refuse, in one line, ids of rules that do not exist (a button called over RPC, a rule deleted in
+        another tab): nothing is done for any of them."""
+        missing = self - self.exists()
+        if missing:
+            raise MissingError(
+                self.env._(
+                    "The SLA rule with id %(ids)s does not exist (it may have been deleted): reload the "
+                    "rules.",
+                    ids=", ".join(map(str, missing._ids)),
+                )
+            )
+
     def _sla_preview_values(self, now):
         """What every rule would warn about and act on at ``now``: the run's own selection and plan, no
         write. Returns line values for ``crm.sla.preview.line`` and the exact totals per rule."""
@@ -961,12 +974,14 @@ class CrmSlaRule(models.Model):
 
     def action_preview(self):
         self._sla_check_manager()
+        self._sla_check_exists()
         return self.env["crm.sla.preview"]._sla_open(self)
 
     def action_run_now(self):
         """Ask the scheduler to run every active rule as soon as possible (commits per batch, like the
         scheduled run, so it does not happen inside this request)."""
         self._sla_check_manager()
+        self._sla_check_exists()
         # sudo: triggering a cron is reserved to administrators; managers may ask for this one
         self.env.ref("crm_sla_rules.ir_cron_sla_rules").sudo()._trigger()
         return {
@@ -981,6 +996,7 @@ class CrmSlaRule(models.Model):
 
     def action_view_events(self):
         self.ensure_one()
+        self._sla_check_exists()
         action = self.env["ir.actions.act_window"]._for_xml_id("crm_sla_rules.crm_sla_event_action")
         action["domain"] = [("rule_id", "=", self.id)]
         action["context"] = {"create": False}

@@ -6,3 +6,4 @@ from . import test_actions
 from . import test_robustness
 from . import test_simulate_rpc
 from . import test_faults
+from . import test_missing_records
