@@ -163,16 +163,29 @@ class TestDemoStory(TransactionCase):
 
     def test_stored_states_match_the_addons_own_fills(self):
         """The states given at insert are those the install-time fills of the addons compute."""
-        states = {lead.id: (lead.followup_state, lead.sla_last_action_date) for lead in self.leads}
+
+        def states():
+            return {
+                lead.id: (
+                    lead.followup_state,
+                    lead.sla_last_action_date,
+                    lead.sla_owner_since,
+                    lead.sla_team_since,
+                )
+                for lead in self.leads
+            }
+
+        inserted = states()
         self.env.cr.execute(
-            "UPDATE crm_lead SET sla_last_action_date = NULL WHERE id = ANY(%s)", [self.leads.ids]
+            """UPDATE crm_lead SET sla_last_action_date = NULL, sla_owner_since = NULL, sla_team_since = NULL
+                WHERE id = ANY(%s)""",
+            [self.leads.ids],
         )
         self.Lead._followup_fill_all()
         self.Lead._sla_fill_last_action()
+        self.Lead._sla_fill_owner_since()
         self.env.invalidate_all()
-        self.assertEqual(
-            {lead.id: (lead.followup_state, lead.sla_last_action_date) for lead in self.leads}, states
-        )
+        self.assertEqual(states(), inserted)
 
     def test_history_covers_every_lead_with_one_current_stay(self):
         History = self.env["crm.lead.stage.history"]
