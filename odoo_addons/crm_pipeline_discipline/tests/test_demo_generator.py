@@ -4,6 +4,7 @@ import subprocess
 import sys
 from datetime import datetime
 from pathlib import Path
+from unittest.mock import patch
 
 import odoo
 from odoo.exceptions import UserError
@@ -186,6 +187,21 @@ class TestDemoStory(TransactionCase):
         self.Lead._sla_fill_owner_since()
         self.env.invalidate_all()
         self.assertEqual(states(), inserted)
+
+    def test_a_rerun_right_after_the_rules_run_acts_on_nothing(self):
+        """The demo's rules hand leads over (reassigned in Field and Inside Sales, returned to marketing,
+        deals pulled back from partners into Inside Sales): their new owners start with fresh clocks, so
+        the rules of the team that gets them do not act on them at once, and running the rules again right
+        away does nothing."""
+        rules = self.env["crm.sla.rule"].browse(self.summary["sla_rules"])
+        Event = self.env["crm.sla.event"]
+        with patch.object(type(self.env["ir.cron"]), "_commit_progress", return_value=3600.0):
+            rules._cron_run_sla_rules()
+            events = Event.search([("rule_id", "in", rules.ids)])
+            rules._cron_run_sla_rules()
+        acted = events.filtered(lambda event: event.state == "acted")
+        self.assertEqual(set(acted.mapped("action")), {"reassign", "return_to_marketing", "pull_back"})
+        self.assertEqual(Event.search([("rule_id", "in", rules.ids)]), events)
 
     def test_history_covers_every_lead_with_one_current_stay(self):
         History = self.env["crm.lead.stage.history"]
