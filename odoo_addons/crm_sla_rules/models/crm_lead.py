@@ -84,9 +84,10 @@ class CrmLead(models.Model):
 
     @api.model
     def _sla_fill_owner_since(self):
-        """Set-based: when the leads that have no value yet (install, upgrade) got their salesperson or team,
-        and entered their team: the latest tracked change of either (chatter), the assignment date of
-        their salesperson, else their creation."""
+        """Set-based, for the leads that have no value yet (install, upgrade): they got their salesperson or
+        team at the latest of their creation, their salesperson's assignment date and the changes of either
+        tracked in the chatter; they entered their team at the latest of their creation and its tracked
+        changes."""
         owner_fields = [
             self.env["ir.model.fields"]._get(self._name, name).id for name in ("user_id", "team_id")
         ]
