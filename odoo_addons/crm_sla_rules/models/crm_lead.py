@@ -151,29 +151,48 @@ class CrmLead(models.Model):
                     )
                 )
         moves = "stage_id" in vals and any(lead.stage_id.id != vals["stage_id"] for lead in self)
-        # the team also changes with what crm computes it from (the salesperson, the type)
-        team_depends = {path.split(".")[0] for path in self.pool.field_depends[self._fields["team_id"]]}
-        owners = (
-            {lead.id: (lead.user_id.id, lead.team_id.id) for lead in self}
-            if {"user_id", "team_id", *team_depends} & set(vals)
-            else {}
-        )
-        result = super().write(vals)
+        owners = self._sla_owners(vals)
+        restarts = self._sla_restarts(vals, owners)
+        result = super().write({**vals, **restarts})
         if moves:
             self._sla_touch()
         if owners:
-            self._sla_hands_changed(owners)
+            self._sla_hands_changed(owners, restarts)
         return result
 
-    def _sla_hands_changed(self, owners):
+    def _sla_owners(self, vals):
+        """``{lead id: (salesperson id, team id)}`` before a write of ``vals`` that may change them (the team
+        also follows what crm computes it from: the salesperson, the type); empty for any other write, and
+        when the superuser gives the restarts of the clocks himself."""
+        team_depends = {path.split(".")[0] for path in self.pool.field_depends[self._fields["team_id"]]}
+        changes_hands = {"user_id", "team_id", *team_depends} & set(vals)
+        if not changes_hands or "sla_owner_since" in vals or "sla_team_since" in vals:
+            return {}
+        return {lead.id: (lead.user_id.id, lead.team_id.id) for lead in self}
+
+    def _sla_restarts(self, vals, owners):
+        """The restarts of the clocks to write with ``vals`` when it gives every lead a new team, or a new
+        salesperson: then they cost no query of their own (a lead's form, Odoo's lead assignment one lead at a
+        time, a batch given to one salesperson). Other changes are recorded after the write."""
+        if not owners:
+            return {}
+        now = fields.Datetime.now()
+        if "team_id" in vals and all(team_id != (vals["team_id"] or False) for _, team_id in owners.values()):
+            return {"sla_owner_since": now, "sla_team_since": now}
+        if "user_id" in vals and all(user_id != (vals["user_id"] or False) for user_id, _ in owners.values()):
+            return {"sla_owner_since": now}
+        return {}
+
+    def _sla_hands_changed(self, owners, restarts):
         """Record, set-based, that the leads whose salesperson or team differs from ``owners`` (``{lead id:
-        (user id, team id)}`` before the write) changed hands now: their clocks restart for the new owner."""
+        (user id, team id)}`` before the write) changed hands now, unless the write already did
+        (``restarts``): their clocks restart for the new owner."""
         new_owner, new_team = [], []
         for lead in self:
             user_id, team_id = owners[lead.id]
-            if lead.team_id.id != team_id:
+            if lead.team_id.id != team_id and "sla_team_since" not in restarts:
                 new_team.append(lead.id)
-            elif lead.user_id.id != user_id:
+            elif lead.user_id.id != user_id and "sla_owner_since" not in restarts:
                 new_owner.append(lead.id)
         if not new_owner and not new_team:
             return

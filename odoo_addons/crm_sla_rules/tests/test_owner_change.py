@@ -1,4 +1,5 @@
 from datetime import datetime, timedelta
+from unittest.mock import patch
 
 from freezegun import freeze_time
 from odoo.exceptions import UserError
@@ -164,6 +165,34 @@ class TestOwnerChange(SlaCase):
         with freeze_time(HANDOFF_BREACH):
             bobs.with_user(self.manager).write({"team_id": self.marketing.id})
         self.assertEqual((bobs.sla_owner_since, bobs.sla_team_since), (HANDOFF_BREACH, HANDOFF_BREACH))
+
+    def test_recording_costs_one_query_whatever_the_number_of_leads(self):
+        """Leads all given to someone new: the restart rides in the write's own UPDATE, no query of ours;
+        some of them already theirs: one UPDATE of ours for all the others. For 3 leads as for 30."""
+        cursor_class = type(self.env.cr)
+        original = cursor_class.execute
+        ours = []
+
+        def execute(cr, query, params=None, log_exceptions=True):
+            if "SET sla_owner_since" in str(query):
+                ours.append(query)
+            return original(cr, query, params, log_exceptions)
+
+        for size in (3, 30):
+            for already_bobs, queries in ((0, 0), (1, 1)):
+                with self.subTest(size=size, already_bobs=already_bobs):
+                    leads = self.env["crm.lead"].concat(*(self._lead(name=f"L{i}") for i in range(size)))
+                    bobs = self.env["crm.lead"].concat(
+                        *(self._lead(name="Bob's", user=self.rep_b) for _ in range(already_bobs))
+                    )
+                    self.env.flush_all()
+                    ours.clear()
+                    with patch.object(cursor_class, "execute", execute), freeze_time(HANDOFF):
+                        (leads | bobs).write({"user_id": self.rep_b.id})
+                        self.env.flush_all()
+                    self.assertEqual(len(ours), queries)
+                    self.assertEqual(set(leads.mapped("sla_owner_since")), {HANDOFF})
+                    self.assertEqual(set(bobs.mapped("sla_owner_since")), {MONDAY_10} if bobs else set())
 
     def test_recorded_not_given(self):
         with self.assertRaisesRegex(UserError, "cannot be set by hand"):
