@@ -6,8 +6,9 @@
   :func:`deadline` / :func:`deadlines` (the earliest breach time), :func:`business_days_cutoff` (the same
   rule on an explicit list of working dates, for the Odoo addon).
 - **Rule semantics** (:mod:`sla_rules.rules`): :class:`Rule` and :func:`validate_rule`; which leads a rule
-  watches (:func:`in_scope`), its clock (:func:`clock_start`), :func:`cutoffs` and :func:`status`,
-  :func:`episode_key`; and what it does: :func:`plan_actions` over :class:`LeadSnapshot`,
+  watches (:func:`in_scope`), its clock (:func:`clock_start`, :func:`clock_starts`; restarted when the lead
+  changes hands, :data:`CLOCK_RESTARTS`), :func:`cutoffs` and :func:`status`, :func:`episode_key`; and what it
+  does: :func:`plan_actions` over :class:`LeadSnapshot`,
   :class:`TeamInfo` and :class:`Member` values, giving :class:`PlannedAction` values.
 - **Simulation** (:mod:`sla_rules.simulate`): :func:`evaluate` lists what rules would do on a snapshot of
   leads; the ``sla_rules simulate`` command (:mod:`sla_rules.cli`) runs it on a CSV snapshot or a live Odoo
@@ -33,6 +34,7 @@ from sla_rules.businesstime import (
 from sla_rules.rules import (
     ACTIONS,
     CLOCK_COLUMNS,
+    CLOCK_RESTARTS,
     CLOCKS,
     LEAD_TYPES,
     REASSIGN_MODES,
@@ -44,6 +46,7 @@ from sla_rules.rules import (
     Rule,
     TeamInfo,
     clock_start,
+    clock_starts,
     cutoffs,
     episode_key,
     in_scope,
@@ -58,6 +61,7 @@ __all__ = [
     "BUSINESS_UNITS",
     "CLOCKS",
     "CLOCK_COLUMNS",
+    "CLOCK_RESTARTS",
     "DEFAULT_ATTENDANCES",
     "LEAD_TYPES",
     "OUTPUT_COLUMNS",
@@ -75,6 +79,7 @@ __all__ = [
     "WorkCalendar",
     "business_days_cutoff",
     "clock_start",
+    "clock_starts",
     "cutoff",
     "cutoffs",
     "deadline",

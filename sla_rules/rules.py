@@ -2,14 +2,16 @@
 
 A :class:`Rule` watches the open leads in its scope (:func:`in_scope`: active, not won, of its lead type,
 teams, stages and companies). Each lead has a clock start (:func:`clock_start`: when it entered its stage,
-was created, was assigned, or last had an action); the lead is *breached* once ``threshold`` ``unit`` have
-run since it (see :mod:`sla_rules.businesstime`), and *warned* ``warning_before`` earlier. One breach of one
-clock start is one episode (:func:`episode_key`): a rerun never acts twice on it.
+was created, was assigned, or last had an action — restarted when the lead changes hands, see
+:data:`CLOCK_RESTARTS`); the lead is *breached* once ``threshold`` ``unit`` have run since it (see
+:mod:`sla_rules.businesstime`), and *warned* ``warning_before`` earlier. One breach of one clock start is one
+episode (:func:`episode_key`): a rerun never acts twice on it, and a new clock start is a new episode.
 
-The Odoo addon ``crm_sla_rules`` selects breached leads with one SQL comparison per rule
-(``clock_column <= cutoffs(rule, now, calendar).act``), builds :class:`LeadSnapshot` and :class:`TeamInfo`
-values from the ORM, and applies the :class:`PlannedAction` values of :func:`plan_actions`; the
-``sla_rules simulate`` command prints them.
+The Odoo addon ``crm_sla_rules`` selects breached leads with one SQL query per rule (the clock start, the
+latest of the clock's columns in :data:`CLOCK_COLUMNS` and :data:`CLOCK_RESTARTS`, at or before
+``cutoffs(rule, now, calendar).act``), builds :class:`LeadSnapshot` and :class:`TeamInfo` values from the ORM,
+and applies the :class:`PlannedAction` values of :func:`plan_actions`; the ``sla_rules simulate`` command
+prints them.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from sla_rules._common import RuleError, is_number, label, scalar_utc
+from sla_rules._common import RuleError, is_number, label, scalar_utc, utc_series
 from sla_rules.businesstime import BUSINESS_UNITS, NEED_CALENDAR, UNITS, WHOLE_DAYS, WorkCalendar, cutoff
 
 CLOCKS: tuple[str, ...] = ("stage_entry", "create", "assignment", "last_action")
@@ -45,7 +47,20 @@ CLOCK_COLUMNS: dict[str, str] = {
     "assignment": "date_open",
     "last_action": "sla_last_action_date",
 }
-"""The ``crm.lead`` column of each clock."""
+"""The ``crm.lead`` column of each clock: its own event."""
+CLOCK_RESTARTS: dict[str, tuple[str, ...]] = {
+    "stage_entry": ("sla_team_since",),
+    "create": (),
+    "assignment": ("sla_owner_since",),
+    "last_action": ("sla_owner_since",),
+}
+"""The ``crm.lead`` columns of the changes of hands that restart each clock: ``sla_owner_since`` (the lead
+got its salesperson or its sales team, whoever changed it) and ``sla_team_since`` (it entered its sales team).
+
+A new owner gets the full time to act (``assignment``, ``last_action``): the previous owner's idle days are
+not held against them. A new team also restarts ``stage_entry``: a deal pulled back from a partner, or sent
+to another team, is new to that team's pipeline, while a new salesperson in the same team does not make a
+deal stuck in its stage any less stuck. ``create`` measures the lead's age and never restarts."""
 STATUSES: tuple[str, ...] = ("ok", "warn", "breach")
 """Results of :func:`status`."""
 
@@ -164,7 +179,9 @@ def validate_rule(
 class LeadSnapshot:
     """What a rule needs to know about one lead (``crm.lead`` field names; ids or names as values).
 
-    Datetimes are naive UTC (Odoo's convention) or aware. ``has_partner_assigned``: the database has the
+    Datetimes are naive UTC (Odoo's convention) or aware. ``sla_owner_since`` / ``sla_team_since``: when the
+    lead got its current salesperson or team / entered its current team (``None``: no change known, the
+    clocks run from their own columns). ``has_partner_assigned``: the database has the
     ``partner_assigned_id`` field (``website_crm_partner_assign``).
     """
 
@@ -178,6 +195,8 @@ class LeadSnapshot:
     date_last_stage_update: dt.datetime | None
     date_open: dt.datetime | None
     sla_last_action_date: dt.datetime | None
+    sla_owner_since: dt.datetime | None = None
+    sla_team_since: dt.datetime | None = None
     partner_assigned_id: int | str | None = None
     has_partner_assigned: bool = False
     active: bool = True
@@ -203,9 +222,12 @@ def _present(value: Any) -> bool:
 
 
 def clock_start(rule_or_clock: Rule | str, lead: LeadSnapshot) -> dt.datetime | None:
-    """When the rule's clock started for ``lead`` (the value of its clock column), or ``None``.
+    """When the rule's clock started for ``lead``, or ``None``: the value of its clock column
+    (:data:`CLOCK_COLUMNS`), or the latest change of hands that restarts it (:data:`CLOCK_RESTARTS`) when
+    that came later. The value is returned as given (naive or aware).
 
-    The ``assignment`` clock has no start while the lead has no salesperson.
+    The clock has no start while its own column is empty; the ``assignment`` clock has none while the lead
+    has no salesperson.
 
     Raises:
         RuleError: unknown clock.
@@ -213,8 +235,36 @@ def clock_start(rule_or_clock: Rule | str, lead: LeadSnapshot) -> dt.datetime | 
     clock = _clock_of(rule_or_clock)
     if clock == "assignment" and not _present(lead.user_id):
         return None
-    value = getattr(lead, CLOCK_COLUMNS[clock])
-    return value if _present(value) else None
+    start = getattr(lead, CLOCK_COLUMNS[clock])
+    if not _present(start):
+        return None
+    for column in CLOCK_RESTARTS[clock]:
+        restart = getattr(lead, column)
+        if _present(restart) and scalar_utc(restart, column)[0] > scalar_utc(start, "The clock start")[0]:
+            start = restart
+    return start
+
+
+def clock_starts(rule_or_clock: Rule | str, leads: pd.DataFrame) -> pd.Series:
+    """:func:`clock_start` of every row of ``leads`` (:class:`LeadSnapshot` field names as columns; a missing
+    restart column counts as empty), as a ``datetime64[ns, UTC]`` Series on the same index (``NaT``: no
+    start).
+
+    Raises:
+        RuleError: unknown clock, a missing clock column, values that are not datetimes.
+    """
+    clock = _clock_of(rule_or_clock)
+    column = CLOCK_COLUMNS[clock]
+    if column not in leads.columns:
+        raise RuleError(f"The leads table has no column {column}, the start of the {clock} clock.")
+    starts = utc_series(leads[column], column)
+    for restart_column in CLOCK_RESTARTS[clock]:
+        if restart_column in leads.columns:
+            restart = utc_series(leads[restart_column], restart_column)
+            starts = starts.where(~(starts.notna() & restart.gt(starts)), restart)
+    if clock == "assignment":
+        starts = starts.where(leads["user_id"].notna() & leads["user_id"].ne(False))
+    return starts
 
 
 def in_scope(rule: Rule, lead: LeadSnapshot) -> bool:

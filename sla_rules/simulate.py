@@ -17,9 +17,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sla_rules._common import UTC_NS, RuleError, label, scalar_utc, utc_series
+from sla_rules._common import UTC_NS, RuleError, label, scalar_utc
 from sla_rules.businesstime import WorkCalendar, deadlines
-from sla_rules.rules import CLOCK_COLUMNS, LeadSnapshot, Rule, TeamInfo, cutoffs, plan_actions, validate_rule
+from sla_rules.rules import (
+    LeadSnapshot,
+    Rule,
+    TeamInfo,
+    clock_starts,
+    cutoffs,
+    plan_actions,
+    validate_rule,
+)
 
 OUTPUT_COLUMNS: tuple[str, ...] = (
     "rule",
@@ -127,10 +135,7 @@ def _evaluate_rule(
     ):
         if wanted:
             scope &= frame[column].isin(list(wanted))
-    column = CLOCK_COLUMNS[rule.clock]
-    starts = utc_series(frame[column], column)
-    if rule.clock == "assignment":
-        starts = starts.where(frame["user_id"].notna() & frame["user_id"].ne(False))
+    starts = clock_starts(rule, frame)
     limits = cutoffs(rule, now, calendar)
     breach = scope & starts.le(scalar_utc(limits.act, "act")[0]).fillna(False)
     warn = pd.Series(False, index=frame.index)

@@ -6,17 +6,19 @@ on both sides, in the rules and in the leads table: the CSV holds names, and the
 records it reads into their names, after checking that every name the rules use exists in the database.
 
 CSV columns: ``id``, ``type``, ``team``, ``user``, ``stage`` (required), ``name``, ``company``,
-``partner_assigned``, ``active``, ``won``, and the clock columns ``create_date``,
+``partner_assigned``, ``active``, ``won``, the clock columns ``create_date``,
 ``date_last_stage_update``, ``date_open``, ``sla_last_action_date`` (ISO 8601, UTC; required when a rule
-uses that clock). ``team_id``/``user_id``/``stage_id``/``company_id``/``partner_assigned_id`` are accepted
-for ``team``... An empty cell is a missing value.
+uses that clock), and the changes of hands that restart clocks, ``sla_owner_since`` and ``sla_team_since``
+(optional; see :data:`~sla_rules.rules.CLOCK_RESTARTS`). ``team_id``/``user_id``/``stage_id``/``company_id``/
+``partner_assigned_id`` are accepted for ``team``... An empty cell is a missing value.
 
 Odoo: open leads (``crm.lead``, active, in batches), their stages (``is_won``), the sales teams of the
 leads and of the rules with their leaders and members (``crm.team``, ``crm.team.member``: a member is
 absent when paused, ``assignment_optout``, or out of office, ``res.users.is_out_of_office``; with an
-``assignment_max`` its capacity left is ``assignment_max - lead_month_count``). ``sla_last_action_date`` is
-read when the database has it (the ``crm_sla_rules`` addon); rules on the ``last_action`` clock are refused
-otherwise. Working calendars always come from the rules file.
+``assignment_max`` its capacity left is ``assignment_max - lead_month_count``). ``sla_last_action_date``,
+``sla_owner_since`` and ``sla_team_since`` are read when the database has them (the ``crm_sla_rules``
+addon); rules on the ``last_action`` clock are refused otherwise. Working calendars always come from the rules
+file.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ import pandas as pd
 from sla_rules._common import RuleError
 from sla_rules.businesstime import WorkCalendar
 from sla_rules.config import Config
-from sla_rules.rules import CLOCK_COLUMNS, Member, Rule, TeamInfo
+from sla_rules.rules import CLOCK_COLUMNS, CLOCK_RESTARTS, Member, Rule, TeamInfo
 
 CSV_ALIASES: dict[str, str] = {
     "team": "team_id",
@@ -43,7 +45,10 @@ CSV_ALIASES: dict[str, str] = {
 }
 """CSV column -> leads-table column."""
 CSV_REQUIRED: tuple[str, ...] = ("id", "type", "team_id", "user_id", "stage_id")
-DATETIME_COLUMNS: tuple[str, ...] = tuple(CLOCK_COLUMNS.values())
+RESTART_COLUMNS: tuple[str, ...] = tuple(sorted({c for columns in CLOCK_RESTARTS.values() for c in columns}))
+DATETIME_COLUMNS: tuple[str, ...] = (*CLOCK_COLUMNS.values(), *RESTART_COLUMNS)
+ADDON_COLUMNS: tuple[str, ...] = ("sla_last_action_date", *RESTART_COLUMNS)
+"""The datetime columns that only a database with the ``crm_sla_rules`` addon has."""
 
 
 @dataclass(frozen=True)
@@ -121,9 +126,14 @@ def _datetimes(values: pd.Series, where: str) -> pd.Series:
 
 LEAD_MODEL = "crm.lead"
 _RELATIONS: tuple[str, ...] = ("team_id", "user_id", "stage_id", "company_id", "partner_assigned_id")
-LEAD_FIELDS: tuple[str, ...] = ("name", "type", *_RELATIONS[:4], *DATETIME_COLUMNS[:3])
-"""``crm.lead`` fields read for every lead (plus ``sla_last_action_date`` and ``partner_assigned_id`` when
-the database has them)."""
+LEAD_FIELDS: tuple[str, ...] = (
+    "name",
+    "type",
+    *_RELATIONS[:4],
+    *(column for column in DATETIME_COLUMNS if column not in ADDON_COLUMNS),
+)
+"""``crm.lead`` fields read for every lead (plus :data:`ADDON_COLUMNS` and ``partner_assigned_id`` when the
+database has them)."""
 _MODELS: dict[str, tuple[str, str]] = {
     "team": ("crm.team", "sales team"),
     "stage": ("crm.stage", "stage"),
@@ -234,7 +244,7 @@ def read_odoo(
         )
     rules = _rename_rules(config.rules, _Names(reader, database))
 
-    fields = [*LEAD_FIELDS, *(["sla_last_action_date"] if has_last_action else [])]
+    fields = [*LEAD_FIELDS, *(column for column in ADDON_COLUMNS if column in lead_fields)]
     fields += ["partner_assigned_id"] if has_partner else []
     with tqdm(desc="leads", unit=" leads", disable=not progress, leave=False) as bar:
         rows = list(reader.paged(LEAD_MODEL, [("active", "=", True)], fields, bar))

@@ -272,12 +272,10 @@ def _own_tables(db: str) -> list[str]:
     return sorted(names & {row[0] for row in tables})
 
 
-def _data_digest(db: str) -> dict[str, str]:
-    """Per table (ours and the CRM's main ones): row count and a digest of every row, without the columns
-    an update may rewrite."""
-    digest = {}
-    for table in (*DATA_TABLES, *_own_tables(db)):
-        columns = [
+def _data_columns(db: str) -> dict[str, list[str]]:
+    """The columns of our tables and of the CRM's main ones, without those an update may rewrite."""
+    return {
+        table: [
             row[0]
             for row in _psql(
                 db,
@@ -286,6 +284,14 @@ def _data_digest(db: str) -> dict[str, str]:
             )
             if row[0] not in VOLATILE_COLUMNS
         ]
+        for table in (*DATA_TABLES, *_own_tables(db))
+    }
+
+
+def _data_digest(db: str, tables: dict[str, list[str]]) -> dict[str, str]:
+    """Per table of ``tables`` (table -> columns): row count and a digest of every row's columns."""
+    digest = {}
+    for table, columns in tables.items():
         selected = ", ".join(f'"{column}"' for column in columns)
         [[count, md5]] = _psql(
             db,
@@ -696,7 +702,9 @@ def _upgrade(life: Lifecycle, fresh: dict[str, set], released: Path) -> None:
         and result.get("sla_events", 0) > 0,
         json.dumps(result)[:300],
     )
-    before = _data_digest(life.db)
+    # columns an update adds hold new data: the data intact are those of the released schema
+    released = _data_columns(life.db)
+    before = _data_digest(life.db, released)
     life.addons, life.pythonpath = ADDONS_DIR, None
     if not life.clean_run(
         "upgrade: update the five modules to the current code",
@@ -715,7 +723,7 @@ def _upgrade(life: Lifecycle, fresh: dict[str, set], released: Path) -> None:
         all(states.get(module) == ("installed", version) for module, version in versions.items()),
         str(states),
     )
-    after = _data_digest(life.db)
+    after = _data_digest(life.db, released)
     changed = sorted(table for table in before if before[table] != after.get(table))
     rows = sum(int(digest.split()[0]) for digest in before.values())
     life.check(
@@ -984,6 +992,7 @@ def _put_existing(env) -> dict:
             "name": lead.name,
             "stays": [[s, p, str(d_in), str(d_out) if d_out else None] for s, p, d_in, d_out in stays],
             "last_action": str(max(actions)),
+            "owner_since": str(created),
         }
     env.invalidate_all()
     return {"leads": expected, "teams": teams.ids, "reps": reps.ids}
@@ -1006,7 +1015,7 @@ def _check_existing(env, expected: dict) -> list[tuple[str, list[str]]]:
             ["__count"],
         )
     )
-    history, followup, clock, phase = [], [], [], []
+    history, followup, clock, owner, phase = [], [], [], [], []
     states = {}
     stay_count = 0
     for lead in leads:
@@ -1053,6 +1062,11 @@ def _check_existing(env, expected: dict) -> list[tuple[str, list[str]]]:
             )
         if str(lead.sla_last_action_date) != want["last_action"]:
             clock.append(f"{lead.name}: {lead.sla_last_action_date}, expected {want['last_action']}")
+        if [str(lead.sla_owner_since), str(lead.sla_team_since)] != [want["owner_since"]] * 2:
+            owner.append(
+                f"{lead.name}: owner since {lead.sla_owner_since}, in team since {lead.sla_team_since}, "
+                f"expected {want['owner_since']}"
+            )
         if lead.decision_phase_id or stays.decision_phase_id:
             phase.append(f"{lead.name}: phase {lead.decision_phase_id.name} without any customer event")
     if env["crm.lead.customer.event"].search_count([("lead_id", "in", leads.ids)]):
@@ -1062,6 +1076,7 @@ def _check_existing(env, expected: dict) -> list[tuple[str, list[str]]]:
         (f"{stay_count} stays backfilled, one per tracked stage change, with their dates", history),
         (f"the follow-up state of every lead as activity_centric decides ({summary})", followup),
         ("the SLA 'last action' clock from the salesperson's own chatter, not the customer's", clock),
+        ("the SLA owner clocks from creation: no salesperson or team changed hands since", owner),
         ("no decision phase invented: none without a customer event", phase),
     ]
     # every feature is off: nothing changes for the existing teams or their salespeople

@@ -145,6 +145,23 @@ def test_rules_and_snapshot_files(capsys, tmp_path):
     ]
 
 
+def test_snapshot_with_a_change_of_hands(capsys, tmp_path):
+    """Acme, assigned to Bob on Thursday, was handed to him again (a new team) on Friday at 13:00 in
+    Brussels: his business day runs from then, so the rule does not act yet."""
+    lines = textwrap.dedent(LEADS_CSV).splitlines()
+    csv_text = "\n".join(
+        [
+            lines[0] + ",sla_owner_since",
+            lines[1] + ",2026-11-20T12:00:00",
+            *(line + "," for line in lines[2:]),
+        ]
+    )
+    code, out, err, _, _ = simulate_files(capsys, tmp_path, csv_text=csv_text)
+    assert code == 0, err
+    assert "Acme" not in out
+    assert out.splitlines()[-2] == "Untouched: 0 to warn, 0 to act on, 0 that cannot be acted on"
+
+
 def test_nothing_to_do(capsys, tmp_path):
     code, out, _, _, _ = simulate_files(capsys, tmp_path, at="2026-10-02T09:00")
     assert code == 0
@@ -423,7 +440,7 @@ class FakeOdoo:
         self.calls: list = []
         self.lead_fields = {*LEAD_FIELDS, "active"}
         if with_sla:
-            self.lead_fields.add("sla_last_action_date")
+            self.lead_fields |= {"sla_last_action_date", "sla_owner_since", "sla_team_since"}
         europe, bob, carol, dave = [1, "Europe"], [2, "Bob"], [3, "Carol"], [4, "Dave"]
         new, won = [1, "New"], [2, "Won"]
         lead = {
@@ -435,6 +452,8 @@ class FakeOdoo:
             "date_last_stage_update": "2026-11-02 09:00:00",
             "active": True,
             "sla_last_action_date": False,
+            "sla_owner_since": False,
+            "sla_team_since": False,
         }
         self.rows = {
             "crm.lead": [
@@ -447,6 +466,7 @@ class FakeOdoo:
                     "user_id": bob,
                     "date_open": "2026-11-02 09:00:00",
                     "stage_id": won,
+                    "sla_owner_since": "2026-11-20 09:00:00",
                 },
                 {
                     **lead,
@@ -531,6 +551,8 @@ def test_read_odoo(tmp_path):
     assert snapshot.leads["won"].tolist() == [False, False, True, False]
     assert str(snapshot.leads["date_open"].dtype) == "datetime64[ns, UTC]"
     assert snapshot.leads["sla_last_action_date"].isna().all()
+    assert str(snapshot.leads["sla_owner_since"].dtype) == "datetime64[ns, UTC]"
+    assert snapshot.leads["sla_owner_since"].notna().tolist() == [False, False, True, False]
     assert snapshot.rules[1].user_id == "Bob"  # the login became the name
     assert snapshot.teams == {
         "Europe": TeamInfo(

@@ -5,12 +5,14 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+import pandas as pd
 import pytest
 from sla_calendars import BRUSSELS, UTC, at
 
 from sla_rules import (
     ACTIONS,
     CLOCK_COLUMNS,
+    CLOCK_RESTARTS,
     CLOCKS,
     LEAD_TYPES,
     REASSIGN_MODES,
@@ -22,6 +24,7 @@ from sla_rules import (
     RuleError,
     TeamInfo,
     clock_start,
+    clock_starts,
     cutoffs,
     episode_key,
     in_scope,
@@ -66,6 +69,12 @@ def test_constants():
         "create": "create_date",
         "assignment": "date_open",
         "last_action": "sla_last_action_date",
+    }
+    assert CLOCK_RESTARTS == {
+        "stage_entry": ("sla_team_since",),
+        "create": (),
+        "assignment": ("sla_owner_since",),
+        "last_action": ("sla_owner_since",),
     }
 
 
@@ -210,6 +219,86 @@ def test_clock_start(clock, lead_changes, expected):
 def test_clock_start_unknown_clock():
     with pytest.raises(RuleError, match="Unknown clock"):
         clock_start("sunrise", lead())
+
+
+HANDED_OVER = dt.datetime(2026, 11, 16, 9)  # after every clock column of lead()
+ALL_CLOCKS = {
+    "stage_entry": dt.datetime(2026, 11, 3, 9),
+    "create": dt.datetime(2026, 11, 2, 9),
+    "assignment": dt.datetime(2026, 11, 4, 9),
+    "last_action": dt.datetime(2026, 11, 5, 9),
+}
+CHANGES_OF_HANDS = [
+    # a new salesperson in the same team: a fresh clock for the new owner; the deal is as stuck as it was
+    (
+        "new salesperson",
+        {"sla_owner_since": HANDED_OVER},
+        {**ALL_CLOCKS, "assignment": HANDED_OVER, "last_action": HANDED_OVER},
+    ),
+    # a new team (pulled back from a partner, returned to marketing): its pipeline starts afresh too
+    (
+        "new team",
+        {"sla_owner_since": HANDED_OVER, "sla_team_since": HANDED_OVER},
+        {**ALL_CLOCKS, "stage_entry": HANDED_OVER, "assignment": HANDED_OVER, "last_action": HANDED_OVER},
+    ),
+    # a change of hands before the clock's own event does not move it back
+    (
+        "handed over before",
+        {"sla_owner_since": dt.datetime(2026, 11, 1, 9), "sla_team_since": dt.datetime(2026, 11, 1, 9)},
+        ALL_CLOCKS,
+    ),
+    ("no change known", {}, ALL_CLOCKS),
+    # no clock without its own event, nor an assignment clock without a salesperson
+    (
+        "own column empty",
+        {"sla_last_action_date": None, "sla_owner_since": HANDED_OVER},
+        {**ALL_CLOCKS, "assignment": HANDED_OVER, "last_action": None},
+    ),
+    (
+        "unassigned",
+        {"user_id": None, "sla_owner_since": HANDED_OVER},
+        {**ALL_CLOCKS, "assignment": None, "last_action": HANDED_OVER},
+    ),
+    # naive UTC and aware values compare as instants: 10:00 in Brussels is 09:00 UTC
+    (
+        "aware",
+        {"sla_owner_since": dt.datetime(2026, 11, 16, 10, tzinfo=dt.timezone(dt.timedelta(hours=1)))},
+        {
+            **ALL_CLOCKS,
+            "assignment": dt.datetime(2026, 11, 16, 10, tzinfo=dt.timezone(dt.timedelta(hours=1))),
+            "last_action": dt.datetime(2026, 11, 16, 10, tzinfo=dt.timezone(dt.timedelta(hours=1))),
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [(changes, expected) for _name, changes, expected in CHANGES_OF_HANDS],
+    ids=[name for name, _changes, _expected in CHANGES_OF_HANDS],
+)
+def test_a_change_of_hands_restarts_the_clocks(changes, expected):
+    assert {clock: clock_start(clock, lead(**changes)) for clock in CLOCKS} == expected
+
+
+def test_clock_starts_is_clock_start_on_a_table():
+    # one column holds naive or aware values, not both: the aware case is the scalar test's
+    cases = [changes for name, changes, _expected in CHANGES_OF_HANDS if name != "aware"]
+    snapshots = [lead(id=index, **changes) for index, changes in enumerate(cases)]
+    table = pd.DataFrame([dataclasses.asdict(snapshot) for snapshot in snapshots])
+    for clock in CLOCKS:
+        starts = clock_starts(rule(clock=clock), table)
+        assert str(starts.dtype) == "datetime64[ns, UTC]"
+        expected = [clock_start(clock, snapshot) for snapshot in snapshots]
+        assert [None if pd.isna(value) else value for value in starts] == [
+            None if value is None else pd.Timestamp(value, tz="UTC") for value in expected
+        ]
+    # a table without the restart columns: the clocks run from their own columns
+    without = table.drop(columns=["sla_owner_since", "sla_team_since"])
+    last_action = pd.Timestamp(ALL_CLOCKS["last_action"], tz="UTC")
+    assert clock_starts("last_action", without).tolist() == [last_action] * 4 + [pd.NaT, last_action]
+    with pytest.raises(RuleError, match="no column sla_last_action_date"):
+        clock_starts("last_action", table.drop(columns=["sla_last_action_date"]))
 
 
 @pytest.mark.parametrize(

@@ -199,6 +199,25 @@ def test_aware_and_text_datetimes():
     assert evaluate([ESCALATE], text, NOW, teams=TEAMS)["lead_id"].tolist() == [2, 1, 3, 4]
 
 
+def test_a_new_owner_gets_a_fresh_clock():
+    """Two leads idle for ten days: the one just handed to another salesperson is not breached."""
+    idle = Rule(
+        id="idle", name="Idle 48h", clock="last_action", threshold=48, unit="hours", action="escalate"
+    )
+    leads = frame(
+        [
+            {"id": 1, "name": "still with its idle owner", "sla_last_action_date": hours_ago(240)},
+            {
+                "id": 2,
+                "name": "handed over an hour ago",
+                "sla_last_action_date": hours_ago(240),
+                "sla_owner_since": hours_ago(1),
+            },
+        ]
+    )
+    assert evaluate([idle], leads, NOW, teams=TEAMS)["lead_id"].tolist() == [1]
+
+
 @pytest.mark.parametrize("column", ["id", "team_id", "sla_last_action_date", "company_id"])
 def test_missing_required_column(column):
     with pytest.raises(RuleError, match=f"missing column\\(s\\) {column}"):

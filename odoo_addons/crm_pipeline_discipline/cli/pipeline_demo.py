@@ -1,11 +1,14 @@
 import argparse
 import sys
 import time
+from contextlib import closing
 
+import psycopg2
 from odoo import SUPERUSER_ID, api
 from odoo.cli import Command
 from odoo.exceptions import UserError
 from odoo.modules.registry import Registry
+from odoo.sql_db import db_connect
 from odoo.tools import config
 
 
@@ -20,8 +23,8 @@ class PipelineDemo(Command):
 
             odoo --addons-path=<paths> pipeline_demo -d pipeline --leads 2000 --seed 42 --months 6
 
-        Exit codes: 0 done (or nothing to do with --if-empty), 2 refused (bad sizes, demo already
-        generated, module not installed).
+        Exit codes: 0 done (or nothing to do with --if-empty), 2 refused (no such database, bad sizes,
+        demo already generated, module not installed).
     """
 
     def run(self, cmdargs):
@@ -45,7 +48,12 @@ class PipelineDemo(Command):
         dbnames = config["db_name"]
         if len(dbnames) != 1:
             parser.error("give one database with -d")
-        registry = Registry(dbnames[0])
+        if self._missing(dbnames[0]):
+            self._refuse(f"database “{dbnames[0]}” does not exist.")
+        try:
+            registry = Registry(dbnames[0])
+        except psycopg2.OperationalError as error:
+            self._refuse(f"cannot open database “{dbnames[0]}”: {str(error).strip().splitlines()[0]}")
         if "crm.pipeline.demo" not in registry:
             self._refuse(
                 f"the module crm_pipeline_discipline is not installed in “{dbnames[0]}”: install it first "
@@ -70,6 +78,18 @@ class PipelineDemo(Command):
             f"{summary['seconds']:.1f} s to generate, {time.monotonic() - started:.1f} s with the commit. "
             "Log in as pd_manager or pd_rep_1 ... pd_rep_6 (password = login).\n"
         )
+
+    @staticmethod
+    def _missing(dbname):
+        """Whether the PostgreSQL server says it has no database ``dbname``; ``False`` when it cannot tell
+        (no access to its list), then opening the database says what is wrong. Asked of the server's
+        maintenance database, so that no failed connection is logged."""
+        try:
+            with closing(db_connect("postgres").cursor()) as cr:
+                cr.execute("SELECT 1 FROM pg_database WHERE datname = %s", [dbname])
+                return not cr.fetchone()
+        except psycopg2.Error:
+            return False
 
     @staticmethod
     def _refuse(message):

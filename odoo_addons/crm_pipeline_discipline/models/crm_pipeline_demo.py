@@ -815,7 +815,8 @@ class CrmPipelineDemo(models.AbstractModel):
                 day_close, date_last_stage_update, date_conversion, date_deadline, partner_name,
                 contact_name, email_from, email_normalized, email_state, priority, color, campaign_id,
                 source_id, medium_id, followup_state, no_followup_reason_id, decision_phase_id,
-                sla_last_action_date, create_uid, create_date, write_uid, write_date)
+                sla_last_action_date, sla_owner_since, sla_team_since, create_uid, create_date, write_uid,
+                write_date)
             SELECT v.id, v.name, v.type, v.active, v.user_id, v.team_id, %(company)s, v.stage_id, v.revenue,
                    round(v.revenue * v.probability::numeric / 100, 2), 0, 0, 0, 0, v.probability,
                    v.probability, v.won_status, NULLIF(v.lost_reason, 0), d.created, 0, d.closed,
@@ -824,7 +825,7 @@ class CrmPipelineDemo(models.AbstractModel):
                    CASE WHEN v.deadline >= 0 THEN %(today)s::date + v.deadline END,
                    v.partner_name, v.contact_name, v.email, v.email, 'correct', v.priority, 0,
                    v.campaign, v.source, v.medium, v.followup_state, NULLIF(v.reason, 0),
-                   NULLIF(v.phase, 0), d.stage_date, v.user_id, d.created, v.user_id,
+                   NULLIF(v.phase, 0), d.stage_date, d.created, d.created, v.user_id, d.created, v.user_id,
                    GREATEST(d.stage_date, d.closed)
               FROM unnest(
                     %(id)s::int[], %(name)s::varchar[], %(type)s::varchar[], %(active)s::bool[],

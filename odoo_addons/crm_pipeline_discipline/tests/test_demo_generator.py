@@ -1,8 +1,15 @@
 import hashlib
+import os
+import subprocess
+import sys
 from datetime import datetime
+from pathlib import Path
+from unittest.mock import patch
 
+import odoo
 from odoo.exceptions import UserError
 from odoo.tests import TransactionCase, freeze_time, new_test_user, tagged
+from odoo.tools import config
 
 NOW = datetime(2025, 6, 2, 9, 0)
 
@@ -164,16 +171,44 @@ class TestDemoStory(TransactionCase):
 
     def test_stored_states_match_the_addons_own_fills(self):
         """The states given at insert are those the install-time fills of the addons compute."""
-        states = {lead.id: (lead.followup_state, lead.sla_last_action_date) for lead in self.leads}
+
+        def states():
+            return {
+                lead.id: (
+                    lead.followup_state,
+                    lead.sla_last_action_date,
+                    lead.sla_owner_since,
+                    lead.sla_team_since,
+                )
+                for lead in self.leads
+            }
+
+        inserted = states()
         self.env.cr.execute(
-            "UPDATE crm_lead SET sla_last_action_date = NULL WHERE id = ANY(%s)", [self.leads.ids]
+            """UPDATE crm_lead SET sla_last_action_date = NULL, sla_owner_since = NULL, sla_team_since = NULL
+                WHERE id = ANY(%s)""",
+            [self.leads.ids],
         )
         self.Lead._followup_fill_all()
         self.Lead._sla_fill_last_action()
+        self.Lead._sla_fill_owner_since()
         self.env.invalidate_all()
-        self.assertEqual(
-            {lead.id: (lead.followup_state, lead.sla_last_action_date) for lead in self.leads}, states
-        )
+        self.assertEqual(states(), inserted)
+
+    def test_a_rerun_right_after_the_rules_run_acts_on_nothing(self):
+        """The demo's rules hand leads over (reassigned in Field and Inside Sales, returned to marketing,
+        deals pulled back from partners into Inside Sales): their new owners start with fresh clocks, so
+        the rules of the team that gets them do not act on them at once, and running the rules again right
+        away does nothing."""
+        rules = self.env["crm.sla.rule"].browse(self.summary["sla_rules"])
+        Event = self.env["crm.sla.event"]
+        with patch.object(type(self.env["ir.cron"]), "_commit_progress", return_value=3600.0):
+            rules._cron_run_sla_rules()
+            events = Event.search([("rule_id", "in", rules.ids)])
+            rules._cron_run_sla_rules()
+        acted = events.filtered(lambda event: event.state == "acted")
+        self.assertEqual(set(acted.mapped("action")), {"reassign", "return_to_marketing", "pull_back"})
+        self.assertEqual(Event.search([("rule_id", "in", rules.ids)]), events)
 
     def test_history_covers_every_lead_with_one_current_stay(self):
         History = self.env["crm.lead.stage.history"]
@@ -238,3 +273,36 @@ class TestDemoStory(TransactionCase):
         )
         with self.assertRaisesRegex(UserError, "Only an administrator"):
             Demo.with_user(manager)._generate(leads=100, now=NOW)
+
+
+@tagged("post_install", "-at_install")
+class TestDemoCommand(TransactionCase):
+    """The ``pipeline_demo`` command line, run as a user runs it."""
+
+    def _command(self, *args):
+        """``odoo --addons-path=... <db options> pipeline_demo *args`` with this Odoo and this server's
+        connection settings."""
+        options = [f"--addons-path={','.join(config['addons_path'])}"]
+        options += [
+            f"--{name}={config[name]}"
+            for name in ("db_host", "db_port", "db_user", "db_password")
+            if config.get(name)
+        ]
+        # the folder holding the odoo package, for a source checkout that is not installed
+        paths = [str(Path(path).parent) for path in odoo.__path__]
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([*paths, os.environ.get("PYTHONPATH", "")])}
+        return subprocess.run(
+            [sys.executable, "-m", "odoo", *options, "pipeline_demo", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+            check=False,
+        )
+
+    def test_a_database_that_does_not_exist(self):
+        name = f"{self.env.cr.dbname}_no_such_database"
+        result = self._command("-d", name, "--leads", "100")
+        self.assertEqual(result.returncode, 2, result.stderr)
+        self.assertEqual(result.stderr, f"pipeline_demo: database “{name}” does not exist.\n")
+        self.assertEqual(result.stdout, "")

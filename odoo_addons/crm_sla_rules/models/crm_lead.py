@@ -5,6 +5,8 @@ from odoo.tools.sql import column_exists, create_column
 
 # Messages that count as an action of the salesperson on the lead (the "last action" clock).
 _SALESPERSON_MESSAGE_TYPES = ("comment", "email", "email_outgoing")
+# Clock columns recorded by Odoo, never given: a rep could otherwise start a lead with a fresh clock.
+_RECORDED_CLOCKS = ("sla_last_action_date", "sla_owner_since", "sla_team_since")
 
 
 class CrmLead(models.Model):
@@ -19,19 +21,37 @@ class CrmLead(models.Model):
         help="Latest stage change, completed activity or message from the salesperson: the start of the "
         "'last action' clock of SLA rules.",
     )
+    sla_owner_since = fields.Datetime(
+        string="Owner Since",
+        readonly=True,
+        copy=False,
+        default=fields.Datetime.now,
+        help="When the lead got its current salesperson or sales team (creation, or the latest change of "
+        "either, whoever made it): the 'assignment' and 'last action' clocks of SLA rules start again then.",
+    )
+    sla_team_since = fields.Datetime(
+        string="In Team Since",
+        readonly=True,
+        copy=False,
+        default=fields.Datetime.now,
+        help="When the lead entered its current sales team (creation, or the latest change of team): the "
+        "'stage entry' clock of SLA rules starts again then.",
+    )
     sla_event_ids = fields.One2many("crm.sla.event", "lead_id", string="SLA Events")
     sla_event_count = fields.Integer(compute="_compute_sla_event_count", string="SLA Events Count")
 
     def _auto_init(self):
-        # Create the column before the ORM does: the ORM would fill every existing lead with the default
-        # (now) — a clock reset for the whole database. init() fills it from the lead's own history.
-        if not column_exists(self.env.cr, self._table, "sla_last_action_date"):
-            create_column(self.env.cr, self._table, "sla_last_action_date", "timestamp without time zone")
+        # Create the columns before the ORM does: the ORM would fill every existing lead with the default
+        # (now) — a clock reset for the whole database. init() fills them from the lead's own history.
+        for column in _RECORDED_CLOCKS:
+            if not column_exists(self.env.cr, self._table, column):
+                create_column(self.env.cr, self._table, column, "timestamp without time zone")
         return super()._auto_init()
 
     def init(self):
         result = super().init()
         self._sla_fill_last_action()
+        self._sla_fill_owner_since()
         return result
 
     @api.model
@@ -62,6 +82,42 @@ class CrmLead(models.Model):
             )
         )
 
+    @api.model
+    def _sla_fill_owner_since(self):
+        """Set-based, for the leads that have no value yet (install, upgrade): they got their salesperson or
+        team at the latest of their creation, their salesperson's assignment date and the changes of either
+        tracked in the chatter; they entered their team at the latest of their creation and its tracked
+        changes."""
+        owner_fields = [
+            self.env["ir.model.fields"]._get(self._name, name).id for name in ("user_id", "team_id")
+        ]
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE crm_lead lead
+                   SET sla_owner_since = COALESCE(
+                           todo.sla_owner_since,
+                           GREATEST(todo.create_date,
+                                    CASE WHEN todo.user_id IS NOT NULL THEN todo.date_open END,
+                                    change.owner)),
+                       sla_team_since = COALESCE(todo.sla_team_since, GREATEST(todo.create_date, change.team))
+                  FROM crm_lead todo
+             LEFT JOIN LATERAL (
+                        SELECT MAX(message.date) AS owner,
+                               MAX(message.date) FILTER (WHERE tracking.field_id = %(team)s) AS team
+                          FROM mail_message message
+                          JOIN mail_tracking_value tracking ON tracking.mail_message_id = message.id
+                         WHERE message.model = 'crm.lead'
+                           AND message.res_id = todo.id
+                           AND tracking.field_id IN %(tracked)s
+                       ) change ON TRUE
+                 WHERE todo.id = lead.id AND (todo.sla_owner_since IS NULL OR todo.sla_team_since IS NULL)
+                """,
+                team=owner_fields[1],
+                tracked=tuple(owner_fields),
+            )
+        )
+
     def _compute_sla_event_count(self):
         counts = dict(
             self.env["crm.sla.event"]._read_group([("lead_id", "in", self.ids)], ["lead_id"], ["__count"])
@@ -72,24 +128,87 @@ class CrmLead(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         if not self.env.su:
-            # the clock start is recorded, not given: a rep cannot start a lead with a fresh clock
+            # the clock starts are recorded, not given: a rep cannot start a lead with a fresh clock
             for vals in vals_list:
-                vals.pop("sla_last_action_date", None)
+                for name in _RECORDED_CLOCKS:
+                    vals.pop(name, None)
         return super().create(vals_list)
 
     def write(self, vals):
-        if "sla_last_action_date" in vals and not self.env.su:
-            raise UserError(
-                self.env._(
-                    "The last action date of a lead is recorded by Odoo (stage changes, completed "
-                    "activities, messages of the salesperson); it cannot be set by hand."
+        if not self.env.su:
+            if "sla_last_action_date" in vals:
+                raise UserError(
+                    self.env._(
+                        "The last action date of a lead is recorded by Odoo (stage changes, completed "
+                        "activities, messages of the salesperson); it cannot be set by hand."
+                    )
                 )
-            )
+            if "sla_owner_since" in vals or "sla_team_since" in vals:
+                raise UserError(
+                    self.env._(
+                        "When a lead got its salesperson and its sales team is recorded by Odoo when they "
+                        "change; it cannot be set by hand."
+                    )
+                )
         moves = "stage_id" in vals and any(lead.stage_id.id != vals["stage_id"] for lead in self)
-        result = super().write(vals)
+        owners = self._sla_owners(vals)
+        restarts = self._sla_restarts(vals, owners)
+        result = super().write({**vals, **restarts})
         if moves:
             self._sla_touch()
+        if owners:
+            self._sla_hands_changed(owners, restarts)
         return result
+
+    def _sla_owners(self, vals):
+        """``{lead id: (salesperson id, team id)}`` before a write of ``vals`` that may change them (the team
+        also follows what crm computes it from: the salesperson, the type); empty for any other write, and
+        when the superuser gives the restarts of the clocks himself."""
+        team_depends = {path.split(".")[0] for path in self.pool.field_depends[self._fields["team_id"]]}
+        changes_hands = {"user_id", "team_id", *team_depends} & set(vals)
+        if not changes_hands or "sla_owner_since" in vals or "sla_team_since" in vals:
+            return {}
+        return {lead.id: (lead.user_id.id, lead.team_id.id) for lead in self}
+
+    def _sla_restarts(self, vals, owners):
+        """The restarts of the clocks to write with ``vals`` when it gives every lead a new team, or a new
+        salesperson: then they cost no query of their own (a lead's form, Odoo's lead assignment one lead at a
+        time, a batch given to one salesperson). Other changes are recorded after the write."""
+        if not owners:
+            return {}
+        now = fields.Datetime.now()
+        if "team_id" in vals and all(team_id != (vals["team_id"] or False) for _, team_id in owners.values()):
+            return {"sla_owner_since": now, "sla_team_since": now}
+        if "user_id" in vals and all(user_id != (vals["user_id"] or False) for user_id, _ in owners.values()):
+            return {"sla_owner_since": now}
+        return {}
+
+    def _sla_hands_changed(self, owners, restarts):
+        """Record, set-based, that the leads whose salesperson or team differs from ``owners`` (``{lead id:
+        (user id, team id)}`` before the write) changed hands now, unless the write already did
+        (``restarts``): their clocks restart for the new owner."""
+        new_owner, new_team = [], []
+        for lead in self:
+            user_id, team_id = owners[lead.id]
+            if lead.team_id.id != team_id and "sla_team_since" not in restarts:
+                new_team.append(lead.id)
+            elif lead.user_id.id != user_id and "sla_owner_since" not in restarts:
+                new_owner.append(lead.id)
+        if not new_owner and not new_team:
+            return
+        self.env.cr.execute(
+            SQL(
+                """UPDATE crm_lead
+                      SET sla_owner_since = %(now)s,
+                          sla_team_since = CASE WHEN id = ANY(%(new_team)s) THEN %(now)s
+                                                ELSE sla_team_since END
+                    WHERE id = ANY(%(changed)s)""",
+                now=fields.Datetime.now(),
+                new_team=new_team,
+                changed=new_owner + new_team,
+            )
+        )
+        self.invalidate_recordset(["sla_owner_since", "sla_team_since"])
 
     def _sla_touch(self, when=None):
         """Move the 'last action' clock of these leads to ``when`` (default: now); never backwards."""

@@ -1,5 +1,5 @@
 from odoo import fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, MissingError, UserError
 
 from .crm_sla_rule import ACTIONS, CLOCKS
 
@@ -54,6 +54,15 @@ class CrmSlaEvent(models.Model):
         the team, a leader set...). Sales managers only."""
         if not self.env.user.has_group("sales_team.group_sale_manager"):
             raise AccessError(self.env._("Only sales managers can retry SLA events."))
+        missing = self - self.exists()
+        if missing:
+            raise MissingError(
+                self.env._(
+                    "The SLA event with id %(ids)s does not exist (it may have been deleted): reload the "
+                    "events.",
+                    ids=", ".join(map(str, missing._ids)),
+                )
+            )
         failed = self.filtered(lambda event: event.state == "failed")
         if failed != self:
             raise UserError(self.env._("Only failed SLA events can be retried."))

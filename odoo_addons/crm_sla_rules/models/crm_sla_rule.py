@@ -7,7 +7,7 @@ import psycopg2.errors
 import pytz
 from markupsafe import Markup
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 from odoo.fields import Command, Domain
 from odoo.service.model import MAX_TRIES_ON_CONCURRENCY_FAILURE, PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import SQL, split_every
@@ -72,7 +72,8 @@ class CrmSlaRule(models.Model):
         default="stage_entry",
         help="Stage entry: since the lead entered its stage. Creation: since it was created. Assignment: "
         "since its salesperson was set. Last action: since the latest stage change, completed activity or "
-        "message from the salesperson.",
+        "message from the salesperson. A new salesperson or sales team restarts the assignment and last "
+        "action clocks, whoever made the change; a new sales team also restarts the stage entry clock.",
     )
     threshold = fields.Float(required=True, default=4.0)
     unit = fields.Selection(UNITS, required=True, default="business_days")
@@ -369,16 +370,23 @@ class CrmSlaRule(models.Model):
     # Selection: one SQL query per rule, kind and working schedule
     # ------------------------------------------------------------------
 
-    def _sla_clock_column(self):
-        from sla_rules.rules import CLOCK_COLUMNS
+    def _sla_clock_columns(self):
+        """The ``crm.lead`` columns of the rule's clock: its own, then the changes of hands restarting it."""
+        from sla_rules.rules import CLOCK_COLUMNS, CLOCK_RESTARTS
 
-        return CLOCK_COLUMNS[self.clock]
+        return (CLOCK_COLUMNS[self.clock], *CLOCK_RESTARTS[self.clock])
+
+    def _sla_clock_start(self, table):
+        """The clock start of the leads of ``table`` in SQL, as ``sla_rules.rules.clock_start`` defines it:
+        the latest of the clock's columns (GREATEST skips the empty ones)."""
+        columns = [SQL.identifier(table, column) for column in self._sla_clock_columns()]
+        return columns[0] if len(columns) == 1 else SQL("GREATEST(%s)", SQL(", ").join(columns))
 
     def _sla_query(self, kind, calendar, company_ids, now, lead_ids=None):
         """The leads this rule must warn (``kind='warn'``) or act on (``'act'``) now: scope, clock past the
         cutoff, and no event yet for the episode (rule, lead, clock start)."""
         self.ensure_one()
-        column = self._sla_clock_column()
+        column, *restarts = self._sla_clock_columns()
         act_cutoff = self._sla_cutoff(calendar, now, self.threshold)
         domain = Domain("won_status", "=", "pending") & Domain(column, "!=", False)
         if self.clock == "assignment":
@@ -397,17 +405,23 @@ class CrmSlaRule(models.Model):
         if lead_ids is not None:
             domain &= Domain("id", "in", lead_ids)
         if kind == "act":
-            domain &= Domain(column, "<=", act_cutoff)
+            cutoff = act_cutoff
             handled = ("acted", "failed")
         else:
-            warn_cutoff = self._sla_cutoff(calendar, now, self.threshold - self.warning_before)
-            domain &= Domain(column, "<=", warn_cutoff) & Domain(column, ">", act_cutoff)
+            cutoff = self._sla_cutoff(calendar, now, self.threshold - self.warning_before)
             handled = ("warned", "acted", "failed", "retry")
-        # the NOT EXISTS below reads the events in SQL
+        # the clock's own column is at or before the cutoff whenever its start is: the index on it helps
+        domain &= Domain(column, "<=", cutoff)
+        # the conditions below read the events and the restart columns in SQL
         self.env["crm.sla.event"].flush_model(["rule_id", "lead_id", "clock_start", "state"])
+        self.env["crm.lead"].flush_model(restarts)
         # sudo: rules act on every lead of their scope, whoever the salesperson; active leads only
         query = self.env["crm.lead"].sudo().with_context(active_test=True)._search(domain)
         lead_id = SQL.identifier(query.table, "id")
+        start = self._sla_clock_start(query.table)
+        query.add_where(SQL("%s <= %s", start, cutoff))
+        if kind == "warn":
+            query.add_where(SQL("%s > %s", start, act_cutoff))
         query.add_where(
             SQL(
                 """NOT EXISTS (SELECT 1 FROM crm_sla_event event
@@ -415,11 +429,11 @@ class CrmSlaRule(models.Model):
                                   AND event.clock_start = %s AND event.state IN %s)""",
                 self.id,
                 lead_id,
-                SQL.identifier(query.table, column),
+                start,
                 handled,
             )
         )
-        query.order = SQL("%s, %s", SQL.identifier(query.table, column), lead_id)
+        query.order = SQL("%s, %s", start, lead_id)
         return query
 
     def _sla_select(self, kind, calendar, company_ids, now):
@@ -463,7 +477,7 @@ class CrmSlaRule(models.Model):
                 self.id,
                 SQL.identifier(lead, "id"),
                 self.clock,
-                SQL.identifier(lead, self._sla_clock_column()),
+                self._sla_clock_start(lead),
                 state,
                 self.action,
                 now if kind == "warn" else None,
@@ -665,6 +679,8 @@ class CrmSlaRule(models.Model):
                 date_last_stage_update=lead.date_last_stage_update,
                 date_open=lead.date_open,
                 sla_last_action_date=lead.sla_last_action_date,
+                sla_owner_since=lead.sla_owner_since,
+                sla_team_since=lead.sla_team_since,
                 partner_assigned_id=(lead.partner_assigned_id.id or None) if has_partner else None,
                 has_partner_assigned=has_partner,
                 active=lead.active,
@@ -911,9 +927,24 @@ class CrmSlaRule(models.Model):
         if not self.env.user.has_group("sales_team.group_sale_manager"):
             raise AccessError(self.env._("Only sales managers can preview or run SLA rules."))
 
+    def _sla_check_exists(self):
+        """Refuse, in one line, ids of rules that do not exist (a button called over RPC, a rule deleted in
+        another tab): nothing is done for any of them."""
+        missing = self - self.exists()
+        if missing:
+            raise MissingError(
+                self.env._(
+                    "The SLA rule with id %(ids)s does not exist (it may have been deleted): reload the "
+                    "rules.",
+                    ids=", ".join(map(str, missing._ids)),
+                )
+            )
+
     def _sla_preview_values(self, now):
         """What every rule would warn about and act on at ``now``: the run's own selection and plan, no
         write. Returns line values for ``crm.sla.preview.line`` and the exact totals per rule."""
+        from sla_rules.rules import clock_start
+
         lines, totals = [], {}
         for rule in self:
             warned = acted = 0
@@ -928,8 +959,8 @@ class CrmSlaRule(models.Model):
                         warned += len(lead_ids)
                     shown = lead_ids[:PREVIEW_LIMIT]
                     leads = rule._sla_leads(shown)
-                    column = rule._sla_clock_column()
-                    starts = {lead.id: lead[column] for lead in leads}
+                    values = rule._sla_rule_values()
+                    starts = {lead.id: clock_start(values, lead) for lead in rule._sla_snapshots(leads)}
                     deadlines = rule._sla_deadlines(calendar, starts, now)
                     plans = {plan.lead_id: plan for plan in rule._sla_plan(leads)[0]} if kind == "act" else {}
                     mode = dict(rule._fields["warning_mode"]._description_selection(self.env))[
@@ -961,12 +992,14 @@ class CrmSlaRule(models.Model):
 
     def action_preview(self):
         self._sla_check_manager()
+        self._sla_check_exists()
         return self.env["crm.sla.preview"]._sla_open(self)
 
     def action_run_now(self):
         """Ask the scheduler to run every active rule as soon as possible (commits per batch, like the
         scheduled run, so it does not happen inside this request)."""
         self._sla_check_manager()
+        self._sla_check_exists()
         # sudo: triggering a cron is reserved to administrators; managers may ask for this one
         self.env.ref("crm_sla_rules.ir_cron_sla_rules").sudo()._trigger()
         return {
@@ -981,6 +1014,7 @@ class CrmSlaRule(models.Model):
 
     def action_view_events(self):
         self.ensure_one()
+        self._sla_check_exists()
         action = self.env["ir.actions.act_window"]._for_xml_id("crm_sla_rules.crm_sla_event_action")
         action["domain"] = [("rule_id", "=", self.id)]
         action["context"] = {"create": False}

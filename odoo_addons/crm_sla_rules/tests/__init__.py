@@ -6,3 +6,5 @@ from . import test_actions
 from . import test_robustness
 from . import test_simulate_rpc
 from . import test_faults
+from . import test_owner_change
+from . import test_missing_records

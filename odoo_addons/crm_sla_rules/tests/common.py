@@ -81,7 +81,8 @@ class SlaCase(TransactionCase):
 
     @classmethod
     def _lead(cls, start=MONDAY_10, user=None, **vals):
-        """An opportunity of the team whose four clocks all start at ``start`` (naive UTC)."""
+        """An opportunity of the team whose four clocks all start at ``start`` (naive UTC): created,
+        assigned, in its stage, last acted on and in its owner's hands since then."""
         lead = cls.env["crm.lead"].create(
             {
                 "name": vals.pop("name", "SLA lead"),
@@ -100,7 +101,14 @@ class SlaCase(TransactionCase):
         cls,
         leads,
         start,
-        columns=("create_date", "date_last_stage_update", "date_open", "sla_last_action_date"),
+        columns=(
+            "create_date",
+            "date_last_stage_update",
+            "date_open",
+            "sla_last_action_date",
+            "sla_owner_since",
+            "sla_team_since",
+        ),
     ):
         leads.flush_recordset()
         cls.env.cr.execute(

@@ -41,11 +41,17 @@ class TestSimulateOverRpc(HttpCase):
                 }
             )
             lead.flush_recordset()
+            # created with its salesperson, in its stage that many days ago; the third one in the team
+            # for 2 days only (a new team restarts the stage clock)
+            then = now - timedelta(days=days)
             cls.env.cr.execute(
                 SQL(
-                    "UPDATE crm_lead SET date_last_stage_update = %s WHERE id = %s",
-                    now - timedelta(days=days),
-                    lead.id,
+                    """UPDATE crm_lead SET create_date = %(then)s, date_last_stage_update = %(then)s,
+                                          sla_owner_since = %(team_since)s, sla_team_since = %(team_since)s
+                        WHERE id = %(id)s""",
+                    then=then,
+                    team_since=now - timedelta(days=2) if index == 2 else then,
+                    id=lead.id,
                 )
             )
             cls.leads |= lead
@@ -102,6 +108,8 @@ class TestSimulateOverRpc(HttpCase):
         in_odoo = {(line.lead_id.id, line.status, line.description) for line in preview.line_ids}
         breached = {lead_id for lead_id, status, _ in in_odoo if status == "breach"}
         self.assertEqual(breached, set(self.leads[:2].ids), "30 and 12 days in stage: over 10 days")
+        warned = {lead_id for lead_id, status, _ in in_odoo if status == "warn"}
+        self.assertEqual(warned, set(self.leads[3].ids), "6 days: warned; 9 days but 2 in the team: not yet")
         self.assertEqual(
             {(lead_id, status) for lead_id, status, _ in offline},
             {(lead_id, status) for lead_id, status, _ in in_odoo},
