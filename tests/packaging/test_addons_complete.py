@@ -279,7 +279,7 @@ def test_wheels_of_an_addon_and_of_the_plain_packages(tmp_path):
         pytest.skip("whool and build are not installed: `make venv` installs the dev extra that has them")
     addon = ROOT / "odoo_addons" / "crm_sla_rules"
     wheel = build_wheels.build_wheel(sys.executable, addon, tmp_path)
-    assert wheel.name == "odoo_addon_crm_sla_rules-19.0.1.1.0-py3-none-any.whl"
+    assert wheel.name == f"odoo_addon_crm_sla_rules-{manifest(addon)['version']}-py3-none-any.whl"
     meta = build_wheels.wheel_metadata(wheel)
     assert meta["Name"] == "odoo-addon-crm_sla_rules"
     assert meta["Version"] == manifest(addon)["version"]
