@@ -221,6 +221,15 @@ registry.category("web_tour.tours").add("pd_phase_manager_tour", {
                 trigger: ".modal .o_field_widget[name='reason'] textarea",
                 run: `edit ${reason}`,
             },
+            {
+                content: "Leave the fields (the phase's suggestions close)",
+                trigger: ".modal .modal-body p.text-muted",
+                run: "click",
+            },
+            {
+                content: "No suggestion list left open",
+                trigger: "body:not(:has(.o-autocomplete--dropdown-menu))",
+            },
             ...screenshot(
                 "crm_stage_survey/phase_correction",
                 `.modal .o_field_widget[name='phase_id'] input:value('${to_phase}')`
