@@ -158,7 +158,9 @@ class TestDemoStory(TransactionCase):
             self.assertEqual(changes[-1:].phase_id, lead.decision_phase_id, lead.name)
             self.assertEqual(set(changes.mapped("origin")), {"customer"})
             self.assertEqual(changes.event_id.lead_id, lead)
-            self.assertEqual(changes[1:].old_phase_id, changes[:-1].phase_id, "each starts where the last ended")
+            self.assertEqual(
+                changes[1:].old_phase_id, changes[:-1].phase_id, "each starts where the last ended"
+            )
 
     def test_other_teams_miss_some_follow_ups(self):
         def missing_share(key):
