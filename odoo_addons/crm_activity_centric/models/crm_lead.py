@@ -18,9 +18,9 @@ FOLLOWUP_STATES = [
 # activities move to the surviving lead and they disappear, so losing their last activity is fine.
 MERGING_KEY = "crm_activity_centric.merging_lead_ids"
 # Lead fields whose change can put an open lead in an enforce team without a next step (activity_centric's
-# check_entry): a team change (also by a merge or a conversion, or computed by crm from a new salesperson
-# or type), a restore, a stage out of won or folded, a no-follow-up reason removed.
-ENTRY_FIELDS = ("team_id", "user_id", "type", "active", "stage_id", "no_followup_reason_id")
+# check_entry), besides the team and what crm computes the team from (``_followup_entry_fields``): a
+# restore, a stage out of won or folded, a no-follow-up reason removed.
+ENTRY_FIELDS = ("team_id", "active", "stage_id", "no_followup_reason_id")
 # What the activity created in the "Schedule the next step" dialog of a refused restore then does.
 RESTORE_METHODS = ("action_restore", "action_unarchive")
 
@@ -207,11 +207,18 @@ class CrmLead(models.Model):
             self._followup_check_entry(before)
         return result
 
+    @api.model
+    def _followup_entry_fields(self):
+        """The fields whose write may bring a lead into a team without a next step: ``ENTRY_FIELDS`` and
+        those crm computes the team from (a new salesperson, a conversion), read from the registry."""
+        team_depends = {path.split(".")[0] for path in self.pool.field_depends[self._fields["team_id"]]}
+        return {*ENTRY_FIELDS, *team_depends}
+
     def _followup_entry_snapshot(self, vals):
         """Before a write that may put leads in an enforce team without a next step: the enforce teams, and
         the facts of the leads already in one (only there do the facts before the write matter)."""
         ids = [lead_id for lead_id in self.ids if isinstance(lead_id, int)]
-        if not ids or not any(fname in vals for fname in ENTRY_FIELDS):
+        if not ids or not self._followup_entry_fields() & vals.keys():
             return None
         enforce = self.env["crm.team"]._followup_enforce_team_ids()
         if not enforce:

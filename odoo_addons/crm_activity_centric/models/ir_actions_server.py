@@ -1,7 +1,5 @@
 from odoo import models
 
-from .crm_lead import ENTRY_FIELDS
-
 
 class IrActionsServer(models.Model):
     _inherit = "ir.actions.server"
@@ -11,7 +9,11 @@ class IrActionsServer(models.Model):
         # records. A team, stage, archive state or no-follow-up reason set that way is still the change of the
         # user who runs the action: the follow-up policy judges it as theirs, as it does the form's.
         field = self.update_field_id
-        if self.env.su and field.model == "crm.lead" and field.name in ENTRY_FIELDS:
+        if (
+            self.env.su
+            and field.model == "crm.lead"
+            and field.name in self.env["crm.lead"]._followup_entry_fields()
+        ):
             return super(IrActionsServer, self.sudo(False))._run_action_object_write(
                 eval_context=eval_context
             )
