@@ -7,7 +7,7 @@
     "website": "https://github.com/pipeline-discipline/pipeline-discipline",
     "author": "Pipeline Discipline",
     "license": "LGPL-3",
-    "depends": ["crm"],
+    "depends": ["crm_pipeline_base", "crm"],
     "external_dependencies": {"python": ["pandas", "pipeline-discipline"]},
     "uninstall_hook": "uninstall_hook",
     "data": [

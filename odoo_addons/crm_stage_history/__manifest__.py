@@ -7,7 +7,7 @@
     "website": "https://github.com/pipeline-discipline/pipeline-discipline",
     "author": "Pipeline Discipline",
     "license": "LGPL-3",
-    "depends": ["crm", "utm"],
+    "depends": ["crm_pipeline_base", "crm", "utm"],
     "external_dependencies": {"python": ["pandas", "pipeline-discipline"]},
     "data": [
         "security/ir.model.access.csv",

@@ -7,7 +7,7 @@
     "website": "https://github.com/pipeline-discipline/pipeline-discipline",
     "author": "Pipeline Discipline",
     "license": "LGPL-3",
-    "depends": ["crm_stage_history", "crm", "survey_crm"],
+    "depends": ["crm_pipeline_base", "crm_stage_history", "crm", "survey_crm"],
     "external_dependencies": {"python": ["pipeline-discipline"]},
     "uninstall_hook": "uninstall_hook",
     "data": [

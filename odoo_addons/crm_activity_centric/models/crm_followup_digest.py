@@ -1,11 +1,10 @@
 import logging
-import random
 from datetime import datetime, time, timedelta
-from time import sleep
 
 from odoo import Command, api, fields, models
+from odoo.addons.crm_pipeline_base.tools import retry_on_concurrency
 from odoo.exceptions import AccessError
-from odoo.service.model import MAX_TRIES_ON_CONCURRENCY_FAILURE, PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import SQL, format_date
 
 _logger = logging.getLogger(__name__)
@@ -105,40 +104,20 @@ class CrmFollowupDigest(models.AbstractModel):
         batch is left for a later run.
 
         A concurrency error (serialization failure, lock not available, deadlock) rolls back the whole
-        transaction, since a savepoint would keep the stale snapshot, and the batch is tried again on
-        fresh data, with the errors, number of tries and random backoff of Odoo's own
-        ``odoo.service.model.retrying`` (which cannot be used as is: it commits). The mails of a rolled
+        transaction and the batch is tried again on fresh data (``crm_pipeline_base``'s
+        ``retry_on_concurrency``). The mails of a rolled
         back try go with it: a retried user gets one review. Left alone, ir.cron would log the job as
         failed and count a failure.
         """
-        for tryno in range(1, MAX_TRIES_ON_CONCURRENCY_FAILURE + 1):
-            try:
-                self._followup_digest_send(self._followup_digest_claim(users))
-                # the markers reach the database here, inside the retry, not at the commit
-                self.env.flush_all()
-                return True
-            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY as exc:
-                self.env.cr.rollback()
-                self.env.registry.reset_changes()
-                if tryno == MAX_TRIES_ON_CONCURRENCY_FAILURE:
-                    _logger.warning(
-                        "Weekly follow-up review: %s on a batch of %s users after %s tries; the batch is "
-                        "left to a run in %s minutes",
-                        type(exc).__name__,
-                        len(users),
-                        tryno,
-                        RETRY_LATER_MINUTES,
-                    )
-                    return False
-                wait = random.uniform(0.0, 2**tryno)
-                _logger.info(
-                    "Weekly follow-up review: %s, batch of %s users rolled back; try again in %.2f s",
-                    type(exc).__name__,
-                    len(users),
-                    wait,
-                )
-                sleep(wait)
-        return False
+        done, _result = retry_on_concurrency(
+            self.env,
+            lambda: self._followup_digest_send(self._followup_digest_claim(users)),
+            logger=_logger,
+            label="Weekly follow-up review",
+            batch=f"{len(users)} users",
+            left_to=f"a run in {RETRY_LATER_MINUTES} minutes",
+        )
+        return done
 
     @api.model
     def _followup_digest_claim(self, users):

@@ -5,6 +5,7 @@ from unittest.mock import patch
 
 import psycopg2.errors
 from odoo import SUPERUSER_ID, api, fields
+from odoo.addons.crm_pipeline_base.tools import concurrency
 from odoo.tests import TransactionCase, new_test_user, tagged
 
 from ..models import crm_followup_digest
@@ -243,7 +244,7 @@ class TestDigestFaults(TransactionCase):
         before = fields.Datetime.now()
         with (
             patch.object(Digest, "_followup_digest_claim", claim_conflicting),
-            patch.object(crm_followup_digest, "sleep") as sleep,
+            patch.object(concurrency, "sleep") as sleep,
             self.assertLogs(DIGEST_LOGGER, logging.INFO) as logs,
         ):
             self._run()

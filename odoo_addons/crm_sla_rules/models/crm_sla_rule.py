@@ -1,15 +1,14 @@
 import logging
-import random
 from datetime import timedelta
-from time import sleep
 
 import psycopg2.errors
 import pytz
 from markupsafe import Markup
 from odoo import api, fields, models
+from odoo.addons.crm_pipeline_base.tools import retry_on_concurrency
 from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 from odoo.fields import Command, Domain
-from odoo.service.model import MAX_TRIES_ON_CONCURRENCY_FAILURE, PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import SQL, split_every
 from odoo.tools.safe_eval import datetime as safe_datetime
 from odoo.tools.safe_eval import dateutil, safe_eval
@@ -572,51 +571,33 @@ class CrmSlaRule(models.Model):
 
         A concurrency error (serialization failure, lock not available, deadlock: another transaction
         changed the same leads, events or rule since this one started) is not the leads' fault: the whole
-        transaction is rolled back, since a savepoint would keep the stale snapshot, and the batch is tried
-        again on fresh data, with the errors, number of tries and random backoff of Odoo's own
-        ``odoo.service.model.retrying`` (which cannot be used as is: it commits). The claims are rolled
+        transaction is rolled back and the batch is tried again on fresh data (``crm_pipeline_base``'s
+        ``retry_on_concurrency``). The claims are rolled
         back with the batch, so a retried lead is handled once. After the last try the batch is left,
         unclaimed, to the next run. Left alone, ir.cron would log the job as failed and count a failure.
         """
-        for tryno in range(1, MAX_TRIES_ON_CONCURRENCY_FAILURE + 1):
-            try:
-                if not self._sla_lock():  # also after a rollback, which released the lock
-                    return False
-                claimed = self._sla_claim(kind, calendar, company_ids, now, lead_ids)
-                if claimed and kind == "act":
-                    self._sla_act(claimed, calendar, now)
-                elif claimed:
-                    self._sla_warn(claimed, calendar, now)
-                if last:
-                    self.last_run = now
-                # the batch's writes reach the database here, inside the retry, not at the commit
-                self.env.flush_all()
-                return True
-            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY as exc:
-                self.env.cr.rollback()
-                self.env.registry.reset_changes()
-                if tryno == MAX_TRIES_ON_CONCURRENCY_FAILURE:
-                    _logger.warning(
-                        "SLA rule %s (id %s): %s on a batch of %s leads after %s tries; the batch is "
-                        "left to the next run",
-                        self.name,
-                        self.id,
-                        type(exc).__name__,
-                        len(lead_ids),
-                        tryno,
-                    )
-                    return True
-                wait = random.uniform(0.0, 2**tryno)
-                _logger.info(
-                    "SLA rule %s (id %s): %s, batch of %s leads rolled back; try again in %.2f s",
-                    self.name,
-                    self.id,
-                    type(exc).__name__,
-                    len(lead_ids),
-                    wait,
-                )
-                sleep(wait)
-        return True
+
+        def work():
+            if not self._sla_lock():  # also after a rollback, which released the lock
+                return False
+            claimed = self._sla_claim(kind, calendar, company_ids, now, lead_ids)
+            if claimed and kind == "act":
+                self._sla_act(claimed, calendar, now)
+            elif claimed:
+                self._sla_warn(claimed, calendar, now)
+            if last:
+                self.last_run = now
+            return True
+
+        done, held = retry_on_concurrency(
+            self.env,
+            work,
+            logger=_logger,
+            label=f"SLA rule {self.name} (id {self.id})",
+            batch=f"{len(lead_ids)} leads",
+            left_to="the next run",
+        )
+        return held if done else True
 
     def _sla_lock(self):
         """Hold this rule for the current transaction (released by the commit or rollback): two workers

@@ -4,9 +4,8 @@ from unittest.mock import patch
 
 import psycopg2.errors
 from odoo import SUPERUSER_ID, api
+from odoo.addons.crm_pipeline_base.tools import concurrency
 from odoo.tests import TransactionCase, new_test_user, tagged
-
-from ..models import crm_sla_rule
 
 MONDAY = datetime(2026, 3, 2, 9, 0)
 LATE = datetime(2026, 3, 5, 9, 0)
@@ -198,7 +197,7 @@ class TestFaults(TransactionCase):
 
         with (
             patch.object(Rule, "_sla_claim", claim_conflicting),
-            patch.object(crm_sla_rule, "sleep") as sleep,
+            patch.object(concurrency, "sleep") as sleep,
             self.assertLogs(RULE_LOGGER, logging.INFO) as logs,
         ):
             self.assertTrue(self._run())
