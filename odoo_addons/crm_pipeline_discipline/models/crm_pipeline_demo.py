@@ -105,9 +105,12 @@ class CrmPipelineDemo(models.AbstractModel):
         """
         import numpy as np  # noqa: PLC0415
 
-        funnel, story = plan.funnel, plan.story
+        funnel, steps = plan.funnel, plan.story.customer_events
+        # per customer event step: the decision phase it moves the lead to
+        phase_ids = np.array([config["phases"][step.phase].id or 0 for step in steps], dtype="int64")
         lead_ids = np.array(
-            self._insert_leads(self._lead_rows(plan, config), config["company"].id, now.date()), dtype="int64"
+            self._insert_leads(self._lead_rows(plan, config, phase_ids), config["company"].id, now.date()),
+            dtype="int64",
         )
         stage_ids, stays = np.array(config["stages"].ids), plan.stays
         stay_count = self.env["crm.lead.stage.history"]._bulk_insert_stays(
@@ -151,15 +154,13 @@ class CrmPipelineDemo(models.AbstractModel):
             now,
             config["company"].partner_id.tz or "UTC",
         )
-        events, steps = plan.events, story.customer_events
+        events = plan.events
         event_count = self.env["crm.lead.customer.event"]._bulk_insert_events(
             {
                 "lead_id": lead_ids[events.lead].tolist(),
                 "event_type": [steps[step].event_type for step in events.step.tolist()],
                 "description": [steps[step].description for step in events.step.tolist()],
-                "phase_id": np.array([config["phases"][step.phase].id or 0 for step in steps])[
-                    events.step
-                ].tolist(),
+                "phase_id": phase_ids[events.step].tolist(),
                 "date": events.date.tolist(),
             }
         )
@@ -171,9 +172,10 @@ class CrmPipelineDemo(models.AbstractModel):
         }
 
     @api.model
-    def _lead_rows(self, plan, config):
+    def _lead_rows(self, plan, config, phase_ids):
         """The rows of :meth:`_insert_leads` for the plan's leads: won ones in the won stage at 100 %, lost
-        ones archived at 0 % with a lost reason, open ones at their stage's stated probability."""
+        ones archived at 0 % with a lost reason, open ones at their stage's stated probability; each in
+        the decision phase of its last customer event (``phase_ids``: per step of the story's events)."""
         import numpy as np  # noqa: PLC0415
 
         funnel, details, followup, events = plan.funnel, plan.details, plan.followup, plan.events
@@ -181,7 +183,6 @@ class CrmPipelineDemo(models.AbstractModel):
         user_ids, team_ids = np.array(config["reps"].ids), np.array([team.id for team in config["rep_teams"]])
         stage_probability = np.array(stages.mapped("probability"))
         won, lost = funnel.outcome == 0, funnel.outcome == 1
-        phase_ids = np.array([config["phases"][step.phase].id or 0 for step in plan.story.customer_events])
         return {
             "name": details.name.tolist(),
             "type": np.where(details.is_lead, "lead", "opportunity").tolist(),

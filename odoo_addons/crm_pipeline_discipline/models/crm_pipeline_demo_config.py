@@ -49,6 +49,7 @@ ACTIVITY_PLAN = (
         ("mail.mail_activity_data_call", "Negotiation call"),
     ),
 )
+# the timeline answers, one per story.timelines, the first story.timelines_in_time passing the gate
 TIMELINES = ("Within 3 months", "3 to 6 months", "6 to 12 months", "No timeline yet")
 # the customer events' phases -> their xml ids
 PHASES = {
@@ -61,7 +62,7 @@ PHASES = {
 class CrmPipelineDemo(models.AbstractModel):
     """The configuration records of the demo pipeline (a few dozen: the ORM)."""
 
-    _inherit = "crm.pipeline.demo"
+    _inherit = "crm.pipeline.demo"  # pylint: disable=consider-merging-classes-inherited  # one file per concern
 
     @api.model
     def _demo_logins(self):

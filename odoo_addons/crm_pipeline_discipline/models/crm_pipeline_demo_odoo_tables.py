@@ -8,7 +8,7 @@ class CrmPipelineDemo(models.AbstractModel):
     takes parallel lists of plain values, ``None`` for NULL, and returns what it inserted; caches are
     the caller's to invalidate."""
 
-    _inherit = "crm.pipeline.demo"
+    _inherit = "crm.pipeline.demo"  # pylint: disable=consider-merging-classes-inherited  # one file per concern
 
     @api.model
     def _insert_leads(self, leads, company_id, today):
