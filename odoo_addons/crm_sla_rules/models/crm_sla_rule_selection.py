@@ -64,8 +64,8 @@ class CrmSlaRule(models.Model):
         # the conditions below read the events and the restart columns in SQL
         self.env["crm.sla.event"].flush_model(["rule_id", "lead_id", "clock_start", "state"])
         self.env["crm.lead"].flush_model(restarts)
-        # sudo: rules act on every lead of their scope, whoever the salesperson (the scope keeps active leads)
-        query = self.env["crm.lead"].sudo()._search(domain)
+        # sudo: rules act on every lead of their scope, whoever the salesperson; active leads only
+        query = self.env["crm.lead"].sudo().with_context(active_test=True)._search(domain)
         lead_id = SQL.identifier(query.table, "id")
         start = self._sla_clock_start(query.table)
         query.add_where(SQL("%s <= %s", start, cutoff))

@@ -71,6 +71,21 @@ class TestRuleValidation(SlaCase):
             with self.subTest(code=code):
                 self.assertTrue(rule._sla_problem_message(Problem(code, params)))
 
+    def test_every_choice_is_one_sla_rules_knows(self):
+        """A choice sla_rules.validate_rule does not know would make every rule using it unsavable."""
+        import sla_rules
+
+        fields_ = self.env["crm.sla.rule"]._fields
+        for name, known in (
+            ("clock", sla_rules.CLOCKS),
+            ("unit", sla_rules.UNITS),
+            ("action", sla_rules.ACTIONS),
+            ("reassign_mode", sla_rules.REASSIGN_MODES),
+            ("lead_type", sla_rules.LEAD_TYPES),
+        ):
+            with self.subTest(field=name):
+                self.assertEqual({key for key, _label in fields_[name].selection}, set(known))
+
     def test_two_week_schedules_refused(self):
         self.calendar.two_weeks_calendar = True
         self.assertRefused("two-week or flexible", unit="business_days")
