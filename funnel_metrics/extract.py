@@ -178,7 +178,7 @@ def connect(
         login=login,
         password=api_key,
     )
-    _Caller(connection, retries, backoff, server=address.url).call("res.users", connection.get_user_context)
+    RpcCaller(connection, retries, backoff, server=address.url).call("res.users", connection.get_user_context)
     return connection
 
 
@@ -296,7 +296,7 @@ def _short(text: str, limit: int = 300) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-class _Caller:
+class RpcCaller:
     """Calls odoolib with retries on transient failures and turns the others into :class:`ExtractError`."""
 
     def __init__(
@@ -422,16 +422,17 @@ def _chunks(values: Sequence[int], size: int) -> Iterator[list[int]]:
         yield list(values[start : start + size])
 
 
-def _m2o_id(value: Any) -> int:
+def many2one_id(value: Any) -> int:
+    """The id of a many2one value as RPC returns it (``[id, name]``, an id, or ``False``); 0 when empty."""
     if isinstance(value, (list, tuple)):
         return int(value[0]) if value else 0
     return int(value) if value else 0
 
 
-class _Reader:
+class RpcReader:
     """Paged, retried ``search_read`` calls on one connection."""
 
-    def __init__(self, connection: Any, caller: _Caller, page_size: int, context: dict[str, Any]) -> None:
+    def __init__(self, connection: Any, caller: RpcCaller, page_size: int, context: dict[str, Any]) -> None:
         self.connection = connection
         self.caller = caller
         self.page_size = page_size
@@ -477,7 +478,7 @@ class _Reader:
         return rows
 
 
-def _team_ids(reader: _Reader, teams: Iterable[str | int]) -> list[int]:
+def _team_ids(reader: RpcReader, teams: Iterable[str | int]) -> list[int]:
     """Ids of the teams named or numbered in ``teams``; an unknown team is an error that lists the known.
 
     An int is a team id; a text is a team name, or a team id when no team has that name and it is a number
@@ -510,7 +511,7 @@ def _team_ids(reader: _Reader, teams: Iterable[str | int]) -> list[int]:
     return sorted(found)
 
 
-def _cohort(reader: _Reader, start: date | None, end: date | None, progress: bool) -> set[int] | None:
+def _cohort(reader: RpcReader, start: date | None, end: date | None, progress: bool) -> set[int] | None:
     """Leads whose first stay began in [start, end] (UTC days, both inclusive); ``None`` without a period.
 
     As the addon's reports (``crm.lead.stage.history._scope_domain``): the first stay over all the lead's
@@ -527,32 +528,42 @@ def _cohort(reader: _Reader, start: date | None, end: date | None, progress: boo
     if end is not None:  # <= end 23:59:59.999999, as the addon's datetime.combine(date_to, time.max)
         window.append(("date_in", "<", _odoo_datetime(end + timedelta(days=1))))
     with tqdm(desc="period", unit=" stays", disable=not progress, leave=False) as bar:
-        candidates = {_m2o_id(row["lead_id"]) for row in reader.paged(STAY_MODEL, window, ["lead_id"], bar)}
+        candidates = {
+            many2one_id(row["lead_id"]) for row in reader.paged(STAY_MODEL, window, ["lead_id"], bar)
+        }
         if start is None or not candidates:
             return candidates
         earlier: set[int] = set()
         for chunk in _chunks(sorted(candidates), reader.page_size):
             before = [("lead_id", "in", chunk), ("date_in", "<", _odoo_datetime(start))]
-            earlier |= {_m2o_id(row["lead_id"]) for row in reader.paged(STAY_MODEL, before, ["lead_id"], bar)}
+            earlier |= {
+                many2one_id(row["lead_id"]) for row in reader.paged(STAY_MODEL, before, ["lead_id"], bar)
+            }
     return candidates - earlier
 
 
-def _leads_of_teams(reader: _Reader, team_ids: list[int], leads: set[int] | None, progress: bool) -> set[int]:
+def _leads_of_teams(
+    reader: RpcReader, team_ids: list[int], leads: set[int] | None, progress: bool
+) -> set[int]:
     """The leads (of ``leads``; of the whole database when ``None``) with at least one stay in these teams."""
     from tqdm.auto import tqdm
 
     of_teams = [("team_id", "in", team_ids)]
     with tqdm(desc="teams", unit=" stays", disable=not progress, leave=False) as bar:
         if leads is None:
-            return {_m2o_id(row["lead_id"]) for row in reader.paged(STAY_MODEL, of_teams, ["lead_id"], bar)}
+            return {
+                many2one_id(row["lead_id"]) for row in reader.paged(STAY_MODEL, of_teams, ["lead_id"], bar)
+            }
         found: set[int] = set()
         for chunk in _chunks(sorted(leads), reader.page_size):
             domain = [*of_teams, ("lead_id", "in", chunk)]
-            found |= {_m2o_id(row["lead_id"]) for row in reader.paged(STAY_MODEL, domain, ["lead_id"], bar)}
+            found |= {
+                many2one_id(row["lead_id"]) for row in reader.paged(STAY_MODEL, domain, ["lead_id"], bar)
+            }
         return found
 
 
-def _read_context(connection: Any, caller: _Caller) -> dict[str, Any]:
+def read_context(connection: Any, caller: RpcCaller) -> dict[str, Any]:
     """The context of every read: ``active_test`` off (lost leads are archived), the user's language."""
     user_context = caller.call("res.users", connection.get_user_context) or {}
     context: dict[str, Any] = {"active_test": False}
@@ -610,8 +621,8 @@ def extract_transitions(
         )
     if page_size < 1:
         raise ExtractError(f"page size must be at least 1, got {page_size}")
-    caller = _Caller(connection, retries, backoff)
-    reader = _Reader(connection, caller, page_size, _read_context(connection, caller))
+    caller = RpcCaller(connection, retries, backoff)
+    reader = RpcReader(connection, caller, page_size, read_context(connection, caller))
 
     teams = list(teams or [])
     team_ids = _team_ids(reader, teams) if teams else None
@@ -632,10 +643,10 @@ def extract_transitions(
             "(leads whose first stage stay began in the period): widen the period or check the teams"
         )
 
-    lead_ids = {_m2o_id(row["lead_id"]) for row in stays}
+    lead_ids = {many2one_id(row["lead_id"]) for row in stays}
     with tqdm(desc="leads", unit=" leads", total=len(lead_ids), disable=not progress) as bar:
         leads = reader.by_ids("crm.lead", lead_ids, LEAD_FIELDS, bar)
-    stages = reader.by_ids("crm.stage", {_m2o_id(row["stage_id"]) for row in stays}, STAGE_FIELDS)
+    stages = reader.by_ids("crm.stage", {many2one_id(row["stage_id"]) for row in stays}, STAGE_FIELDS)
     tag_ids = {int(t) for lead in leads for t in (lead.get("tag_ids") or [])}
     tags = reader.by_ids("crm.tag", tag_ids, ["name"]) if tag_ids else []
     tag_names = {int(row["id"]): row["name"] for row in tags}
@@ -701,8 +712,8 @@ def extract_campaign_costs(
     entered = pd.to_datetime(transitions["entered_at"], utc=True)
     if entered.isna().all():
         raise ValueError("the transitions table is empty: campaign costs need the months of its leads")
-    caller = _Caller(connection, retries, backoff)
-    reader = _Reader(connection, caller, max(1, int(page_size)), _read_context(connection, caller))
+    caller = RpcCaller(connection, retries, backoff)
+    reader = RpcReader(connection, caller, max(1, int(page_size)), read_context(connection, caller))
     try:
         rows = list(reader.paged(CAMPAIGN_MODEL, [("cost", ">", 0)], CAMPAIGN_FIELDS))
     except ExtractError as exc:

@@ -5,17 +5,19 @@
   or ``hours``: :func:`cutoff` (a clock start is breached at ``now`` iff it is at or before the cutoff),
   :func:`deadline` / :func:`deadlines` (the earliest breach time), :func:`business_days_cutoff` (the same
   rule on an explicit list of working dates, for the Odoo addon).
-- **Rule semantics** (:mod:`sla_rules.rules`): :class:`Rule` and :func:`validate_rule`; which leads a rule
-  watches (:func:`in_scope`), its clock (:func:`clock_start`, :func:`clock_starts`; restarted when the lead
-  changes hands, :data:`CLOCK_RESTARTS`), :func:`cutoffs` and :func:`status`, :func:`episode_key`; and what it
-  does: :func:`plan_actions` over :class:`LeadSnapshot`,
-  :class:`TeamInfo` and :class:`Member` values, giving :class:`PlannedAction` values.
+- **Rule semantics** (:mod:`sla_rules.rules`): :class:`Rule` and :func:`validate_rule`, whose problems are
+  :class:`Problem` codes (:mod:`sla_rules.problems`; :func:`problem_text` in English); which leads a rule
+  watches (:func:`scope_conditions`, :func:`in_scope`), its clock (:func:`clock_start`, :func:`clock_starts`;
+  restarted when the lead changes hands, :data:`CLOCK_RESTARTS`), :func:`cutoffs` and :func:`status`; and
+  what it does: :func:`plan_actions` over :class:`LeadSnapshot`, :class:`TeamInfo` and :class:`Member`
+  values, giving :class:`PlannedAction` values.
 - **Simulation** (:mod:`sla_rules.simulate`): :func:`evaluate` lists what rules would do on a snapshot of
   leads; the ``sla_rules simulate`` command (:mod:`sla_rules.cli`) runs it on a CSV snapshot or a live Odoo
   database, with rules, calendars and teams in YAML (:mod:`sla_rules.config`).
 
-The Odoo addon ``crm_sla_rules`` selects breached leads with one SQL comparison per rule against these
-cutoffs and applies the planned actions. Every error is a :class:`RuleError` (a ``ValueError``) whose
+The Odoo addon ``crm_sla_rules`` validates its rules with :func:`validate_rule` (translating the codes),
+selects breached leads with one SQL query per rule built from :func:`scope_conditions` and the clock's
+columns, and applies the planned actions. Every error is a :class:`RuleError` (a ``ValueError``) whose
 message says what is wrong and what to do.
 """
 
@@ -31,9 +33,11 @@ from sla_rules.businesstime import (
     deadline,
     deadlines,
 )
+from sla_rules.problems import PROBLEM_CODES, Problem, problem_text
 from sla_rules.rules import (
     ACTIONS,
     CLOCK_COLUMNS,
+    CLOCK_REQUIRES,
     CLOCK_RESTARTS,
     CLOCKS,
     LEAD_TYPES,
@@ -48,9 +52,9 @@ from sla_rules.rules import (
     clock_start,
     clock_starts,
     cutoffs,
-    episode_key,
     in_scope,
     plan_actions,
+    scope_conditions,
     status,
     validate_rule,
 )
@@ -61,6 +65,7 @@ __all__ = [
     "BUSINESS_UNITS",
     "CLOCKS",
     "CLOCK_COLUMNS",
+    "CLOCK_REQUIRES",
     "CLOCK_RESTARTS",
     "DEFAULT_ATTENDANCES",
     "LEAD_TYPES",
@@ -72,7 +77,9 @@ __all__ = [
     "Cutoffs",
     "LeadSnapshot",
     "Member",
+    "PROBLEM_CODES",
     "PlannedAction",
+    "Problem",
     "Rule",
     "RuleError",
     "TeamInfo",
@@ -84,10 +91,11 @@ __all__ = [
     "cutoffs",
     "deadline",
     "deadlines",
-    "episode_key",
     "evaluate",
     "in_scope",
     "plan_actions",
+    "problem_text",
+    "scope_conditions",
     "status",
     "validate_rule",
 ]

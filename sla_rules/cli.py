@@ -36,6 +36,7 @@ from funnel_metrics.cli import UserError
 from funnel_metrics.extract import ExtractError, connect
 from sla_rules._common import RuleError, label
 from sla_rules.config import load_config
+from sla_rules.problems import problems_error
 from sla_rules.rules import validate_rule
 from sla_rules.simulate import evaluate
 from sla_rules.snapshot import Snapshot, read_csv, read_odoo, team_sizes
@@ -156,10 +157,9 @@ def _simulate(args: argparse.Namespace) -> int:
     sizes = team_sizes(snapshot.teams)
     for rule in snapshot.rules:
         if rule.action == "reassign" and rule.reassign_mode == "round_robin":
-            try:
-                validate_rule(rule, has_calendar=rule.id in snapshot.calendars, team_sizes=sizes)
-            except RuleError as exc:
-                raise RuleError(f"rule {rule.name}: {exc}", exc.problems) from None
+            problems = validate_rule(rule, has_calendar=rule.id in snapshot.calendars, team_sizes=sizes)
+            if problems:
+                raise problems_error(problems, f"rule {rule.name}: ", snapshot.names)
     frame = evaluate(snapshot.rules, snapshot.leads, at, snapshot.calendars, snapshot.teams, snapshot.names)
     if args.format == "csv":
         out = frame.copy()

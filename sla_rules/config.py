@@ -35,6 +35,7 @@ from typing import Any
 
 from sla_rules._common import RuleError, is_number
 from sla_rules.businesstime import WorkCalendar
+from sla_rules.problems import problems_error
 from sla_rules.rules import Member, Rule, TeamInfo, validate_rule
 
 TOP_KEYS: tuple[str, ...] = ("calendars", "default_calendar", "teams", "rules")
@@ -131,10 +132,9 @@ def parse_config(data: Any) -> Config:
             if str(name) not in calendars:
                 raise RuleError(f"rule {position} ({rule.name}), key calendar: no calendar named {name!r}.")
             rule_calendars[rule.id] = calendars[str(name)]
-        try:
-            validate_rule(rule, has_calendar=rule.id in rule_calendars)
-        except RuleError as exc:
-            raise RuleError(f"rule {position} ({rule.name}): {exc}", exc.problems) from None
+        problems = validate_rule(rule, has_calendar=rule.id in rule_calendars)
+        if problems:
+            raise problems_error(problems, f"rule {position} ({rule.name}): ")
         rules.append(rule)
     return Config(tuple(rules), rule_calendars, teams)
 

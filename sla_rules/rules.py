@@ -1,17 +1,21 @@
 """SLA rule semantics on plain values: what a rule is, which leads it watches, when they breach, what it does.
 
-A :class:`Rule` watches the open leads in its scope (:func:`in_scope`: active, not won, of its lead type,
-teams, stages and companies). Each lead has a clock start (:func:`clock_start`: when it entered its stage,
-was created, was assigned, or last had an action — restarted when the lead changes hands, see
-:data:`CLOCK_RESTARTS`); the lead is *breached* once ``threshold`` ``unit`` have run since it (see
-:mod:`sla_rules.businesstime`), and *warned* ``warning_before`` earlier. One breach of one clock start is one
-episode (:func:`episode_key`): a rerun never acts twice on it, and a new clock start is a new episode.
+A :class:`Rule` is checked by :func:`validate_rule` (problems as :class:`~sla_rules.problems.Problem`
+codes). It watches the open leads in its scope (:func:`scope_conditions`, tested on one lead by
+:func:`in_scope`: active, not won, of its lead type, teams, stages and companies). Each lead has a clock
+start (:func:`clock_start`: when it entered its stage, was created, was assigned, or last had an action —
+restarted when the lead changes hands, see :data:`CLOCK_RESTARTS`); the lead is *breached* once
+``threshold`` ``unit`` have run since it (see :mod:`sla_rules.businesstime`), and *warned*
+``warning_before`` earlier. One breach of one clock start is one episode: a rerun never acts twice on it,
+and a new clock start is a new episode (the addon's events are unique per rule, lead and clock start).
 
-The Odoo addon ``crm_sla_rules`` selects breached leads with one SQL query per rule (the clock start, the
-latest of the clock's columns in :data:`CLOCK_COLUMNS` and :data:`CLOCK_RESTARTS`, at or before
-``cutoffs(rule, now, calendar).act``), builds :class:`LeadSnapshot` and :class:`TeamInfo` values from the ORM,
-and applies the :class:`PlannedAction` values of :func:`plan_actions`; the ``sla_rules simulate`` command
-prints them.
+The Odoo addon ``crm_sla_rules`` validates its rules with :func:`validate_rule` and selects the leads to warn
+and act on with one SQL query per rule: the domain of :func:`scope_conditions`, the clock start as the
+latest of the clock's columns in :data:`CLOCK_COLUMNS` and :data:`CLOCK_RESTARTS` (set only when the fields
+of :data:`CLOCK_REQUIRES` are), at or before the rule's cutoff (its tests check that this selection is the
+leads :func:`in_scope` and :func:`status` say). It then builds :class:`LeadSnapshot` and :class:`TeamInfo`
+values from the ORM and applies the :class:`PlannedAction` values of :func:`plan_actions`; the
+``sla_rules simulate`` command prints them.
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ from typing import Any
 import pandas as pd
 
 from sla_rules._common import RuleError, is_number, label, scalar_utc, utc_series
-from sla_rules.businesstime import BUSINESS_UNITS, NEED_CALENDAR, UNITS, WHOLE_DAYS, WorkCalendar, cutoff
+from sla_rules.businesstime import BUSINESS_UNITS, UNITS, WorkCalendar, cutoff
+from sla_rules.problems import Problem
 
 CLOCKS: tuple[str, ...] = ("stage_entry", "create", "assignment", "last_action")
 """What starts a rule's clock."""
@@ -61,6 +66,14 @@ A new owner gets the full time to act (``assignment``, ``last_action``): the pre
 not held against them. A new team also restarts ``stage_entry``: a deal pulled back from a partner, or sent
 to another team, is new to that team's pipeline, while a new salesperson in the same team does not make a
 deal stuck in its stage any less stuck. ``create`` measures the lead's age and never restarts."""
+CLOCK_REQUIRES: dict[str, tuple[str, ...]] = {
+    "stage_entry": (),
+    "create": (),
+    "assignment": ("user_id",),
+    "last_action": (),
+}
+"""The other ``crm.lead`` fields that must be set for each clock to run: the ``assignment`` clock has no start
+while the lead has no salesperson."""
 STATUSES: tuple[str, ...] = ("ok", "warn", "breach")
 """Results of :func:`status`."""
 
@@ -111,63 +124,55 @@ class Rule:
 
 def validate_rule(
     rule: Rule, *, has_calendar: bool = True, team_sizes: Mapping[Any, int] | None = None
-) -> None:
-    """Check a rule; raise :class:`~sla_rules.RuleError` listing every problem, one sentence each.
+) -> tuple[Problem, ...]:
+    """Every problem of ``rule``, as :class:`~sla_rules.problems.Problem` codes (empty: the rule can run).
 
-    Inputs: ``has_calendar``: whether a working calendar is available to the rule (its own, or the
-    company's); ``team_sizes``: team id -> number of members, to check round robin (not checked without it;
-    a rule with no team is fine).
-
-    Raises:
-        RuleError: with ``problems`` (a tuple of sentences) and a message joining them.
+    Inputs: ``has_calendar``: whether a working calendar is available to the rule (its own, or that of each
+    of its companies); ``team_sizes``: team id -> number of members, to check round robin (not checked
+    without it). Round robin needs a member in every team of the rule: a breached lead of an empty team
+    could not be reassigned (a rule with no team is fine). Business days are whole days, for the
+    threshold and the warning alike.
     """
-    problems: list[str] = []
+    problems: list[Problem] = []
     if not str(rule.name or "").strip():
-        problems.append("A rule needs a name.")
-    if rule.clock not in CLOCKS:
-        problems.append(f"Unknown clock {rule.clock!r}: use one of {', '.join(CLOCKS)}.")
-    if rule.unit not in UNITS:
-        problems.append(f"Unknown unit {rule.unit!r}: use one of {', '.join(UNITS)}.")
-    if rule.action not in ACTIONS:
-        problems.append(f"Unknown action {rule.action!r}: use one of {', '.join(ACTIONS)}.")
-    if rule.lead_type not in LEAD_TYPES:
-        problems.append(f"Unknown lead type {rule.lead_type!r}: use one of {', '.join(LEAD_TYPES)}.")
+        problems.append(Problem("name_missing"))
+    for code, value, choices in (
+        ("unknown_clock", rule.clock, CLOCKS),
+        ("unknown_unit", rule.unit, UNITS),
+        ("unknown_action", rule.action, ACTIONS),
+        ("unknown_lead_type", rule.lead_type, LEAD_TYPES),
+    ):
+        if value not in choices:
+            problems.append(Problem(code, {"value": value, "choices": choices}))
     threshold_ok = is_number(rule.threshold) and rule.threshold > 0
     if not threshold_ok:
-        problems.append("The threshold must be greater than zero.")
+        problems.append(Problem("threshold_not_positive"))
     warning = rule.warning_before
     if not is_number(warning) or warning < 0:
-        problems.append("The warning lead time must be zero (no warning) or a positive number.")
+        problems.append(Problem("warning_negative"))
     elif threshold_ok and warning > 0 and warning >= rule.threshold:
-        problems.append(
-            "A warning must come before the breach: make the warning lead time smaller than the threshold."
-        )
+        problems.append(Problem("warning_not_before_breach"))
     if rule.unit in BUSINESS_UNITS and not has_calendar:
-        problems.append(NEED_CALENDAR)
+        problems.append(Problem("calendar_missing"))
     if rule.unit == "business_days" and (
         (threshold_ok and rule.threshold != int(rule.threshold))
         or (is_number(warning) and warning != int(warning))
     ):
-        problems.append(WHOLE_DAYS)
+        problems.append(Problem("whole_days"))
     if rule.action == "reassign":
         if rule.reassign_mode not in REASSIGN_MODES:
             problems.append(
-                f"Unknown way to reassign {rule.reassign_mode!r}: use one of {', '.join(REASSIGN_MODES)}."
+                Problem("unknown_reassign_mode", {"value": rule.reassign_mode, "choices": REASSIGN_MODES})
             )
         elif rule.reassign_mode == "user" and rule.user_id is None:
-            problems.append("Reassigning to a named user needs that user.")
-        elif (
-            rule.reassign_mode == "round_robin"
-            and team_sizes is not None
-            and rule.team_ids
-            and not any(team_sizes.get(team, 0) > 0 for team in rule.team_ids)
-        ):
-            empty = ", ".join(sorted(map(str, rule.team_ids)))
-            problems.append(f"Round robin needs at least one team with members: team(s) {empty} have none.")
+            problems.append(Problem("reassign_user_missing"))
+        elif rule.reassign_mode == "round_robin" and team_sizes is not None:
+            empty = sorted((team for team in rule.team_ids if team_sizes.get(team, 0) <= 0), key=str)
+            if empty:
+                problems.append(Problem("round_robin_empty_teams", {"team_ids": tuple(empty)}))
     if rule.action == "mark_lost" and rule.lost_reason_id is None:
-        problems.append("Marking as lost needs a lost reason.")
-    if problems:
-        raise RuleError(" ".join(problems), tuple(problems))
+        problems.append(Problem("lost_reason_missing"))
+    return tuple(problems)
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -226,14 +231,13 @@ def clock_start(rule_or_clock: Rule | str, lead: LeadSnapshot) -> dt.datetime | 
     (:data:`CLOCK_COLUMNS`), or the latest change of hands that restarts it (:data:`CLOCK_RESTARTS`) when
     that came later. The value is returned as given (naive or aware).
 
-    The clock has no start while its own column is empty; the ``assignment`` clock has none while the lead
-    has no salesperson.
+    The clock has no start while its own column, or a field of :data:`CLOCK_REQUIRES`, is empty.
 
     Raises:
         RuleError: unknown clock.
     """
     clock = _clock_of(rule_or_clock)
-    if clock == "assignment" and not _present(lead.user_id):
+    if not all(_present(getattr(lead, name)) for name in CLOCK_REQUIRES[clock]):
         return None
     start = getattr(lead, CLOCK_COLUMNS[clock])
     if not _present(start):
@@ -262,37 +266,39 @@ def clock_starts(rule_or_clock: Rule | str, leads: pd.DataFrame) -> pd.Series:
         if restart_column in leads.columns:
             restart = utc_series(leads[restart_column], restart_column)
             starts = starts.where(~(starts.notna() & restart.gt(starts)), restart)
-    if clock == "assignment":
-        starts = starts.where(leads["user_id"].notna() & leads["user_id"].ne(False))
+    for name in CLOCK_REQUIRES[clock]:
+        starts = starts.where(leads[name].notna() & leads[name].ne(False))
     return starts
 
 
-def in_scope(rule: Rule, lead: LeadSnapshot) -> bool:
-    """Whether ``rule`` watches ``lead``: active, not won, of the rule's lead type, in one of its teams,
-    stages and companies (an empty set means any)."""
-    if not lead.active or lead.won:
-        return False
-    if rule.lead_type != "both" and lead.type != rule.lead_type:
-        return False
-    scopes = (
-        (rule.team_ids, lead.team_id),
-        (rule.stage_ids, lead.stage_id),
-        (rule.company_ids, lead.company_id),
-    )
-    return all(not wanted or value in wanted for wanted, value in scopes)
+def scope_conditions(rule: Rule) -> tuple[tuple[str, str, Any], ...]:
+    """The leads ``rule`` watches, as conditions that must all hold: ``(field, operator, value)`` on
+    :class:`LeadSnapshot` fields (``crm.lead`` fields, and ``won``), ``operator`` ``"="`` or ``"in"`` (a
+    frozenset). Active, not won, of the rule's lead type, in one of its teams, stages and companies (an empty
+    set means any).
 
-
-def episode_key(rule_id: Any, lead_id: Any, clock_start: dt.datetime) -> str:
-    """A stable text key of one episode: ``"<rule id>/<lead id>/<clock start, UTC ISO, seconds>Z"``.
-
-    The clock start is naive UTC or aware; fractions of a second are dropped, so that the value read back
-    from the database (whole seconds) gives the same key.
-
-    Raises:
-        RuleError: no clock start.
+    :func:`in_scope` tests them on one lead; the Odoo addon turns them into the domain of its one SQL query
+    per rule (``won`` is crm's ``won_status``).
     """
-    stamp, _ = scalar_utc(clock_start, "The clock start")
-    return f"{rule_id}/{lead_id}/{stamp.floor('s').strftime('%Y-%m-%dT%H:%M:%S')}Z"
+    conditions: list[tuple[str, str, Any]] = [("active", "=", True), ("won", "=", False)]
+    if rule.lead_type != "both":
+        conditions.append(("type", "=", rule.lead_type))
+    for name, wanted in (
+        ("team_id", rule.team_ids),
+        ("stage_id", rule.stage_ids),
+        ("company_id", rule.company_ids),
+    ):
+        if wanted:
+            conditions.append((name, "in", wanted))
+    return tuple(conditions)
+
+
+def in_scope(rule: Rule, lead: LeadSnapshot) -> bool:
+    """Whether ``rule`` watches ``lead``: every one of its :func:`scope_conditions` holds."""
+    return all(
+        getattr(lead, name) in value if operator == "in" else getattr(lead, name) == value
+        for name, operator, value in scope_conditions(rule)
+    )
 
 
 @dataclass(frozen=True)

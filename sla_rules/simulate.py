@@ -1,10 +1,11 @@
 """What SLA rules would do on a snapshot of leads: which leads they warn, which they act on, and how.
 
-:func:`evaluate` is the offline twin of the addon's cron: per rule, the leads in scope whose clock started
-at or before the rule's cutoffs (one vectorised comparison per rule, as the addon's one SQL condition),
-then :func:`~sla_rules.rules.plan_actions` on the breached ones. Rules are independent, as in the cron: a
-lead acted on by one rule is still evaluated by the next (with the snapshot's values), while the capacity
-its new owner used up carries over.
+:func:`evaluate` is the offline twin of the addon's cron: per rule, the leads in scope
+(:func:`~sla_rules.rules.in_scope`, whose conditions are the addon's domain) whose clock started at or
+before the rule's cutoffs (one vectorised comparison per rule, as the addon's one SQL condition), then
+:func:`~sla_rules.rules.plan_actions` on the breached ones. Rules are independent, as in the cron: a lead
+acted on by one rule is still evaluated by the next (with the snapshot's values), while the capacity its
+new owner used up carries over.
 """
 
 from __future__ import annotations
@@ -19,12 +20,14 @@ import pandas as pd
 
 from sla_rules._common import UTC_NS, RuleError, label, scalar_utc
 from sla_rules.businesstime import WorkCalendar, deadlines
+from sla_rules.problems import problems_error
 from sla_rules.rules import (
     LeadSnapshot,
     Rule,
     TeamInfo,
     clock_starts,
     cutoffs,
+    in_scope,
     plan_actions,
     validate_rule,
 )
@@ -96,18 +99,17 @@ def evaluate(
     for column, default in OPTIONAL_COLUMNS.items():
         if column not in frame.columns:
             frame[column] = default
-    active = _flags(frame["active"], True, "active")
-    won = _flags(frame["won"], False, "won")
-    frame["has_partner_assigned"] = _flags(frame["has_partner_assigned"], False, "has_partner_assigned")
+    for column, default in (("active", True), ("won", False), ("has_partner_assigned", False)):
+        frame[column] = _flags(frame[column], default, column)
+    snapshots = [_snapshot(record) for record in frame[[f.name for f in _FIELDS]].to_dict("records")]
     current_teams = dict(teams or {})
     parts = []
     for rule in rules:
         calendar = _calendar_for(rule, calendars)
-        try:
-            validate_rule(rule, has_calendar=calendar is not None)
-        except RuleError as exc:
-            raise RuleError(f"Rule {rule.name or rule.id!r}: {exc}", exc.problems) from None
-        part, given = _evaluate_rule(rule, frame, active & ~won, now_utc, calendar, current_teams, names)
+        problems = validate_rule(rule, has_calendar=calendar is not None)
+        if problems:
+            raise problems_error(problems, f"Rule {rule.name or rule.id!r}: ")
+        part, given = _evaluate_rule(rule, frame, snapshots, now_utc, calendar, current_teams, names)
         current_teams = _use_capacity(current_teams, given)
         parts.append(part)
     if not parts:
@@ -118,23 +120,15 @@ def evaluate(
 def _evaluate_rule(
     rule: Rule,
     frame: pd.DataFrame,
-    open_leads: pd.Series,
+    snapshots: Sequence[LeadSnapshot],
     now: pd.Timestamp,
     calendar: WorkCalendar | None,
     teams: Mapping[Any, TeamInfo],
     names: Mapping[Any, str] | None,
 ) -> tuple[pd.DataFrame, dict[tuple[Any, Any], int]]:
-    """One rule's rows of the :func:`evaluate` output, and the leads its reassignments gave (team, user)."""
-    scope = open_leads.copy()
-    if rule.lead_type != "both":
-        scope &= frame["type"].eq(rule.lead_type).fillna(False).astype(bool)
-    for wanted, column in (
-        (rule.team_ids, "team_id"),
-        (rule.stage_ids, "stage_id"),
-        (rule.company_ids, "company_id"),
-    ):
-        if wanted:
-            scope &= frame[column].isin(list(wanted))
+    """One rule's rows of the :func:`evaluate` output (``snapshots``: the rows of ``frame`` as leads), and the
+    leads its reassignments gave (team, user)."""
+    scope = pd.Series([in_scope(rule, lead) for lead in snapshots], index=frame.index, dtype=bool)
     starts = clock_starts(rule, frame)
     limits = cutoffs(rule, now, calendar)
     breach = scope & starts.le(scalar_utc(limits.act, "act")[0]).fillna(False)
@@ -169,11 +163,11 @@ def _evaluate_rule(
     part["deadline"] = part["deadline"].astype(UTC_NS)
     part = part.sort_values(["deadline", "_row"], kind="stable").reset_index(drop=True)
     acted = np.flatnonzero(part["status"].eq("breach").to_numpy())
-    snapshots = [_snapshot(frame.iloc[int(row)]) for row in part["_row"].to_numpy()[acted]]
-    planned, _ = plan_actions(rule, snapshots, teams, None, names)
+    breached = [snapshots[int(row)] for row in part["_row"].to_numpy()[acted]]
+    planned, _ = plan_actions(rule, breached, teams, None, names)
     part["error"] = part["error"].astype(object)
     given: dict[tuple[Any, Any], int] = {}
-    for position, lead, action in zip(acted, snapshots, planned, strict=True):
+    for position, lead, action in zip(acted, breached, planned, strict=True):
         part.at[position, "description"] = action.description
         part.at[position, "error"] = action.error
         if action.error is None and "user_id" in action.changes and action.changes["user_id"] is not None:
@@ -222,7 +216,7 @@ def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _snapshot(row: pd.Series) -> LeadSnapshot:
+def _snapshot(row: Mapping[str, Any]) -> LeadSnapshot:
     values = {f.name: _plain(row[f.name]) for f in _FIELDS}
     values["has_partner_assigned"] = bool(values["has_partner_assigned"])
     values["active"] = True if values["active"] is None else bool(values["active"])

@@ -227,10 +227,10 @@ def read_odoo(
     """
     from tqdm.auto import tqdm
 
-    from funnel_metrics.extract import _Caller, _m2o_id, _read_context, _Reader
+    from funnel_metrics.extract import RpcCaller, RpcReader, many2one_id, read_context
 
-    caller = _Caller(connection, retries, backoff)
-    reader = _Reader(connection, caller, max(1, int(page_size)), _read_context(connection, caller))
+    caller = RpcCaller(connection, retries, backoff)
+    reader = RpcReader(connection, caller, max(1, int(page_size)), read_context(connection, caller))
     database = caller.database
     lead_fields = caller.call(LEAD_MODEL, reader.model(LEAD_MODEL).fields_get, attributes=["type"]) or {}
     has_last_action = "sla_last_action_date" in lead_fields
@@ -248,7 +248,7 @@ def read_odoo(
     fields += ["partner_assigned_id"] if has_partner else []
     with tqdm(desc="leads", unit=" leads", disable=not progress, leave=False) as bar:
         rows = list(reader.paged(LEAD_MODEL, [("active", "=", True)], fields, bar))
-    stage_ids = {_m2o_id(row.get("stage_id")) for row in rows} - {0}
+    stage_ids = {many2one_id(row.get("stage_id")) for row in rows} - {0}
     stages = reader.by_ids("crm.stage", stage_ids, ["name", "is_won"]) if stage_ids else []
     won_stages = {int(stage["id"]) for stage in stages if stage.get("is_won")}
     records = []
@@ -260,7 +260,7 @@ def read_odoo(
         }
         for name in _RELATIONS:
             record[name] = _m2o(row.get(name))[1]
-        record["won"] = _m2o_id(row.get("stage_id")) in won_stages
+        record["won"] = many2one_id(row.get("stage_id")) in won_stages
         for name in DATETIME_COLUMNS:
             record[name] = row.get(name) or None
         records.append(record)
@@ -271,7 +271,7 @@ def read_odoo(
     frame["has_partner_assigned"] = has_partner
     frame["active"] = True
 
-    team_ids = {_m2o_id(row.get("team_id")) for row in rows} - {0}
+    team_ids = {many2one_id(row.get("team_id")) for row in rows} - {0}
     wanted_teams = {name for rule in rules for name in rule.team_ids}
     if wanted_teams:
         team_ids |= {

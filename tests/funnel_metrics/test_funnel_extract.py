@@ -739,7 +739,7 @@ def test_campaign_costs_not_readable_by_a_salesman(sleeps):
     assert len(server.calls_to("utm.campaign")) == 1 and sleeps == []
     # what the retrying caller raises for it: an access error, not retried
     with pytest.raises(ExtractError, match="Odoo refused to let this user read utm.campaign") as info:
-        extract._Caller(connection, 3, 1.0).call(
+        extract.RpcCaller(connection, 3, 1.0).call(
             "utm.campaign", FakeModel(server, "utm.campaign").search_read, [], ["cost"]
         )
     assert info.value.kind == "access" and sleeps == []

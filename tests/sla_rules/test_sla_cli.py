@@ -315,7 +315,8 @@ def test_round_robin_team_without_members(capsys, tmp_path):
     )
     assert code == 2
     assert (
-        "rule Untouched: Round robin needs at least one team with members: team(s) Europe have none." in err
+        "rule Untouched: Round robin needs members in every team of the rule: team(s) Europe have none."
+        in err
     )
 
 

@@ -1,4 +1,4 @@
-"""Rule semantics: validation messages, scope, clocks, episode keys, cutoffs/status, action planning."""
+"""Rule semantics: validation problems, scope, clocks, cutoffs/status, action planning."""
 
 from __future__ import annotations
 
@@ -20,18 +20,21 @@ from sla_rules import (
     LeadSnapshot,
     Member,
     PlannedAction,
+    Problem,
     Rule,
     RuleError,
     TeamInfo,
     clock_start,
     clock_starts,
     cutoffs,
-    episode_key,
     in_scope,
     plan_actions,
+    problem_text,
+    scope_conditions,
     status,
     validate_rule,
 )
+from sla_rules.problems import problems_error
 
 NOW = dt.datetime(2026, 11, 23, 9, 0)
 
@@ -94,50 +97,95 @@ def test_rule_id_sets_become_frozensets():
 
 
 @pytest.mark.parametrize(
-    ("changes", "kwargs", "message"),
+    ("changes", "kwargs", "code", "message"),
     [
-        ({"threshold": 0}, {}, "The threshold must be greater than zero."),
-        ({"threshold": -3, "unit": "hours"}, {}, "The threshold must be greater than zero."),
-        ({"threshold": "4"}, {}, "The threshold must be greater than zero."),
+        ({"threshold": 0}, {}, "threshold_not_positive", "The threshold must be greater than zero."),
+        (
+            {"threshold": -3, "unit": "hours"},
+            {},
+            "threshold_not_positive",
+            "The threshold must be greater than zero.",
+        ),
+        ({"threshold": "4"}, {}, "threshold_not_positive", "The threshold must be greater than zero."),
         (
             {},
             {"has_calendar": False},
+            "calendar_missing",
             "Business days and business hours need a working calendar: choose one on the rule or give the "
             "company a working schedule.",
         ),
         (
             {"unit": "business_hours"},
             {"has_calendar": False},
+            "calendar_missing",
             "Business days and business hours need a working calendar",
         ),
         (
             {"warning_before": 4},
             {},
+            "warning_not_before_breach",
             "A warning must come before the breach: make the warning lead time smaller than the threshold.",
         ),
-        ({"warning_before": -1}, {}, "The warning lead time must be zero"),
-        ({"threshold": 2.5}, {}, "Business days are counted in whole days: use a whole number."),
-        ({"warning_before": 0.5}, {}, "Business days are counted in whole days: use a whole number."),
-        ({"reassign_mode": "user"}, {}, "Reassigning to a named user needs that user."),
+        ({"warning_before": -1}, {}, "warning_negative", "The warning lead time must be zero"),
+        (
+            {"threshold": 2.5},
+            {},
+            "whole_days",
+            "Business days are counted in whole days: use a whole number.",
+        ),
+        # the warning too: its cutoff is counted in whole business days, like the threshold's
+        (
+            {"warning_before": 1.5},
+            {},
+            "whole_days",
+            "Business days are counted in whole days: use a whole number.",
+        ),
+        (
+            {"reassign_mode": "user"},
+            {},
+            "reassign_user_missing",
+            "Reassigning to a named user needs that user.",
+        ),
         (
             {"team_ids": ["Europe", "Asia"]},
             {"team_sizes": {"Europe": 0}},
-            "Round robin needs at least one team with members: team(s) Asia, Europe have none.",
+            "round_robin_empty_teams",
+            "Round robin needs members in every team of the rule: team(s) Asia, Europe have none.",
         ),
-        ({"reassign_mode": "lottery"}, {}, "Unknown way to reassign 'lottery'"),
-        ({"action": "mark_lost"}, {}, "Marking as lost needs a lost reason."),
-        ({"clock": "birthday"}, {}, "Unknown clock 'birthday': use one of stage_entry, create"),
-        ({"unit": "weeks"}, {}, "Unknown unit 'weeks': use one of business_days"),
-        ({"action": "delete"}, {}, "Unknown action 'delete'"),
-        ({"lead_type": "deal"}, {}, "Unknown lead type 'deal'"),
-        ({"name": " "}, {}, "A rule needs a name."),
+        # one empty team is enough: its breached leads could not be reassigned
+        (
+            {"team_ids": ["Europe", "Asia"]},
+            {"team_sizes": {"Europe": 3}},
+            "round_robin_empty_teams",
+            "Round robin needs members in every team of the rule: team(s) Asia have none.",
+        ),
+        ({"reassign_mode": "lottery"}, {}, "unknown_reassign_mode", "Unknown way to reassign 'lottery'"),
+        ({"action": "mark_lost"}, {}, "lost_reason_missing", "Marking as lost needs a lost reason."),
+        (
+            {"clock": "birthday"},
+            {},
+            "unknown_clock",
+            "Unknown clock 'birthday': use one of stage_entry, create",
+        ),
+        ({"unit": "weeks"}, {}, "unknown_unit", "Unknown unit 'weeks': use one of business_days"),
+        ({"action": "delete"}, {}, "unknown_action", "Unknown action 'delete'"),
+        ({"lead_type": "deal"}, {}, "unknown_lead_type", "Unknown lead type 'deal'"),
+        ({"name": " "}, {}, "name_missing", "A rule needs a name."),
     ],
 )
-def test_validate_rule_messages(changes, kwargs, message):
-    with pytest.raises(RuleError) as caught:
-        validate_rule(rule(**changes), **kwargs)
-    assert message in str(caught.value)
-    assert any(message in problem for problem in caught.value.problems)
+def test_validate_rule_problems(changes, kwargs, code, message):
+    problems = validate_rule(rule(**changes), **kwargs)
+    assert [problem.code for problem in problems] == [code]
+    assert message in problem_text(problems[0])
+    assert all(isinstance(problem, Problem) for problem in problems)
+
+
+def test_problem_text_names_the_teams():
+    problems = validate_rule(rule(team_ids=[7, 8]), team_sizes={7: 2})
+    assert problems == (Problem("round_robin_empty_teams", {"team_ids": (8,)}),)
+    assert problem_text(problems[0], {("team", 8): "Asia"}) == (
+        "Round robin needs members in every team of the rule: team(s) Asia have none."
+    )
 
 
 @pytest.mark.parametrize(
@@ -146,8 +194,9 @@ def test_validate_rule_messages(changes, kwargs, message):
         ({}, {}),
         ({"warning_before": 1}, {}),
         ({"unit": "hours", "threshold": 2.5}, {"has_calendar": False}),
+        ({"unit": "business_hours", "threshold": 2.5, "warning_before": 0.5}, {}),
         ({"unit": "days", "threshold": 30, "warning_before": 5}, {"has_calendar": False}),
-        ({"team_ids": ["Europe", "Asia"]}, {"team_sizes": {"Europe": 3}}),
+        ({"team_ids": ["Europe", "Asia"]}, {"team_sizes": {"Europe": 3, "Asia": 1}}),
         ({}, {"team_sizes": {}}),  # round robin without a team: any team of the lead
         ({"reassign_mode": "user", "user_id": "bob"}, {}),
         ({"reassign_mode": "team_leader", "team_ids": ["Asia"]}, {"team_sizes": {"Asia": 0}}),
@@ -159,16 +208,22 @@ def test_validate_rule_messages(changes, kwargs, message):
     ],
 )
 def test_valid_rules(changes, kwargs):
-    validate_rule(rule(**changes), **kwargs)
+    assert validate_rule(rule(**changes), **kwargs) == ()
 
 
 def test_validate_rule_lists_every_problem():
     bad = rule(threshold=0, unit="business_hours", action="mark_lost", clock="never")
-    with pytest.raises(RuleError) as caught:
-        validate_rule(bad, has_calendar=False)
-    assert len(caught.value.problems) == 4
-    assert str(caught.value) == " ".join(caught.value.problems)
-    assert isinstance(caught.value, ValueError)
+    problems = validate_rule(bad, has_calendar=False)
+    assert [problem.code for problem in problems] == [
+        "unknown_clock",
+        "threshold_not_positive",
+        "calendar_missing",
+        "lost_reason_missing",
+    ]
+    error = problems_error(problems, "rule 1: ")
+    assert isinstance(error, RuleError) and isinstance(error, ValueError)
+    assert error.problems == tuple(problem_text(problem) for problem in problems)
+    assert str(error) == "rule 1: " + " ".join(error.problems)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -197,6 +252,17 @@ def test_validate_rule_lists_every_problem():
 )
 def test_in_scope(rule_changes, lead_changes, expected):
     assert in_scope(rule(**rule_changes), lead(**lead_changes)) is expected
+
+
+def test_scope_conditions():
+    assert scope_conditions(rule(lead_type="both")) == (("active", "=", True), ("won", "=", False))
+    assert scope_conditions(rule(lead_type="lead", team_ids=[1, 2], company_ids=[3])) == (
+        ("active", "=", True),
+        ("won", "=", False),
+        ("type", "=", "lead"),
+        ("team_id", "in", frozenset({1, 2})),
+        ("company_id", "in", frozenset({3})),
+    )
 
 
 @pytest.mark.parametrize(
@@ -299,26 +365,6 @@ def test_clock_starts_is_clock_start_on_a_table():
     assert clock_starts("last_action", without).tolist() == [last_action] * 4 + [pd.NaT, last_action]
     with pytest.raises(RuleError, match="no column sla_last_action_date"):
         clock_starts("last_action", table.drop(columns=["sla_last_action_date"]))
-
-
-@pytest.mark.parametrize(
-    ("start", "expected"),
-    [
-        (dt.datetime(2026, 11, 4, 9, 30, 12, 999999), "7/42/2026-11-04T09:30:12Z"),
-        (
-            dt.datetime(2026, 11, 4, 10, 30, 12, tzinfo=dt.timezone(dt.timedelta(hours=1))),
-            "7/42/2026-11-04T09:30:12Z",
-        ),
-        (dt.datetime(2026, 11, 4, 9, 30, 12, tzinfo=UTC), "7/42/2026-11-04T09:30:12Z"),
-    ],
-)
-def test_episode_key(start, expected):
-    assert episode_key(7, 42, start) == expected
-
-
-def test_episode_key_needs_a_start():
-    with pytest.raises(RuleError):
-        episode_key(7, 42, None)
 
 
 # ---------------------------------------------------------------------------------------------------------

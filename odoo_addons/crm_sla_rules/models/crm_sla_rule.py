@@ -147,6 +147,7 @@ class CrmSlaRule(models.Model):
         return super().write(vals)
 
     @api.constrains(
+        "name",
         "threshold",
         "unit",
         "warning_before",
@@ -172,67 +173,78 @@ class CrmSlaRule(models.Model):
                 )
 
     def _sla_problems(self):
-        """Every reason why this rule cannot run, as sentences saying what to do."""
+        """Every reason why this rule cannot run, as sentences saying what to do: the problems of
+        ``sla_rules.validate_rule`` on the rule's plain values, then what only Odoo can check (the working
+        schedules' kind, the extra conditions)."""
         self.ensure_one()
-        problems = []
-        if self.threshold <= 0:
-            problems.append(self.env._("The threshold must be greater than zero."))
-        if self.unit == "business_days" and self.threshold != int(self.threshold):
-            problems.append(
-                self.env._("Business days are counted in whole days: use a whole number of days.")
+        from sla_rules.problems import Problem
+        from sla_rules.rules import validate_rule
+
+        companies = self._sla_companies()
+        problems = list(
+            validate_rule(
+                self._sla_rule_values(),
+                has_calendar=bool(self.calendar_id)
+                or (bool(companies) and all(company.resource_calendar_id for company in companies)),
+                team_sizes={team.id: len(team.crm_team_member_ids) for team in self.team_ids},
             )
-        if self.warning_before < 0 or (self.warning_before and self.warning_before >= self.threshold):
-            problems.append(
-                self.env._(
-                    "A warning must come before the breach: make “Warn Before” smaller than the threshold."
-                )
-            )
+        )
         if self.unit in BUSINESS_UNITS:
-            calendars = self.calendar_id or self._sla_companies().resource_calendar_id
-            if not calendars or (
-                not self.calendar_id and not all(self._sla_companies().resource_calendar_id)
-            ):
-                problems.append(
-                    self.env._(
-                        "Business days and hours need a working schedule: choose one on the rule, or give "
-                        "every company of the rule a working schedule."
-                    )
-                )
-            for calendar in calendars:
+            for calendar in self.calendar_id or companies.resource_calendar_id:
                 if calendar.two_weeks_calendar or calendar.flexible_hours:
-                    problems.append(
-                        self.env._(
-                            "The working schedule “%(calendar)s” has two-week or flexible hours, which SLA "
-                            "rules cannot count: choose a weekly schedule with fixed hours.",
-                            calendar=calendar.display_name,
-                        )
-                    )
-        if self.action == "reassign":
-            if self.reassign_mode == "user" and not self.reassign_user_id:
-                problems.append(
-                    self.env._("Reassigning to a named user needs that user: fill in “Reassign To”.")
-                )
-            if self.reassign_mode == "round_robin":
-                empty = self.team_ids.filtered(lambda team: not team.crm_team_member_ids)
-                if empty:
-                    problems.append(
-                        self.env._(
-                            "Round robin needs members in the team: %(teams)s has no member. Add members or "
-                            "reassign to the team leader.",
-                            teams=", ".join(empty.mapped("name")),
-                        )
-                    )
-        if self.action == "mark_lost" and not self.lost_reason_id:
-            problems.append(self.env._("Marking as lost needs a lost reason: choose one."))
+                    problems.append(Problem("calendar_not_weekly", {"calendar": calendar.display_name}))
         try:
             self._sla_extra_domain().validate(self.env["crm.lead"])
         except (ValueError, SyntaxError, NameError, TypeError) as exc:
-            problems.append(
-                self.env._(
-                    "The extra conditions are not a valid domain on leads (%(error)s): fix them.", error=exc
-                )
+            problems.append(Problem("domain_invalid", {"error": str(exc)}))
+        return [self._sla_problem_message(problem) for problem in problems]
+
+    def _sla_problem_message(self, problem):
+        """The translated sentence of a problem code (``sla_rules.problems``, plus this addon's
+        ``calendar_not_weekly`` and ``domain_invalid``)."""
+        code, params = problem.code, problem.params
+        if code.startswith("unknown_"):
+            return self.env._(
+                "“%(value)s” is not a valid choice: use one of %(choices)s.",
+                value=params["value"],
+                choices=", ".join(params["choices"]),
             )
-        return problems
+        messages = {
+            "name_missing": lambda: self.env._("A rule needs a name."),
+            "threshold_not_positive": lambda: self.env._("The threshold must be greater than zero."),
+            "warning_negative": lambda: self.env._(
+                "“Warn Before” must be zero (no warning) or a positive number."
+            ),
+            "warning_not_before_breach": lambda: self.env._(
+                "A warning must come before the breach: make “Warn Before” smaller than the threshold."
+            ),
+            "calendar_missing": lambda: self.env._(
+                "Business days and hours need a working schedule: choose one on the rule, or give every "
+                "company of the rule a working schedule."
+            ),
+            "whole_days": lambda: self.env._(
+                "Business days are counted in whole days: use a whole number of days."
+            ),
+            "reassign_user_missing": lambda: self.env._(
+                "Reassigning to a named user needs that user: fill in “Reassign To”."
+            ),
+            "round_robin_empty_teams": lambda: self.env._(
+                "Round robin needs members in the team: %(teams)s has no member. Add members or reassign "
+                "to the team leader.",
+                teams=", ".join(self.env["crm.team"].browse(params["team_ids"]).mapped("name")),
+            ),
+            "lost_reason_missing": lambda: self.env._("Marking as lost needs a lost reason: choose one."),
+            "calendar_not_weekly": lambda: self.env._(
+                "The working schedule “%(calendar)s” has two-week or flexible hours, which SLA rules cannot "
+                "count: choose a weekly schedule with fixed hours.",
+                calendar=params["calendar"],
+            ),
+            "domain_invalid": lambda: self.env._(
+                "The extra conditions are not a valid domain on leads (%(error)s): fix them.",
+                error=params["error"],
+            ),
+        }
+        return messages[code]()
 
     def _sla_extra_domain(self):
         text = (self.domain or "").strip() or "[]"

@@ -24,26 +24,33 @@ class CrmSlaRule(models.Model):
         columns = [SQL.identifier(table, column) for column in self._sla_clock_columns()]
         return columns[0] if len(columns) == 1 else SQL("GREATEST(%s)", SQL(", ").join(columns))
 
+    def _sla_scope_domain(self):
+        """The rule's scope on ``crm.lead``: ``sla_rules.rules.scope_conditions`` of its plain values as a
+        domain (the plain ``won`` is crm's ``won_status``)."""
+        from sla_rules.rules import scope_conditions
+
+        domain = Domain.TRUE
+        for name, operator, value in scope_conditions(self._sla_rule_values()):
+            if name == "won":
+                domain &= Domain("won_status", "=" if value else "!=", "won")
+            else:
+                domain &= Domain(name, operator, sorted(value) if operator == "in" else value)
+        return domain
+
     def _sla_query(self, kind, calendar, company_ids, now, lead_ids=None):
         """The leads this rule must warn (``kind='warn'``) or act on (``'act'``) now: scope, clock past the
         cutoff, and no event yet for the episode (rule, lead, clock start)."""
         self.ensure_one()
+        from sla_rules.rules import CLOCK_REQUIRES
+
         column, *restarts = self._sla_clock_columns()
         act_cutoff = self._sla_cutoff(calendar, now, self.threshold)
-        domain = Domain("won_status", "=", "pending") & Domain(column, "!=", False)
-        if self.clock == "assignment":
-            domain &= Domain("user_id", "!=", False)
-        if self.company_ids:
-            domain &= Domain("company_id", "in", self.company_ids.ids)
+        domain = self._sla_scope_domain() & self._sla_extra_domain()
+        # the clock runs once its own column and the fields it requires are set
+        for name in (column, *CLOCK_REQUIRES[self.clock]):
+            domain &= Domain(name, "!=", False)
         if company_ids is not None:
             domain &= Domain("company_id", "in", company_ids)
-        if self.team_ids:
-            domain &= Domain("team_id", "in", self.team_ids.ids)
-        if self.lead_type != "both":
-            domain &= Domain("type", "=", self.lead_type)
-        if self.stage_ids:
-            domain &= Domain("stage_id", "in", self.stage_ids.ids)
-        domain &= self._sla_extra_domain()
         if lead_ids is not None:
             domain &= Domain("id", "in", lead_ids)
         if kind == "act":

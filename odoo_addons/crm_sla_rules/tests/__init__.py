@@ -8,3 +8,4 @@ from . import test_simulate_rpc
 from . import test_faults
 from . import test_owner_change
 from . import test_missing_records
+from . import test_scope

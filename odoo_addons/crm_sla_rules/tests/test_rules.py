@@ -17,7 +17,10 @@ class TestRuleValidation(SlaCase):
         self.assertRefused("greater than zero", threshold=0)
         self.assertRefused("greater than zero", threshold=-2)
         self.assertRefused("whole number", unit="business_days", threshold=1.5)
+        # the warning too: its cutoff is counted in whole business days, like the threshold's
+        self.assertRefused("whole number", unit="business_days", threshold=2, warning_before=1.5)
         self.assertRefused("smaller than the threshold", threshold=2, warning_before=2)
+        self.assertRefused("zero (no warning)", threshold=2, warning_before=-1)
         self.assertRefused("needs that user", action="reassign", reassign_mode="user")
         self.assertRefused("lost reason", action="mark_lost")
         self.assertRefused("not a valid domain", domain="[('no_such_field', '=', 1)]")
@@ -29,6 +32,14 @@ class TestRuleValidation(SlaCase):
             reassign_mode="round_robin",
             team_ids=[(6, 0, [empty.id])],
         )
+        # one empty team among others is enough: its breached leads could not be reassigned
+        self.assertRefused(
+            "Nobody here has no member",
+            action="reassign",
+            reassign_mode="round_robin",
+            team_ids=[(6, 0, [self.team.id, empty.id])],
+        )
+        self._rule(action="reassign", reassign_mode="round_robin", team_ids=[(6, 0, [self.team.id])])
 
     def test_business_units_need_a_schedule(self):
         other = self.env["res.company"].create({"name": "No Schedule Ltd"})
@@ -39,10 +50,41 @@ class TestRuleValidation(SlaCase):
             calendar_id=False,
             company_ids=[(6, 0, other.ids)],
         )
+        # every company of the rule needs one
+        self.assertRefused(
+            "need a working schedule",
+            unit="business_days",
+            calendar_id=False,
+            company_ids=[(6, 0, (self.company | other).ids)],
+        )
         # plain days and hours need none
         self._rule(unit="days", calendar_id=False, company_ids=[(6, 0, other.ids)])
         # the companies' schedules are enough
         self._rule(unit="business_days", calendar_id=False, company_ids=[(6, 0, self.company.ids)])
+
+    def test_every_problem_code_has_a_message(self):
+        from sla_rules.problems import PROBLEM_CODES, Problem
+
+        rule = self._rule()
+        params = {"value": "x", "choices": ("a", "b"), "team_ids": self.team.ids}
+        for code in PROBLEM_CODES:
+            with self.subTest(code=code):
+                self.assertTrue(rule._sla_problem_message(Problem(code, params)))
+
+    def test_every_choice_is_one_sla_rules_knows(self):
+        """A choice sla_rules.validate_rule does not know would make every rule using it unsavable."""
+        import sla_rules
+
+        fields_ = self.env["crm.sla.rule"]._fields
+        for name, known in (
+            ("clock", sla_rules.CLOCKS),
+            ("unit", sla_rules.UNITS),
+            ("action", sla_rules.ACTIONS),
+            ("reassign_mode", sla_rules.REASSIGN_MODES),
+            ("lead_type", sla_rules.LEAD_TYPES),
+        ):
+            with self.subTest(field=name):
+                self.assertEqual({key for key, _label in fields_[name].selection}, set(known))
 
     def test_two_week_schedules_refused(self):
         self.calendar.two_weeks_calendar = True
