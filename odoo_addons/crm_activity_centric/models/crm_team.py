@@ -1,4 +1,5 @@
 from odoo import api, fields, models, tools
+from odoo.addons.crm_pipeline_base.tools import cursor_marker
 from odoo.tools import SQL
 
 # Leads handed out by Odoo's lead assignment (cursor-scoped, so an RPC caller cannot forge it): like leads
@@ -68,13 +69,10 @@ class CrmTeam(models.Model):
         )
 
     def _action_assign_leads(self, force_quota=False, creation_delta_days=7):
-        self.env.cr.cache[ASSIGNING_KEY] = True
-        try:
+        with cursor_marker(self.env.cr, ASSIGNING_KEY):
             return super()._action_assign_leads(
                 force_quota=force_quota, creation_delta_days=creation_delta_days
             )
-        finally:
-            self.env.cr.cache.pop(ASSIGNING_KEY, None)
 
     def init(self):
         # Teams created while the registry does not hold this module yet (crm's own data and at-install

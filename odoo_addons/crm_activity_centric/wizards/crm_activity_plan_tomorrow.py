@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.addons.crm_pipeline_base.tools import cursor_marker
 from odoo.exceptions import AccessError, UserError
 
 from activity_centric import Item, Load, fits, level, working_days
@@ -136,12 +137,9 @@ class CrmActivityPlanTomorrow(models.TransientModel):
         if not moves:
             raise UserError(self.env._("Select at least one proposed move."))
         self._planned_users()
-        self.env.cr.cache[LEVELLING_KEY] = True
-        try:
+        with cursor_marker(self.env.cr, LEVELLING_KEY):
             for to_date, day_moves in moves.grouped("to_date").items():
                 day_moves.activity_id.write({"date_deadline": to_date})
-        finally:
-            self.env.cr.cache.pop(LEVELLING_KEY, None)
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",

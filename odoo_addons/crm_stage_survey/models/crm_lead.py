@@ -1,5 +1,6 @@
 from markupsafe import Markup, escape
 from odoo import api, fields, models
+from odoo.addons.crm_pipeline_base.tools import cursor_mark, cursor_marker
 from odoo.addons.crm_stage_history.models.crm_lead import TRUSTED_ORIGIN_KEY
 from odoo.exceptions import UserError
 
@@ -136,7 +137,7 @@ class CrmLead(models.Model):
     # ------------------------------------------------------------------
 
     def _survey_privileged(self):
-        return bool(self.env.cr.cache.get(OVERRIDE_KEY)) or self.env.su
+        return bool(cursor_mark(self.env.cr, OVERRIDE_KEY)) or self.env.su
 
     @staticmethod
     def _survey_allowed_stage(result):
@@ -259,14 +260,9 @@ class CrmLead(models.Model):
         for lead in self:
             key = tuple(sorted(self._survey_stage_vals(lead.team_id, stage).items()))
             groups[key] = groups.get(key, self.browse()) | lead
-        self.env.cr.cache[OVERRIDE_KEY] = True
-        self.env.cr.cache[TRUSTED_ORIGIN_KEY] = True
-        try:
+        with cursor_marker(self.env.cr, OVERRIDE_KEY), cursor_marker(self.env.cr, TRUSTED_ORIGIN_KEY):
             for items, leads in groups.items():
                 leads.with_context(stage_history_origin=origin).write(dict(items))
-        finally:
-            self.env.cr.cache.pop(OVERRIDE_KEY, None)
-            self.env.cr.cache.pop(TRUSTED_ORIGIN_KEY, None)
         if note:
             for lead in self:
                 lead.message_post(body=note, subtype_xmlid="mail.mt_note")
@@ -302,11 +298,8 @@ class CrmLead(models.Model):
                             stage=results[lead.id][1][-1].name,
                         )
                     )
-        self.env.cr.cache[OVERRIDE_KEY] = True
-        try:
+        with cursor_marker(self.env.cr, OVERRIDE_KEY):
             return super().action_set_won()
-        finally:
-            self.env.cr.cache.pop(OVERRIDE_KEY, None)
 
     # ------------------------------------------------------------------
     # Buttons
