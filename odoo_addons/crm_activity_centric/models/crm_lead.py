@@ -208,6 +208,10 @@ class CrmLead(models.Model):
             self._followup_check_entry(before)
         return result
 
+    def _pd_user_write_fields(self):
+        # the follow-up policy judges an "Update Record" that may bring a lead into a team as the user's own
+        return super()._pd_user_write_fields() | self._followup_entry_fields()
+
     @api.model
     def _followup_entry_fields(self):
         """The fields whose write may bring a lead into a team without a next step: ``ENTRY_FIELDS`` and

@@ -136,6 +136,10 @@ class CrmLead(models.Model):
     # Stage writes
     # ------------------------------------------------------------------
 
+    def _pd_user_write_fields(self):
+        # the stage lock judges a stage or team set by an "Update Record" action as the user's own move
+        return super()._pd_user_write_fields() | {"stage_id", "team_id"}
+
     def _survey_privileged(self):
         return bool(cursor_mark(self.env.cr, OVERRIDE_KEY)) or self.env.su
 

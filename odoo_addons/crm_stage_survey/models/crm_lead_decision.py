@@ -99,6 +99,10 @@ class CrmLead(models.Model):
             self._decision_phase_guard(vals["decision_phase_id"])
         return super().write(vals)
 
+    def _pd_user_write_fields(self):
+        # the phase's guard judges a phase set by an "Update Record" action as the user's own change
+        return super()._pd_user_write_fields() | {"decision_phase_id"}
+
     def _decision_phase_guard(self, new_phase):
         """Refuse a decision phase set by hand (a value that changes the phase of any of these leads; a new
         lead with a phase), unless the addon itself or the superuser writes it."""
