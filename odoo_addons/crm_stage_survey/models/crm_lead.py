@@ -144,15 +144,8 @@ class CrmLead(models.Model):
         return bool(cursor_mark(self.env.cr, OVERRIDE_KEY)) or self.env.su
 
     @staticmethod
-    def _survey_allowed_stage(result):
-        """The stage the answers put a lead in (the first stage when they reach none)."""
-        gate, stages = result[0], result[1]
-        return gate.stage or (stages[:1].id or None)
-
-    @staticmethod
-    def _survey_may_win(lead, result):
-        gate, stages = result[0], result[1]
-        return not lead.team_id.survey_won_gate or not stages or gate.stage == stages[-1].id
+    def _survey_may_win(lead, gate):
+        return not lead.team_id.survey_won_gate or gate.complete
 
     def _survey_enforce(self, explicit_stage):
         """After a create or a write: every lead of a survey team is in the stage its answers reach (or won,
@@ -167,11 +160,11 @@ class CrmLead(models.Model):
         results = leads._survey_gate_results()
         to_move = {}
         for lead in leads:
-            result = results[lead.id]
-            allowed = self._survey_allowed_stage(result)
+            gate = results[lead.id][0]
+            allowed = gate.placed
             if allowed is None:  # a team without open stages: nothing to put the lead in
                 continue
-            if lead.stage_id.id == allowed or (lead.stage_id.is_won and self._survey_may_win(lead, result)):
+            if lead.stage_id.id == allowed or (lead.stage_id.is_won and self._survey_may_win(lead, gate)):
                 continue
             if explicit_stage:
                 raise lead._survey_refusal()
@@ -202,7 +195,7 @@ class CrmLead(models.Model):
         for team in teams:
             stages, _criteria, plain = self._survey_team_gates(team, cache)
             gate = reached_stage(stages.ids, plain, {})
-            entry[team.id] = (self._survey_allowed_stage((gate, stages)), gate.stage == stages[-1:].id)
+            entry[team.id] = (gate.placed, gate.complete)
         Stage = self.env["crm.stage"]
         for vals in vals_list:
             team_id = vals.get("team_id", default_team)
@@ -293,7 +286,7 @@ class CrmLead(models.Model):
         if gated and not self._survey_privileged():
             results = gated._survey_gate_results()
             for lead in gated:
-                if lead.id in results and not self._survey_may_win(lead, results[lead.id]):
+                if lead.id in results and not self._survey_may_win(lead, results[lead.id][0]):
                     raise UserError(
                         self.env._(
                             "“%(lead)s” can be won once its answers reach %(stage)s: use “Qualify” first, or "
