@@ -1,6 +1,7 @@
 import json
 
-from odoo.tests import HttpCase
+from odoo import SUPERUSER_ID, api
+from odoo.tests import HttpCase, TransactionCase
 
 
 class Json2Case(HttpCase):
@@ -33,3 +34,19 @@ class Json2Case(HttpCase):
             headers={"Authorization": f"bearer {self.json2_key(user)}", "Content-Type": "application/json"},
         )
         return response.status_code, response.json()
+
+
+class Killed(BaseException):
+    """The worker process dies (killed, out of memory): no ``except Exception`` of the run catches it."""
+
+
+class CommittingCase(TransactionCase):
+    """For the tests of a cron under faults, with real commits on real separate connections, as in
+    production: the test's own transaction stays empty; its data is committed (and deleted afterwards) on
+    connections of :meth:`connection_env`. :class:`Killed` simulates a worker that dies."""
+
+    def connection_env(self):
+        """A superuser environment on a new connection of its own, closed after the test."""
+        cr = self.registry.cursor()
+        self.addCleanup(cr.close)
+        return api.Environment(cr, SUPERUSER_ID, {})
