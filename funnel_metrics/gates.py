@@ -424,8 +424,8 @@ def criteria_problems(
 
 
 def problem_text(problem: Problem) -> str:
-    """One problem of :func:`criteria_problems` as an English sentence (what the command line and
-    :func:`validate_criteria` say), from :data:`PROBLEM_TEXTS`."""
+    """One problem of :func:`criteria_problems` as an English sentence (what :func:`validate_criteria` and
+    other plain callers show), from :data:`PROBLEM_TEXTS`."""
     params = problem.params
     if problem.code == "not_a_criterion":
         return english(problem, PROBLEM_TEXTS)
