@@ -15,7 +15,8 @@
   step (:func:`gaming_signals`).
 - **Event-chain metrics** (:mod:`activity_centric.chains`): deadlines in elapsed time or business days of a
   time zone (:func:`deadlines`), start/end event pairing and per-chain status (:func:`chain_events`),
-  compliance per salesperson or team (:func:`chain_compliance`).
+  compliance per salesperson or team (:func:`chain_compliance`); what is wrong with a threshold, as problem
+  codes (:func:`threshold_problems`).
 
 The Odoo addon ``crm_activity_centric`` reads the facts with set-based queries and calls these functions.
 """
@@ -58,6 +59,7 @@ from activity_centric.chains import (
     chain_compliance,
     chain_events,
     deadlines,
+    threshold_problems,
 )
 
 __all__ = [
@@ -94,5 +96,6 @@ __all__ = [
     "level",
     "needs_default_activity",
     "refused_leads",
+    "threshold_problems",
     "working_days",
 ]

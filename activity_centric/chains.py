@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from activity_centric._common import WEEKDAYS, holiday_array, require_columns, weekmask
+from pipeline_discipline import Problem, english
 
 UNITS: tuple[str, ...] = ("minutes", "hours", "days", "business_days")
 """Units of a :class:`Threshold`."""
@@ -56,22 +57,54 @@ class Threshold:
     days on the calendar of a time zone and needs an integer value (see :func:`deadlines`).
 
     Raises:
-        ValueError: unknown unit, value not > 0 (or not finite), non-integer number of business days.
+        ValueError: the first problem :func:`threshold_problems` finds (unknown unit, value not a number or
+            not > 0, non-integer number of business days), in English.
     """
 
     value: float
     unit: str
 
     def __post_init__(self) -> None:
-        if self.unit not in UNITS:
-            raise ValueError(f"unknown threshold unit {self.unit!r}: use one of {', '.join(UNITS)}")
-        value = self.value
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-            raise ValueError(f"threshold value must be a number, got {value!r}")
-        if not math.isfinite(value) or value <= 0:
-            raise ValueError(f"threshold value must be > 0, got {value!r}")
-        if self.unit == "business_days" and value != int(value):
-            raise ValueError(f"a threshold in business_days needs a whole number of days, got {value!r}")
+        problems = threshold_problems(self.value, self.unit)
+        if problems:
+            raise ValueError(problem_text(problems[0]))
+
+
+THRESHOLD_TEXTS: dict[str, str] = {
+    "unknown_unit": "unknown threshold unit {unit!r}: use one of {units}",
+    "not_a_number": "threshold value must be a number, got {value!r}",
+    "not_positive": "threshold value must be > 0, got {value!r}",
+    "fractional_business_days": "a threshold in business_days needs a whole number of days, got {value!r}",
+}
+"""The English sentence of each problem code of :func:`threshold_problems` (see :func:`problem_text`)."""
+
+
+def threshold_problems(value: object, unit: str) -> list[Problem]:
+    """What is wrong with a threshold of ``value`` ``unit`` (empty: it is a valid :class:`Threshold`).
+
+    Codes (at most one of the value's, checked in this order, plus the unit's), with their parameters:
+
+    - ``unknown_unit``: ``unit`` is not one of :data:`UNITS` (``unit``, ``units``);
+    - ``not_a_number``: ``value`` is not an int or float (a bool is not) (``value``);
+    - ``not_positive``: ``value`` is not > 0, or not finite (``value``);
+    - ``fractional_business_days``: a number of ``business_days`` that is not whole (``value``).
+    """
+    problems = []
+    if unit not in UNITS:
+        problems.append(Problem("unknown_unit", {"unit": unit, "units": UNITS}))
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        problems.append(Problem("not_a_number", {"value": value}))
+    elif not math.isfinite(value) or value <= 0:
+        problems.append(Problem("not_positive", {"value": value}))
+    elif unit == "business_days" and value != int(value):
+        problems.append(Problem("fractional_business_days", {"value": value}))
+    return problems
+
+
+def problem_text(problem: Problem) -> str:
+    """One problem of :func:`threshold_problems` as an English sentence (what :class:`Threshold` raises)."""
+    extra = {"units": ", ".join(problem.params["units"])} if problem.code == "unknown_unit" else {}
+    return english(problem, THRESHOLD_TEXTS, **extra)
 
 
 def deadlines(

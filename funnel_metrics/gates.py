@@ -41,6 +41,8 @@ from decimal import Decimal
 from numbers import Real
 from typing import Any
 
+from pipeline_discipline import Problem, english
+
 CRITERION_KINDS: tuple[str, ...] = ("choice", "numeric", "answered")
 """The kinds of :class:`Criterion`."""
 
@@ -101,25 +103,45 @@ class GateResult:
     missing: tuple[Criterion, ...]
     reached: tuple[Any, ...]
 
+    @property
+    def placed(self) -> Any | None:
+        """The stage a lead with these answers belongs in: ``stage``, or the first stage of the pipeline when
+        the answers reach none (a lead is always in some stage); ``None`` for an empty pipeline."""
+        return self.stage if self.stage is not None else self.next_stage
+
+    @property
+    def complete(self) -> bool:
+        """True when the answers reach every stage of the pipeline (the last gate is passed; an empty
+        pipeline has no gate to pass)."""
+        return self.next_stage is None
+
 
 def _describe(criterion: Criterion) -> str:
     """How messages name a criterion: its label (or id), its stage and its question."""
-    where = f"stage {criterion.stage!r}, question {criterion.question!r}"
-    if criterion.label:
-        return f"criterion {criterion.label!r} ({where})"
-    if criterion.id is not None:
-        return f"criterion {criterion.id!r} ({where})"
+    return _name(criterion.stage, criterion.question, criterion.label, criterion.id)
+
+
+def _name(stage: Any, question: Any, label: str, id: Any) -> str:  # noqa: A002 - Criterion's field
+    where = f"stage {stage!r}, question {question!r}"
+    if label:
+        return f"criterion {label!r} ({where})"
+    if id is not None:
+        return f"criterion {id!r} ({where})"
     return f"criterion on {where}"
 
 
-def _listing(values: Iterable[Any]) -> str:
-    """``values`` as a sorted, comma-separated list of reprs (sorted by repr when they do not compare)."""
+def _sorted(values: Iterable[Any]) -> tuple[Any, ...]:
+    """``values`` sorted (by repr when they do not compare)."""
     values = list(values)
     try:
-        ordered = sorted(values)
+        return tuple(sorted(values))
     except TypeError:
-        ordered = sorted(values, key=repr)
-    return ", ".join(repr(value) for value in ordered)
+        return tuple(sorted(values, key=repr))
+
+
+def _listing(values: Iterable[Any]) -> str:
+    """``values`` as a sorted, comma-separated list of reprs."""
+    return ", ".join(repr(value) for value in _sorted(values))
 
 
 def _is_blank(value: Any) -> bool:
@@ -286,73 +308,86 @@ def reached_stage(
     )
 
 
-def _problems(criterion: Criterion, questions: Mapping[Any, Any] | None, survey: Any) -> list[str]:
-    """The sentences describing what is wrong with one criterion (empty: nothing)."""
-    name = _describe(criterion)
+PROBLEM_TEXTS: dict[str, str] = {
+    "not_a_criterion": "{value!r} is not a Criterion: build criteria with funnel_metrics.Criterion.",
+    "unknown_kind": "{name} has the unknown kind {kind!r}: use one of {kinds}.",
+    "unknown_question": "{name} is on question {question!r}, which is not one of the survey's questions: "
+    "pick a question of the team's qualification survey.",
+    "other_survey": "{name} is on a question of another survey ({question_survey!r}, not {survey!r}): "
+    "pick a question of the team's qualification survey.",
+    "kind_mismatch": "{name} is a {kind} criterion but question {question!r} is a {question_kind} question: "
+    "use {fitting}.",
+    "no_accepted_answer": "{name} is a choice criterion with no accepted answer: select at least one answer.",
+    "foreign_answers": "{name} accepts answer(s) {listed} that are not answers of question {question!r}: "
+    "accept only the question's own answers.",
+    "bound_not_finite": "{name} has bounds that are not finite numbers (minimum={minimum!r}, "
+    "maximum={maximum!r}): give numbers or leave a bound empty.",
+    "no_bound": "{name} is a numeric criterion without any bound: set a minimum, a maximum or both.",
+    "bounds_reversed": "{name} has its bounds reversed (minimum {minimum:g} > maximum {maximum:g}): "
+    "swap them.",
+}
+"""The English sentence of each problem code of :func:`criteria_problems` (see :func:`problem_text`)."""
+
+
+def _problem(code: str, criterion: Criterion, **params: Any) -> Problem:
+    """A problem of ``criterion``: its parameters name the criterion (``stage``, ``question``, ``label``,
+    ``id``) besides ``params``."""
+    return Problem(
+        code,
+        {
+            "stage": criterion.stage,
+            "question": criterion.question,
+            "label": criterion.label,
+            "id": criterion.id,
+            **params,
+        },
+    )
+
+
+def _criterion_problems(
+    criterion: Criterion, questions: Mapping[Any, Any] | None, survey: Any
+) -> list[Problem]:
+    """What is wrong with one criterion (empty: nothing)."""
     problems = []
     if criterion.kind not in CRITERION_KINDS:
-        problems.append(
-            f"{name} has the unknown kind {criterion.kind!r}: use one of {', '.join(CRITERION_KINDS)}."
-        )
+        problems.append(_problem("unknown_kind", criterion, kind=criterion.kind, kinds=CRITERION_KINDS))
     question = None
     if questions is not None:
         question = questions.get(criterion.question)
         if question is None:
-            problems.append(
-                f"{name} is on question {criterion.question!r}, which is not one of the survey's questions: "
-                "pick a question of the team's qualification survey."
-            )
+            problems.append(_problem("unknown_question", criterion))
         elif survey is not None and question.get("survey") != survey:
             problems.append(
-                f"{name} is on a question of another survey ({question.get('survey')!r}, not {survey!r}): "
-                "pick a question of the team's qualification survey."
+                _problem("other_survey", criterion, question_survey=question.get("survey"), survey=survey)
             )
     question_kind = question.get("kind") if question is not None else None
     needed = _FITTING_QUESTION_KIND.get(criterion.kind)
     if question is not None and needed is not None and question_kind != needed:
         problems.append(
-            f"{name} is a {criterion.kind} criterion but question {criterion.question!r} is a "
-            f"{question_kind} question: use "
-            + (
-                f"a {question_kind} criterion or an 'answered' one."
-                if question_kind in ("choice", "numeric")
-                else "an 'answered' criterion."
-            )
+            _problem("kind_mismatch", criterion, kind=criterion.kind, question_kind=question_kind)
         )
     if criterion.kind == "choice":
         if not criterion.accepted:
-            problems.append(
-                f"{name} is a choice criterion with no accepted answer: select at least one answer."
-            )
+            problems.append(_problem("no_accepted_answer", criterion))
         elif question is not None and question_kind == "choice":
             foreign = criterion.accepted - frozenset(question.get("answers") or ())
             if foreign:
-                problems.append(
-                    f"{name} accepts answer(s) {_listing(foreign)} that are not answers of question "
-                    f"{criterion.question!r}: accept only the question's own answers."
-                )
+                problems.append(_problem("foreign_answers", criterion, answers=_sorted(foreign)))
     if criterion.kind == "numeric":
         low, high = criterion.minimum, criterion.maximum
         if not (_is_bound(low) and _is_bound(high)):
-            problems.append(
-                f"{name} has bounds that are not finite numbers (minimum={low!r}, maximum={high!r}): "
-                "give numbers or leave a bound empty."
-            )
+            problems.append(_problem("bound_not_finite", criterion, minimum=low, maximum=high))
         elif low is None and high is None:
-            problems.append(
-                f"{name} is a numeric criterion without any bound: set a minimum, a maximum or both."
-            )
+            problems.append(_problem("no_bound", criterion))
         elif low is not None and high is not None and low > high:
-            problems.append(
-                f"{name} has its bounds reversed (minimum {low:g} > maximum {high:g}): swap them."
-            )
+            problems.append(_problem("bounds_reversed", criterion, minimum=low, maximum=high))
     return problems
 
 
-def validate_criteria(
+def criteria_problems(
     criteria: Iterable[Criterion], questions: Mapping[Any, Any] | None = None, *, survey: Any = None
-) -> None:
-    """Check stage criteria before they are saved; raise one error listing every problem found.
+) -> list[Problem]:
+    """What is wrong with stage criteria before they are saved, as problem codes with parameters.
 
     Inputs:
 
@@ -363,27 +398,68 @@ def validate_criteria(
     - ``survey`` (optional, keyword): the survey every question must belong to (the team's qualification
       survey); checked only when ``questions`` is given.
 
-    Problems found, one sentence each, in the order of ``criteria``: an unknown criterion kind; a criterion
-    on a question not in ``questions`` or of another survey than ``survey``; a criterion kind that does not
-    fit its question (choice on a non-choice question, numeric on a non-numeric one; ``answered`` fits every
-    question); a choice criterion without accepted answers, or accepting answers that do not belong to its
-    question; a numeric criterion without any bound, with a bound that is not a finite number, or with its
-    bounds reversed (minimum > maximum; equal bounds are fine).
+    Output: the :class:`~pipeline_discipline.Problem` values found, in the order of ``criteria`` (empty:
+    every criterion is valid). Every problem of a criterion has the parameters ``stage``, ``question``,
+    ``label`` and ``id`` of the criterion, and per code:
+
+    - ``not_a_criterion``: a value that is not a :class:`Criterion` (only the parameter ``value``);
+    - ``unknown_kind``: a kind not in :data:`CRITERION_KINDS` (``kind``, ``kinds``);
+    - ``unknown_question``: a question not in ``questions``;
+    - ``other_survey``: a question of another survey than ``survey`` (``question_survey``, ``survey``);
+    - ``kind_mismatch``: a choice criterion on a non-choice question, a numeric one on a non-numeric
+      question; ``answered`` fits every question (``kind``, ``question_kind``);
+    - ``no_accepted_answer``: a choice criterion without accepted answers;
+    - ``foreign_answers``: accepted answers that are not the question's (``answers``, a sorted tuple);
+    - ``bound_not_finite``: a numeric bound that is not a finite number or None (``minimum``, ``maximum``);
+    - ``no_bound``: a numeric criterion without any bound;
+    - ``bounds_reversed``: minimum > maximum; equal bounds are fine (``minimum``, ``maximum``).
+    """
+    problems = []
+    for criterion in criteria:
+        if not isinstance(criterion, Criterion):
+            problems.append(Problem("not_a_criterion", {"value": criterion}))
+            continue
+        problems.extend(_criterion_problems(criterion, questions, survey))
+    return problems
+
+
+def problem_text(problem: Problem) -> str:
+    """One problem of :func:`criteria_problems` as an English sentence (what :func:`validate_criteria` and
+    other plain callers show), from :data:`PROBLEM_TEXTS`."""
+    params = problem.params
+    if problem.code == "not_a_criterion":
+        return english(problem, PROBLEM_TEXTS)
+    extra: dict[str, Any] = {
+        "name": _name(params["stage"], params["question"], params["label"], params["id"])
+    }
+    if problem.code == "unknown_kind":
+        extra["kinds"] = ", ".join(params["kinds"])
+    elif problem.code == "foreign_answers":
+        extra["listed"] = _listing(params["answers"])
+    elif problem.code == "kind_mismatch":
+        kind = params["question_kind"]
+        extra["fitting"] = (
+            f"a {kind} criterion or an 'answered' one"
+            if kind in ("choice", "numeric")
+            else "an 'answered' criterion"
+        )
+    return english(problem, PROBLEM_TEXTS, **extra)
+
+
+def validate_criteria(
+    criteria: Iterable[Criterion], questions: Mapping[Any, Any] | None = None, *, survey: Any = None
+) -> None:
+    """Check stage criteria before they are saved; raise one error listing every problem found.
+
+    Inputs: as :func:`criteria_problems`, which finds the problems.
 
     Output: ``None`` when every criterion is valid.
 
     Raises:
         ValueError: at least one problem; the message has a first line counting them, then one line per
-            problem (``- <sentence>``).
+            problem (``- <sentence>``, the sentence of :func:`problem_text`).
     """
-    problems = []
-    for criterion in criteria:
-        if not isinstance(criterion, Criterion):
-            problems.append(
-                f"{criterion!r} is not a Criterion: build criteria with funnel_metrics.Criterion."
-            )
-            continue
-        problems.extend(_problems(criterion, questions, survey))
+    problems = [problem_text(problem) for problem in criteria_problems(criteria, questions, survey=survey)]
     if problems:
         count = "1 problem" if len(problems) == 1 else f"{len(problems)} problems"
         raise ValueError(f"the stage criteria have {count}:\n" + "\n".join(f"- {p}" for p in problems))

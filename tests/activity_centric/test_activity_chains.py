@@ -8,7 +8,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from activity_centric import COMPLIANCE_COLUMNS, UNITS, Threshold, chain_compliance, chain_events, deadlines
+from activity_centric import (
+    COMPLIANCE_COLUMNS,
+    UNITS,
+    Threshold,
+    chain_compliance,
+    chain_events,
+    deadlines,
+    threshold_problems,
+)
 
 NAN = float("nan")
 UTC_NS = "datetime64[ns, UTC]"
@@ -50,6 +58,26 @@ def test_threshold_validation(value, unit, message):
 
 def test_threshold_accepts_whole_float_business_days():
     assert Threshold(2.0, "business_days").value == 2.0
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "codes"),
+    [
+        (4, "business_days", []),
+        (0, "minutes", ["not_positive"]),
+        (float("inf"), "hours", ["not_positive"]),
+        (True, "days", ["not_a_number"]),
+        (1.5, "business_days", ["fractional_business_days"]),
+        (-1, "weeks", ["unknown_unit", "not_positive"]),
+    ],
+)
+def test_threshold_problems_are_codes_with_the_value(value, unit, codes):
+    problems = threshold_problems(value, unit)
+    assert [problem.code for problem in problems] == codes
+    for problem in problems:
+        assert problem.params == (
+            {"unit": unit, "units": UNITS} if problem.code == "unknown_unit" else {"value": value}
+        )
 
 
 # ---------------------------------------------------------------------------------------------------------

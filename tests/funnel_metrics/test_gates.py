@@ -11,10 +11,14 @@ from funnel_metrics import (
     CRITERION_KINDS,
     Criterion,
     GateResult,
+    criteria_problems,
     criterion_holds,
+    problem_text,
     reached_stage,
     validate_criteria,
 )
+from funnel_metrics.gates import PROBLEM_TEXTS
+from pipeline_discipline import Problem
 
 # --------------------------------------------------------------------------------------------------------
 # criterion_holds
@@ -443,3 +447,79 @@ def test_without_questions_only_the_criteria_themselves_are_checked():
 def test_survey_is_keyword_only():
     with pytest.raises(TypeError):
         validate_criteria(VALID, QUESTIONS, SURVEY)  # type: ignore[misc]
+
+
+# --------------------------------------------------------------------------------------------------------
+# criteria_problems: the same checks as codes with parameters (what the Odoo addon translates)
+# --------------------------------------------------------------------------------------------------------
+
+
+def test_problems_are_codes_with_the_criterion_and_its_measures():
+    criteria = [
+        Criterion("proposal", "seats", "numeric", minimum=9, maximum=1, id=7, label="Seats"),
+        VALID[0],
+        Criterion("qualified", "elsewhere", "choice", accepted=frozenset({1})),
+        Criterion("qualified", "budget", "choice", accepted=frozenset({YES, 99, 98})),
+        "budget is yes",
+    ]
+    problems = criteria_problems(criteria, QUESTIONS, survey=SURVEY)
+    assert [problem.code for problem in problems] == [
+        "bounds_reversed",
+        "other_survey",
+        "kind_mismatch",
+        "foreign_answers",
+        "not_a_criterion",
+    ]
+    assert problems[0] == Problem(
+        "bounds_reversed",
+        {"stage": "proposal", "question": "seats", "label": "Seats", "id": 7, "minimum": 9, "maximum": 1},
+    )
+    assert (problems[1].params["question_survey"], problems[1].params["survey"]) == (6, SURVEY)
+    assert (problems[2].params["kind"], problems[2].params["question_kind"]) == ("choice", "text")
+    assert problems[3].params["answers"] == (98, 99)
+    assert problems[4].params == {"value": "budget is yes"}
+    assert criteria_problems(VALID, QUESTIONS, survey=SURVEY) == []
+
+
+def test_every_code_has_its_english_sentence():
+    criteria = [
+        Criterion("qualified", "need", "boolean"),
+        Criterion("qualified", "ghost", "answered"),
+        Criterion("qualified", "budget", "choice"),
+        Criterion("proposal", "seats", "numeric"),
+        Criterion("proposal", "seats", "numeric", minimum=float("inf")),
+    ]
+    problems = criteria_problems(criteria, QUESTIONS, survey=SURVEY)
+    assert {problem.code for problem in problems} | {
+        "other_survey",
+        "kind_mismatch",
+        "foreign_answers",
+        "bounds_reversed",
+        "not_a_criterion",
+    } == set(PROBLEM_TEXTS)
+    assert problem_text(problems[2]) == (
+        "criterion on stage 'qualified', question 'budget' is a choice criterion with no accepted answer: "
+        "select at least one answer."
+    )
+
+
+@pytest.mark.parametrize(
+    ("answers", "placed", "complete"),
+    [
+        pytest.param({}, "new", False, id="nothing-reached-first-stage"),
+        pytest.param({"budget": YES}, "qualified", False, id="middle"),
+        pytest.param({"budget": YES, "seats": 20}, "proposal", True, id="last-gate-passed"),
+    ],
+)
+def test_where_a_lead_belongs_and_whether_it_passed_the_last_gate(answers, placed, complete):
+    stages = ["new", "qualified", "proposal"]
+    criteria = [
+        Criterion("new", "need", "answered"),
+        Criterion("qualified", "budget", "choice", accepted=frozenset({YES})),
+        Criterion("proposal", "seats", "numeric", minimum=10),
+    ]
+    answers = {"need": "desks", **answers} if answers else {}
+    result = reached_stage(stages, criteria, answers)
+    assert (result.placed, result.complete) == (placed, complete)
+    empty = reached_stage([], [], {})
+    assert (empty.placed, empty.complete) == (None, True)

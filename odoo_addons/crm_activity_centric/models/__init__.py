@@ -9,4 +9,3 @@ from . import res_company
 from . import crm_activity_chain
 from . import res_config_settings
 from . import crm_followup_digest
-from . import ir_actions_server

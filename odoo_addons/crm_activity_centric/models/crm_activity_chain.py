@@ -95,21 +95,12 @@ class CrmActivityChain(models.Model):
         "end_activity_type_id",
     )
     def _check_configuration(self):
+        from activity_centric.chains import threshold_problems  # noqa: PLC0415 - pandas: load it when needed
+
         for chain in self:
-            if chain.threshold <= 0:
-                raise ValidationError(
-                    self.env._(
-                        "Chain “%(chain)s”: the threshold must be greater than zero.", chain=chain.name
-                    )
-                )
-            if chain.threshold_unit == "business_days" and chain.threshold != int(chain.threshold):
-                raise ValidationError(
-                    self.env._(
-                        "Chain “%(chain)s”: a threshold in business days must be a whole number of days "
-                        "(use hours for part of a day).",
-                        chain=chain.name,
-                    )
-                )
+            problems = threshold_problems(chain.threshold, chain.threshold_unit)
+            if problems:
+                raise ValidationError(chain._threshold_problem_message(problems[0]))
             for side, kind, stage, activity_type in (
                 (self.env._("start"), chain.start_kind, chain.start_stage_id, chain.start_activity_type_id),
                 (self.env._("end"), chain.end_kind, chain.end_stage_id, chain.end_activity_type_id),
@@ -139,6 +130,21 @@ class CrmActivityChain(models.Model):
                         chain=chain.name,
                     )
                 )
+
+    def _threshold_problem_message(self, problem):
+        """The translated message of a problem code of ``activity_centric.threshold_problems``."""
+        from activity_centric.chains import problem_text  # noqa: PLC0415
+
+        if problem.code in ("not_positive", "not_a_number"):
+            return self.env._("Chain “%(chain)s”: the threshold must be greater than zero.", chain=self.name)
+        if problem.code == "fractional_business_days":
+            return self.env._(
+                "Chain “%(chain)s”: a threshold in business days must be a whole number of days "
+                "(use hours for part of a day).",
+                chain=self.name,
+            )
+        # unknown_unit: the unit is a selection, refused before this check
+        return problem_text(problem)
 
     @api.onchange("start_kind")
     def _onchange_start_kind(self):

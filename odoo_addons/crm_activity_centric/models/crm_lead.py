@@ -1,6 +1,7 @@
 from dataclasses import replace
 
 from odoo import api, fields, models
+from odoo.addons.crm_pipeline_base.tools import cursor_mark, cursor_marker
 from odoo.exceptions import UserError
 from odoo.tools import SQL, clean_context
 from odoo.tools.sql import column_exists, create_column
@@ -140,7 +141,7 @@ class CrmLead(models.Model):
 
     @api.model
     def _followup_merging_ids(self):
-        return self.env.cr.cache.get(MERGING_KEY, frozenset())
+        return cursor_mark(self.env.cr, MERGING_KEY, frozenset())
 
     def _auto_init(self):
         # Created here, before the ORM sees the field, so that the ORM does not recompute it lead by lead at
@@ -207,6 +208,10 @@ class CrmLead(models.Model):
             self._followup_check_entry(before)
         return result
 
+    def _pd_user_write_fields(self):
+        # the follow-up policy judges an "Update Record" that may bring a lead into a team as the user's own
+        return super()._pd_user_write_fields() | self._followup_entry_fields()
+
     @api.model
     def _followup_entry_fields(self):
         """The fields whose write may bring a lead into a team without a next step: ``ENTRY_FIELDS`` and
@@ -249,7 +254,7 @@ class CrmLead(models.Model):
             return
         decisions = self._followup_entry_decisions(before, self._followup_snapshot(inside))
         refused = [lead_id for lead_id, decision in decisions.items() if not decision.allowed]
-        if refused and not (self.env.su or self.env.cr.cache.get(ASSIGNING_KEY)):
+        if refused and not (self.env.su or cursor_mark(self.env.cr, ASSIGNING_KEY)):
             raise self.browse(refused)._followup_entry_refusal()
         given = [lead_id for lead_id, decision in decisions.items() if decision.reason == DEFAULT_ACTIVITY]
         if given:
@@ -359,12 +364,9 @@ class CrmLead(models.Model):
             self.env["mail.activity"].sudo().create(vals_list)
 
     def _merge_dependences(self, opportunities):
-        merging = self._followup_merging_ids()
-        self.env.cr.cache[MERGING_KEY] = merging | frozenset(opportunities.ids)
-        try:
+        merging = self._followup_merging_ids() | frozenset(opportunities.ids)
+        with cursor_marker(self.env.cr, MERGING_KEY, merging):
             return super()._merge_dependences(opportunities)
-        finally:
-            self.env.cr.cache[MERGING_KEY] = merging
 
     @api.model
     def _followup_clear_reasons(self, lead_ids):

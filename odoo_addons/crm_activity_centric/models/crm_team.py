@@ -1,4 +1,5 @@
-from odoo import api, fields, models, tools
+from odoo import api, fields, models
+from odoo.addons.crm_pipeline_base.tools import cursor_marker
 from odoo.tools import SQL
 
 # Leads handed out by Odoo's lead assignment (cursor-scoped, so an RPC caller cannot forge it): like leads
@@ -41,40 +42,21 @@ class CrmTeam(models.Model):
         "The delay of the default first activity cannot be negative.",
     )
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        teams = super().create(vals_list)
-        if any(vals.get("followup_policy") == "enforce" for vals in vals_list):
-            self.env.registry.clear_cache()  # _followup_enforce_team_ids
-        return teams
-
-    def write(self, vals):
-        if "followup_policy" in vals or "active" in vals:
-            self.env.registry.clear_cache()  # _followup_enforce_team_ids
-        return super().write(vals)
-
-    def unlink(self):
-        self.env.registry.clear_cache()  # _followup_enforce_team_ids
-        return super().unlink()
+    @api.model
+    def _pd_team_ids_fields(self):
+        return super()._pd_team_ids_fields() | {"followup_policy"}
 
     @api.model
-    @tools.ormcache()
     def _followup_enforce_team_ids(self):
         """The ids of the teams that enforce a follow-up, cached: a lead write that cannot concern them
         costs no query (Odoo's lead assignment writes its leads one by one)."""
-        # sudo: the policy of every team, whoever writes a lead; only ids leave this method
-        return frozenset(
-            self.sudo().with_context(active_test=False).search([("followup_policy", "=", "enforce")]).ids
-        )
+        return self._pd_team_ids("followup_policy", "enforce")
 
     def _action_assign_leads(self, force_quota=False, creation_delta_days=7):
-        self.env.cr.cache[ASSIGNING_KEY] = True
-        try:
+        with cursor_marker(self.env.cr, ASSIGNING_KEY):
             return super()._action_assign_leads(
                 force_quota=force_quota, creation_delta_days=creation_delta_days
             )
-        finally:
-            self.env.cr.cache.pop(ASSIGNING_KEY, None)
 
     def init(self):
         # Teams created while the registry does not hold this module yet (crm's own data and at-install

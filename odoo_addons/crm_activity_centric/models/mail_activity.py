@@ -2,6 +2,7 @@ from collections import Counter
 from dataclasses import replace
 
 from odoo import api, fields, models
+from odoo.addons.crm_pipeline_base.tools import cursor_mark
 from odoo.exceptions import UserError
 from odoo.tools import SQL, clean_context
 
@@ -127,7 +128,7 @@ class MailActivity(models.Model):
             snapshot, _refused = self._followup_guard()
             if "active" in vals and not vals["active"]:
                 vals = dict(vals, followup_done_at=fields.Datetime.now())
-        if "date_deadline" in vals and not self.env.cr.cache.get(LEVELLING_KEY):
+        if "date_deadline" in vals and not cursor_mark(self.env.cr, LEVELLING_KEY):
             self._followup_count_reschedule(vals["date_deadline"])
         reopened = self.filtered(lambda act: not act.active) if vals.get("active") else self.browse()
         result = super().write(vals)

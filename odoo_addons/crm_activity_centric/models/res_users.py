@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.tools import format_date
 
-from activity_centric import Capacity, Load, is_at_or_over
+from activity_centric import Capacity, Item, day_load, is_at_or_over
 
 
 class ResUsers(models.Model):
@@ -40,10 +40,11 @@ class ResUsers(models.Model):
         return capacities
 
     @api.model
-    def _activity_day_loads(self, user_ids, date_from, date_to, exclude_ids=()):
-        """Open activities per user and day between two dates (all documents, not only leads).
+    def _activity_items(self, user_ids, date_from, date_to, exclude_ids=()):
+        """The open activities of these users due between two dates (all documents, not only leads), as
+        ``activity_centric.Item`` values with their estimated minutes (one query for all the users).
 
-        :returns: ``{(user_id, date): Load}``
+        :returns: list of ``Item``
         """
         domain = [
             ("user_id", "in", list(user_ids)),
@@ -53,19 +54,20 @@ class ResUsers(models.Model):
         if exclude_ids:
             domain.append(("id", "not in", list(exclude_ids)))
         # sudo: a day's load counts every activity of the user, also on documents the caller cannot read
-        rows = (
+        activities = (
             self.env["mail.activity"]
             .sudo()
-            ._read_group(domain, ["user_id", "date_deadline:day", "activity_type_id"], ["__count"])
+            .search_fetch(domain, ["user_id", "date_deadline", "activity_type_id"])
         )
-        loads = {}
-        for user, day, activity_type, count in rows:
-            key = (user.id, fields.Date.to_date(day))
-            previous = loads.get(key, Load(0, 0.0))
-            loads[key] = Load(
-                previous.count + count, previous.minutes + count * (activity_type.estimated_minutes or 0)
+        return [
+            Item(
+                id=activity.id,
+                user=activity.user_id.id,
+                day=activity.date_deadline,
+                minutes=float(activity.activity_type_id.estimated_minutes or 0),
             )
-        return loads
+            for activity in activities
+        ]
 
     @api.model
     def _activity_capacity_warning(self, user, day, exclude_ids=()):
@@ -75,7 +77,7 @@ class ResUsers(models.Model):
         capacity = self._activity_capacities(user.ids).get(user.id)
         if not capacity:
             return None
-        load = self._activity_day_loads(user.ids, day, day, exclude_ids).get((user.id, day), Load(0, 0.0))
+        load = day_load(self._activity_items(user.ids, day, day, exclude_ids), user.id, day)
         if not is_at_or_over(load, capacity):
             return None
         limits = []

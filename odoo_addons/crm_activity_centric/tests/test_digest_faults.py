@@ -4,9 +4,10 @@ from datetime import timedelta
 from unittest.mock import patch
 
 import psycopg2.errors
-from odoo import SUPERUSER_ID, api, fields
+from odoo import fields
+from odoo.addons.crm_pipeline_base.tests.common import CommittingCase, Killed
 from odoo.addons.crm_pipeline_base.tools import concurrency
-from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tests import new_test_user, tagged
 
 from ..models import crm_followup_digest
 
@@ -14,12 +15,8 @@ DIGEST_LOGGER = "odoo.addons.crm_activity_centric.models.crm_followup_digest"
 SUBJECT = "Your weekly follow-up review:%"
 
 
-class Killed(BaseException):
-    """The worker process dies (killed, out of memory): no ``except Exception`` of the run catches it."""
-
-
 @tagged("post_install", "-at_install")
-class TestDigestFaults(TransactionCase):
+class TestDigestFaults(CommittingCase):
     """The weekly review under faults, with real commits on real separate connections, as in production:
     a setup connection commits a team with a follow-up policy, its leader and five salespeople, each with a
     lead without next step (so each gets a review); each run gets its own connection; everything is deleted
@@ -28,7 +25,7 @@ class TestDigestFaults(TransactionCase):
 
     def setUp(self):
         super().setUp()
-        setup = self._env()
+        setup = self.connection_env()
         Users = setup["res.users"].with_context(no_reset_password=True)
         self.users = new_test_user(
             Users.env,
@@ -74,14 +71,8 @@ class TestDigestFaults(TransactionCase):
 
         self.startPatcher(patch.object(Digest, "_followup_digest_recipient_domain", our_recipients))
 
-    def _env(self):
-        """An environment on a new connection of its own, closed after the test."""
-        cr = self.registry.cursor()
-        self.addCleanup(cr.close)
-        return api.Environment(cr, SUPERUSER_ID, {})
-
     def _delete(self):
-        env = self._env()
+        env = self.connection_env()
         env["mail.mail"].search([("recipient_ids", "in", self.users.partner_id.ids)]).unlink()
         env.cr.execute("DELETE FROM ir_cron_trigger WHERE id > %s", [self.last_trigger_id])
         env["crm.lead"].with_context(active_test=False).browse(self.leads.ids).unlink()
@@ -94,13 +85,13 @@ class TestDigestFaults(TransactionCase):
 
     def _run(self, batch_size=2):
         """One weekly run on a connection of its own, committing batch by batch."""
-        env = self._env()
+        env = self.connection_env()
         env["crm.followup.digest"]._cron_send_followup_digest(batch_size=batch_size)
         env.cr.commit()
 
     def _reviews(self):
         """``{user: number of reviews queued for them}`` and ``{user: done-marker}``, as committed."""
-        env = self._env()
+        env = self.connection_env()
         users = env["res.users"].browse(self.users.ids)
         mails = env["mail.mail"].search(
             [("recipient_ids", "in", users.partner_id.ids), ("subject", "=like", SUBJECT)]
@@ -131,7 +122,7 @@ class TestDigestFaults(TransactionCase):
                 raise Killed()
             return send_one(digest, user, teams, params)
 
-        env = self._env()
+        env = self.connection_env()
         with patch.object(Digest, "_followup_digest_send_one", dying_send_one), self.assertRaises(Killed):
             env["crm.followup.digest"]._cron_send_followup_digest(batch_size=2)
         env.cr.rollback()  # what PostgreSQL does with the open transaction of a dead connection
@@ -175,7 +166,7 @@ class TestDigestFaults(TransactionCase):
 
         # environments made here: making one in a thread would wait for the registry, held by the test run
         threads = [
-            threading.Thread(target=worker, args=(self._env(),), name=f"digest-worker-{index}")
+            threading.Thread(target=worker, args=(self.connection_env(),), name=f"digest-worker-{index}")
             for index in range(2)
         ]
         with patch.object(Digest, "_followup_digest_send_one", send_one_together):
@@ -205,7 +196,7 @@ class TestDigestFaults(TransactionCase):
         def claim_after_other_run(digest, users):
             claims.append(users.mapped("login"))
             if len(claims) == 1:
-                other = self._env()
+                other = self.connection_env()
                 other["crm.followup.digest"]._followup_digest_batch(other["res.users"].browse(leader.id))
                 other.cr.commit()
             return claim(digest, users)
@@ -255,7 +246,7 @@ class TestDigestFaults(TransactionCase):
         left = self.users[2:4].mapped("login")
         self.assertEqual([counts[login] for login in left], [0, 0])
         self.assertEqual(sum(counts.values()), 4)
-        env = self._env()
+        env = self.connection_env()
         cron = env.ref("crm_activity_centric.ir_cron_followup_digest")
         trigger = env["ir.cron.trigger"].search(
             [("cron_id", "=", cron.id), ("id", ">", self.last_trigger_id)]

@@ -1,11 +1,10 @@
-import json
-
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.addons.crm_pipeline_base.tests.common import Json2Case
+from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
 
 @tagged("post_install", "-at_install")
-class TestEnforceJson2(HttpCase):
+class TestEnforceJson2(Json2Case):
     """A salesperson calling the external API (JSON-2) meets the same follow-up rules as in the UI."""
 
     @classmethod
@@ -28,16 +27,6 @@ class TestEnforceJson2(HttpCase):
                 "user_id": cls.salesman.id,
             }
         )
-        # sudo: a key without expiry is beyond what a salesman may create for himself
-        cls.key = cls.env["res.users.apikeys"].with_user(cls.salesman).sudo()._generate(None, "tests", None)
-
-    def _call(self, model, method, **payload):
-        response = self.url_open(
-            f"/json/2/{model}/{method}",
-            data=json.dumps(payload),
-            headers={"Authorization": f"bearer {self.key}", "Content-Type": "application/json"},
-        )
-        return response.status_code, response.json()
 
     @mute_logger("odoo.http")
     def test_last_activity_cannot_be_removed_over_the_api(self):
@@ -53,12 +42,14 @@ class TestEnforceJson2(HttpCase):
             ("write", {"ids": ids, "vals": {"followup_reschedule_count": 0}}),
         ]
         for method, payload in attempts:
-            status, body = self._call("mail.activity", method, **payload)
+            status, body = self.json2(self.salesman, "mail.activity", method, **payload)
             self.assertEqual(status, 422, f"{method} {payload}: {body}")
             self.assertEqual(body["name"], "odoo.exceptions.UserError")
-        status, body = self._call("crm.lead", "write", ids=self.lead.ids, vals={"followup_state": "exempt"})
+        status, body = self.json2(
+            self.salesman, "crm.lead", "write", ids=self.lead.ids, vals={"followup_state": "exempt"}
+        )
         self.assertEqual((status, body["name"]), (422, "odoo.exceptions.UserError"))
-        status, body = self._call("mail.activity", "_followup_guard", ids=self.activity.ids)
+        status, body = self.json2(self.salesman, "mail.activity", "_followup_guard", ids=self.activity.ids)
         self.assertEqual(status, 403, "private helpers are no entry point")
         self.activity.invalidate_recordset()
         self.lead.invalidate_recordset()
@@ -67,13 +58,18 @@ class TestEnforceJson2(HttpCase):
         self.assertEqual(self.lead.followup_state, "scheduled")
 
     def test_done_and_schedule_next_over_the_api(self):
-        status, action = self._call(
-            "mail.activity", "action_feedback_schedule_next", ids=self.activity.ids, feedback="Called"
+        status, action = self.json2(
+            self.salesman,
+            "mail.activity",
+            "action_feedback_schedule_next",
+            ids=self.activity.ids,
+            feedback="Called",
         )
         self.assertEqual(status, 200)
         self.activity.invalidate_recordset()
         self.assertTrue(self.activity.active, "still open until the next activity exists")
-        status, _created = self._call(
+        status, _created = self.json2(
+            self.salesman,
             "mail.activity",
             "create",
             vals_list=[

@@ -1,9 +1,11 @@
+from dataclasses import replace
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.addons.crm_pipeline_base.tools import cursor_marker
 from odoo.exceptions import AccessError, UserError
 
-from activity_centric import Item, Load, fits, level, working_days
+from activity_centric import Load, day_load, fits, level, working_days
 
 from ..models.mail_activity import LEVELLING_KEY
 
@@ -53,47 +55,31 @@ class CrmActivityPlanTomorrow(models.TransientModel):
         users = self._planned_users()
         workdays, holidays = self.env.company._followup_working_days(self.env.user.tz or "UTC")
         days = working_days(self.date, HORIZON, workdays, holidays)
-        # sudo: the load of a day counts every activity of the salesperson, also on documents the
-        # planner cannot read; only lead activities the planner may edit are proposed for a move
-        activities = (
-            self.env["mail.activity"]
-            .sudo()
-            .search(
-                [
-                    ("user_id", "in", users.ids),
-                    ("date_deadline", ">=", self.date),
-                    ("date_deadline", "<=", days[-1]),
-                ]
-            )
-        )
+        # the load of a day counts every activity of the salesperson, also on documents the planner cannot
+        # read; only lead activities the planner may edit are proposed for a move
+        loads = self.env["res.users"]._activity_items(users.ids, self.date, days[-1])
+        # sudo: which documents those activities are on, as the load above
+        activities = self.env["mail.activity"].sudo().browse([item.id for item in loads])
         lead_activities = activities.filtered(lambda act: act.res_model == "crm.lead")
         leads = self.env["crm.lead"].browse(lead_activities.mapped("res_id")).exists()
         editable = set(self.env["mail.activity"].browse(lead_activities.ids)._filtered_access("write").ids)
         lead_by_id = {lead.id: lead for lead in leads.sudo()}
         items = []
-        for activity in activities:
+        for item, activity in zip(loads, activities, strict=True):
             lead = lead_by_id.get(activity.res_id) if activity.res_model == "crm.lead" else None
             items.append(
-                Item(
-                    id=activity.id,
-                    user=activity.user_id.id,
-                    day=activity.date_deadline,
-                    minutes=float(activity.activity_type_id.estimated_minutes or 0),
+                replace(
+                    item,
                     priority=(int(lead.priority or 0), lead.expected_revenue or 0.0) if lead else (99, 0.0),
                     movable=bool(lead) and activity.id in editable,
                 )
             )
         capacities = self.env["res.users"]._activity_capacities(users.ids)
         plan = level(items, capacities, self.date, workdays=workdays, holidays=holidays, horizon=HORIZON)
-        before = {}
-        for item in items:
-            if item.day == self.date:
-                load = before.get(item.user, Load(0, 0.0))
-                before[item.user] = Load(load.count + 1, load.minutes + item.minutes)
         load_lines = []
         for user in users.sorted("name"):
             capacity = capacities.get(user.id)
-            was = before.get(user.id, Load(0, 0.0))
+            was = day_load(items, user.id, self.date)
             after = plan.loads.get((user.id, self.date), Load(0, 0.0))
             load_lines.append(
                 {
@@ -136,12 +122,9 @@ class CrmActivityPlanTomorrow(models.TransientModel):
         if not moves:
             raise UserError(self.env._("Select at least one proposed move."))
         self._planned_users()
-        self.env.cr.cache[LEVELLING_KEY] = True
-        try:
+        with cursor_marker(self.env.cr, LEVELLING_KEY):
             for to_date, day_moves in moves.grouped("to_date").items():
                 day_moves.activity_id.write({"date_deadline": to_date})
-        finally:
-            self.env.cr.cache.pop(LEVELLING_KEY, None)
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",

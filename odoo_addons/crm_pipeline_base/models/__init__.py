@@ -1,0 +1,3 @@
+from . import crm_lead
+from . import crm_team
+from . import ir_actions_server

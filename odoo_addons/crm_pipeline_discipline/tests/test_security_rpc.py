@@ -10,7 +10,6 @@ superuser, after every attempt and compared with what it was before.
 """
 
 import base64
-import json
 import logging
 import xmlrpc.client
 from collections import Counter
@@ -19,8 +18,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from odoo.addons.crm_pipeline_base.tests.common import Json2Case
 from odoo.addons.crm_stage_survey.tests.common import build_gated_pipeline
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
 _logger = logging.getLogger(__name__)
@@ -1378,7 +1378,7 @@ ATTEMPTS = [
 
 
 @tagged("post_install", "-at_install")
-class TestSecurityOverRpc(HttpCase):
+class TestSecurityOverRpc(Json2Case):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -1594,11 +1594,8 @@ class TestSecurityOverRpc(HttpCase):
             ]
         )
 
-        cls.api_keys = {
-            name: env["res.users.apikeys"].with_user(user).sudo()._generate(None, "security tests", None)
-            for name, user in (("rep", cls.rep), ("rep_b", cls.rep_b), ("portal", cls.portal))
-        }
-        cls.logins = {"rep": cls.rep.login, "rep_b": cls.rep_b.login, "portal": cls.portal.login}
+        cls.rpc_users = {"rep": cls.rep, "rep_b": cls.rep_b, "portal": cls.portal}
+        cls.logins = {name: user.login for name, user in cls.rpc_users.items()}
         # new_test_user's passwords: the login, padded to 8 characters
         cls.passwords = {login: login.ljust(8, "x") for login in cls.logins.values()}
         env.flush_all()
@@ -1617,12 +1614,9 @@ class TestSecurityOverRpc(HttpCase):
     # ------------------------------------------------------------------
 
     def json2(self, user, model, method, **payload):
-        response = self.url_open(
-            f"/json/2/{model}/{method}",
-            data=json.dumps(payload),
-            headers={"Authorization": f"bearer {self.api_keys[user]}", "Content-Type": "application/json"},
-        )
-        return Reply(status=response.status_code, body=response.json())
+        """``user``: "rep", "rep_b" or "portal"."""
+        status, body = super().json2(self.rpc_users[user], model, method, **payload)
+        return Reply(status=status, body=body)
 
     def xmlrpc(self, user, model, method, args, kwargs=None):
         password = self.passwords[self.logins[user]]

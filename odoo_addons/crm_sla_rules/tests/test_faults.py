@@ -3,9 +3,9 @@ from datetime import datetime
 from unittest.mock import patch
 
 import psycopg2.errors
-from odoo import SUPERUSER_ID, api
+from odoo.addons.crm_pipeline_base.tests.common import CommittingCase, Killed
 from odoo.addons.crm_pipeline_base.tools import concurrency
-from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tests import new_test_user, tagged
 
 MONDAY = datetime(2026, 3, 2, 9, 0)
 LATE = datetime(2026, 3, 5, 9, 0)
@@ -13,12 +13,8 @@ RULE_LOGGER = "odoo.addons.crm_sla_rules.models.crm_sla_rule"
 # not "INFO": Odoo names its level 25 "INFO" too, and the name then means 25
 
 
-class Killed(BaseException):
-    """The worker process dies (killed, out of memory): no ``except Exception`` of the run catches it."""
-
-
 @tagged("post_install", "-at_install")
-class TestFaults(TransactionCase):
+class TestFaults(CommittingCase):
     """The SLA run under faults, with real commits on real separate connections, as in production: the
     data is committed by a setup connection, each run gets its own connection, and everything is deleted
     afterwards (this test's own transaction stays empty). A round robin rule makes any lead handled twice
@@ -26,7 +22,7 @@ class TestFaults(TransactionCase):
 
     def setUp(self):
         super().setUp()
-        setup = self._env()
+        setup = self.connection_env()
         Users = setup["res.users"].with_context(no_reset_password=True)
         self.leader = new_test_user(
             Users.env, login="sla_fault_leader", name="Fault Leader", groups="sales_team.group_sale_manager"
@@ -76,14 +72,8 @@ class TestFaults(TransactionCase):
         self.team = team
         self.addCleanup(self._delete)
 
-    def _env(self):
-        """An environment on a new connection of its own, closed after the test."""
-        cr = self.registry.cursor()
-        self.addCleanup(cr.close)
-        return api.Environment(cr, SUPERUSER_ID, {})
-
     def _delete(self):
-        env = self._env()
+        env = self.connection_env()
         env.cr.execute("DELETE FROM crm_sla_event WHERE rule_id = %s", self.rule.ids)
         env["crm.lead"].with_context(active_test=False).browse(self.leads.ids).unlink()
         env["crm.sla.rule"].browse(self.rule.ids).unlink()
@@ -96,7 +86,7 @@ class TestFaults(TransactionCase):
 
     def _run(self, batch_size=2):
         """One scheduled run of the rule on a connection of its own, committing batch by batch."""
-        env = self._env()
+        env = self.connection_env()
         rule = env["crm.sla.rule"].browse(self.rule.id)
         result = rule._sla_run(LATE, batch_size=batch_size)
         env.cr.commit()
@@ -105,7 +95,7 @@ class TestFaults(TransactionCase):
     def _check_each_lead_handled_once(self, order=(0, 1, 2, 3, 4)):
         """Every lead reassigned once, in rotation order (the leads at the positions ``order``, one member
         after the other), with one event and one chatter note."""
-        env = self._env()
+        env = self.connection_env()
         leads = env["crm.lead"].browse(self.leads.ids)
         self.assertEqual(
             [leads[position].user_id for position in order],
@@ -134,13 +124,13 @@ class TestFaults(TransactionCase):
                 raise Killed()
             return commit_progress(cron, processed, **kwargs)
 
-        env = self._env()
+        env = self.connection_env()
         with patch.object(Cron, "_commit_progress", dying_commit_progress), self.assertRaises(Killed):
             env["crm.sla.rule"].browse(self.rule.id)._sla_run(LATE, batch_size=2)
         env.cr.rollback()  # what PostgreSQL does with the open transaction of a dead connection
         env.cr.close()
 
-        check = self._env()
+        check = self.connection_env()
         events = check["crm.sla.event"].search([("rule_id", "=", self.rule.id)])
         self.assertEqual(sorted(events.lead_id.ids), self.leads.ids[:2], "the first batch stays done")
         self.assertEqual(
@@ -164,7 +154,7 @@ class TestFaults(TransactionCase):
         def apply_plans_meanwhile(rule, plans):
             tries.append([plan.lead_id for plan in plans])
             if edited.id in tries[-1] and len(tries) == 2:
-                other = self._env()
+                other = self.connection_env()
                 salesperson = other(user=self.leader)
                 salesperson["crm.lead"].browse(edited.id).write({"priority": "3"})
                 other.cr.commit()
@@ -204,7 +194,7 @@ class TestFaults(TransactionCase):
         self.assertEqual(sleep.call_count, 4, "five tries, with a wait between two")
         self.assertIn("WARNING", logs.output[-1])
         self.assertIn("LockNotAvailable on a batch of 2 leads after 5 tries", logs.output[-1])
-        env = self._env()
+        env = self.connection_env()
         events = env["crm.sla.event"].search([("rule_id", "=", self.rule.id)])
         self.assertEqual(sorted(events.lead_id.ids), sorted(self.leads.ids[:2] + self.leads.ids[4:]))
         self.assertEqual(env["crm.lead"].browse(self.leads.ids[2:4]).user_id, self.leader)

@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.addons.crm_pipeline_base.tools import cursor_mark
 
 # Origins that only the code making such a move may record (the answers, a rule, a manager's override, the
 # rebuild): it runs as superuser or marks the cursor with this key around the write (cursor-scoped, so that an
@@ -57,7 +58,7 @@ class CrmLead(models.Model):
     def _stage_history_origin(self, default):
         """Origin of the stays opened by the current operation (other addons set it in context)."""
         origin = self.env.context.get("stage_history_origin")
-        trusted = self.env.su or self.env.cr.cache.get(TRUSTED_ORIGIN_KEY)
+        trusted = self.env.su or cursor_mark(self.env.cr, TRUSTED_ORIGIN_KEY)
         if origin and (trusted or origin in CALLER_ORIGINS):
             return origin
         return "import" if self.env.context.get("import_file") else default

@@ -1,11 +1,10 @@
-import json
-
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.addons.crm_pipeline_base.tests.common import Json2Case
+from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
 
 @tagged("post_install", "-at_install")
-class TestStageHistoryJson2(HttpCase):
+class TestStageHistoryJson2(Json2Case):
     """What the UI forbids is refused over the external API (JSON-2) too."""
 
     @classmethod
@@ -25,16 +24,6 @@ class TestStageHistoryJson2(HttpCase):
                 "user_id": cls.salesman.id,
             }
         )
-        # sudo: a key without expiry is beyond what a salesman may create for himself
-        cls.key = cls.env["res.users.apikeys"].with_user(cls.salesman).sudo()._generate(None, "tests", None)
-
-    def _call(self, model, method, **payload):
-        response = self.url_open(
-            f"/json/2/{model}/{method}",
-            data=json.dumps(payload),
-            headers={"Authorization": f"bearer {self.key}", "Content-Type": "application/json"},
-        )
-        return response.status_code, response.json()
 
     @mute_logger("odoo.http")
     def test_salesman_cannot_create_write_or_delete_history(self):
@@ -57,7 +46,7 @@ class TestStageHistoryJson2(HttpCase):
             ("unlink", {"ids": stay.ids}),
         ]
         for method, payload in attempts:
-            status, body = self._call("crm.lead.stage.history", method, **payload)
+            status, body = self.json2(self.salesman, "crm.lead.stage.history", method, **payload)
             self.assertEqual(status, 403, f"{method}: {body}")
             self.assertEqual(body["name"], "odoo.exceptions.AccessError")
         stay.invalidate_recordset()
@@ -65,11 +54,12 @@ class TestStageHistoryJson2(HttpCase):
         self.assertEqual(self.env["crm.lead.stage.history"].search_count([("lead_id", "=", self.lead.id)]), 1)
 
     def test_salesman_moving_a_lead_over_rpc_is_recorded(self):
-        status, _body = self._call(
-            "crm.lead", "write", ids=self.lead.ids, vals={"stage_id": self.stages[1].id}
+        status, _body = self.json2(
+            self.salesman, "crm.lead", "write", ids=self.lead.ids, vals={"stage_id": self.stages[1].id}
         )
         self.assertEqual(status, 200)
-        status, stays = self._call(
+        status, stays = self.json2(
+            self.salesman,
             "crm.lead.stage.history",
             "search_read",
             domain=[("lead_id", "=", self.lead.id)],

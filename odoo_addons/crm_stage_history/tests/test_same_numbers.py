@@ -2,7 +2,8 @@ from datetime import timedelta
 
 import pandas as pd
 from freezegun import freeze_time
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.addons.crm_pipeline_base.tests.common import Json2Case
+from odoo.tests import new_test_user, tagged
 
 import funnel_metrics  # noqa: F401 # pylint: disable=unused-import
 
@@ -10,7 +11,7 @@ from .common import T0
 
 
 @tagged("post_install", "-at_install")
-class TestSameNumbersInOdooAndCommand(HttpCase):
+class TestSameNumbersInOdooAndCommand(Json2Case):
     """The funnel report in Odoo and funnel_metrics over JSON-2 (the funnel-metrics command's
     extractor) read the same database: they must give the same numbers."""
 
@@ -76,7 +77,6 @@ class TestSameNumbersInOdooAndCommand(HttpCase):
         Target.create({"stage_id": cls.stages[0].id, "user_id": cls.alice.id, "target_conversion_rate": 90})
         Target.create({"stage_id": cls.stages[1].id, "user_id": cls.bob.id, "target_days_in_stage": 2})
         Target.create({"stage_id": cls.stages[1].id, "team_id": cls.team_2.id, "target_days_in_stage": 5})
-        cls.key = cls.env["res.users.apikeys"].with_user(cls.manager).sudo()._generate(None, "tests", None)
 
     def _command_table(self, teams=None):
         """The extractor's table, filtered on ``teams`` (default: both teams)."""
@@ -85,7 +85,9 @@ class TestSameNumbersInOdooAndCommand(HttpCase):
         teams = teams or self.team | self.team_2
         # the SDK's own HTTP client carries no test cookie: let its requests through
         with self.allow_requests(all_requests=True):
-            connection = connect(self.base_url(), self.env.cr.dbname, self.manager.login, self.key)
+            connection = connect(
+                self.base_url(), self.env.cr.dbname, self.manager.login, self.json2_key(self.manager)
+            )
             return extract_transitions(connection, teams=teams.ids, page_size=5)
 
     def _targets(self):

@@ -1,5 +1,6 @@
 from markupsafe import Markup, escape
 from odoo import api, fields, models
+from odoo.addons.crm_pipeline_base.tools import cursor_mark, cursor_marker
 from odoo.addons.crm_stage_history.models.crm_lead import TRUSTED_ORIGIN_KEY
 from odoo.exceptions import UserError
 
@@ -135,19 +136,16 @@ class CrmLead(models.Model):
     # Stage writes
     # ------------------------------------------------------------------
 
+    def _pd_user_write_fields(self):
+        # the stage lock judges a stage or team set by an "Update Record" action as the user's own move
+        return super()._pd_user_write_fields() | {"stage_id", "team_id"}
+
     def _survey_privileged(self):
-        return bool(self.env.cr.cache.get(OVERRIDE_KEY)) or self.env.su
+        return bool(cursor_mark(self.env.cr, OVERRIDE_KEY)) or self.env.su
 
     @staticmethod
-    def _survey_allowed_stage(result):
-        """The stage the answers put a lead in (the first stage when they reach none)."""
-        gate, stages = result[0], result[1]
-        return gate.stage or (stages[:1].id or None)
-
-    @staticmethod
-    def _survey_may_win(lead, result):
-        gate, stages = result[0], result[1]
-        return not lead.team_id.survey_won_gate or not stages or gate.stage == stages[-1].id
+    def _survey_may_win(lead, gate):
+        return not lead.team_id.survey_won_gate or gate.complete
 
     def _survey_enforce(self, explicit_stage):
         """After a create or a write: every lead of a survey team is in the stage its answers reach (or won,
@@ -162,11 +160,11 @@ class CrmLead(models.Model):
         results = leads._survey_gate_results()
         to_move = {}
         for lead in leads:
-            result = results[lead.id]
-            allowed = self._survey_allowed_stage(result)
+            gate = results[lead.id][0]
+            allowed = gate.placed
             if allowed is None:  # a team without open stages: nothing to put the lead in
                 continue
-            if lead.stage_id.id == allowed or (lead.stage_id.is_won and self._survey_may_win(lead, result)):
+            if lead.stage_id.id == allowed or (lead.stage_id.is_won and self._survey_may_win(lead, gate)):
                 continue
             if explicit_stage:
                 raise lead._survey_refusal()
@@ -197,7 +195,7 @@ class CrmLead(models.Model):
         for team in teams:
             stages, _criteria, plain = self._survey_team_gates(team, cache)
             gate = reached_stage(stages.ids, plain, {})
-            entry[team.id] = (self._survey_allowed_stage((gate, stages)), gate.stage == stages[-1:].id)
+            entry[team.id] = (gate.placed, gate.complete)
         Stage = self.env["crm.stage"]
         for vals in vals_list:
             team_id = vals.get("team_id", default_team)
@@ -259,14 +257,9 @@ class CrmLead(models.Model):
         for lead in self:
             key = tuple(sorted(self._survey_stage_vals(lead.team_id, stage).items()))
             groups[key] = groups.get(key, self.browse()) | lead
-        self.env.cr.cache[OVERRIDE_KEY] = True
-        self.env.cr.cache[TRUSTED_ORIGIN_KEY] = True
-        try:
+        with cursor_marker(self.env.cr, OVERRIDE_KEY), cursor_marker(self.env.cr, TRUSTED_ORIGIN_KEY):
             for items, leads in groups.items():
                 leads.with_context(stage_history_origin=origin).write(dict(items))
-        finally:
-            self.env.cr.cache.pop(OVERRIDE_KEY, None)
-            self.env.cr.cache.pop(TRUSTED_ORIGIN_KEY, None)
         if note:
             for lead in self:
                 lead.message_post(body=note, subtype_xmlid="mail.mt_note")
@@ -293,7 +286,7 @@ class CrmLead(models.Model):
         if gated and not self._survey_privileged():
             results = gated._survey_gate_results()
             for lead in gated:
-                if lead.id in results and not self._survey_may_win(lead, results[lead.id]):
+                if lead.id in results and not self._survey_may_win(lead, results[lead.id][0]):
                     raise UserError(
                         self.env._(
                             "“%(lead)s” can be won once its answers reach %(stage)s: use “Qualify” first, or "
@@ -302,11 +295,8 @@ class CrmLead(models.Model):
                             stage=results[lead.id][1][-1].name,
                         )
                     )
-        self.env.cr.cache[OVERRIDE_KEY] = True
-        try:
+        with cursor_marker(self.env.cr, OVERRIDE_KEY):
             return super().action_set_won()
-        finally:
-            self.env.cr.cache.pop(OVERRIDE_KEY, None)
 
     # ------------------------------------------------------------------
     # Buttons

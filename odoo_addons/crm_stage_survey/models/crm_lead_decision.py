@@ -1,5 +1,6 @@
 from markupsafe import Markup
 from odoo import api, fields, models
+from odoo.addons.crm_pipeline_base.tools import cursor_mark, cursor_marker
 from odoo.exceptions import UserError
 
 # cursor-scoped marker (not forgeable over RPC, unlike a context key): the phase writes of the addon itself
@@ -98,10 +99,14 @@ class CrmLead(models.Model):
             self._decision_phase_guard(vals["decision_phase_id"])
         return super().write(vals)
 
+    def _pd_user_write_fields(self):
+        # the phase's guard judges a phase set by an "Update Record" action as the user's own change
+        return super()._pd_user_write_fields() | {"decision_phase_id"}
+
     def _decision_phase_guard(self, new_phase):
         """Refuse a decision phase set by hand (a value that changes the phase of any of these leads; a new
         lead with a phase), unless the addon itself or the superuser writes it."""
-        if self.env.su or self.env.cr.cache.get(PHASE_KEY):
+        if self.env.su or cursor_mark(self.env.cr, PHASE_KEY):
             return
         new_id = new_phase.id if isinstance(new_phase, models.BaseModel) else (new_phase or False)
         if self and all(lead.decision_phase_id.id == new_id for lead in self):
@@ -133,11 +138,8 @@ class CrmLead(models.Model):
             }
             for lead in moved
         ]
-        self.env.cr.cache[PHASE_KEY] = True
-        try:
+        with cursor_marker(self.env.cr, PHASE_KEY):
             moved.write({"decision_phase_id": phase.id})
-        finally:
-            self.env.cr.cache.pop(PHASE_KEY, None)
         # sudo: the log is written by the addon only, whoever's action moved the phase
         self.env["crm.decision.phase.change"].sudo().create(changes)
 

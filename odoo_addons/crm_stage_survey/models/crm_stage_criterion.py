@@ -5,6 +5,13 @@ CHOICE_TYPES = ("simple_choice", "multiple_choice")
 NUMERIC_TYPES = ("numerical_box", "scale")
 
 
+def question_kind(question_type):
+    """The kind of a survey question in the gate engine's terms (``funnel_metrics.gates.QUESTION_KINDS``)."""
+    return (
+        "choice" if question_type in CHOICE_TYPES else "numeric" if question_type in NUMERIC_TYPES else "text"
+    )
+
+
 class CrmStageCriterion(models.Model):
     """An entry criterion of a stage: a question of a qualification survey and the answers that satisfy it.
     A lead reaches a stage when every criterion of that stage and of every earlier stage holds."""
@@ -50,14 +57,8 @@ class CrmStageCriterion(models.Model):
     @api.depends("question_id.question_type")
     def _compute_kind(self):
         for criterion in self:
-            question_type = criterion.question_id.question_type
-            criterion.kind = (
-                "choice"
-                if question_type in CHOICE_TYPES
-                else "numeric"
-                if question_type in NUMERIC_TYPES
-                else "answered"
-            )
+            kind = question_kind(criterion.question_id.question_type)
+            criterion.kind = "answered" if kind == "text" else kind
 
     @api.depends("question_id", "kind", "answer_ids", "has_minimum", "minimum", "has_maximum", "maximum")
     def _compute_label(self):
@@ -89,51 +90,57 @@ class CrmStageCriterion(models.Model):
         "survey_id", "question_id", "answer_ids", "has_minimum", "minimum", "has_maximum", "maximum"
     )
     def _check_criterion(self):
-        for criterion in self:
-            problems = criterion._criterion_problems()
-            if problems:
-                raise ValidationError("\n".join(problems))
+        from funnel_metrics.gates import criteria_problems
 
-    def _criterion_problems(self):
-        self.ensure_one()
-        problems = []
-        question = self.question_id
-        if question.survey_id != self.survey_id:
-            problems.append(
-                self.env._(
-                    "The question “%(question)s” belongs to another survey than “%(survey)s”: choose a "
-                    "question of the qualification survey.",
-                    question=question.title,
-                    survey=self.survey_id.title,
-                )
+        for survey, criteria in self.grouped("survey_id").items():
+            questions = {
+                question.id: {
+                    "kind": question_kind(question.question_type),
+                    "answers": question.suggested_answer_ids.ids,
+                    "survey": question.survey_id.id,
+                }
+                for question in criteria.question_id
+            }
+            plain = [criterion._gate_criterion() for criterion in criteria]
+            problems = criteria_problems(plain, questions, survey=survey.id)
+            if problems:
+                raise ValidationError("\n".join(self._problem_message(problem) for problem in problems))
+
+    def _problem_message(self, problem):
+        """The translated message of a problem code of ``funnel_metrics.gates.criteria_problems``."""
+        from funnel_metrics.gates import problem_text
+
+        params = problem.params
+        criterion = self.browse(params["id"])
+        question = criterion.question_id.title
+        if problem.code == "other_survey":
+            return self.env._(
+                "The question “%(question)s” belongs to another survey than “%(survey)s”: choose a "
+                "question of the qualification survey.",
+                question=question,
+                survey=criterion.survey_id.title,
             )
-        if self.kind == "choice":
-            if not self.answer_ids:
-                problems.append(
-                    self.env._("Choose the accepted answers of “%(question)s”.", question=question.title)
-                )
-            foreign = self.answer_ids.filtered(lambda answer: answer.question_id != question)
-            if foreign:
-                problems.append(
-                    self.env._(
-                        "The answers %(answers)s are not answers of “%(question)s”.",
-                        answers=", ".join(foreign.mapped("value")),
-                        question=question.title,
-                    )
-                )
-        if self.kind == "numeric":
-            if not (self.has_minimum or self.has_maximum):
-                problems.append(
-                    self.env._("Give a lower or an upper bound for “%(question)s”.", question=question.title)
-                )
-            if self.has_minimum and self.has_maximum and self.minimum > self.maximum:
-                problems.append(
-                    self.env._(
-                        "The bounds of “%(question)s” are reversed: the minimum is above the maximum.",
-                        question=question.title,
-                    )
-                )
-        return problems
+        if problem.code == "no_accepted_answer":
+            return self.env._("Choose the accepted answers of “%(question)s”.", question=question)
+        if problem.code == "foreign_answers":
+            answers = self.env["survey.question.answer"].browse(params["answers"])
+            return self.env._(
+                "The answers %(answers)s are not answers of “%(question)s”.",
+                answers=", ".join(answers.mapped("value")),
+                question=question,
+            )
+        if problem.code == "no_bound":
+            return self.env._("Give a lower or an upper bound for “%(question)s”.", question=question)
+        if problem.code == "bound_not_finite":
+            return self.env._("The bounds of “%(question)s” must be numbers.", question=question)
+        if problem.code == "bounds_reversed":
+            return self.env._(
+                "The bounds of “%(question)s” are reversed: the minimum is above the maximum.",
+                question=question,
+            )
+        # the other codes (a kind that does not fit its question...) cannot come from a record, whose kind
+        # follows its question: the engine's own wording
+        return problem_text(problem)
 
     def _gate_criterion(self):
         """The plain-package form (``funnel_metrics.gates.Criterion``)."""

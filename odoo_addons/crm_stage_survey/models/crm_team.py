@@ -1,4 +1,4 @@
-from odoo import api, fields, models, tools
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
@@ -32,32 +32,15 @@ class CrmTeam(models.Model):
         help="A lead can be marked won only once it has reached the last stage before the won stage.",
     )
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        teams = super().create(vals_list)
-        if any(vals.get("stage_setting") == "survey" for vals in vals_list):
-            self.env.registry.clear_cache()  # _survey_team_ids
-        return teams
-
-    def write(self, vals):
-        if {"stage_setting", "qualification_survey_id", "active"} & vals.keys():
-            self.env.registry.clear_cache()  # _survey_team_ids
-        return super().write(vals)
-
-    def unlink(self):
-        self.env.registry.clear_cache()  # _survey_team_ids
-        return super().unlink()
+    @api.model
+    def _pd_team_ids_fields(self):
+        return super()._pd_team_ids_fields() | {"stage_setting"}
 
     @api.model
-    @tools.ormcache()
     def _survey_team_ids(self):
-        """The ids of the teams whose stages a qualification survey sets, cached: creating leads of other
-        teams costs no query."""
-        # sudo: every team's setting, whoever creates a lead; only ids leave this method
-        teams = self.sudo().with_context(active_test=False)
-        return frozenset(
-            teams.search([("stage_setting", "=", "survey"), ("qualification_survey_id", "!=", False)]).ids
-        )
+        """The ids of the teams whose stages a qualification survey sets (every such team has its survey:
+        ``_check_qualification_survey``), cached: creating leads of other teams costs no query."""
+        return self._pd_team_ids("stage_setting", "survey")
 
     def init(self):
         # teams inserted while the registry does not hold this module (an update of crm) get the defaults

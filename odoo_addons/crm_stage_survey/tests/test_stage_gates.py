@@ -187,6 +187,31 @@ class TestStageGates(TransactionCase):
                     "maximum": 5,
                 }
             )
+        with self.assertRaisesRegex(ValidationError, "must be numbers"):
+            Criterion.create(
+                {
+                    "stage_id": self.stage_new.id,
+                    "survey_id": self.survey.id,
+                    "question_id": self.q_seats.id,
+                    "has_minimum": True,
+                    "minimum": float("inf"),
+                }
+            )
+        # criteria saved together: every problem is listed, each naming its question
+        with self.assertRaises(ValidationError) as caught:
+            Criterion.create(
+                [
+                    {"stage_id": self.stage_new.id, "survey_id": self.survey.id, "question_id": question.id}
+                    for question in (self.q_budget, self.q_seats)
+                ]
+            )
+        self.assertEqual(
+            str(caught.exception).splitlines(),
+            [
+                f"Choose the accepted answers of “{self.q_budget.title}”.",
+                f"Give a lower or an upper bound for “{self.q_seats.title}”.",
+            ],
+        )
 
     def test_manual_teams_unchanged(self):
         manual = self.env["crm.team"].create({"name": "Manual"})

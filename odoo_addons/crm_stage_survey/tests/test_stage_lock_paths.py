@@ -1,8 +1,8 @@
-import json
 from contextlib import contextmanager
 
+from odoo.addons.crm_pipeline_base.tests.common import Json2Case
 from odoo.exceptions import UserError
-from odoo.tests import HttpCase, TransactionCase, tagged
+from odoo.tests import TransactionCase, tagged
 
 from .common import build_gated_pipeline
 
@@ -315,7 +315,7 @@ class TestStageLockPaths(StageLockCase, TransactionCase):
 
 
 @tagged("post_install", "-at_install")
-class TestStageLockJson2(StageLockCase, HttpCase):
+class TestStageLockJson2(StageLockCase, Json2Case):
     """The external API (JSON-2) refuses what the UI refuses: HTTP 422 with the UserError, nothing changed."""
 
     @classmethod
@@ -323,16 +323,9 @@ class TestStageLockJson2(StageLockCase, HttpCase):
         super().setUpClass()
         cls.env = cls.env(user=cls.env.ref("base.user_admin"), su=False)
         cls._build_leads()
-        # sudo: a key without expiry is beyond what a salesperson may create for themselves
-        cls.key = cls.env["res.users.apikeys"].with_user(cls.rep).sudo()._generate(None, "lock tests", None)
 
     def _call(self, method, **payload):
-        response = self.url_open(
-            f"/json/2/crm.lead/{method}",
-            data=json.dumps(payload),
-            headers={"Authorization": f"bearer {self.key}", "Content-Type": "application/json"},
-        )
-        return response.status_code, response.json()
+        return self.json2(self.rep, "crm.lead", method, **payload)
 
     def _assert_refused(self, method, **payload):
         # odoo.http logs the UserError it answers with as a WARNING: it must be that refusal and nothing else

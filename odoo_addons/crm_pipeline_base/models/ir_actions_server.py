@@ -6,13 +6,14 @@ class IrActionsServer(models.Model):
 
     def _run_action_object_write(self, eval_context=None):
         # Odoo runs "Update Record" actions as superuser once it has checked that the user may write the
-        # records. A team, stage, archive state or no-follow-up reason set that way is still the change of the
-        # user who runs the action: the follow-up policy judges it as theirs, as it does the form's.
+        # records. A lead field that an addon guards (crm.lead._pd_user_write_fields: the stage lock of survey
+        # teams, the decision phase's guard, the follow-up policy) set that way is still the change of the
+        # user who runs the action: the guard judges it as theirs, as it does a code action or the form.
         field = self.update_field_id
         if (
             self.env.su
             and field.model == "crm.lead"
-            and field.name in self.env["crm.lead"]._followup_entry_fields()
+            and field.name in self.env["crm.lead"]._pd_user_write_fields()
         ):
             return super(IrActionsServer, self.sudo(False))._run_action_object_write(
                 eval_context=eval_context
