@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from activity_centric._common import WEEKDAYS, holiday_array, require_columns, weekmask
-from pipeline_discipline import Problem, english
+from activity_centric.problems import Problem, english
 
 UNITS: tuple[str, ...] = ("minutes", "hours", "days", "business_days")
 """Units of a :class:`Threshold`."""

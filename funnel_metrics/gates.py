@@ -41,7 +41,7 @@ from decimal import Decimal
 from numbers import Real
 from typing import Any
 
-from pipeline_discipline import Problem, english
+from activity_centric.problems import Problem, english
 
 CRITERION_KINDS: tuple[str, ...] = ("choice", "numeric", "answered")
 """The kinds of :class:`Criterion`."""
@@ -398,7 +398,7 @@ def criteria_problems(
     - ``survey`` (optional, keyword): the survey every question must belong to (the team's qualification
       survey); checked only when ``questions`` is given.
 
-    Output: the :class:`~pipeline_discipline.Problem` values found, in the order of ``criteria`` (empty:
+    Output: the :class:`~activity_centric.problems.Problem` values found, in the order of ``criteria`` (empty:
     every criterion is valid). Every problem of a criterion has the parameters ``stage``, ``question``,
     ``label`` and ``id`` of the criterion, and per code:
 

@@ -1,6 +1,6 @@
 """Why a rule cannot be used, as codes with parameters: :func:`sla_rules.rules.validate_rule` returns
-:class:`Problem` values, the command line renders them in English with :func:`problem_text`, and the Odoo
-addon ``crm_sla_rules`` maps each code to a translatable message.
+:class:`~activity_centric.problems.Problem` values, the command line renders them in English with
+:func:`problem_text`, and the Odoo addon ``crm_sla_rules`` maps each code to a translatable message.
 
 Codes (:data:`PROBLEM_CODES`) and their parameters:
 
@@ -15,20 +15,11 @@ Codes (:data:`PROBLEM_CODES`) and their parameters:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
+from activity_centric.problems import Problem
 from sla_rules._common import RuleError, label
 from sla_rules.businesstime import NEED_CALENDAR, WHOLE_DAYS
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One reason why a rule cannot be used: a ``code`` of :data:`PROBLEM_CODES` and its ``params``."""
-
-    code: str
-    params: Mapping[str, Any] = field(default_factory=dict)
-
 
 _UNKNOWN = {
     "unknown_clock": "Unknown clock",

@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ADDONS_DIR = ROOT / "odoo_addons"
 VENV = ROOT / ".venv"
 LOG_DIR = ROOT / ".test-logs"
-PLAIN_PACKAGES = ("activity_centric", "funnel_metrics", "pipeline_discipline", "sla_rules")
+PLAIN_PACKAGES = ("activity_centric", "funnel_metrics", "sla_rules")
 
 RESULT_RE = re.compile(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests")
 # Odoo log line: "2026-01-01 10:00:00,000 1234 LEVEL db logger: message"

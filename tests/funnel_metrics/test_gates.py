@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from activity_centric.problems import Problem
 from funnel_metrics import (
     CRITERION_KINDS,
     Criterion,
@@ -18,7 +19,6 @@ from funnel_metrics import (
     validate_criteria,
 )
 from funnel_metrics.gates import PROBLEM_TEXTS
-from pipeline_discipline import Problem
 
 # --------------------------------------------------------------------------------------------------------
 # criterion_holds

@@ -1,6 +1,6 @@
 import pytest
 
-from pipeline_discipline import Problem, english
+from activity_centric.problems import Problem, english
 
 
 def test_problem_params_are_read_only_and_default_empty():
