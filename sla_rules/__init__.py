@@ -1,10 +1,10 @@
 """SLA rules for an Odoo CRM pipeline, on plain values (no Odoo needed).
 
-- **Business time** (:mod:`sla_rules.businesstime`): :class:`WorkCalendar` (time zone, weekly attendances,
-  leaves), and the monotone breach test of a threshold in ``business_days``, ``business_hours``, ``days``
-  or ``hours``: :func:`cutoff` (a clock start is breached at ``now`` iff it is at or before the cutoff),
-  :func:`deadline` / :func:`deadlines` (the earliest breach time), :func:`business_days_cutoff` (the same
-  rule on an explicit list of working dates, for the Odoo addon).
+- **Business time** (:mod:`sla_rules.businesstime`): the monotone breach test of a threshold in
+  ``business_days``, ``business_hours``, ``days`` or ``hours`` on a work calendar: :func:`cutoff` (a clock
+  start is breached at ``now`` iff it is at or before the cutoff), :func:`deadline` / :func:`deadlines` (the
+  earliest breach time). The calendar is :class:`activity_centric.WorkCalendar` (time zone, weekly
+  attendances, leaves), re-exported here with :class:`Attendance` for the YAML configuration.
 - **Rule semantics** (:mod:`sla_rules.rules`): :class:`Rule` and :func:`validate_rule`; which leads a rule
   watches (:func:`in_scope`), its clock (:func:`clock_start`, :func:`clock_starts`; restarted when the lead
   changes hands, :data:`CLOCK_RESTARTS`), :func:`cutoffs` and :func:`status`, :func:`episode_key`; and what it
@@ -26,7 +26,6 @@ from sla_rules.businesstime import (
     UNITS,
     Attendance,
     WorkCalendar,
-    business_days_cutoff,
     cutoff,
     deadline,
     deadlines,
@@ -77,7 +76,6 @@ __all__ = [
     "RuleError",
     "TeamInfo",
     "WorkCalendar",
-    "business_days_cutoff",
     "clock_start",
     "clock_starts",
     "cutoff",
