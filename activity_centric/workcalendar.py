@@ -11,9 +11,10 @@ work to (:mod:`activity_centric.levelling`). Inside Odoo the ``crm_pipeline_base
   (``is_dst=False``: an ambiguous local hour in standard time, a non-existent one with the offset before
   the change) and rounded to the minute, as Odoo does.
 - **Flexible hours** (``hours_per_week`` given): no fixed times. The working weekdays are the first
-  ``ceil(hours_per_week / hours_per_day)`` days from Monday (40 h at 8 h a day: Monday to Friday, as Odoo
-  fills a week that starts on a Monday), each one worked all day long. Business days can be counted on such
-  a calendar; work intervals (business hours) cannot (:data:`FLEXIBLE_HOURS`).
+  ``ceil(hours_per_week / hours_per_day)`` days from Monday (40 h at 8 h a day: Monday to Friday), each with
+  ``hours_per_day`` centred on 12:00, as Odoo fills a flexible week that starts on a Monday. That decides
+  which days are working days (a morning closure leaves one, a whole-day closure does not), so business
+  days can be counted; business hours cannot, the times being an approximation (:data:`FLEXIBLE_HOURS`).
 - **Leaves**: closures (public holidays, company leaves) as UTC intervals; they remove work.
 
 **A working day** is a local date (in the calendar's time zone) with working time left after the leaves:
@@ -399,11 +400,13 @@ class WorkCalendar:
     @cached_property
     def _attendance_table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Weekday, week type (-1: every week), start and end (ns after local midnight) of each attendance;
-        for flexible hours, the whole day of each flexible weekday."""
+        for flexible hours, ``hours_per_day`` centred on 12:00 on each flexible weekday."""
         if self.is_flexible:
             count = min(7, math.ceil(self.hours_per_week / self.hours_per_day - 1e-9))
             weekdays = np.arange(count, dtype="int64")
-            return weekdays, np.full(count, -1), np.zeros(count, dtype="int64"), np.full(count, DAY_NS)
+            half = round(self.hours_per_day * 30) * _MINUTE_NS
+            noon = 12 * 60 * _MINUTE_NS
+            return weekdays, np.full(count, -1), np.full(count, noon - half), np.full(count, noon + half)
         weekdays = np.array([a.weekday for a in self.attendances], dtype="int64")
         week_types = np.array(
             [-1 if a.week_type is None else a.week_type for a in self.attendances], dtype="int64"
