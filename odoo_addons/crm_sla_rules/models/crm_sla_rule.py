@@ -198,12 +198,13 @@ class CrmSlaRule(models.Model):
                         "every company of the rule a working schedule."
                     )
                 )
-            for calendar in calendars:
-                if calendar.two_weeks_calendar or calendar.flexible_hours:
+            if self.unit == "business_hours":
+                for calendar in calendars.filtered("flexible_hours"):
                     problems.append(
                         self.env._(
-                            "The working schedule “%(calendar)s” has two-week or flexible hours, which SLA "
-                            "rules cannot count: choose a weekly schedule with fixed hours.",
+                            "The working schedule “%(calendar)s” has flexible hours, without fixed working "
+                            "times: business hours cannot be counted on it. Count business days, or choose "
+                            "a schedule with working hours.",
                             calendar=calendar.display_name,
                         )
                     )
