@@ -124,7 +124,7 @@ def deadlines(
     local_day = local.dt.normalize()
     time_of_day = local - local_day
     valid = local_day.notna().to_numpy()
-    moved = np.full(len(local_day), np.datetime64("NaT"), dtype="datetime64[D]")
+    moved = np.full(len(local_day), np.datetime64("NaT", "D"))
     moved[valid] = calendar.offset(
         local_day.to_numpy()[valid].astype("datetime64[D]"), int(threshold.value), "forward"
     )

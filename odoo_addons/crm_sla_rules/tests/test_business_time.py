@@ -65,6 +65,11 @@ class TestBusinessTime(SlaCase):
                     with self.subTest(unit=unit, amount=amount, now=now):
                         expected = rule._sla_cutoff(self.calendar, now, amount)
                         self.assertEqual(businesstime.cutoff(now, amount, unit, work), expected)
+                        if unit == "business_hours":
+                            odoo = self.calendar.plan_hours(
+                                -amount, pytz.utc.localize(now), compute_leaves=True
+                            )
+                            self.assertEqual(odoo.astimezone(pytz.utc).replace(tzinfo=None), expected)
         for start in nows[:30]:
             aware = pytz.utc.localize(start)
             for hours in (1, 6, 19.5):
