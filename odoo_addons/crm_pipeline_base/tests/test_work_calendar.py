@@ -127,14 +127,19 @@ class TestWorkCalendar(TransactionCase):
         self.assertEqual((flexible.hours_per_week, flexible.hours_per_day), (40, 8))
         # another company's public holiday does not close this company's schedules
         other = self.env["res.company"].create({"name": "Elsewhere"})
-        self.env["resource.calendar.leaves"].with_company(other).create(
-            {
-                "name": "Their holiday",
-                "calendar_id": False,
-                "date_from": utc(date(2026, 3, 19)),
-                "date_to": utc(date(2026, 3, 20)),
-            }
+        theirs = (
+            self.env["resource.calendar.leaves"]
+            .with_company(other)
+            .create(
+                {
+                    "name": "Their holiday",
+                    "calendar_id": False,
+                    "date_from": utc(date(2026, 3, 19)),
+                    "date_to": utc(date(2026, 3, 20)),
+                }
+            )
         )
+        self.assertEqual(theirs.company_id, other)
         self.assertTrue(self._work(self.fixed).is_working_day(date(2026, 3, 19)))
 
     def test_working_days(self):
