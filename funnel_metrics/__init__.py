@@ -18,7 +18,9 @@ The input is the transitions table (one row per stay of a lead in a stage, see
 - :func:`calibration` -- stated stage probabilities against the observed chance of winning, unbiased while
   many leads are still open, with a Brier score;
 - :func:`forecast` -- waterfall of the open pipeline: expected wins (and revenue) per period;
-- :func:`simulate_funnel` -- synthetic funnels with a known truth, snapshotted mid-flight.
+- :func:`simulate_funnel` -- synthetic funnels with a known truth, snapshotted mid-flight;
+  :mod:`funnel_metrics.demo_plan` -- the plan of the demo pipeline of the ``crm_pipeline_discipline`` addon
+  (leads, stays, answers, activities, customer events), built on it.
 
 A pipeline snapshot is right-censored: open leads are not failures, and the slow ones (slow stays, slow
 wins) are exactly those still open, so plain shares over closed leads are biased low. The metrics above

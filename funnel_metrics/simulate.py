@@ -13,7 +13,8 @@ import pandas as pd
 from funnel_metrics.funnel import _as_utc, _validated
 
 _NANOS_PER_DAY = 86_400 * 1_000_000_000
-_LOST_REASONS = ("price", "timing", "competitor", "no budget")
+LOST_REASONS: tuple[str, ...] = ("price", "timing", "competitor", "no budget")
+"""The lost reasons :func:`simulate_funnel` gives lost leads, drawn uniformly."""
 
 TimestampLike = str | dt.datetime | np.datetime64 | pd.Timestamp
 
@@ -155,7 +156,7 @@ def simulate_funnel(
     Each lead gets a salesperson from ``users`` (uniformly; the team is ``teams[i % len(teams)]`` for the
     i-th user), a product, a source and a campaign (uniformly from ``products``, ``sources``,
     ``campaigns``), an ``expected_revenue`` (lognormal, median 5 000 x 4^i for the i-th product);
-    lost leads get a ``lost_reason``. Stage k has ``stage_sequence`` k + 1.
+    lost leads get a ``lost_reason`` (one of :data:`LOST_REASONS`). Stage k has ``stage_sequence`` k + 1.
 
     Output: ``(transitions, truth)``:
 
@@ -254,7 +255,7 @@ def simulate_funnel(
     campaign = rng.integers(0, len(campaigns), n)
     revenue_scale = 5_000.0 * 4.0 ** np.arange(len(products))  # median revenue by product rank
     revenue = np.round(revenue_scale[product] * rng.lognormal(0.0, 0.5, n), 2)
-    reason = np.where(outcome == 1, rng.integers(0, len(_LOST_REASONS), n), -1)
+    reason = np.where(outcome == 1, rng.integers(0, len(LOST_REASONS), n), -1)
     team_of_user = np.arange(len(users)) % len(teams)
     outcome_names = ("won", "lost", "open")
 
@@ -270,7 +271,7 @@ def simulate_funnel(
             "product": _labels(products, product[lead]),
             "source": _labels(sources, source[lead]),
             "outcome": _labels(outcome_names, outcome[lead].astype("int64")),
-            "lost_reason": _labels(_LOST_REASONS, np.where(outcome[lead] == 1, reason[lead], -1)),
+            "lost_reason": _labels(LOST_REASONS, np.where(outcome[lead] == 1, reason[lead], -1)),
             "expected_revenue": revenue[lead],
             "campaign": _labels(campaigns, campaign[lead]),
         }

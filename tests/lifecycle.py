@@ -45,7 +45,16 @@ ROOT = Path(__file__).resolve().parent.parent
 ADDONS_DIR = ROOT / "odoo_addons"
 BUNDLE = "crm_pipeline_discipline"
 # reverse dependency order: each module is uninstalled after every module that depends on it
-UNINSTALL_ORDER = (BUNDLE, "crm_sla_rules", "crm_stage_survey", "crm_activity_centric", "crm_stage_history")
+UNINSTALL_ORDER = (
+    BUNDLE,
+    "crm_sla_rules",
+    "crm_stage_survey",
+    "crm_activity_centric",
+    "crm_stage_history",
+    "crm_pipeline_base",
+)
+# modules that came after the released version: the upgrade installs them as new dependencies
+ADDED_SINCE_RELEASE = ("crm_pipeline_base",)
 LEAD_PREFIX = "Lifecycle lead"
 EXISTING_PREFIX = "Existing lead:"
 # the released version the upgrade starts from, and what of it the old addons need
@@ -707,7 +716,7 @@ def _upgrade(life: Lifecycle, fresh: dict[str, set], released: Path) -> None:
     before = _data_digest(life.db, released)
     life.addons, life.pythonpath = ADDONS_DIR, None
     if not life.clean_run(
-        "upgrade: update the five modules to the current code",
+        "upgrade: update the modules to the current code (a new dependency is installed)",
         *life.odoo("update", f"--update={','.join(UNINSTALL_ORDER)}"),
     ):
         return
@@ -719,7 +728,7 @@ def _upgrade(life: Lifecycle, fresh: dict[str, set], released: Path) -> None:
         )
     }
     life.check(
-        "upgrade: the five modules installed at their current versions",
+        "upgrade: every module installed at its current version",
         all(states.get(module) == ("installed", version) for module, version in versions.items()),
         str(states),
     )

@@ -8,3 +8,4 @@ from . import test_same_numbers
 from . import test_security
 from . import test_stage_history
 from . import test_targets
+from . import test_bulk_insert

@@ -12,3 +12,4 @@ from . import crm_stage_criterion
 from . import crm_team
 from . import ir_actions_server
 from . import survey_user_input
+from . import crm_lead_customer_event_bulk
