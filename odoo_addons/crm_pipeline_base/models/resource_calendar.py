@@ -56,7 +56,7 @@ class ResourceCalendar(models.Model):
                 attendances=(),
                 leaves=closures,
                 hours_per_week=self.full_time_required_hours or self.hours_per_week,
-                hours_per_day=self.hours_per_day or 8.0,
+                hours_per_day=self.hours_per_day,
             )
         attendances = tuple(
             Attendance(
