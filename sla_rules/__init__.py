@@ -16,7 +16,9 @@
 
 The Odoo addon ``crm_sla_rules`` selects breached leads with one SQL comparison per rule against these
 cutoffs and applies the planned actions. Every error is a :class:`RuleError` (a ``ValueError``) whose
-message says what is wrong and what to do.
+message says what is wrong and what to do; a calendar that cannot count (no working time, business hours on
+flexible hours) gives one with the calendar's problem ``code``. Building a :class:`WorkCalendar` from bad
+values raises :class:`activity_centric.CalendarError` (a ``ValueError`` too).
 """
 
 from sla_rules._common import RuleError
