@@ -1,4 +1,5 @@
-"""Shared helpers of the activity_centric modules (internal): working-day calendars and column checks."""
+"""Shared helpers of the activity_centric modules (internal): weekday masks and date lists for the work
+calendar, column checks."""
 
 from __future__ import annotations
 

@@ -9,7 +9,8 @@ stage...). With a :class:`Threshold` ("within 4 business days") every chain gets
 - ``missed`` -- not ended, and the deadline has passed (as of the snapshot time);
 - ``pending`` -- not ended, and the deadline has not passed yet.
 
-:func:`deadlines` computes the deadlines (wall-clock business days in a time zone, or plain durations),
+:func:`deadlines` computes the deadlines (wall-clock business days of a
+:class:`~activity_centric.workcalendar.WorkCalendar`, or plain durations),
 :func:`chain_events` pairs starts with ends (``pandas.merge_asof``, no loop) and classifies each chain,
 :func:`chain_compliance` aggregates them per salesperson, team or any other columns.
 """
@@ -24,8 +25,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from activity_centric._common import WEEKDAYS, holiday_array, require_columns, weekmask
+from activity_centric._common import WEEKDAYS, require_columns
+from activity_centric.instants import UTC_NS as _UTC_NS
+from activity_centric.instants import as_utc_series
 from activity_centric.problems import Problem, english
+from activity_centric.workcalendar import WorkCalendar
 
 UNITS: tuple[str, ...] = ("minutes", "hours", "days", "business_days")
 """Units of a :class:`Threshold`."""
@@ -45,7 +49,6 @@ COMPLIANCE_COLUMNS: tuple[str, ...] = (
 )
 """Columns of the :func:`chain_compliance` output, in order."""
 
-_UTC_NS = "datetime64[ns, UTC]"
 _CHAIN_COLUMNS: tuple[str, ...] = ("start_at", "end_at", "deadline", "elapsed_minutes", "status")
 
 
@@ -54,7 +57,7 @@ class Threshold:
     """How long a chain may take: ``value`` (> 0) in ``unit`` (one of :data:`UNITS`).
 
     ``minutes``, ``hours`` and ``days`` are elapsed time (a day is 24 hours); ``business_days`` counts working
-    days on the calendar of a time zone and needs an integer value (see :func:`deadlines`).
+    days of a work calendar and needs an integer value (see :func:`deadlines`).
 
     Raises:
         ValueError: the first problem :func:`threshold_problems` finds (unknown unit, value not a number or
@@ -111,6 +114,7 @@ def deadlines(
     starts: pd.Series,
     threshold: Threshold,
     *,
+    calendar: WorkCalendar | None = None,
     workdays: Collection[int] = WEEKDAYS,
     holidays: Collection[dt.date] = (),
     tz: str = "UTC",
@@ -121,46 +125,45 @@ def deadlines(
 
     - ``starts``: start instants (tz-aware, or naive = UTC; NaT allowed and kept);
     - ``threshold``: the allowed duration;
-    - ``workdays`` (weekday numbers, Monday = 0), ``holidays`` (local calendar dates) and ``tz`` (an IANA time
-      zone name): the working calendar, used by ``business_days`` only.
+    - ``calendar``: the work calendar, used by ``business_days`` only; its working days are
+      :meth:`WorkCalendar.working_dates <activity_centric.workcalendar.WorkCalendar.working_dates>` (a
+      half-day closure leaves a working day). Without it, ``workdays`` (weekday numbers, Monday = 0),
+      ``holidays`` (whole local dates) and ``tz`` (an IANA time zone name) give one
+      (:meth:`~activity_centric.workcalendar.WorkCalendar.from_weekdays`).
 
     ``minutes``/``hours``/``days``: deadline = start + the duration (elapsed time; a day is 24 hours).
 
-    ``business_days`` (n): the start is converted to ``tz`` and its local date rolled forward to a working
-    day (a start on a non-working day counts from the next working day), then moved n working days on
-    (``numpy.busday_offset``); the deadline is that date at the start's local time of day, converted back to
-    UTC. A Friday 16:00 start with 1 business day gives Monday 16:00; a Saturday start gives Tuesday at the
-    same time. Across a daylight-saving change the local time of day is kept (the elapsed hours differ); a
-    local time that does not exist on the deadline date is shifted forward to the first one that does, an
-    ambiguous one takes its first (daylight-saving) occurrence.
+    ``business_days`` (n): the start is converted to the calendar's time zone and its local date rolled
+    forward to a working day (a start on a non-working day counts from the next working day), then moved n
+    working days on (:meth:`~activity_centric.workcalendar.WorkCalendar.offset`); the deadline is that date at
+    the start's local time of day, converted back to UTC. A Friday 16:00 start with 1 business day gives
+    Monday 16:00; a Saturday start gives Tuesday at the same time. Across a daylight-saving change the local
+    time of day is kept (the elapsed hours differ); a local time that does not exist on the deadline date is
+    shifted forward to the first one that does, an ambiguous one takes its first (daylight-saving) occurrence.
 
     Output: a ``datetime64[ns, UTC]`` Series with the index of ``starts``, named ``deadline``.
 
     Raises:
-        ValueError: ``starts`` are not datetimes, unknown time zone, bad calendar.
+        ValueError: ``starts`` are not datetimes, unknown time zone, bad calendar
+            (:class:`~activity_centric.workcalendar.CalendarError` for the calendar's own problems).
     """
-    start_utc = _as_utc_series(starts, "starts")
+    start_utc = as_utc_series(starts, "starts")
     if threshold.unit != "business_days":
         offset = pd.Timedelta(**{threshold.unit: threshold.value})
         return (start_utc + offset).astype(_UTC_NS).rename("deadline")
-    mask = weekmask(workdays)
-    holiday_dates = holiday_array(holidays)
-    try:
-        local = start_utc.dt.tz_convert(tz).dt.tz_localize(None)
-    except Exception as exc:  # pytz / zoneinfo raise different types for an unknown zone
-        raise ValueError(f"unknown time zone {tz!r} ({exc})") from exc
+    if calendar is None:
+        calendar = WorkCalendar.from_weekdays(workdays, holidays, tz)
+    local = start_utc.dt.tz_convert(calendar.tz).dt.tz_localize(None)
     local_day = local.dt.normalize()
     time_of_day = local - local_day
-    moved = np.busday_offset(
-        local_day.to_numpy().astype("datetime64[D]"),
-        int(threshold.value),
-        roll="forward",
-        weekmask=mask,
-        holidays=holiday_dates,
+    valid = local_day.notna().to_numpy()
+    moved = np.full(len(local_day), np.datetime64("NaT", "D"))
+    moved[valid] = calendar.offset(
+        local_day.to_numpy()[valid].astype("datetime64[D]"), int(threshold.value), "forward"
     )
     local_deadline = pd.Series(moved.astype("datetime64[ns]"), index=starts.index) + time_of_day
     aware = local_deadline.dt.tz_localize(
-        tz, ambiguous=np.ones(len(local_deadline), dtype=bool), nonexistent="shift_forward"
+        calendar.tz, ambiguous=np.ones(len(local_deadline), dtype=bool), nonexistent="shift_forward"
     )
     return aware.dt.tz_convert("UTC").astype(_UTC_NS).rename("deadline")
 
@@ -172,6 +175,7 @@ def chain_events(
     *,
     by: Sequence[str] = ("user",),
     as_of: pd.Timestamp | None = None,
+    calendar: WorkCalendar | None = None,
     workdays: Collection[int] = WEEKDAYS,
     holidays: Collection[dt.date] = (),
     tz: str = "UTC",
@@ -184,7 +188,8 @@ def chain_events(
       naive = UTC; required) and the ``by`` columns. Only the earliest start of a key is used (ties: the first
       row in input order); its ``by`` values are the chain's;
     - ``ends``: end events, columns ``key`` and ``at`` (rows with a missing ``at`` are ignored);
-    - ``threshold``, ``workdays``, ``holidays``, ``tz``: the deadline rule (see :func:`deadlines`);
+    - ``threshold``, ``calendar`` (or ``workdays``, ``holidays``, ``tz``): the deadline rule (see
+      :func:`deadlines`);
     - ``by``: the grouping columns to carry over from ``starts``;
     - ``as_of``: the snapshot time that decides whether a chain without an end is ``missed`` (as_of after the
       deadline) or ``pending``. Default: the latest ``at`` in either table, or now when both are empty.
@@ -205,12 +210,12 @@ def chain_events(
     by = list(by)
     require_columns(starts, ["key", "at", *by], "starts")
     require_columns(ends, ["key", "at"], "ends")
-    start_at = _as_utc_series(starts["at"], "starts.at")
+    start_at = as_utc_series(starts["at"], "starts.at")
     if start_at.isna().any():
         raise ValueError(
             f"starts.at is missing on {int(start_at.isna().sum())} row(s); every chain start needs a time"
         )
-    end_at = _as_utc_series(ends["at"], "ends.at")
+    end_at = as_utc_series(ends["at"], "ends.at")
     snapshot = _snapshot(as_of, start_at, end_at)
 
     left = pd.DataFrame({"key": starts["key"].array, "start_at": start_at.array})
@@ -239,7 +244,9 @@ def chain_events(
     )
     chains = chains.sort_values(["start_at", "key"], kind="stable").reset_index(drop=True)
     chains["end_at"] = chains["end_at"].astype(_UTC_NS)
-    chains["deadline"] = deadlines(chains["start_at"], threshold, workdays=workdays, holidays=holidays, tz=tz)
+    chains["deadline"] = deadlines(
+        chains["start_at"], threshold, calendar=calendar, workdays=workdays, holidays=holidays, tz=tz
+    )
     chains["elapsed_minutes"] = (chains["end_at"] - chains["start_at"]) / pd.Timedelta(minutes=1)
     ended = chains["end_at"].notna()
     chains["status"] = np.select(
@@ -261,6 +268,7 @@ def chain_compliance(
     *,
     by: Sequence[str] = ("user",),
     as_of: pd.Timestamp | None = None,
+    calendar: WorkCalendar | None = None,
     workdays: Collection[int] = WEEKDAYS,
     holidays: Collection[dt.date] = (),
     tz: str = "UTC",
@@ -286,7 +294,15 @@ def chain_compliance(
     """
     by = list(by)
     events = chain_events(
-        starts, ends, threshold, by=by, as_of=as_of, workdays=workdays, holidays=holidays, tz=tz
+        starts,
+        ends,
+        threshold,
+        by=by,
+        as_of=as_of,
+        calendar=calendar,
+        workdays=workdays,
+        holidays=holidays,
+        tz=tz,
     )
     flags = pd.DataFrame(
         {"started": np.ones(len(events), dtype="int64")}
@@ -312,20 +328,6 @@ def chain_compliance(
     else:
         result.index.names = by
     return result.loc[:, list(COMPLIANCE_COLUMNS)]
-
-
-def _as_utc_series(values: pd.Series, name: str) -> pd.Series:
-    """``values`` as a ``datetime64[ns, UTC]`` Series (naive = UTC), same index."""
-    try:
-        stamps = pd.to_datetime(values)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must hold datetimes ({exc})") from exc
-    if not isinstance(stamps, pd.Series):
-        stamps = pd.Series(stamps, index=getattr(values, "index", None))
-    if not pd.api.types.is_datetime64_any_dtype(stamps.dtype):
-        raise ValueError(f"{name} must hold datetimes, got dtype {stamps.dtype}")
-    stamps = stamps.dt.tz_localize("UTC") if stamps.dt.tz is None else stamps.dt.tz_convert("UTC")
-    return stamps.astype(_UTC_NS)
 
 
 def _snapshot(as_of: object, start_at: pd.Series, end_at: pd.Series) -> pd.Timestamp:

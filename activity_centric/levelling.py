@@ -5,8 +5,10 @@ the activities due on a day exceed it, :func:`level` proposes to move the least 
 the next working days that still have room, and reports what it could not place. It only proposes
 (:class:`Plan`); the Odoo wizard shows the plan and writes the new deadlines.
 
-Days are plain ``datetime.date`` values; working days follow a weekly pattern (``workdays``, Monday = 0) minus
-``holidays``. Everything is deterministic: the same items in any order give the same plan.
+Days are plain ``datetime.date`` values; working days are those of a work calendar
+(:class:`~activity_centric.workcalendar.WorkCalendar`: the same working days as event chains and SLA business
+time), or of a weekly pattern (``workdays``, Monday = 0) minus ``holidays``. Everything is deterministic:
+the same items in any order give the same plan.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from activity_centric._common import WEEKDAYS, holiday_array, weekmask
+from activity_centric._common import WEEKDAYS
+from activity_centric.workcalendar import WorkCalendar
 
 # Estimated minutes are sums of floats (0.1 + 0.2 != 0.3): comparisons with a minutes limit allow this slack.
 _MINUTES_TOLERANCE = 1e-9
@@ -154,29 +157,29 @@ def working_days(
     n: int,
     workdays: Collection[int] = WEEKDAYS,
     holidays: Collection[dt.date] = (),
+    *,
+    calendar: WorkCalendar | None = None,
 ) -> list[dt.date]:
     """The first ``n`` working days strictly after ``start``, in order.
 
-    A working day is a day whose ``weekday()`` (Monday = 0 ... Sunday = 6) is in ``workdays`` and which is
-    not in ``holidays``. ``start`` itself is never included, whether it is a working day or not.
+    The working days are those of ``calendar`` (see :meth:`WorkCalendar.working_dates
+    <activity_centric.workcalendar.WorkCalendar.working_dates>`); without it, the days whose ``weekday()``
+    (Monday = 0 ... Sunday = 6) is in ``workdays`` and which are not in ``holidays``. ``start`` itself is
+    never included, whether it is a working day or not.
 
     Raises:
         ValueError: ``n`` negative, ``workdays`` empty or outside 0..6, a holiday that is not a date.
+        CalendarError: the calendar has no working day within reach.
     """
     if n < 0:
         raise ValueError(f"n must be >= 0 (a number of days), got {n!r}")
-    mask = weekmask(workdays)
+    if calendar is None:
+        calendar = WorkCalendar.from_weekdays(workdays, holidays)
     if n == 0:
         return []
     # Rolling backward then counting forward 1..n gives the working days strictly after ``start``, whether or
     # not ``start`` is itself a working day.
-    days = np.busday_offset(
-        np.datetime64(start, "D"),
-        np.arange(1, n + 1),
-        roll="backward",
-        weekmask=mask,
-        holidays=holiday_array(holidays),
-    )
+    days = calendar.offset(np.full(n, np.datetime64(start, "D")), np.arange(1, n + 1), "backward")
     return [value.item() for value in days]
 
 
@@ -187,6 +190,7 @@ def level(
     *,
     workdays: Collection[int] = WEEKDAYS,
     holidays: Collection[dt.date] = (),
+    calendar: WorkCalendar | None = None,
     horizon: int = 10,
 ) -> Plan:
     """Level the workload of ``day``: move the least important activities of overloaded salespeople.
@@ -198,7 +202,7 @@ def level(
     - ``capacities``: the daily capacity of each user (by user id). Users missing here, or with an unlimited
       capacity (both limits None), are never levelled;
     - ``day``: the day to level;
-    - ``workdays`` / ``holidays``: the working-day calendar (see :func:`working_days`);
+    - ``calendar`` (or ``workdays`` / ``holidays``): the working days (see :func:`working_days`);
     - ``horizon``: how many working days after ``day`` may receive moved items.
 
     For each user in ascending id order whose load on ``day`` does not fit their capacity, the movable items
@@ -222,7 +226,7 @@ def level(
         _check_capacity(capacity, user)
     ordered = sorted(items, key=lambda item: item.id)
     _check_items(ordered)
-    targets = working_days(day, horizon, workdays, holidays)
+    targets = working_days(day, horizon, workdays, holidays, calendar=calendar)
 
     loads: dict[tuple[int, dt.date], Load] = {}
     for item in ordered:

@@ -1,10 +1,10 @@
 """SLA rules for an Odoo CRM pipeline, on plain values (no Odoo needed).
 
-- **Business time** (:mod:`sla_rules.businesstime`): :class:`WorkCalendar` (time zone, weekly attendances,
-  leaves), and the monotone breach test of a threshold in ``business_days``, ``business_hours``, ``days``
-  or ``hours``: :func:`cutoff` (a clock start is breached at ``now`` iff it is at or before the cutoff),
-  :func:`deadline` / :func:`deadlines` (the earliest breach time), :func:`business_days_cutoff` (the same
-  rule on an explicit list of working dates, for the Odoo addon).
+- **Business time** (:mod:`sla_rules.businesstime`): the monotone breach test of a threshold in
+  ``business_days``, ``business_hours``, ``days`` or ``hours`` on a work calendar: :func:`cutoff` (a clock
+  start is breached at ``now`` iff it is at or before the cutoff), :func:`deadline` / :func:`deadlines` (the
+  earliest breach time). The calendar is :class:`activity_centric.WorkCalendar` (time zone, weekly
+  attendances, leaves), re-exported here with :class:`Attendance` for the YAML configuration.
 - **Rule semantics** (:mod:`sla_rules.rules`): :class:`Rule` and :func:`validate_rule`, whose problems are
   :class:`Problem` codes (:mod:`sla_rules.problems`; :func:`problem_text` in English); which leads a rule
   watches (:func:`scope_conditions`, :func:`in_scope`), its clock (:func:`clock_start`, :func:`clock_starts`;
@@ -17,8 +17,11 @@
 
 The Odoo addon ``crm_sla_rules`` validates its rules with :func:`validate_rule` (translating the codes),
 selects breached leads with one SQL query per rule built from :func:`scope_conditions` and the clock's
-columns, and applies the planned actions. Every error is a :class:`RuleError` (a ``ValueError``) whose
-message says what is wrong and what to do.
+columns, compared with the :func:`cutoff` of the rule's working schedule (read into a :class:`WorkCalendar`
+by ``crm_pipeline_base``), and applies the planned actions. Every error is a :class:`RuleError` (a
+``ValueError``) whose message says what is wrong and what to do; a calendar that cannot count (no working
+time, business hours on flexible hours) gives one with the calendar's problem ``code``. Building a
+:class:`WorkCalendar` from bad values raises :class:`activity_centric.CalendarError` (a ``ValueError`` too).
 """
 
 from sla_rules._common import RuleError
@@ -28,7 +31,6 @@ from sla_rules.businesstime import (
     UNITS,
     Attendance,
     WorkCalendar,
-    business_days_cutoff,
     cutoff,
     deadline,
     deadlines,
@@ -84,7 +86,6 @@ __all__ = [
     "RuleError",
     "TeamInfo",
     "WorkCalendar",
-    "business_days_cutoff",
     "clock_start",
     "clock_starts",
     "cutoff",

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from activity_centric.workcalendar import CalendarError
 from sla_rules._common import RuleError, is_number
 from sla_rules.businesstime import WorkCalendar
 from sla_rules.problems import problems_error
@@ -148,8 +149,8 @@ def _calendars(value: Any) -> dict[str, WorkCalendar]:
     for name, spec in value.items():
         try:
             result[str(name)] = WorkCalendar.from_mapping(spec if spec is not None else {})
-        except RuleError as exc:
-            raise RuleError(f"calendar {name}: {exc}") from None
+        except CalendarError as exc:
+            raise RuleError(f"calendar {name}: {exc}", code=exc.code, params=exc.params) from None
     return result
 
 

@@ -19,13 +19,13 @@ from sla_calendars import (
     at,
 )
 
+from activity_centric import CalendarError
 from sla_rules import (
     DEFAULT_ATTENDANCES,
     UNITS,
     Attendance,
     RuleError,
     WorkCalendar,
-    business_days_cutoff,
     cutoff,
     deadline,
     deadlines,
@@ -227,40 +227,6 @@ def test_business_days_deadline(calendar, start, days, expected):
     assert deadline(at(start), days, "business_days", ALL_CALENDARS[calendar]) == at(expected)
 
 
-@pytest.mark.parametrize(("calendar", "now", "days", "expected"), BUSINESS_DAYS_CUTOFFS)
-def test_business_days_cutoff_on_listed_working_dates(calendar, now, days, expected):
-    """The addon's entry point gives the calendar's cutoff when handed the calendar's working dates."""
-    work = ALL_CALENDARS[calendar]
-    local = pd.Timestamp(now).tz_convert(work.tz).date()
-    dates = work.working_dates(local - dt.timedelta(days=40), local + dt.timedelta(days=5))
-    assert business_days_cutoff(at(now), days, work.tz, dates) == at(expected)
-
-
-def test_business_days_cutoff_explicit_dates():
-    monday_to_wednesday = [dt.date(2026, 11, day) for day in (16, 17, 18, 23, 24, 25)]
-    now = at("2026-11-23T10:00+01:00")
-    assert business_days_cutoff(now, 1, "Europe/Brussels", monday_to_wednesday) == at(
-        "2026-11-18T10:00+01:00"
-    )
-    assert business_days_cutoff(now, 3, "Europe/Brussels", monday_to_wednesday) == at(
-        "2026-11-16T10:00+01:00"
-    )
-    sunday = at("2026-11-22T10:00+01:00")
-    assert business_days_cutoff(sunday, 1, "Europe/Brussels", monday_to_wednesday) == at(
-        "2026-11-18T00:00+01:00"
-    )
-    aware = business_days_cutoff(now.replace(tzinfo=UTC), 1, "Europe/Brussels", ["2026-11-20", "2026-11-23"])
-    assert aware == at("2026-11-20T10:00+01:00").replace(tzinfo=UTC)
-    with pytest.raises(RuleError, match="do not reach 4 working day"):
-        business_days_cutoff(now, 4, "Europe/Brussels", monday_to_wednesday)
-    with pytest.raises(RuleError, match="No working dates"):
-        business_days_cutoff(now, 1, "Europe/Brussels", [])
-    with pytest.raises(RuleError, match="whole number"):
-        business_days_cutoff(now, 1.5, "Europe/Brussels", monday_to_wednesday)
-    with pytest.raises(RuleError, match="Unknown time zone"):
-        business_days_cutoff(now, 1, "Mars/Olympus", monday_to_wednesday)
-
-
 # ---------------------------------------------------------------------------------------------------------
 # calendars
 # ---------------------------------------------------------------------------------------------------------
@@ -330,7 +296,7 @@ def test_from_mapping():
     ],
 )
 def test_from_mapping_errors(data, message):
-    with pytest.raises(RuleError, match=message):
+    with pytest.raises(CalendarError, match=message):
         WorkCalendar.from_mapping(data)
 
 
@@ -345,7 +311,7 @@ def test_from_mapping_errors(data, message):
     ],
 )
 def test_calendar_errors(kwargs, message):
-    with pytest.raises(RuleError, match=message):
+    with pytest.raises(CalendarError, match=message):
         WorkCalendar(**kwargs)
 
 

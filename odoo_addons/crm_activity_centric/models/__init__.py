@@ -5,7 +5,6 @@ from . import crm_lead
 from . import mail_activity_type
 from . import mail_activity
 from . import res_users
-from . import res_company
 from . import crm_activity_chain
 from . import res_config_settings
 from . import crm_followup_digest

@@ -2,7 +2,7 @@ from datetime import datetime, time, timedelta
 
 import pytz
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
 START_KINDS = [
@@ -189,12 +189,32 @@ class CrmActivityChain(models.Model):
         value = int(self.threshold) if self.threshold_unit == "business_days" else self.threshold
         return Threshold(value, self.threshold_unit)
 
-    def _calendar_args(self, tz):
-        """Working calendar of the chain's company (or the current one) for business-day deadlines:
-        ``{"workdays", "holidays", "tz"}`` as :func:`activity_centric.chain_compliance` takes them."""
+    def _work_calendar(self, starts, tz):
+        """The work calendar of the business-day deadlines of chains started at ``starts`` (a Series of UTC
+        datetimes): the working schedule of the chain's company (or the current one), with the leaves those
+        deadlines reach; without a schedule, Monday to Friday in ``tz``. None for elapsed-time thresholds.
+
+        :raise UserError: the schedule has no working time
+        """
+        from activity_centric import CalendarError, WorkCalendar, deadlines  # noqa: PLC0415 - pandas is heavy
+
         self.ensure_one()
-        workdays, holidays = (self.company_id or self.env.company)._followup_working_days(tz)
-        return {"workdays": workdays, "holidays": holidays, "tz": tz}
+        if self.threshold_unit != "business_days" or starts.empty:
+            return None
+        schedule = (self.company_id or self.env.company).resource_calendar_id
+        if not schedule:
+            return WorkCalendar.from_weekdays(range(5), tz=tz)
+        first = starts.min().tz_convert("UTC").tz_localize(None).to_pydatetime()
+        threshold = self._threshold()
+
+        def compute(work):
+            reached = deadlines(starts, threshold, calendar=work).max()
+            return work, first, reached.tz_convert("UTC").tz_localize(None).to_pydatetime()
+
+        try:
+            return schedule._pd_work_time(first, first, compute)
+        except CalendarError as error:
+            raise UserError(schedule._pd_calendar_problem(error)) from None
 
     def _events(self, side, leads, date_from=None, date_to=None):
         """The start or end events of the chain on ``leads``: a list of ``(lead id, UTC datetime)``.

@@ -36,7 +36,7 @@ class CrmActivityChainReport(models.TransientModel):
         or team (0: none): the :func:`activity_centric.chain_compliance` frame, or None without chains."""
         import pandas as pd  # noqa: PLC0415 - pandas is heavy: load it when a report is asked for
 
-        from activity_centric import chain_compliance  # noqa: PLC0415
+        from activity_centric import as_utc_series, chain_compliance  # noqa: PLC0415
 
         self.ensure_one()
         chain = self.chain_id
@@ -64,7 +64,7 @@ class CrmActivityChainReport(models.TransientModel):
             chain._threshold(),
             by=[self.group_by],
             as_of=fields.Datetime.now(),
-            **chain._calendar_args(self._tz()),
+            calendar=chain._work_calendar(as_utc_series(starts["at"], "starts"), self._tz()),
         )
 
     def _compute_lines(self):

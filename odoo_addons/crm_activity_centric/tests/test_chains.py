@@ -156,6 +156,27 @@ class TestChains(FollowupCase):
         line = self._report(self.quotation).line_ids
         self.assertEqual((line.started, line.within), (1, 1))
 
+    def test_half_day_closure_is_a_business_day(self):
+        # Monday 2 March closed in the morning only: still a business day (as for SLA business days and Plan
+        # Tomorrow), so the lead qualified on Friday 16:00 and quoted on Tuesday is late
+        calendar = self.env.company.resource_calendar_id
+        self.env["resource.calendar.leaves"].create(
+            {
+                "name": "Monday morning off",
+                "calendar_id": calendar.id,
+                "date_from": datetime(2026, 3, 1, 23, 0),
+                "date_to": datetime(2026, 3, 2, 11, 0),  # 12:00 in Brussels
+            }
+        )
+        lead = self._lead(team=self.team_warn)
+        self._created_at(lead, FRIDAY - timedelta(days=1))
+        self._move(lead, self.qualified, FRIDAY)
+        self._done(
+            self._activity(lead, activity_type=self.send_quotation), FRIDAY + timedelta(days=4, hours=-1)
+        )
+        line = self._report(self.quotation).line_ids
+        self.assertEqual((line.started, line.late), (1, 1))
+
     def test_message_sent_chain(self):
         chain = self.env["crm.activity.chain"].create(
             {

@@ -1,5 +1,6 @@
-from datetime import date
+from datetime import date, datetime, time
 
+import pytz
 from freezegun import freeze_time
 from odoo.exceptions import AccessError
 from odoo.tests import tagged, users
@@ -101,6 +102,39 @@ class TestWorkload(FollowupCase):
         low = self._fill(friday, 1, priority="0")
         self._fill(friday, 3, priority="2")
         wizard = self.env["crm.activity.plan.tomorrow"].create({"date": friday})
+        wizard.action_propose()
+        self.assertEqual(wizard.move_ids.lead_id, low)
+        self.assertEqual(wizard.move_ids.to_date, date(2026, 3, 9))
+
+    @users("ac_salesman")
+    def test_moves_skip_public_holidays_not_half_day_closures(self):
+        # the company's schedule: Friday 6 March is a public holiday, Monday 9 March closed in the morning
+        # only (a working day, as event chains and SLA business days count it)
+        calendar = self.env.company.resource_calendar_id.sudo()
+        zone = pytz.timezone(calendar.tz or "UTC")
+
+        def utc(day, hour):
+            return zone.localize(datetime.combine(day, time(hour))).astimezone(pytz.utc).replace(tzinfo=None)
+
+        self.env["resource.calendar.leaves"].sudo().create(
+            [
+                {
+                    "name": "Public holiday",
+                    "calendar_id": False,  # a public holiday of the current company
+                    "date_from": utc(date(2026, 3, 6), 0),
+                    "date_to": utc(date(2026, 3, 6), 23),
+                },
+                {
+                    "name": "Morning off",
+                    "calendar_id": calendar.id,
+                    "date_from": utc(date(2026, 3, 9), 0),
+                    "date_to": utc(date(2026, 3, 9), 12),
+                },
+            ]
+        )
+        low = self._fill(self.TOMORROW, 1, priority="0")
+        self._fill(self.TOMORROW, 3, priority="2")
+        wizard = self.env["crm.activity.plan.tomorrow"].create({})
         wizard.action_propose()
         self.assertEqual(wizard.move_ids.lead_id, low)
         self.assertEqual(wizard.move_ids.to_date, date(2026, 3, 9))

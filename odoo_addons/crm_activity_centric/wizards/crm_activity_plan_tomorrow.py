@@ -5,7 +5,7 @@ from odoo import api, fields, models
 from odoo.addons.crm_pipeline_base.tools import cursor_marker
 from odoo.exceptions import AccessError, UserError
 
-from activity_centric import Load, day_load, fits, level, working_days
+from activity_centric import CalendarError, Load, WorkCalendar, day_load, fits, level, working_days
 
 from ..models.mail_activity import LEVELLING_KEY
 
@@ -50,11 +50,29 @@ class CrmActivityPlanTomorrow(models.TransientModel):
             raise AccessError(self.env._("You can only plan your own activities."))
         return users
 
+    def _working_days(self):
+        """``(work calendar, the HORIZON working days after the planned day)``: the working days of the
+        company's working schedule (as event chains and SLA business days count them); without a schedule,
+        Monday to Friday."""
+        self.ensure_one()
+        schedule = self.env.company.resource_calendar_id
+        if not schedule:
+            work_calendar = WorkCalendar.from_weekdays(range(5))
+            return work_calendar, working_days(self.date, HORIZON, calendar=work_calendar)
+
+        def compute(work):
+            days = working_days(self.date, HORIZON, calendar=work)
+            return (work, days), self.date, days[-1] + timedelta(days=1)
+
+        try:
+            return schedule._pd_work_time(self.date, self.date + timedelta(days=1), compute)
+        except CalendarError as error:
+            raise UserError(schedule._pd_calendar_problem(error)) from None
+
     def action_propose(self):
         self.ensure_one()
         users = self._planned_users()
-        workdays, holidays = self.env.company._followup_working_days(self.env.user.tz or "UTC")
-        days = working_days(self.date, HORIZON, workdays, holidays)
+        work_calendar, days = self._working_days()
         # the load of a day counts every activity of the salesperson, also on documents the planner cannot
         # read; only lead activities the planner may edit are proposed for a move
         loads = self.env["res.users"]._activity_items(users.ids, self.date, days[-1])
@@ -75,7 +93,7 @@ class CrmActivityPlanTomorrow(models.TransientModel):
                 )
             )
         capacities = self.env["res.users"]._activity_capacities(users.ids)
-        plan = level(items, capacities, self.date, workdays=workdays, holidays=holidays, horizon=HORIZON)
+        plan = level(items, capacities, self.date, calendar=work_calendar, horizon=HORIZON)
         load_lines = []
         for user in users.sorted("name"):
             capacity = capacities.get(user.id)

@@ -1,3 +1,4 @@
 from . import crm_lead
 from . import crm_team
 from . import ir_actions_server
+from . import resource_calendar

@@ -1,1 +1,2 @@
 from . import test_base
+from . import test_work_calendar

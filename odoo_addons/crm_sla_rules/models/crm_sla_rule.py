@@ -20,7 +20,6 @@ UNITS = [
     ("days", "Days"),
     ("hours", "Hours"),
 ]
-BUSINESS_UNITS = ("business_days", "business_hours")
 ACTIONS = [
     ("reassign", "Reassign"),
     ("return_to_marketing", "Return to marketing"),
@@ -149,6 +148,7 @@ class CrmSlaRule(models.Model):
     @api.constrains(
         "name",
         "threshold",
+        "active",
         "unit",
         "warning_before",
         "calendar_id",
@@ -184,15 +184,16 @@ class CrmSlaRule(models.Model):
         problems = list(
             validate_rule(
                 self._sla_rule_values(),
-                has_calendar=bool(self.calendar_id)
+                # an inactive rule (the samples shipped) waits for its companies' schedules until activated
+                has_calendar=not self.active
+                or bool(self.calendar_id)
                 or (bool(companies) and all(company.resource_calendar_id for company in companies)),
                 team_sizes={team.id: len(team.crm_team_member_ids) for team in self.team_ids},
             )
         )
-        if self.unit in BUSINESS_UNITS:
-            for calendar in self.calendar_id or companies.resource_calendar_id:
-                if calendar.two_weeks_calendar or calendar.flexible_hours:
-                    problems.append(Problem("calendar_not_weekly", {"calendar": calendar.display_name}))
+        if self.unit == "business_hours":
+            for calendar in (self.calendar_id or companies.resource_calendar_id).filtered("flexible_hours"):
+                problems.append(Problem("calendar_flexible_hours", {"calendar": calendar.display_name}))
         try:
             self._sla_extra_domain().validate(self.env["crm.lead"])
         except (ValueError, SyntaxError, NameError, TypeError) as exc:
@@ -201,7 +202,7 @@ class CrmSlaRule(models.Model):
 
     def _sla_problem_message(self, problem):
         """The translated sentence of a problem code (``sla_rules.problems``, plus this addon's
-        ``calendar_not_weekly`` and ``domain_invalid``)."""
+        ``calendar_flexible_hours`` and ``domain_invalid``)."""
         code, params = problem.code, problem.params
         if code.startswith("unknown_"):
             return self.env._(
@@ -234,9 +235,10 @@ class CrmSlaRule(models.Model):
                 teams=", ".join(self.env["crm.team"].browse(params["team_ids"]).mapped("name")),
             ),
             "lost_reason_missing": lambda: self.env._("Marking as lost needs a lost reason: choose one."),
-            "calendar_not_weekly": lambda: self.env._(
-                "The working schedule “%(calendar)s” has two-week or flexible hours, which SLA rules cannot "
-                "count: choose a weekly schedule with fixed hours.",
+            "calendar_flexible_hours": lambda: self.env._(
+                "The working schedule “%(calendar)s” has flexible hours, without fixed working times: "
+                "business hours cannot be counted on it. Count business days, or choose a schedule with "
+                "working hours.",
                 calendar=params["calendar"],
             ),
             "domain_invalid": lambda: self.env._(

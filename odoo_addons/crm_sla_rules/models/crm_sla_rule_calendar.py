@@ -2,11 +2,10 @@
 
 from datetime import timedelta
 
-import pytz
 from odoo import models
 from odoo.exceptions import UserError
 
-from .crm_sla_rule import BUSINESS_UNITS
+from sla_rules.businesstime import BUSINESS_UNITS
 
 
 class CrmSlaRule(models.Model):
@@ -32,85 +31,77 @@ class CrmSlaRule(models.Model):
 
     def _sla_cutoff(self, calendar, now, amount):
         """Latest clock start that has used up ``amount`` (rule unit) at ``now`` (naive UTC):
-        ``resource.calendar`` does the business-time arithmetic."""
-        if self.unit == "hours":
-            return now - timedelta(hours=amount)
-        if self.unit == "days":
-            return now - timedelta(days=amount)
-        aware = pytz.utc.localize(now)
-        if self.unit == "business_hours":
-            cutoff = calendar.plan_hours(-amount, aware, compute_leaves=True)
-            if not cutoff:
-                raise UserError(self._sla_no_working_time(calendar))
-            return cutoff.astimezone(pytz.utc).replace(tzinfo=None)
-        from sla_rules.businesstime import business_days_cutoff
+        :func:`sla_rules.businesstime.cutoff` on the schedule's work calendar (``calendar``, empty for days
+        and hours), which gives the one cutoff the rule's SQL selection compares with.
 
-        days = int(amount)
-        window = timedelta(days=2 * days + 14)
-        while True:
-            intervals = calendar._work_intervals_batch(aware - window, aware + timedelta(days=1))[False]
-            dates = {start.date() for start, _stop, _meta in intervals}
-            today = aware.astimezone(pytz.timezone(calendar.tz or "UTC")).date()
-            if len([d for d in dates if d < today]) >= days:
-                return business_days_cutoff(now, days, calendar.tz or "UTC", dates)
-            if window > timedelta(days=3 * 366):
-                raise UserError(self._sla_no_working_time(calendar))
-            window *= 2
+        :raise UserError: the schedule cannot count the rule's unit
+        """
+        from sla_rules.businesstime import cutoff
 
-    def _sla_no_working_time(self, calendar):
-        return self.env._(
-            "The working schedule “%(calendar)s” of the SLA rule “%(rule)s” has no working time left to "
-            "count (no attendance, or everything on leave): fix the schedule or choose another one.",
-            calendar=calendar.display_name,
-            rule=self.name,
-        )
+        if self.unit not in BUSINESS_UNITS:
+            return cutoff(now, amount, self.unit)
 
-    def _sla_work_calendar(self, calendar, start, end):
-        """The plain-package form of ``calendar`` (attendances and closures between ``start`` and ``end``),
-        for the per-lead breach times; the cutoffs themselves come from ``resource.calendar``."""
-        from sla_rules.businesstime import Attendance, WorkCalendar
+        def compute(work):
+            result = cutoff(now, amount, self.unit, work)
+            return result, result, now
 
-        attendances = tuple(
-            Attendance(int(line.dayofweek), line.hour_from, line.hour_to)
-            for line in calendar.attendance_ids
-            if not line.display_type and line.day_period != "lunch"
-        )
-        leaves = (
-            self.env["resource.calendar.leaves"]
-            .sudo()
-            .search(
-                [
-                    ("time_type", "=", "leave"),
-                    ("calendar_id", "in", [False, calendar.id]),
-                    ("resource_id", "=", False),
-                    ("date_from", "<=", end),
-                    ("date_to", ">=", start),
-                ]
-            )
-        )
-        return WorkCalendar(
-            tz=calendar.tz or "UTC",
-            attendances=attendances,
-            leaves=tuple((leave.date_from, leave.date_to) for leave in leaves),
-        )
+        return self._sla_business_time(calendar, now - self._sla_reach(), now, compute)
 
     def _sla_deadlines(self, calendar, starts, now):
-        """``{lead_id: breach time}`` for ``starts`` (``{lead_id: clock start}``)."""
+        """``{lead_id: breach time}`` for ``starts`` (``{lead_id: clock start}``):
+        :func:`sla_rules.businesstime.deadlines` on the schedule's work calendar.
+
+        :raise UserError: the schedule cannot count the rule's unit
+        """
         if not starts:
             return {}
         import pandas as pd
 
         from sla_rules.businesstime import deadlines
 
-        work_calendar = None
-        if self.unit in BUSINESS_UNITS:
-            span = timedelta(days=max(2 * self.threshold, 14) + 14)
-            work_calendar = self._sla_work_calendar(calendar, min(starts.values()) - span, now + span)
         series = pd.Series(list(starts.values()), index=list(starts.keys()))
-        result = deadlines(series, self.threshold, self.unit, work_calendar)
+        if self.unit in BUSINESS_UNITS:
+            first = min(starts.values())
+
+            def compute(work):
+                result = deadlines(series, self.threshold, self.unit, work)
+                last = result.max()
+                return (
+                    result,
+                    first,
+                    now if pd.isna(last) else max(now, last.tz_localize(None).to_pydatetime()),
+                )
+
+            result = self._sla_business_time(calendar, first, now + self._sla_reach(), compute)
+        else:
+            result = deadlines(series, self.threshold, self.unit)
         return {
             lead_id: (
                 value.tz_convert("UTC").tz_localize(None).to_pydatetime() if not pd.isna(value) else False
             )
             for lead_id, value in result.items()
         }
+
+    def _sla_reach(self):
+        """How far from the evaluation time the rule's business time usually reaches: the first window of
+        leaves read (a longer reach widens it)."""
+        return timedelta(days=max(2 * self.threshold, 14) + 14)
+
+    def _sla_business_time(self, calendar, date_from, date_to, compute):
+        """``compute(work calendar)`` on ``calendar``'s work calendar, its leaves read from ``date_from`` to
+        ``date_to`` and further if it reaches beyond (``resource.calendar._pd_work_time``); a calendar that
+        cannot count the rule's unit is a UserError."""
+        from sla_rules import RuleError
+
+        try:
+            return calendar._pd_work_time(date_from, date_to, compute)
+        except RuleError as error:
+            if not error.code:
+                raise
+            raise UserError(
+                self.env._(
+                    "SLA rule “%(rule)s”: %(problem)s",
+                    rule=self.name,
+                    problem=calendar._pd_calendar_problem(error),
+                )
+            ) from None

@@ -11,7 +11,8 @@ from .common import MONDAY_10, SlaCase
 
 @tagged("post_install", "-at_install")
 class TestBusinessTime(SlaCase):
-    """resource.calendar (inside Odoo) and sla_rules (offline) give the same cutoffs and deadlines."""
+    """The rule's cutoffs and deadlines on its resource.calendar equal sla_rules' (offline) on the same
+    schedule, and Odoo's own plan_hours."""
 
     def _cutoff(self, unit, amount, now):
         rule = self._rule(unit=unit, threshold=amount)
@@ -49,13 +50,14 @@ class TestBusinessTime(SlaCase):
                 self.assertEqual(deadline, breach)
 
     def test_odoo_and_offline_agree(self):
-        """Random instants over six weeks (a holiday, a DST change, nights and weekends): the cutoff from
-        resource.calendar equals the one sla_rules computes on the same schedule, and so do deadlines."""
+        """Random instants over six weeks (a holiday, a DST change, nights and weekends): the rule's cutoff
+        (leaves read around the evaluation time) equals the one sla_rules computes on the schedule with its
+        leaves over the whole period, and business-hours deadlines equal Odoo's plan_hours."""
         rng = np.random.default_rng(19)
         base = datetime(2026, 3, 2)
         nows = [base + timedelta(minutes=int(m)) for m in rng.integers(7 * 24 * 60, 42 * 24 * 60, 60)]
         rule = self._rule(unit="business_hours", threshold=1)
-        work = rule._sla_work_calendar(self.calendar, base - timedelta(days=60), base + timedelta(days=90))
+        work = self.calendar._pd_work_calendar(base - timedelta(days=60), base + timedelta(days=90))
         for unit, amounts in (("business_hours", (0.5, 3, 8, 37)), ("business_days", (1, 3, 10))):
             rule.unit = unit
             for amount in amounts:
@@ -63,6 +65,11 @@ class TestBusinessTime(SlaCase):
                     with self.subTest(unit=unit, amount=amount, now=now):
                         expected = rule._sla_cutoff(self.calendar, now, amount)
                         self.assertEqual(businesstime.cutoff(now, amount, unit, work), expected)
+                        if unit == "business_hours":
+                            odoo = self.calendar.plan_hours(
+                                -amount, pytz.utc.localize(now), compute_leaves=True
+                            )
+                            self.assertEqual(odoo.astimezone(pytz.utc).replace(tzinfo=None), expected)
         for start in nows[:30]:
             aware = pytz.utc.localize(start)
             for hours in (1, 6, 19.5):

@@ -86,9 +86,16 @@ class TestRuleValidation(SlaCase):
             with self.subTest(field=name):
                 self.assertEqual({key for key, _label in fields_[name].selection}, set(known))
 
-    def test_two_week_schedules_refused(self):
+    def test_flexible_hours_refused_for_business_hours(self):
+        # two-week schedules are counted (crm_pipeline_base's agreement tests); flexible hours have no fixed
+        # times: business days are counted on them, business hours are refused
         self.calendar.two_weeks_calendar = True
-        self.assertRefused("two-week or flexible", unit="business_days")
+        self._rule(unit="business_hours")
+        self.calendar.write(
+            {"two_weeks_calendar": False, "flexible_hours": True, "full_time_required_hours": 40}
+        )
+        self._rule(unit="business_days")
+        self.assertRefused("flexible hours", unit="business_hours")
 
     def test_sample_rules_ship_inactive_and_valid(self):
         samples = (
