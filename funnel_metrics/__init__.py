@@ -4,8 +4,12 @@ The input is the transitions table (one row per stay of a lead in a stage, see
 :mod:`funnel_metrics.transitions`); the metrics are functions of it:
 
 - :func:`stage_conversion` -- per stage, leads that entered, advanced, were lost, are still open;
+- :func:`stay_days` -- how long each stay lasted (days; open stays up to the snapshot), the one duration
+  every metric uses;
 - :func:`time_in_stage` -- per stage, median and 90th percentile of the time in the stage (days), with stays
   still open treated as censored (Kaplan-Meier, :func:`kaplan_meier`);
+- :func:`stays_from_changes` -- stays rebuilt from a chatter's stage changes (lead creation, then one stay
+  per change), as the Odoo addons rebuild history and find stage entries;
 - :func:`cumulative_funnel`, :func:`stage_skips`, :func:`cohort_conversion` -- how far leads get, stages
   jumped over, cohorts by the period they entered the pipeline;
 - :func:`match_targets`, :func:`stuck_leads`, :func:`breakdown` -- stage targets (most specific first), open
@@ -26,7 +30,7 @@ account for it.
 """
 
 from funnel_metrics.conversion import stage_conversion
-from funnel_metrics.dwell import kaplan_meier, time_in_stage
+from funnel_metrics.dwell import kaplan_meier, stay_days, time_in_stage
 from funnel_metrics.transitions import (
     OUTCOMES,
     TRANSITION_COLUMNS,
@@ -44,6 +48,7 @@ from funnel_metrics.cost import cost_per_lead
 from funnel_metrics.forecast import forecast
 from funnel_metrics.calibration import calibration
 from funnel_metrics.simulate import simulate_funnel
+from funnel_metrics.chatter import stays_from_changes
 from funnel_metrics.gates import (
     CRITERION_KINDS,
     Criterion,
@@ -77,6 +82,8 @@ __all__ = [
     "simulate_funnel",
     "stage_conversion",
     "stage_skips",
+    "stay_days",
+    "stays_from_changes",
     "stuck_leads",
     "time_in_stage",
     "transitions_from_records",
