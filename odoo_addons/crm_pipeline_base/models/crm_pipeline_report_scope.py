@@ -1,5 +1,3 @@
-from datetime import datetime, time, timedelta
-
 import pytz
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
@@ -10,7 +8,7 @@ class CrmPipelineReportScope(models.AbstractModel):
 
     The days are the user's: a manager in Sydney asking for March gets his March, from midnight on the 1st
     to midnight on the 1st of April, Sydney time (his preferences' time zone, UTC when he has none). The
-    report names the time zone (``period_tz``).
+    report names the time zone (``period_tz``); ``funnel-metrics --tz`` counts days the same way.
     """
 
     _name = "crm.pipeline.report.scope"
@@ -44,14 +42,9 @@ class CrmPipelineReportScope(models.AbstractModel):
 
     def _period_bounds(self):
         """``(start, end)`` of the period as naive UTC datetimes, end excluded: midnight at the start of
-        ``date_from`` and at the end of ``date_to`` in the user's time zone; None for an open bound."""
+        ``date_from`` and at the end of ``date_to`` in the user's time zone (``funnel_metrics.period_bounds``,
+        as the command line counts them); None for an open bound."""
+        from funnel_metrics.periods import period_bounds  # noqa: PLC0415 - pandas is heavy: load it when asked
+
         self.ensure_one()
-        zone = pytz.timezone(self._tz())
-
-        def utc(day):
-            local = zone.localize(datetime.combine(day, time.min))
-            return local.astimezone(pytz.utc).replace(tzinfo=None)
-
-        start = utc(self.date_from) if self.date_from else None
-        end = utc(self.date_to + timedelta(days=1)) if self.date_to else None
-        return start, end
+        return period_bounds(self.date_from or None, self.date_to or None, self._tz())
