@@ -84,7 +84,7 @@ def stays_from_changes(
             "stage": leads["stage"].astype(object).to_numpy(),
             "ended_at": _instants(leads["ended_at"], "leads.ended_at").to_numpy()
             if "ended_at" in leads.columns
-            else np.full(len(leads), np.datetime64("NaT"), dtype="datetime64[ns]"),
+            else np.full(len(leads), np.datetime64("NaT", "ns"), dtype="datetime64[ns]"),
         }
     ).drop_duplicates("lead_id")
     moves = pd.DataFrame(
