@@ -14,10 +14,10 @@ The input is the transitions table (one row per stay of a lead in a stage, see
   per change), as the Odoo addons rebuild history and find stage entries;
 - :func:`cumulative_funnel`, :func:`stage_skips`, :func:`cohort_conversion` -- how far leads get, stages
   jumped over, cohorts by the period they entered the pipeline;
-- :func:`match_targets`, :func:`stuck_leads`, :func:`breakdown` -- stage targets (most specific first), open
-  leads past their days-in-stage target, conversion and dwell per salesperson / team / product;
-  :func:`selection_funnel` -- conversion and dwell credited to a selection of stays (some teams or
-  salespersons), judged on the leads' whole history;
+- :func:`match_targets`, :func:`stuck_leads`, :func:`breakdown` -- stage targets (most specific first; the
+  Odoo funnel report and stuck filter match with it too), open leads past their days-in-stage target,
+  conversion and dwell per salesperson / team / product; :func:`selection_funnel` -- conversion and dwell
+  credited to a selection of stays (some teams or salespersons), judged on the leads' whole history;
 - :func:`rep_effectiveness` -- per salesperson, share of leads brought to a stage, with Wilson intervals
   (:func:`wilson_interval`);
 - :func:`cost_per_lead` -- cost per lead and per qualified lead by source (or campaign...) and period;

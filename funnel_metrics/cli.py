@@ -9,13 +9,14 @@
     funnel-metrics report --input transitions.csv --team Europe -o europe.html
 
 Sources: ``--demo`` (a synthetic pipeline bundled with the package, no Odoo needed), ``--input`` (a
-transitions table saved as CSV or Parquet) or ``--url`` (an Odoo 19 database with ``crm_stage_history``,
-read over JSON-2 by default). ``--from``/``--to``/``--team`` select the leads whose first stage stay began in
-the period and, with ``--team``, that have a stay in one of those teams, each with its whole history -- the
-same selection as the addon's reports -- whatever the source. In the report, conversion, time in stage, stuck
-leads and salesperson effectiveness then count the teams' own stays (a lead's passage through a stage counts
-when its first stay there is in one of the teams), as the addon's Funnel report filtered on those teams; the
-sections on leads cover the selected leads' whole history.
+transitions table saved as CSV or Parquet) or ``--url`` (an Odoo 19 database with ``crm_stage_history``, read
+over JSON-2 by default). ``--from``/``--to``/``--team`` select the leads whose first stage stay began in the
+period (days in ``--tz``, UTC by default; the addon counts them in the user's time zone) and, with ``--team``,
+that have a stay in one of those teams, each with its whole history -- the same selection as the addon's
+reports -- whatever the source. In the report, conversion, time in stage, stuck leads and salesperson
+effectiveness then count the teams' own stays (a lead's passage through a stage counts when its first stay
+there is in one of the teams), as the addon's Funnel report filtered on those teams; the sections on leads
+cover the selected leads' whole history.
 
 Cost per lead: from ``--costs`` (a CSV by ``--cost-by``, ``source`` by default) when given; else, with
 ``--url``, from the campaigns' costs of the ``crm_stage_history`` addon (``utm.campaign.cost``, readable by
