@@ -255,7 +255,7 @@ class CrmLeadStageHistory(models.Model):
         """Rebuild the stays of leads that have none from the ``stage_id`` tracking of the chatter.
 
         The stays are ``funnel_metrics.stays_from_changes``'s: one from the creation of the lead in the
-        stage before its first tracked change (its current stage when it has none), then one per tracked
+        stage before its first tracked change (its current stage without any), then one per tracked
         change; the last stay of a lost or archived lead ends when it was closed, a stay in a won stage
         ends as it starts. Leads that already have history are left alone, so running it twice changes
         nothing. Leads are read and written in batches, one query of each kind per batch.
