@@ -34,6 +34,17 @@ class CrmStageHistoryScope(models.AbstractModel):
         start, end = self._period_bounds()
         return History._transitions(History._scope_domain(start, end, self.team_ids, self._scope_users()))
 
+    def _keyed_by_ids(self, table):
+        """A table of :meth:`_transitions` whose ``stage``, ``team`` and ``user`` are the records' ids as
+        text, as the targets are keyed (``crm.stage.target._targets_table``): two stages, teams or
+        salespersons may share a name, never an id."""
+        return table.assign(
+            **{
+                column: table[f"{column}_id"].astype("string").where(table[f"{column}_id"] > 0)
+                for column in ("stage", "team", "user")
+            }
+        )
+
     def _selected_stays(self, table):
         """Per row of a table of :meth:`_transitions`: whether the stay is of the chosen teams and
         salespersons (at entry) -- the ``selected`` stays of funnel_metrics' ``selection_funnel`` and

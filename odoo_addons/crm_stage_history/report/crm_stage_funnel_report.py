@@ -53,13 +53,7 @@ class CrmStageFunnelReport(models.TransientModel):
             return
         selected = self._selected_stays(table)
         now = fields.Datetime.now()
-        # stages, teams and salespersons keyed by their ids, as the targets are (two may share a name)
-        keyed = table.assign(
-            **{
-                column: table[f"{column}_id"].astype("string").where(table[f"{column}_id"] > 0)
-                for column in ("stage", "team", "user")
-            }
-        )
+        keyed = self._keyed_by_ids(table)
         targets = self.env["crm.stage.target"]._targets_table()
         if self.group_by == "stage":
             funnel = funnel_metrics.selection_funnel(keyed, selected, as_of=now, targets=targets)
