@@ -4,14 +4,20 @@ The input is the transitions table (one row per stay of a lead in a stage, see
 :mod:`funnel_metrics.transitions`); the metrics are functions of it:
 
 - :func:`stage_conversion` -- per stage, leads that entered, advanced, were lost, are still open;
+- :func:`stay_days` -- how long each stay lasted (days; open stays up to the snapshot), the one duration
+  every metric uses;
 - :func:`time_in_stage` -- per stage, median and 90th percentile of the time in the stage (days), with stays
   still open treated as censored (Kaplan-Meier, :func:`kaplan_meier`);
+- :func:`period_bounds` -- where a period of days starts and ends in a time zone (a Sydney manager's
+  March), for the Odoo reports and the command line;
+- :func:`stays_from_changes` -- stays rebuilt from a chatter's stage changes (lead creation, then one stay
+  per change), as the Odoo addons rebuild history and find stage entries;
 - :func:`cumulative_funnel`, :func:`stage_skips`, :func:`cohort_conversion` -- how far leads get, stages
   jumped over, cohorts by the period they entered the pipeline;
-- :func:`match_targets`, :func:`stuck_leads`, :func:`breakdown` -- stage targets (most specific first), open
-  leads past their days-in-stage target, conversion and dwell per salesperson / team / product;
-  :func:`selection_funnel` -- conversion and dwell credited to a selection of stays (some teams or
-  salespersons), judged on the leads' whole history;
+- :func:`match_targets`, :func:`stuck_leads`, :func:`breakdown` -- stage targets (most specific first; the
+  Odoo funnel report and stuck filter match with it too), open leads past their days-in-stage target,
+  conversion and dwell per salesperson / team / product; :func:`selection_funnel` -- conversion and dwell
+  credited to a selection of stays (some teams or salespersons), judged on the leads' whole history;
 - :func:`rep_effectiveness` -- per salesperson, share of leads brought to a stage, with Wilson intervals
   (:func:`wilson_interval`);
 - :func:`cost_per_lead` -- cost per lead and per qualified lead by source (or campaign...) and period;
@@ -28,7 +34,7 @@ account for it.
 """
 
 from funnel_metrics.conversion import stage_conversion
-from funnel_metrics.dwell import kaplan_meier, time_in_stage
+from funnel_metrics.dwell import kaplan_meier, stay_days, time_in_stage
 from funnel_metrics.transitions import (
     OUTCOMES,
     TRANSITION_COLUMNS,
@@ -46,6 +52,8 @@ from funnel_metrics.cost import cost_per_lead
 from funnel_metrics.forecast import forecast
 from funnel_metrics.calibration import calibration
 from funnel_metrics.simulate import simulate_funnel
+from funnel_metrics.chatter import stays_from_changes
+from funnel_metrics.periods import period_bounds
 from funnel_metrics.gates import (
     CRITERION_KINDS,
     Criterion,
@@ -75,6 +83,7 @@ __all__ = [
     "kaplan_meier",
     "load_transitions",
     "match_targets",
+    "period_bounds",
     "problem_text",
     "reached_stage",
     "rep_effectiveness",
@@ -83,6 +92,8 @@ __all__ = [
     "simulate_funnel",
     "stage_conversion",
     "stage_skips",
+    "stay_days",
+    "stays_from_changes",
     "stuck_leads",
     "time_in_stage",
     "transitions_from_records",

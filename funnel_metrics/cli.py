@@ -9,13 +9,14 @@
     funnel-metrics report --input transitions.csv --team Europe -o europe.html
 
 Sources: ``--demo`` (a synthetic pipeline bundled with the package, no Odoo needed), ``--input`` (a
-transitions table saved as CSV or Parquet) or ``--url`` (an Odoo 19 database with ``crm_stage_history``,
-read over JSON-2 by default). ``--from``/``--to``/``--team`` select the leads whose first stage stay began in
-the period and, with ``--team``, that have a stay in one of those teams, each with its whole history -- the
-same selection as the addon's reports -- whatever the source. In the report, conversion, time in stage, stuck
-leads and salesperson effectiveness then count the teams' own stays (a lead's passage through a stage counts
-when its first stay there is in one of the teams), as the addon's Funnel report filtered on those teams; the
-sections on leads cover the selected leads' whole history.
+transitions table saved as CSV or Parquet) or ``--url`` (an Odoo 19 database with ``crm_stage_history``, read
+over JSON-2 by default). ``--from``/``--to``/``--team`` select the leads whose first stage stay began in the
+period (days in ``--tz``, UTC by default; the addon counts them in the user's time zone) and, with ``--team``,
+that have a stay in one of those teams, each with its whole history -- the same selection as the addon's
+reports -- whatever the source. In the report, conversion, time in stage, stuck leads and salesperson
+effectiveness then count the teams' own stays (a lead's passage through a stage counts when its first stay
+there is in one of the teams), as the addon's Funnel report filtered on those teams; the sections on leads
+cover the selected leads' whole history.
 
 Cost per lead: from ``--costs`` (a CSV by ``--cost-by``, ``source`` by default) when given; else, with
 ``--url``, from the campaigns' costs of the ``crm_stage_history`` addon (``utm.campaign.cost``, readable by
@@ -92,10 +93,17 @@ def _add_source_options(common: argparse.ArgumentParser) -> None:
     add_odoo_arguments(common, ENV_API_KEY)
     selection = common.add_argument_group(
         "selection",
-        "Leads whose first stage stay began in the period (UTC days, inclusive), as Odoo's report.",
+        "Leads whose first stage stay began in the period (days inclusive, in --tz), as Odoo's report.",
     )
     selection.add_argument("--from", dest="date_from", metavar="DATE", help="first day, YYYY-MM-DD")
     selection.add_argument("--to", dest="date_to", metavar="DATE", help="last day, YYYY-MM-DD")
+    selection.add_argument(
+        "--tz",
+        default="UTC",
+        metavar="ZONE",
+        help="time zone the days are counted in, e.g. Australia/Sydney (default UTC); Odoo's reports count "
+        "them in the user's time zone, which they name",
+    )
     selection.add_argument(
         "--team",
         dest="teams",
@@ -262,6 +270,7 @@ def _load(args: argparse.Namespace) -> tuple[pd.DataFrame, str, Any]:
             page_size=args.page_size,
             progress=_progress(args),
             retries=args.retries,
+            tz=args.tz,
         )
         return table, f"database {args.db!r}", connection
     if args.demo:
@@ -272,7 +281,7 @@ def _load(args: argparse.Namespace) -> tuple[pd.DataFrame, str, Any]:
         path, label = _existing(args.input, "input"), args.input
     table = load_transitions(path)
     if args.date_from or args.date_to or args.teams:
-        table = select_period(table, args.date_from, args.date_to, args.teams)
+        table = select_period(table, args.date_from, args.date_to, args.teams, tz=args.tz)
     if table.empty:
         teams = f" for team(s) {', '.join(args.teams)}" if args.teams else ""
         raise UserError(

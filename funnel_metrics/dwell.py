@@ -103,6 +103,26 @@ def time_in_stage(transitions: pd.DataFrame, as_of: TimestampLike | None = None)
     return result
 
 
+def stay_days(transitions: pd.DataFrame, as_of: TimestampLike | None = None) -> pd.Series:
+    """How long each stay lasted, in days: the one measure of a stay's duration every metric uses.
+
+    Inputs: a transitions table (validated first) and ``as_of``, the snapshot time of the open stays (naive
+    = UTC; default the latest timestamp in the table, as in :func:`time_in_stage`).
+
+    Output: a float64 Series aligned to the validated table (index 0..n-1), named ``days``:
+    ``(left_at or as_of) - entered_at`` in days, 0 when that is negative (an open stay that entered after
+    ``as_of``). A stay is closed where ``left_at`` is set; an open one has lasted at least this long.
+
+    Raises:
+        TransitionsError: the table is invalid.
+        ValueError: ``as_of`` cannot be read as a timestamp.
+    """
+    table = _validated(transitions)
+    snapshot = _as_utc(as_of, "as_of") if as_of is not None else _latest_timestamp(table)
+    days, _closed = _stay_days(table, snapshot)
+    return pd.Series(days, index=table.index, name="days", dtype="float64")
+
+
 # ------------------------------------------------------------------------------------------------------
 # internals
 # ------------------------------------------------------------------------------------------------------

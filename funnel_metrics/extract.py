@@ -38,7 +38,7 @@ import time
 import xmlrpc.client
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -393,9 +393,19 @@ def _as_date(value: DateLike | None, name: str) -> date | None:
         raise ExtractError(f"{name}: cannot read {value!r} as a date, use YYYY-MM-DD") from None
 
 
-def _odoo_datetime(day: date) -> str:
-    """Midnight (UTC) of ``day`` as Odoo writes datetimes in domains."""
-    return f"{day.isoformat()} 00:00:00"
+def _odoo_datetime(instant: datetime) -> str:
+    """A naive UTC instant as Odoo writes datetimes in domains."""
+    return instant.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _bounds(start: date | None, end: date | None, tz: str) -> tuple[datetime | None, datetime | None]:
+    """The period's UTC bounds (:func:`funnel_metrics.period_bounds`), an unknown zone as an ExtractError."""
+    from funnel_metrics.periods import period_bounds
+
+    try:
+        return period_bounds(start, end, tz)
+    except ValueError as exc:
+        raise ExtractError(str(exc)) from None
 
 
 def _period_text(start: date | None, end: date | None) -> str:
@@ -511,8 +521,11 @@ def _team_ids(reader: RpcReader, teams: Iterable[str | int]) -> list[int]:
     return sorted(found)
 
 
-def _cohort(reader: RpcReader, start: date | None, end: date | None, progress: bool) -> set[int] | None:
-    """Leads whose first stay began in [start, end] (UTC days, both inclusive); ``None`` without a period.
+def _cohort(
+    reader: RpcReader, start: datetime | None, end: datetime | None, progress: bool
+) -> set[int] | None:
+    """Leads whose first stay began at or after ``start`` and before ``end`` (naive UTC, see
+    :func:`funnel_metrics.period_bounds`); ``None`` without a period.
 
     As the addon's reports (``crm.lead.stage.history._scope_domain``): the first stay over all the lead's
     history, whatever the team filter. A lead has its first stay in the period when one of its stays
@@ -525,8 +538,8 @@ def _cohort(reader: RpcReader, start: date | None, end: date | None, progress: b
     window: list[Any] = []
     if start is not None:
         window.append(("date_in", ">=", _odoo_datetime(start)))
-    if end is not None:  # <= end 23:59:59.999999, as the addon's datetime.combine(date_to, time.max)
-        window.append(("date_in", "<", _odoo_datetime(end + timedelta(days=1))))
+    if end is not None:
+        window.append(("date_in", "<", _odoo_datetime(end)))
     with tqdm(desc="period", unit=" stays", disable=not progress, leave=False) as bar:
         candidates = {
             many2one_id(row["lead_id"]) for row in reader.paged(STAY_MODEL, window, ["lead_id"], bar)
@@ -582,17 +595,18 @@ def extract_transitions(
     retries: int = 3,
     *,
     backoff: float = 1.0,
+    tz: str = "UTC",
 ) -> pd.DataFrame:
     """Read the stage history of an Odoo database into a transitions table.
 
     The selection is that of the addon's reports (*CRM › Reporting › Funnel*, the calibration of
-    probabilities): the leads whose **first** stage stay began between ``date_from`` and ``date_to`` (UTC
-    days, both inclusive; either may be left open) and, with ``teams``, that have at least one stay in one of
-    those sales teams -- each with **all** its stays, whatever their team. A lead's stays in other teams
-    tell whether it moved on from the teams' stages or was lost there: cutting them would turn a lead Europe
-    hands over to America, and America loses, into a loss in Europe. :func:`team_stays` marks the teams' own
-    stays, for :func:`funnel_metrics.selection_funnel` and ``breakdown(..., selected=...)`` (the Funnel
-    report filtered on the teams); :func:`funnel_metrics.calibration` takes the table as it is (the
+    probabilities): the leads whose **first** stage stay began between ``date_from`` and ``date_to`` (days in
+    the time zone ``tz``, both inclusive; either may be left open) and, with ``teams``, that have at least one
+    stay in one of those sales teams -- each with **all** its stays, whatever their team. A lead's stays in
+    other teams tell whether it moved on from the teams' stages or was lost there: cutting them would turn a
+    lead Europe hands over to America, and America loses, into a loss in Europe. :func:`team_stays` marks the
+    teams' own stays, for :func:`funnel_metrics.selection_funnel` and ``breakdown(..., selected=...)`` (the
+    Funnel report filtered on the teams); :func:`funnel_metrics.calibration` takes the table as it is (the
     calibration filtered on them).
 
     :param connection: an odoolib connection (:func:`connect`, or ``odoolib.get_connection``)
@@ -607,10 +621,12 @@ def extract_transitions(
         HTTP 5xx), with exponential backoff (``backoff``, then twice that, ...); login and access errors are
         never retried
     :param backoff: seconds before the first retry
+    :param tz: the time zone the period's days are counted in (IANA name, default UTC); the Odoo reports
+        count them in the user's time zone, which they name: pass it to get the same leads
     :return: the validated transitions table (contract columns plus the extras of
         :func:`~funnel_metrics.odoo_rows.transitions_from_odoo`), sorted by lead and entry time
     :raises ExtractError: unreachable server, refused login, no ``crm_stage_history`` in the database, an
-        unknown team, no stage history in the period, or an error answer from Odoo.
+        unknown team, no stage history in the period, an unknown time zone, or an error answer from Odoo.
     """
     from tqdm.auto import tqdm
 
@@ -619,6 +635,7 @@ def extract_transitions(
         raise ExtractError(
             f"the period ends ({end.isoformat()}) before it starts ({start.isoformat()}): check the two dates"
         )
+    bounds = _bounds(start, end, tz)
     if page_size < 1:
         raise ExtractError(f"page size must be at least 1, got {page_size}")
     caller = RpcCaller(connection, retries, backoff)
@@ -626,7 +643,7 @@ def extract_transitions(
 
     teams = list(teams or [])
     team_ids = _team_ids(reader, teams) if teams else None
-    leads = _cohort(reader, start, end, progress)
+    leads = _cohort(reader, *bounds, progress)
     if team_ids is not None:
         leads = _leads_of_teams(reader, team_ids, leads, progress)
     stays: list[dict[str, Any]] = []
@@ -799,16 +816,19 @@ def select_period(
     date_from: DateLike | None = None,
     date_to: DateLike | None = None,
     teams: Iterable[str | int] | None = None,
+    tz: str = "UTC",
 ) -> pd.DataFrame:
     """Offline twin of the filters of :func:`extract_transitions`, for a table read from a file.
 
     Keeps the leads whose first stay (earliest ``entered_at`` over all their rows) began between
-    ``date_from`` and ``date_to`` (UTC days, both inclusive; either may be ``None``) and, with ``teams``,
+    ``date_from`` and ``date_to`` (days in the time zone ``tz``, default UTC, both inclusive; either may be
+    ``None``) and, with ``teams``,
     that have at least one stay of one of those teams (see :func:`team_stays`), with all their rows.
     Applied to the whole history, it gives what :func:`extract_transitions` reads with the same arguments.
 
     :return: the kept rows of the validated table, index 0..n-1 (possibly empty)
-    :raises ExtractError: bad dates, a period that ends before it starts, a team not in the table.
+    :raises ExtractError: bad dates, a period that ends before it starts, an unknown time zone, a team not
+        in the table.
     :raises TransitionsError: the table is invalid.
     """
     from funnel_metrics.transitions import validate_transitions
@@ -818,14 +838,15 @@ def select_period(
         raise ExtractError(
             f"the period ends ({end.isoformat()}) before it starts ({start.isoformat()}): check the two dates"
         )
+    begins, ends = _bounds(start, end, tz)
     table = validate_transitions(transitions)
     keep = pd.Series(True, index=table.index)
     if start is not None or end is not None:
         first = table.groupby("lead_id")["entered_at"].transform("min")
-        if start is not None:
-            keep &= first >= pd.Timestamp(start, tz="UTC")
-        if end is not None:
-            keep &= first < pd.Timestamp(end + timedelta(days=1), tz="UTC")
+        if begins is not None:
+            keep &= first >= pd.Timestamp(begins, tz="UTC")
+        if ends is not None:
+            keep &= first < pd.Timestamp(ends, tz="UTC")
     wanted = list(teams or [])
     if wanted:
         keep &= team_stays(table, wanted).groupby(table["lead_id"]).transform("any")

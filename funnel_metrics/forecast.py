@@ -119,7 +119,7 @@ def forecast(
     chain = np.flatnonzero(~won)[::-1]
     remaining_path = np.zeros(facts.n_stages)
     remaining_path[chain] = np.cumsum(median[chain])  # NaN once a median is unknown
-    spent = np.maximum(snapshot.value - facts.entered[row], 0) / _NANOS_PER_DAY
+    spent = days[row]
     remaining = np.maximum(remaining_path[stage] - spent, 0.0)
 
     start = int(_period_starts(np.array([snapshot.value]), freq)[0])

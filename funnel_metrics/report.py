@@ -33,7 +33,7 @@ import pandas as pd
 from funnel_metrics.calibration import calibration
 from funnel_metrics.conversion import stage_conversion
 from funnel_metrics.cost import cost_per_lead
-from funnel_metrics.dwell import _latest_timestamp, kaplan_meier, time_in_stage
+from funnel_metrics.dwell import _latest_timestamp, kaplan_meier, stay_days, time_in_stage
 from funnel_metrics.effectiveness import rep_effectiveness
 from funnel_metrics.forecast import forecast
 from funnel_metrics.funnel import _selection, cohort_conversion, cumulative_funnel, stage_skips
@@ -394,14 +394,6 @@ def _conversion(data: _Inputs) -> _Section:
     return section
 
 
-def _stay_durations(table: pd.DataFrame, as_of: pd.Timestamp) -> tuple[np.ndarray, np.ndarray]:
-    """Days of each stay (open ones up to ``as_of``) and whether it has ended."""
-    closed = table["left_at"].notna().to_numpy(dtype=bool)
-    end = table["left_at"].fillna(as_of)
-    days = (end - table["entered_at"]).dt.total_seconds().to_numpy(dtype="float64") / 86_400.0
-    return np.maximum(days, 0.0), closed
-
-
 def _time_in_stage(data: _Inputs) -> _Section:
     stays = data.stays
     result = time_in_stage(stays, as_of=data.as_of)
@@ -414,7 +406,8 @@ def _time_in_stage(data: _Inputs) -> _Section:
         "many days; stays still open count as unfinished (Kaplan-Meier), so a stage where many leads sit "
         "does not look fast. A median stays empty while fewer than half of the stays have ended.",
     )
-    days, closed = _stay_durations(stays, data.as_of)
+    days = stay_days(stays, data.as_of).to_numpy()
+    closed = stays["left_at"].notna().to_numpy(dtype=bool)
     fig = _figure(7.5, 3.8)
     ax = fig.add_subplot()
     key = stays["stage"].astype(str) + "#" + stays["stage_sequence"].astype(str)

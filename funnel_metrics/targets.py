@@ -70,7 +70,6 @@ STUCK_COLUMNS: tuple[str, ...] = (
     "target_days",
     "overdue_days",
 )
-_NANOS_PER_DAY = 86_400 * 1_000_000_000
 
 TimestampLike = str | dt.datetime | np.datetime64 | pd.Timestamp
 
@@ -114,12 +113,16 @@ def match_targets(frame: pd.DataFrame, targets: pd.DataFrame, measure: str) -> p
     Inputs:
 
     - ``frame``: a DataFrame with a ``stage`` column and any of ``user``, ``team``, ``product`` (a missing
-      column counts as NA: the dimension is not fixed, so only targets leaving it empty apply);
+      column counts as NA: the dimension is not fixed, so only targets leaving it empty apply). A
+      ``product`` value may be a list, tuple or set of products (a lead carrying several tags): a product
+      target applies when its product is one of them;
     - ``targets``: a targets table (see the module docstring);
     - ``measure``: ``"target_conversion_rate"`` (fraction) or ``"target_days_in_stage"`` (days).
 
     Output: a float64 Series aligned to ``frame`` (same index), named ``measure``: the value of the most
-    specific target that applies and has the measure set, NaN where none does.
+    specific target that applies and has the measure set, NaN where none does. Of two targets equally
+    specific that both apply (a lead with two tags, each with a target), the earlier row of ``targets``
+    wins.
 
     Raises:
         ValueError: unknown measure, ``frame`` without ``stage``, or an invalid targets table (no ``stage``
@@ -133,24 +136,40 @@ def match_targets(frame: pd.DataFrame, targets: pd.DataFrame, measure: str) -> p
     out = np.full(len(frame), np.nan)
     if table.empty or len(frame) == 0:
         return pd.Series(out, index=frame.index, name=measure)
-    keys = pd.DataFrame(index=pd.RangeIndex(len(frame)))
-    for column in ("stage", *TARGET_DIMENSIONS):
-        values = frame[column] if column in frame.columns else pd.Series(pd.NA, index=frame.index)
-        keys[column] = _text_column(values.astype(object).reset_index(drop=True))
+    table = table.assign(_order=table.index.to_numpy())
+    keys = _match_keys(frame)
     is_set = table[list(TARGET_DIMENSIONS)].notna().to_numpy(dtype=bool)
     # scopes from the most specific: (user, team, product) set-flags in descending lexicographic order
     for scope in itertools.product((True, False), repeat=len(TARGET_DIMENSIONS)):
         rows = (is_set == np.array(scope)).all(axis=1)
         if not rows.any():
             continue
-        todo = np.flatnonzero(np.isnan(out))
-        if len(todo) == 0:
+        todo = keys[np.isnan(out[keys["_row"].to_numpy()])]
+        if todo.empty:
             break
         on = ["stage", *(d for d, fixed in zip(TARGET_DIMENSIONS, scope, strict=True) if fixed)]
-        scoped = table.loc[rows, [*on, measure]].drop_duplicates(on, keep="first")
-        found = keys.loc[todo, on].merge(scoped, on=on, how="left", sort=False)[measure]
-        out[todo] = found.to_numpy(dtype="float64", na_value=np.nan)
+        found = todo[["_row", *on]].merge(table.loc[rows, [*on, measure, "_order"]], on=on, sort=False)
+        best = found.sort_values(["_row", "_order"], kind="stable").drop_duplicates("_row")
+        out[best["_row"].to_numpy()] = best[measure].to_numpy(dtype="float64")
     return pd.Series(out, index=frame.index, name=measure)
+
+
+def _match_keys(frame: pd.DataFrame) -> pd.DataFrame:
+    """The match keys of each row of ``frame``: ``_row`` (position), ``stage`` and the dimensions as text;
+    a row whose product is a collection gives one key per product (none: one key without product)."""
+    keys = pd.DataFrame({"_row": np.arange(len(frame))})
+    for column in ("stage", *TARGET_DIMENSIONS):
+        values = frame[column] if column in frame.columns else pd.Series(pd.NA, index=frame.index)
+        values = values.astype(object).reset_index(drop=True)
+        if column == "product" and values.map(lambda v: isinstance(v, (list, tuple, set, frozenset))).any():
+            values = values.map(
+                lambda v: list(v) or pd.NA if isinstance(v, (list, tuple, set, frozenset)) else v
+            )
+            keys = keys.assign(product=values).explode("product", ignore_index=True)
+            keys["product"] = _text_column(keys["product"].astype(object))
+        else:
+            keys[column] = _text_column(values)
+    return keys
 
 
 def stuck_leads(
@@ -183,11 +202,7 @@ def stuck_leads(
     candidates = (table["left_at"].isna() & (table["outcome"] == "open")).to_numpy(dtype=bool)
     stays = table.loc[candidates, ["lead_id", "stage", "user", "team", "product", "entered_at"]]
     target = match_targets(stays, targets, "target_days_in_stage").to_numpy()
-    if len(stays):
-        entered = stays["entered_at"].to_numpy(dtype="datetime64[ns]").view("int64")
-        days = np.maximum(snapshot.value - entered, 0) / _NANOS_PER_DAY
-    else:
-        days = np.empty(0)
+    days = _stay_days(table, snapshot)[0][candidates]
     with np.errstate(invalid="ignore"):
         stuck = days > target
     result = stays.loc[stuck].reset_index(drop=True)
@@ -310,23 +325,31 @@ def breakdown(
     cells = _attributed(table, row_group, len(labels), snapshot, mask)
     result = _funnel_frame(cells, {by: labels.astype("string").take(cells["group"]).reset_index(drop=True)})
     if targets is not None:
-        scope = result[[by, "stage"]]
-        target_rate = match_targets(scope, targets, "target_conversion_rate").to_numpy()
-        target_days = match_targets(scope, targets, "target_days_in_stage").to_numpy()
-        result["target_conversion_rate"] = target_rate
-        result["target_days_in_stage"] = target_days
-        with np.errstate(invalid="ignore"):
-            result["below_target"] = (result["conversion_rate"].to_numpy() < target_rate) | (
-                result["median_days"].to_numpy() > target_days
-            )
+        _against_targets(result, targets, [by, "stage"])
     result.attrs["as_of"] = snapshot
     return result
 
 
+def _against_targets(result: pd.DataFrame, targets: pd.DataFrame, scope: list[str]) -> None:
+    """Add to a funnel frame (columns ``conversion_rate``, ``median_days`` and ``scope``) the columns
+    ``target_conversion_rate``, ``target_days_in_stage`` (NaN where no target applies) and ``below_target``:
+    the conversion rate is below its target or the median days exceed theirs."""
+    keys = result[scope]
+    target_rate = match_targets(keys, targets, "target_conversion_rate").to_numpy()
+    target_days = match_targets(keys, targets, "target_days_in_stage").to_numpy()
+    result["target_conversion_rate"] = target_rate
+    result["target_days_in_stage"] = target_days
+    with np.errstate(invalid="ignore"):
+        result["below_target"] = (result["conversion_rate"].to_numpy() < target_rate) | (
+            result["median_days"].to_numpy() > target_days
+        )
+
+
 def selection_funnel(
     transitions: pd.DataFrame,
-    selected: pd.Series | np.ndarray,
+    selected: pd.Series | np.ndarray | None,
     as_of: TimestampLike | None = None,
+    targets: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Stage conversion and time in stage of a selection of stays, e.g. of some teams or salespersons.
 
@@ -334,8 +357,10 @@ def selection_funnel(
 
     - ``transitions``: a transitions table (validated first) holding the whole history of its leads;
     - ``selected``: one bool per row of ``transitions`` (in row order; NA = not selected): the stays of the
-      selection, e.g. ``table["team"].isin(["Europe"])`` or ``table["user"] == "alice"``;
-    - ``as_of``: snapshot time of the open stays (naive = UTC); default the latest timestamp in the table.
+      selection, e.g. ``table["team"].isin(["Europe"])`` or ``table["user"] == "alice"``; None: every stay;
+    - ``as_of``: snapshot time of the open stays (naive = UTC); default the latest timestamp in the table;
+    - ``targets``: optional targets table (see the module docstring), matched on the stage alone (only
+      targets that leave salesperson, team and product empty apply).
 
     The funnel the selection is credited with, attributed as in :func:`breakdown`: a lead's passage through a
     stage (entered / advanced / lost / open, judged on the lead's whole history) counts when its first stay
@@ -349,17 +374,20 @@ def selection_funnel(
     Output: one row per stage with at least one counted passage or selected stay, in pipeline order, index
     0..n-1, columns (:data:`SELECTION_COLUMNS`) ``stage`` (string), ``stage_sequence``, ``entered``,
     ``advanced``, ``lost``, ``open`` (int64 leads), ``conversion_rate`` (float64, ``advanced / (advanced +
-    lost)``, NaN if 0), ``median_days``, ``p90_days`` (float64 days, NaN when too censored to tell).
-    ``result.attrs["as_of"]`` holds the snapshot time used.
+    lost)``, NaN if 0), ``median_days``, ``p90_days`` (float64 days, NaN when too censored to tell); with
+    ``targets``, then ``target_conversion_rate``, ``target_days_in_stage`` and ``below_target`` as in
+    :func:`breakdown`. ``result.attrs["as_of"]`` holds the snapshot time used.
 
     Raises:
         TransitionsError: the table is invalid.
-        ValueError: bad ``as_of``, or ``selected`` not one bool per row.
+        ValueError: bad ``as_of``, invalid targets, or ``selected`` not one bool per row.
     """
     table = _validated(transitions)
     mask = _selection(selected, len(table))
     snapshot = _as_utc(as_of, "as_of") if as_of is not None else _latest_timestamp(table)
     cells = _attributed(table, np.zeros(len(table), dtype="int64"), 1, snapshot, mask)
     result = _funnel_frame(cells, {})
+    if targets is not None:
+        _against_targets(result, targets, ["stage"])
     result.attrs["as_of"] = snapshot
     return result

@@ -135,10 +135,17 @@ def test_url_source_passes_options_to_the_extractor(tmp_path, capsys, monkeypatc
         return "connection"
 
     def fake_extract(
-        connection, date_from=None, date_to=None, teams=None, page_size=2000, progress=False, retries=3
+        connection,
+        date_from=None,
+        date_to=None,
+        teams=None,
+        page_size=2000,
+        progress=False,
+        retries=3,
+        tz="UTC",
     ):
-        calls["extract"] = (connection, date_from, date_to, teams, page_size, progress, retries)
-        return select_period(demo_table, date_from, date_to)
+        calls["extract"] = (connection, date_from, date_to, teams, page_size, progress, retries, tz)
+        return select_period(demo_table, date_from, date_to, tz=tz)
 
     monkeypatch.setattr(cli, "connect", fake_connect)
     monkeypatch.setattr(cli, "extract_transitions", fake_extract)
@@ -149,12 +156,15 @@ def test_url_source_passes_options_to_the_extractor(tmp_path, capsys, monkeypatc
     code, out, err = run(
         capsys, "export", "--url", "https://odoo.example.com", "--db", "prod", "--login", "me",
         "--api-key-file", str(key_file), "--protocol", "xmlrpc", "--from", "2024-02-01", "--team", "Europe",
-        "7", "--page-size", "500", "--retries", "5", "--no-progress", "-o", str(output),
+        "7", "--page-size", "500", "--retries", "5", "--no-progress", "--tz", "Europe/Brussels",
+        "-o", str(output),
     )  # fmt: skip
 
     assert (code, err) == (0, "")
     assert calls["connect"] == ("https://odoo.example.com", "prod", "me", KEY, "xmlrpc", 5)
-    assert calls["extract"] == ("connection", "2024-02-01", None, ["Europe", "7"], 500, False, 5)
+    assert calls["extract"] == (
+        "connection", "2024-02-01", None, ["Europe", "7"], 500, False, 5, "Europe/Brussels"
+    )  # fmt: skip
     assert "from database 'prod'" in out and KEY not in out
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from funnel_metrics import kaplan_meier, time_in_stage, transitions_from_records
+from funnel_metrics import kaplan_meier, stay_days, stuck_leads, time_in_stage, transitions_from_records
 
 NAN = float("nan")
 
@@ -295,3 +295,18 @@ def test_large_censored_sample_recovers_the_true_median_and_p90_where_closed_sta
     assert (
         naive_median < 0.75 * true_median
     )  # why censoring matters: closed stays alone under-state the stage
+
+
+def test_stay_days_is_the_duration_every_metric_uses(make_transitions, day):
+    frame = make_transitions(
+        [
+            (1, "New", 1, 0, 2.5, "lost"),  # closed: 2.5 days
+            (2, "New", 1, 1, None, "open"),  # open: 9 days at day 10
+            (3, "New", 1, 12, None, "open"),  # entered after the snapshot: 0
+        ]
+    )
+    days = stay_days(frame, as_of=day(10))
+    assert days.name == "days" and days.tolist() == [2.5, 9.0, 0.0]
+    stuck = stuck_leads(frame, pd.DataFrame({"stage": ["New"], "target_days_in_stage": [1]}), as_of=day(10))
+    assert stuck["days_in_stage"].tolist() == [9.0]
+    assert stay_days(frame).tolist() == [2.5, 11.0, 0.0]  # default snapshot: the latest timestamp (day 12)

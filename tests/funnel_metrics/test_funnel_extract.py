@@ -416,6 +416,30 @@ def test_period_bounds(server, date_from, date_to, leads):
     assert set(table["lead_id"]) == leads
 
 
+@pytest.mark.parametrize(
+    ("tz", "leads"),
+    [
+        ("UTC", {2, 3, 4, 6}),
+        # March in Brussels: 2024-02-29 23:00 to 2024-03-31 22:00 UTC (summer time from the 31st)
+        ("Europe/Brussels", {2, 3, 6}),
+        # March in Honolulu: 2024-03-01 10:00 to 2024-04-01 10:00 UTC
+        ("Pacific/Honolulu", {3, 4, 5, 6}),
+    ],
+)
+def test_period_days_are_counted_in_the_time_zone_asked_for(server, tz, leads):
+    connection = FakeConnection(server)
+    table = extract_transitions(connection, date_from="2024-03-01", date_to="2024-03-31", tz=tz)
+    assert set(table["lead_id"]) == leads
+    everything = extract_transitions(connection)
+    selected = extract.select_period(everything, "2024-03-01", "2024-03-31", tz=tz)
+    pd.testing.assert_frame_equal(selected, table)
+
+
+def test_unknown_time_zone_is_refused(server):
+    with pytest.raises(ExtractError, match="unknown time zone 'Mars/Olympus'"):
+        extract_transitions(FakeConnection(server), date_from="2024-03-01", tz="Mars/Olympus")
+
+
 def test_teams_select_the_leads_with_a_stay_in_them_with_their_whole_history(server):
     connection = FakeConnection(server)
     by_name = extract_transitions(connection, "2024-03-01", "2024-03-31", teams=["America"])

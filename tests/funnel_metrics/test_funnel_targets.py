@@ -96,6 +96,31 @@ def test_targets_table_with_only_a_stage_and_one_measure():
 
 
 @pytest.mark.parametrize(
+    ("products", "days"),
+    [
+        pytest.param(["Pro"], 8, id="one-tag"),
+        pytest.param(("Basic", "Pro"), 8, id="the-tag-with-a-target"),
+        pytest.param({"Basic"}, 10, id="tag-without-target"),
+        pytest.param([], 10, id="no-tags"),
+    ],
+)
+def test_a_lead_with_several_products_gets_the_target_of_any_of_them(products, days):
+    frame = pd.DataFrame(
+        {"stage": ["New", "New"], "team": ["Americas", "Europe"], "product": [products, "Pro"]}
+    )
+    assert match_targets(frame, TARGETS, "target_days_in_stage").tolist() == [days, 6]
+
+
+def test_of_two_product_targets_that_apply_the_earlier_row_wins():
+    targets = pd.DataFrame({"stage": ["New", "New"], "product": ["B", "A"], "target_days_in_stage": [7, 5]})
+    frame = pd.DataFrame(
+        {"stage": ["New", "New", "New"], "product": [["A", "B"], ["A"], "A"]}, index=[3, 1, 2]
+    )
+    got = match_targets(frame, targets, "target_days_in_stage")
+    assert got.index.tolist() == [3, 1, 2] and got.tolist() == [7, 5, 5]
+
+
+@pytest.mark.parametrize(
     ("targets", "measure", "message"),
     [
         pytest.param(
@@ -433,3 +458,26 @@ def test_a_selection_must_be_one_flag_per_stay(make_transitions, selected):
 def test_selection_funnel_of_an_empty_table():
     result = selection_funnel(transitions_from_records([]), [])
     assert result.empty and list(result.columns) == list(SELECTION_COLUMNS)
+
+
+def test_selection_funnel_against_stage_targets():
+    table, _ = simulate_funnel(300, seed=3)
+    targets = pd.DataFrame(
+        {
+            "stage": ["New", "New", "Qualified"],
+            "team": [None, "Europe", None],
+            "target_conversion_rate": [1.0, 0.0, 0.0],
+            "target_days_in_stage": [0.0, 1.0, 1000.0],
+        }
+    )
+    plain = selection_funnel(table, None)
+    result = selection_funnel(table, None, targets=targets).set_index("stage")
+    pd.testing.assert_frame_equal(result.reset_index()[list(SELECTION_COLUMNS)], plain)
+    # only the stage-wide targets apply (the days target of New is for a team)
+    assert result.loc["New", "target_conversion_rate"] == 1.0
+    assert np.isnan(result.loc["New", "target_days_in_stage"])
+    assert bool(result.loc["New", "below_target"]) == (result.loc["New", "conversion_rate"] < 1.0)
+    assert result.loc["Qualified", "target_days_in_stage"] == 1000.0
+    assert not result.loc["Qualified", "below_target"]
+    assert result.loc[["Proposal", "Negotiation"], "target_conversion_rate"].isna().all()
+    assert not result.loc[["Proposal", "Negotiation"], "below_target"].any()

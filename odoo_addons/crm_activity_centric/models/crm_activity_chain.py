@@ -1,6 +1,5 @@
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
-import pytz
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
@@ -234,36 +233,11 @@ class CrmActivityChain(models.Model):
                 "SELECT l.id AS lead_id, l.create_date AS at FROM crm_lead l WHERE l.id IN %s", leads
             )
         elif kind == "stage_entered":
-            self.env["mail.tracking.value"].flush_model(
-                ["field_id", "mail_message_id", "old_value_integer", "new_value_integer"]
-            )
-            stage_field = self.env["ir.model.fields"]._get("crm.lead", "stage_id").id
-            # Entries tracked in the chatter, plus the creation for leads created in the stage: the stage
-            # before the first tracked change, or the current one when the stage never changed.
+            entries = self._stage_entries(leads, stage_id)
             events = SQL(
-                """
-                WITH changes AS (
-                    SELECT m.res_id AS lead_id, m.date, m.id AS message_id,
-                           v.old_value_integer, v.new_value_integer
-                      FROM mail_tracking_value v
-                      JOIN mail_message m ON m.id = v.mail_message_id
-                     WHERE v.field_id = %(field)s AND m.model = 'crm.lead' AND m.res_id IN %(leads)s
-                ), initial AS (
-                    SELECT DISTINCT ON (lead_id) lead_id, old_value_integer AS stage_id
-                      FROM changes
-                  ORDER BY lead_id, date, message_id
-                )
-                SELECT lead_id, date AS at FROM changes WHERE new_value_integer = %(stage)s
-                 UNION ALL
-                SELECT l.id, l.create_date
-                  FROM crm_lead l
-                  LEFT JOIN initial i ON i.lead_id = l.id
-                 WHERE l.id IN %(leads)s
-                   AND CASE WHEN i.lead_id IS NULL THEN l.stage_id ELSE i.stage_id END = %(stage)s
-                """,
-                field=stage_field,
-                leads=leads,
-                stage=stage_id,
+                "SELECT * FROM unnest(%s::int[], %s::timestamp[]) AS e(lead_id, at)",
+                [lead_id for lead_id, _at in entries],
+                [at for _lead_id, at in entries],
             )
         elif kind == "activity_done":
             events = SQL(
@@ -299,41 +273,57 @@ class CrmActivityChain(models.Model):
             SQL("SELECT e.lead_id, e.at FROM (%s) e WHERE %s", events, SQL(" AND ").join(conditions))
         )
 
+    @api.model
+    def _stage_entries(self, leads, stage_id):
+        """When ``leads`` (SQL selecting lead ids) entered the stage: ``[(lead id, UTC datetime)]``.
+
+        The stays are rebuilt from the chatter's stage tracking by :func:`funnel_metrics.stays_from_changes`
+        (a lead created in the stage enters it on creation), as the stage history's rebuild does.
+        """
+        import pandas as pd  # noqa: PLC0415 - pandas is heavy: load it when a report is asked for
+
+        from funnel_metrics import stays_from_changes  # noqa: PLC0415
+
+        self.env["mail.tracking.value"].flush_model(
+            ["field_id", "mail_message_id", "old_value_integer", "new_value_integer"]
+        )
+        stage_field = self.env["ir.model.fields"]._get("crm.lead", "stage_id").id
+        lead_rows = self.env.execute_query(
+            SQL("SELECT l.id, l.create_date, l.stage_id FROM crm_lead l WHERE l.id IN %s", leads)
+        )
+        change_rows = self.env.execute_query(
+            SQL(
+                """SELECT m.res_id, m.date, old.id, new.id
+                     FROM mail_tracking_value v
+                     JOIN mail_message m ON m.id = v.mail_message_id
+                     JOIN crm_stage new ON new.id = v.new_value_integer
+                LEFT JOIN crm_stage old ON old.id = v.old_value_integer
+                    WHERE v.field_id = %(field)s AND m.model = 'crm.lead' AND m.res_id IN %(leads)s
+                 ORDER BY v.id""",
+                field=stage_field,
+                leads=leads,
+            )
+        )
+        stays = stays_from_changes(
+            pd.DataFrame(lead_rows, columns=["lead_id", "created_at", "stage"], dtype=object),
+            pd.DataFrame(change_rows, columns=["lead_id", "at", "old_stage", "new_stage"], dtype=object),
+        )
+        entered = stays[stays["stage"] == stage_id]
+        # datetime64[us] to a list gives Python datetimes
+        instants = entered["entered_at"].to_numpy().astype("datetime64[us]").tolist()
+        return list(zip(entered["lead_id"].tolist(), instants, strict=True))
+
 
 class CrmActivityReportScope(models.AbstractModel):
-    """What the activity reports look at: a period (days in the user's time zone) and sales teams."""
+    """What the activity reports look at: the pipeline report scope (days in the user's time zone, sales
+    teams), by default the last 90 days, over the leads of the teams."""
 
     _name = "crm.activity.report.scope"
+    _inherit = "crm.pipeline.report.scope"
     _description = "Activity Report Scope"
 
-    date_from = fields.Date(
-        string="From", default=lambda self: fields.Date.context_today(self) - timedelta(days=90)
-    )
-    date_to = fields.Date(string="To", default=fields.Date.context_today)
-    team_ids = fields.Many2many("crm.team", string="Sales Teams", help="Leave empty for every team.")
-
-    @api.constrains("date_from", "date_to")
-    def _check_dates(self):
-        for scope in self:
-            if scope.date_from and scope.date_to and scope.date_from > scope.date_to:
-                raise ValidationError(self.env._("The period ends before it starts: check the two dates."))
-
-    def _tz(self):
-        tz = self.env.context.get("tz") or self.env.user.tz
-        return tz if tz in pytz.all_timezones_set else "UTC"
-
-    def _period_bounds(self):
-        """``(start, end)`` of the period as naive UTC datetimes, end excluded; None for an open bound."""
-        self.ensure_one()
-        zone = pytz.timezone(self._tz())
-
-        def utc(day):
-            local = zone.localize(datetime.combine(day, time.min))
-            return local.astimezone(pytz.utc).replace(tzinfo=None)
-
-        start = utc(self.date_from) if self.date_from else None
-        end = utc(self.date_to + timedelta(days=1)) if self.date_to else None
-        return start, end
+    date_from = fields.Date(default=lambda self: fields.Date.context_today(self) - timedelta(days=90))
+    date_to = fields.Date(default=fields.Date.context_today)
 
     def _lead_domain(self):
         return [("team_id", "in", self.team_ids.ids)] if self.team_ids else []

@@ -1,7 +1,12 @@
-from datetime import datetime, time
+from datetime import timedelta
 
 from odoo import api, fields, models, tools
-from odoo.tools import SQL
+from odoo.tools import SQL, split_every
+
+from .crm_stage_target import id_key
+
+# leads rebuilt per batch: a read of their leads and stage changes, one insert
+BACKFILL_BATCH = 5000
 
 ORIGINS = [
     ("create", "Creation"),
@@ -249,58 +254,95 @@ class CrmLeadStageHistory(models.Model):
     def _backfill(self, lead_ids=None):
         """Rebuild the stays of leads that have none from the ``stage_id`` tracking of the chatter.
 
-        One stay from the creation of the lead to its first tracked stage change, then one stay per
-        tracked change. Leads without tracking get one stay from their creation. The last stay of a
-        lost or archived lead ends when it was closed; a stay in a won stage ends as it starts. Leads
-        that already have history are left alone, so running it twice changes nothing.
+        The stays are ``funnel_metrics.stays_from_changes``'s: one from the creation of the lead in the
+        stage before its first tracked change (its current stage without any), then one per tracked
+        change; the last stay of a lost or archived lead ends when it was closed, a stay in a won stage
+        ends as it starts. Leads that already have history are left alone, so running it twice changes
+        nothing. Leads are read and written in batches, one query of each kind per batch.
 
         :param lead_ids: restrict to these leads (default: every lead)
         :return: number of stays written
         """
         self.env["crm.lead"].flush_model()
         self.flush_model()
-        field = self.env["ir.model.fields"]._get("crm.lead", "stage_id")
+        self.env["mail.message"].flush_model(["model", "res_id", "date"])
+        self.env["mail.tracking.value"].flush_model(
+            ["field_id", "mail_message_id", "old_value_integer", "new_value_integer"]
+        )
         restrict = SQL("AND l.id = ANY(%s)", list(lead_ids)) if lead_ids is not None else SQL()
+        todo = [
+            lead_id
+            for (lead_id,) in self.env.execute_query(
+                SQL(
+                    """SELECT l.id FROM crm_lead l
+                        WHERE l.stage_id IS NOT NULL %s
+                          AND NOT EXISTS (SELECT 1 FROM crm_lead_stage_history h WHERE h.lead_id = l.id)
+                     ORDER BY l.id""",
+                    restrict,
+                )
+            )
+        ]
+        won_stages = self.env["crm.stage"].search([("is_won", "=", True)]).ids
+        count = 0
+        for batch in split_every(BACKFILL_BATCH, todo, list):
+            count += self._backfill_batch(batch, won_stages)
+        self.invalidate_model()
+        self.env["crm.lead"].invalidate_model(["stage_history_ids"])
+        return count
+
+    @api.model
+    def _backfill_batch(self, lead_ids, won_stages):
+        """Write the stays rebuilt from the chatter of these leads (which have none): a read of the leads,
+        one of their stage changes, one insert."""
+        import pandas as pd  # noqa: PLC0415 - pandas is heavy: load it when history is rebuilt
+
+        from funnel_metrics import stays_from_changes  # noqa: PLC0415
+
+        leads = pd.DataFrame(
+            self.env.execute_query(
+                SQL(
+                    """SELECT l.id, l.create_date, l.stage_id, l.create_uid,
+                              CASE WHEN NOT COALESCE(l.active, false)
+                                   THEN COALESCE(l.date_closed, l.write_date) END
+                         FROM crm_lead l WHERE l.id = ANY(%s)""",
+                    lead_ids,
+                )
+            ),
+            columns=["lead_id", "created_at", "stage", "created_by", "ended_at"],
+            dtype=object,
+        )
+        changes = pd.DataFrame(
+            self.env.execute_query(
+                SQL(
+                    """SELECT m.res_id, m.date, old.id, new.id, m.create_uid
+                         FROM mail_tracking_value v
+                         JOIN mail_message m ON m.id = v.mail_message_id
+                         JOIN crm_stage new ON new.id = v.new_value_integer
+                    LEFT JOIN crm_stage old ON old.id = v.old_value_integer
+                        WHERE m.model = 'crm.lead' AND v.field_id = %s AND m.res_id = ANY(%s)
+                     ORDER BY v.id""",
+                    self.env["ir.model.fields"]._get("crm.lead", "stage_id").id,
+                    lead_ids,
+                )
+            ),
+            columns=["lead_id", "at", "old_stage", "new_stage", "changed_by"],
+            dtype=object,
+        )
+        stays = stays_from_changes(leads, changes, won_stages)
+        if stays.empty:
+            return 0
+        # who made the move: the author of the change, or the creator of the lead for its first stay
+        by_change = changes["changed_by"].reindex(stays["change"].fillna(-1).astype("int64"))
+        by_lead = leads.set_index("lead_id")["created_by"].reindex(stays["lead_id"])
+        authors = by_change.where(stays["change"].notna().to_numpy(), by_lead.to_numpy())
+        changed_by = [None if pd.isna(user) or not user else int(user) for user in authors.tolist()]
+
+        def instants(values):  # datetime64 to Python datetimes, NaT to None
+            return values.to_numpy().astype("datetime64[us]").tolist()
+
         self.env.cr.execute(
             SQL(
                 """
-            WITH todo AS (
-                SELECT l.* FROM crm_lead l
-                 WHERE l.stage_id IS NOT NULL %(restrict)s
-                   AND NOT EXISTS (SELECT 1 FROM crm_lead_stage_history h WHERE h.lead_id = l.id)
-            ), trk AS (
-                SELECT m.res_id AS lead_id, m.date, m.create_uid, v.id AS vid,
-                       v.old_value_integer AS old_stage, v.new_value_integer AS new_stage
-                  FROM mail_tracking_value v
-                  JOIN mail_message m ON m.id = v.mail_message_id
-                  JOIN todo ON todo.id = m.res_id
-                  JOIN crm_stage s ON s.id = v.new_value_integer
-                 WHERE m.model = 'crm.lead' AND v.field_id = %(field_id)s
-            ), first_trk AS (
-                SELECT DISTINCT ON (lead_id) lead_id, date, old_stage
-                  FROM trk ORDER BY lead_id, date, vid
-            ), stays AS (
-                SELECT t.id AS lead_id, COALESCE(s0.id, t.stage_id) AS stage_id, NULL::int AS prev_id,
-                       t.create_date AS date_in, f.date AS date_out, t.create_uid AS changed_by,
-                       'backfill' AS origin
-                  FROM todo t
-             LEFT JOIN first_trk f ON f.lead_id = t.id
-             LEFT JOIN crm_stage s0 ON s0.id = f.old_stage
-                 UNION ALL
-                SELECT lead_id, new_stage, old_stage, date,
-                       LEAD(date) OVER (PARTITION BY lead_id ORDER BY date, vid), create_uid, 'backfill'
-                  FROM trk
-            ), ended AS (
-                SELECT st.lead_id, st.stage_id, st.prev_id, st.date_in, st.changed_by,
-                       CASE WHEN st.date_out IS NOT NULL THEN GREATEST(st.date_out, st.date_in)
-                            WHEN ns.is_won THEN st.date_in
-                            WHEN NOT COALESCE(l.active, false)
-                                THEN GREATEST(COALESCE(l.date_closed, l.write_date), st.date_in)
-                       END AS date_out
-                  FROM stays st
-                  JOIN todo l ON l.id = st.lead_id
-                  JOIN crm_stage ns ON ns.id = st.stage_id
-            )
             INSERT INTO crm_lead_stage_history (
                 lead_id, stage_id, previous_stage_id, date_in, date_out, is_current, duration_hours,
                 user_id, team_id, company_id, changed_by_id, origin, skipped_stage_count,
@@ -310,32 +352,36 @@ class CrmLeadStageHistory(models.Model):
                    l.user_id, l.team_id, l.company_id, e.changed_by, 'backfill', COALESCE(k.n, 0),
                    l.type, l.expected_revenue, l.probability,
                    %(uid)s, now() at time zone 'UTC', %(uid)s, now() at time zone 'UTC'
-              FROM ended e
-              JOIN todo l ON l.id = e.lead_id
+              FROM unnest(%(lead)s::int[], %(stage)s::int[], %(prev)s::int[], %(date_in)s::timestamp[],
+                          %(date_out)s::timestamp[], %(changed_by)s::int[])
+                   AS e(lead_id, stage_id, prev_id, date_in, date_out, changed_by)
+              JOIN crm_lead l ON l.id = e.lead_id
               JOIN crm_stage ns ON ns.id = e.stage_id
          LEFT JOIN crm_stage ps ON ps.id = e.prev_id
                    %(skip_join)s
             """,
-                restrict=restrict,
-                field_id=field.id,
                 uid=self.env.uid,
+                lead=[int(lead) for lead in stays["lead_id"]],
+                stage=[int(stage) for stage in stays["stage"]],
+                prev=[int(stage) if stage is not None else None for stage in stays["previous_stage"]],
+                date_in=instants(stays["entered_at"]),
+                date_out=instants(stays["left_at"]),
+                changed_by=changed_by,
                 skip_join=self._skip_join(),
             )
         )
-        count = self.env.cr.rowcount
-        self.invalidate_model()
-        self.env["crm.lead"].invalidate_model(["stage_history_ids"])
-        return count
+        return self.env.cr.rowcount
 
     # ------------------------------------------------------------------
     # Reading for reports
     # ------------------------------------------------------------------
 
     @api.model
-    def _scope_domain(self, date_from=None, date_to=None, teams=None, users=None):
-        """Every stay of the leads in scope: the leads whose first stay began between the two dates
-        (inclusive; either may be empty) and that have at least one stay of the given teams and
-        salespersons (at entry; none given: any lead).
+    def _scope_domain(self, start=None, end=None, teams=None, users=None):
+        """Every stay of the leads in scope: the leads whose first stay began at or after ``start`` and
+        before ``end`` (naive UTC datetimes, either may be None: the bounds of a report's period,
+        ``crm.pipeline.report.scope._period_bounds``) and that have at least one stay of the given teams
+        and salespersons (at entry; none given: any lead).
 
         A lead's whole history is kept, whatever team or salesperson its other stays had: they tell
         whether it moved forward or was lost. A lead Alice moves out of New and Bob later loses in
@@ -351,12 +397,12 @@ class CrmLeadStageHistory(models.Model):
             of_scope.append(("user_id", "in", users.ids))
         if of_scope:
             domain.append(("lead_id", "any", [("stage_history_ids", "any", of_scope)]))
-        if date_from or date_to:
+        if start or end:
             having = []
-            if date_from:
-                having.append(("date_in:min", ">=", datetime.combine(date_from, time.min)))
-            if date_to:
-                having.append(("date_in:min", "<=", datetime.combine(date_to, time.max)))
+            if start:
+                having.append(("date_in:min", ">=", start))
+            if end:
+                having.append(("date_in:min", "<", end))
             cohort = self.with_context(active_test=False)._read_group([], ["lead_id"], having=having)
             domain.append(("lead_id", "in", [lead.id for (lead,) in cohort]))
         return domain
@@ -386,29 +432,65 @@ class CrmLeadStageHistory(models.Model):
 
     @api.model
     def _stuck_stays(self, stay_ids=None, lead_ids=None):
-        """Current stays lasting longer than the most specific days-in-stage target of their lead.
+        """Current stays lasting longer than the most specific days-in-stage target of their lead (its
+        stage, and its current salesperson, team, tags and company).
+
+        The targets are read once and matched by ``funnel_metrics.match_targets``; SQL only reads the
+        current stays older than the shortest target of their stage (none younger can be stuck).
 
         :return: list of ``(stay id, lead id)``
         """
+        import pandas as pd  # noqa: PLC0415 - pandas is heavy: load it when the filter is used
+
+        from funnel_metrics import match_targets  # noqa: PLC0415
+
+        Target = self.env["crm.stage.target"]
+        targets = Target._targets_table()
+        timed = targets[targets["target_days_in_stage"] > 0]
+        if timed.empty:
+            return []
+        now = fields.Datetime.now()
+        shortest = timed.groupby("stage")["target_days_in_stage"].min()
         restrict = SQL()
         if stay_ids is not None:
             restrict = SQL("AND h.id = ANY(%s)", list(stay_ids))
         if lead_ids is not None:
             restrict = SQL("%s AND h.lead_id = ANY(%s)", restrict, list(lead_ids))
         self.flush_model(["is_current", "date_in", "stage_id", "lead_id"])
-        self.env["crm.stage.target"].flush_model()
-        self.env["crm.lead"].flush_model(["user_id", "team_id", "tag_ids"])
-        self.env.cr.execute(
+        self.env["crm.lead"].flush_model(["user_id", "team_id", "tag_ids", "company_id"])
+        rows = self.env.execute_query(
             SQL(
-                """SELECT h.id, h.lead_id
-                 FROM crm_lead_stage_history h
-                 JOIN crm_lead l ON l.id = h.lead_id
-                 JOIN LATERAL (%(target)s) tg ON true
-                WHERE h.is_current %(restrict)s
-                  AND h.date_in < %(now)s - tg.target_days_in_stage * interval '1 day'""",
-                target=self.env["crm.stage.target"]._best_target_sql("target_days_in_stage"),
+                """SELECT h.id, h.lead_id, h.stage_id, h.date_in, l.user_id, l.team_id, l.company_id,
+                          ARRAY(SELECT r.tag_id FROM crm_tag_rel r WHERE r.lead_id = l.id)
+                     FROM crm_lead_stage_history h
+                     JOIN crm_lead l ON l.id = h.lead_id
+                     JOIN unnest(%(stages)s::int[], %(cutoffs)s::timestamp[]) AS c(stage_id, cutoff)
+                          ON c.stage_id = h.stage_id
+                    WHERE h.is_current AND h.date_in < c.cutoff %(restrict)s""",
+                stages=[int(stage) for stage in shortest.index],
+                cutoffs=[now - timedelta(days=days) for days in shortest],
                 restrict=restrict,
-                now=fields.Datetime.now(),
             )
         )
-        return self.env.cr.fetchall()
+        if not rows:
+            return []
+        stays = pd.DataFrame(
+            {
+                "stage": [id_key(row[2]) for row in rows],
+                "user": [id_key(row[4]) for row in rows],
+                "team": [id_key(row[5]) for row in rows],
+                "product": [[str(tag) for tag in row[7]] for row in rows],
+            },
+            dtype=object,
+        )
+        company = pd.Series([row[6] or 0 for row in rows])
+        target = pd.Series(float("nan"), index=stays.index)
+        for company_id in company.unique().tolist():
+            of_company = company == company_id
+            target[of_company] = match_targets(
+                stays[of_company], Target._of_company(timed, company_id), "target_days_in_stage"
+            )
+        # stuck when the stay is older than its target, as funnel_metrics.stuck_leads has it
+        entered = pd.Series([row[3] for row in rows], dtype="datetime64[ns]")
+        stuck = (entered < pd.Timestamp(now) - pd.to_timedelta(target, unit="D")).tolist()
+        return [(row[0], row[1]) for row, is_stuck in zip(rows, stuck, strict=True) if is_stuck]

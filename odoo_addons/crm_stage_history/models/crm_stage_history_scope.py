@@ -1,13 +1,14 @@
-from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo import fields, models
 
 
 class CrmStageHistoryScope(models.AbstractModel):
     """Which stage history a report or wizard looks at: the leads that entered the pipeline in a
-    period and passed through some sales teams (or salespersons), each with its whole history, and
-    which of their stays are of those teams and salespersons."""
+    period (days in the user's time zone, see ``crm.pipeline.report.scope``) and passed through some sales
+    teams (or salespersons), each with its whole history, and which of their stays are of those teams and
+    salespersons."""
 
     _name = "crm.stage.history.scope"
+    _inherit = "crm.pipeline.report.scope"
     _description = "Stage History Scope"
 
     date_from = fields.Date(
@@ -17,17 +18,9 @@ class CrmStageHistoryScope(models.AbstractModel):
         string="Entered Pipeline To", help="Leads whose first stage stay started on or before this day."
     )
     team_ids = fields.Many2many(
-        "crm.team",
-        string="Sales Teams",
         help="Leads that had at least one stage stay in one of these teams, with their whole history: their "
         "stays in other teams still tell whether they moved forward or were lost.",
     )
-
-    @api.constrains("date_from", "date_to")
-    def _check_dates(self):
-        for scope in self:
-            if scope.date_from and scope.date_to and scope.date_from > scope.date_to:
-                raise UserError(self.env._("The period ends before it starts: check the two dates."))
 
     def _scope_users(self):
         """Salespersons to keep (empty: all); reports that filter on them override this."""
@@ -38,8 +31,18 @@ class CrmStageHistoryScope(models.AbstractModel):
         rights (see ``crm.lead.stage.history._scope_domain``)."""
         self.ensure_one()
         History = self.env["crm.lead.stage.history"]
-        return History._transitions(
-            History._scope_domain(self.date_from, self.date_to, self.team_ids, self._scope_users())
+        start, end = self._period_bounds()
+        return History._transitions(History._scope_domain(start, end, self.team_ids, self._scope_users()))
+
+    def _keyed_by_ids(self, table):
+        """A table of :meth:`_transitions` whose ``stage``, ``team`` and ``user`` are the records' ids as
+        text, as the targets are keyed (``crm.stage.target._targets_table``): two stages, teams or
+        salespersons may share a name, never an id."""
+        return table.assign(
+            **{
+                column: table[f"{column}_id"].astype("string").where(table[f"{column}_id"] > 0)
+                for column in ("stage", "team", "user")
+            }
         )
 
     def _selected_stays(self, table):

@@ -1,8 +1,20 @@
 from odoo import api, fields, models
-from odoo.tools import SQL
 
-# Specificity order: a target for a salesperson beats one for a team, which beats one for a tag.
-_SPECIFICITY = ("user_id", "team_id", "product_tag_id")
+
+def id_key(value):
+    """An Odoo id as the text key of a funnel_metrics table (targets, transitions); None for no record."""
+    return str(value) if value else None
+
+
+_TABLE_FIELDS = [
+    "stage_id",
+    "team_id",
+    "user_id",
+    "product_tag_id",
+    "company_id",
+    "target_conversion_rate",
+    "target_days_in_stage",
+]
 
 
 class CrmStageTarget(models.Model):
@@ -51,40 +63,35 @@ class CrmStageTarget(models.Model):
     )
 
     @api.model
-    def _best_target_sql(self, measure):
-        """SQL of a LATERAL subquery picking the most specific active target with ``measure`` set
-        for a stay ``h`` of lead ``l`` (the lead's current salesperson, team and tags count)."""
-        return SQL(
-            """SELECT t.%(measure)s
-                 FROM crm_stage_target t
-                WHERE t.active AND t.stage_id = h.stage_id AND t.%(measure)s > 0
-                  AND (t.team_id IS NULL OR t.team_id = l.team_id)
-                  AND (t.user_id IS NULL OR t.user_id = l.user_id)
-                  AND (t.product_tag_id IS NULL OR EXISTS (
-                        SELECT 1 FROM crm_tag_rel r WHERE r.lead_id = l.id AND r.tag_id = t.product_tag_id))
-                  AND (t.company_id IS NULL OR l.company_id IS NULL OR t.company_id = l.company_id)
-             ORDER BY t.user_id IS NOT NULL DESC, t.team_id IS NOT NULL DESC,
-                      t.product_tag_id IS NOT NULL DESC, t.id
-                LIMIT 1""",
-            measure=SQL.identifier(measure),
-        )
+    def _targets_table(self):
+        """The active targets the current user may read as a funnel_metrics targets table, read once for a
+        whole report or search: ``funnel_metrics.match_targets`` picks the most specific of them.
+
+        Stages, teams, salespersons and tags (``product``) are keyed by their ids as text (two may share a
+        name); conversion rates are fractions. Rows are in id order, so of two targets equally specific
+        the older applies. The ``company`` column (id as text, NA for every company) is not a dimension of
+        the match: :meth:`_of_company` keeps the targets of a lead's company first.
+        """
+        import pandas as pd  # noqa: PLC0415 - pandas is heavy: load it when targets are matched
+
+        rows = self.search_read([], _TABLE_FIELDS, order="id", load=None)
+        return pd.DataFrame(
+            {
+                "stage": [id_key(row["stage_id"]) for row in rows],
+                "team": [id_key(row["team_id"]) for row in rows],
+                "user": [id_key(row["user_id"]) for row in rows],
+                "product": [id_key(row["product_tag_id"]) for row in rows],
+                "company": [id_key(row["company_id"]) for row in rows],
+                "target_conversion_rate": [row["target_conversion_rate"] / 100 for row in rows],
+                "target_days_in_stage": [float(row["target_days_in_stage"]) for row in rows],
+            },
+            dtype=object,
+        ).astype({"target_conversion_rate": "float64", "target_days_in_stage": "float64"})
 
     @api.model
-    def _best_for(self, measure, stage, team=None, user=None, tags=None):
-        """The most specific active target with ``measure`` set that applies to a stage, and
-        optionally a team, a salesperson and tags (``None`` = the dimension is not fixed, so only
-        targets that leave it empty apply). Returns an empty recordset when none applies."""
-        candidates = self.search([("stage_id", "=", stage.id), (measure, ">", 0)])
-        tag_ids = set(tags.ids) if tags else set()
-
-        def applies(target):
-            return (
-                (not target.team_id or (team and target.team_id == team))
-                and (not target.user_id or (user and target.user_id == user))
-                and (not target.product_tag_id or target.product_tag_id.id in tag_ids)
-            )
-
-        matching = candidates.filtered(applies)
-        if not matching:
-            return matching
-        return max(matching, key=lambda t: (tuple(bool(t[f]) for f in _SPECIFICITY), -t.id))
+    def _of_company(self, table, company_id):
+        """The targets of :meth:`_targets_table` that apply to a lead of this company: those for every
+        company and those of its own; all of them for a lead without a company."""
+        if not company_id:
+            return table
+        return table[table["company"].isna() | (table["company"] == str(company_id))]

@@ -36,11 +36,13 @@ class CrmStageFunnelReport(models.TransientModel):
         return self.user_ids
 
     def _compute_lines(self):
-        """Replace the lines with the funnel of the leads in scope.
+        """Replace the lines with the funnel of the leads in scope, against the stage targets.
 
         With teams or salespersons chosen, the funnel is what they are credited with in the unfiltered
         report: a lead's passage through a stage counts when its first stay there is of the chosen teams
-        and salespersons, judged on its whole history; time in stage is that of their own stays.
+        and salespersons, judged on its whole history; time in stage is that of their own stays. The
+        numbers and the most specific target of each line are funnel_metrics' (``selection_funnel`` per
+        stage, ``breakdown`` per team or salesperson); the targets are read once.
         """
         import funnel_metrics  # noqa: PLC0415 - pandas is heavy: load it when a report is asked for
 
@@ -51,61 +53,44 @@ class CrmStageFunnelReport(models.TransientModel):
             return
         selected = self._selected_stays(table)
         now = fields.Datetime.now()
+        keyed = self._keyed_by_ids(table)
+        targets = self.env["crm.stage.target"]._targets_table()
         if self.group_by == "stage":
-            if selected is None:
-                dwell = funnel_metrics.time_in_stage(table, as_of=now)
-                funnel = funnel_metrics.stage_conversion(table).merge(
-                    dwell[["stage", "stage_sequence", "median_days", "p90_days"]],
-                    on=["stage", "stage_sequence"],
-                    how="left",
-                )
-            else:
-                funnel = funnel_metrics.selection_funnel(table, selected, as_of=now)
-            group_ids = [0] * len(funnel)
+            funnel = funnel_metrics.selection_funnel(keyed, selected, as_of=now, targets=targets)
         else:
-            # group on the Odoo ids, not on the names (two salespersons may share a name)
-            ids = table[f"{self.group_by}_id"]
-            keyed = table.assign(**{self.group_by: ids.astype("string").where(ids > 0)})
-            funnel = funnel_metrics.breakdown(keyed, self.group_by, as_of=now, selected=selected)
-            group_ids = funnel[self.group_by].fillna("0").astype("int64").tolist()
-        stage_ids = dict(
-            zip(zip(table["stage"], table["stage_sequence"], strict=True), table["stage_id"], strict=True)
-        )
-        Target = self.env["crm.stage.target"]
-        Stage, Team, User = self.env["crm.stage"], self.env["crm.team"], self.env["res.users"]
+            funnel = funnel_metrics.breakdown(keyed, self.group_by, targets, as_of=now, selected=selected)
+        stages = self.env["crm.stage"].browse(sorted({int(stage) for stage in funnel["stage"]}))
+        won = set(stages.filtered("is_won").ids)
         lines = []
-        for group_id, row in zip(group_ids, funnel.itertuples(index=False), strict=True):
-            team = Team.browse(group_id) if self.group_by == "team" and group_id else None
-            user = User.browse(group_id) if self.group_by == "user" and group_id else None
-            stage = Stage.browse(int(stage_ids[(row.stage, row.stage_sequence)]))
-            rate = _number(row.conversion_rate)
-            target_rate = Target._best_for("target_conversion_rate", stage, team, user).target_conversion_rate
-            target_days = Target._best_for("target_days_in_stage", stage, team, user).target_days_in_stage
-            median = _number(row.median_days)
-            p90 = _number(row.p90_days)
+        for row in funnel.to_dict("records"):
+            # the team or salesperson id as text, NA for none
+            group = row[self.group_by] if self.group_by != "stage" else None
+            group_id = int(group) if isinstance(group, str) else False
+            stage_id = int(row["stage"])
+            rate = _number(row["conversion_rate"])
+            target_rate = _number(row["target_conversion_rate"])
+            median = _number(row["median_days"])
+            p90 = _number(row["p90_days"])
             lines.append(
                 {
                     "report_id": self.id,
-                    "stage_id": stage.id,
-                    "team_id": team.id if team else False,
-                    "user_id": user.id if user else False,
-                    "entered": int(row.entered),
-                    "advanced": int(row.advanced),
-                    "lost": int(row.lost),
-                    "open": int(row.open),
+                    "stage_id": stage_id,
+                    "team_id": group_id if self.group_by == "team" else False,
+                    "user_id": group_id if self.group_by == "user" else False,
+                    "entered": int(row["entered"]),
+                    "advanced": int(row["advanced"]),
+                    "lost": int(row["lost"]),
+                    "open": int(row["open"]),
                     "conversion_rate": rate * 100 if rate is not False else False,
                     "has_conversion": rate is not False,
-                    "target_conversion_rate": target_rate,
+                    "target_conversion_rate": target_rate * 100 if target_rate is not False else False,
                     "median_days": median,
                     # the won stage is an end point: its stays end as they start
-                    "has_median": median is not False and not stage.is_won,
+                    "has_median": median is not False and stage_id not in won,
                     "p90_days": p90,
-                    "has_p90": p90 is not False and not stage.is_won,
-                    "target_days_in_stage": target_days,
-                    "below_target": bool(
-                        (target_rate and rate is not False and rate * 100 < target_rate)
-                        or (target_days and median is not False and median > target_days)
-                    ),
+                    "has_p90": p90 is not False and stage_id not in won,
+                    "target_days_in_stage": _number(row["target_days_in_stage"]),
+                    "below_target": bool(row["below_target"]),
                 }
             )
         self.env["crm.stage.funnel.report.line"].create(lines)

@@ -1,4 +1,4 @@
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from freezegun import freeze_time
 from odoo.exceptions import UserError
@@ -215,6 +215,25 @@ class TestFunnelReport(StageHistoryCase):
         self.assertEqual(lines[("", "Inquiry")].entered, 5)
         with self.assertRaisesRegex(UserError, "ends before it starts"):
             self._report(date_from=date(2026, 3, 2), date_to=date(2026, 3, 1))
+
+    def test_period_is_counted_in_the_days_of_the_user(self):
+        """A manager in Sydney asking for March gets his March: a lead that entered the pipeline on 31 March
+        at 20:00 UTC entered it on 1 April at 07:00 in Sydney. The report names the time zone."""
+        with freeze_time(datetime(2026, 3, 31, 20, 0)):
+            self._lead("Late", team_id=self.other_team.id)
+        march = {"date_from": date(2026, 3, 1), "date_to": date(2026, 3, 31)}
+        april = {"date_from": date(2026, 4, 1), "date_to": date(2026, 4, 30)}
+        teams = [(6, 0, self.other_team.ids)]
+        self.sales_manager.tz = "Australia/Sydney"
+        Report = self.env["crm.stage.funnel.report"].with_user(self.sales_manager)
+        self.assertEqual(Report.create(march).period_tz, "Australia/Sydney")
+        with self.assertRaises(UserError):
+            self._report(team_ids=teams, **march)
+        self.assertEqual(self._report(team_ids=teams, **april)[("", "Inquiry")].entered, 1)
+        self.sales_manager.tz = "Europe/London"  # UTC+1 from 29 March: still 31 March, 21:00
+        self.assertEqual(self._report(team_ids=teams, **march)[("", "Inquiry")].entered, 1)
+        with self.assertRaises(UserError):
+            self._report(team_ids=teams, **april)
 
     def test_salesperson_filter_shows_his_lines_of_the_unfiltered_report(self):
         """Filtered on Sally, the lead she moved out of Inquiry before Sam lost it is an advance, and

@@ -64,3 +64,36 @@ class TestStageHistoryPerformance(StageHistoryCase):
             ),
             50,
         )
+
+    def _query_count(self, func):
+        self.env.flush_all()
+        self.env.invalidate_all()
+        before = self.env.cr.sql_log_count
+        func()
+        self.env.flush_all()
+        return self.env.cr.sql_log_count - before
+
+    def test_funnel_report_and_stuck_filter_read_the_targets_once(self):
+        """The targets are read once per report or search: more stages, targets and leads, same queries."""
+        Target, Lead = self.env["crm.stage.target"], self.env["crm.lead"]
+        Target.create({"stage_id": self.s1.id, "target_days_in_stage": 1, "target_conversion_rate": 50})
+        first = self._leads(3)
+
+        def report():
+            self.env["crm.stage.funnel.report"].create(
+                {"group_by": "user", "team_ids": [(6, 0, self.team.ids)]}
+            )._compute_lines()
+
+        def stuck():
+            Lead.search([("is_stage_stuck", "=", True)])
+
+        report()  # warm the caches
+        few = [self._query_count(report), self._query_count(stuck)]
+        more = self._leads(20, user=self.salesman_2)
+        for stage in (self.s2, self.s3, self.s4):
+            (first | more).write({"stage_id": stage.id})
+            Target.create({"stage_id": stage.id, "target_days_in_stage": 2})
+            Target.create({"stage_id": stage.id, "team_id": self.team.id, "target_days_in_stage": 3})
+            Target.create({"stage_id": stage.id, "user_id": self.salesman_2.id, "target_conversion_rate": 70})
+        many = [self._query_count(report), self._query_count(stuck)]
+        self.assertEqual(many, few, "queries of the report and of the stuck filter, few vs many stages")
