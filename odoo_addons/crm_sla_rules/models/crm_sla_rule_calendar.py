@@ -29,21 +29,22 @@ class CrmSlaRule(models.Model):
             groups.setdefault(self.env.company.resource_calendar_id, []).append(False)
         return list(groups.items())
 
-    def _sla_cutoff(self, calendar, now, amount):
-        """Latest clock start that has used up ``amount`` (rule unit) at ``now`` (naive UTC):
-        :func:`sla_rules.businesstime.cutoff` on the schedule's work calendar (``calendar``, empty for days
-        and hours), which gives the one cutoff the rule's SQL selection compares with.
+    def _sla_cutoffs(self, calendar, now):
+        """The rule's breach and warning cutoffs at ``now`` (naive UTC): :func:`sla_rules.cutoffs` on the
+        schedule's work calendar (``calendar``, empty for days and hours), the one cutoff of each kind the
+        rule's SQL selection compares with (``.act``; ``.warn``, ``None`` without a warning).
 
         :raise UserError: the schedule cannot count the rule's unit
         """
-        from sla_rules.businesstime import cutoff
+        from sla_rules.rules import cutoffs
 
+        rule = self._sla_rule_values()
         if self.unit not in BUSINESS_UNITS:
-            return cutoff(now, amount, self.unit)
+            return cutoffs(rule, now, None)
 
         def compute(work):
-            result = cutoff(now, amount, self.unit, work)
-            return result, result, now
+            result = cutoffs(rule, now, work)
+            return result, min(result.act, result.warn or result.act), now
 
         return self._sla_business_time(calendar, now - self._sla_reach(), now, compute)
 

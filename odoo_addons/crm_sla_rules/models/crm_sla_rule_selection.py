@@ -44,7 +44,7 @@ class CrmSlaRule(models.Model):
         from sla_rules.rules import CLOCK_REQUIRES
 
         column, *restarts = self._sla_clock_columns()
-        act_cutoff = self._sla_cutoff(calendar, now, self.threshold)
+        limits = self._sla_cutoffs(calendar, now)
         domain = self._sla_scope_domain() & self._sla_extra_domain()
         # the clock runs once its own column and the fields it requires are set
         for name in (column, *CLOCK_REQUIRES[self.clock]):
@@ -54,10 +54,10 @@ class CrmSlaRule(models.Model):
         if lead_ids is not None:
             domain &= Domain("id", "in", lead_ids)
         if kind == "act":
-            cutoff = act_cutoff
+            cutoff = limits.act
             handled = ("acted", "failed")
         else:
-            cutoff = self._sla_cutoff(calendar, now, self.threshold - self.warning_before)
+            cutoff = limits.warn
             handled = ("warned", "acted", "failed", "retry")
         # the clock's own column is at or before the cutoff whenever its start is: the index on it helps
         domain &= Domain(column, "<=", cutoff)
@@ -70,7 +70,7 @@ class CrmSlaRule(models.Model):
         start = self._sla_clock_start(query.table)
         query.add_where(SQL("%s <= %s", start, cutoff))
         if kind == "warn":
-            query.add_where(SQL("%s > %s", start, act_cutoff))
+            query.add_where(SQL("%s > %s", start, limits.act))
         query.add_where(
             SQL(
                 """NOT EXISTS (SELECT 1 FROM crm_sla_event event

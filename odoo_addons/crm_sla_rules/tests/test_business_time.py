@@ -16,7 +16,7 @@ class TestBusinessTime(SlaCase):
 
     def _cutoff(self, unit, amount, now):
         rule = self._rule(unit=unit, threshold=amount)
-        return rule._sla_cutoff(self.calendar, now, amount)
+        return rule._sla_cutoffs(self.calendar, now).act
 
     def test_known_deadlines(self):
         """Hand-computed breach times on the Brussels week (Friday 6 March closed, DST on 29 March)."""
@@ -63,7 +63,8 @@ class TestBusinessTime(SlaCase):
             for amount in amounts:
                 for now in nows:
                     with self.subTest(unit=unit, amount=amount, now=now):
-                        expected = rule._sla_cutoff(self.calendar, now, amount)
+                        rule.threshold = amount
+                        expected = rule._sla_cutoffs(self.calendar, now).act
                         self.assertEqual(businesstime.cutoff(now, amount, unit, work), expected)
                         if unit == "business_hours":
                             odoo = self.calendar.plan_hours(
