@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from funnel_metrics.conversion import CONVERSION_COLUMNS
 from funnel_metrics.dwell import _latest_timestamp
 from funnel_metrics.funnel import (
     _as_utc,
@@ -47,17 +48,7 @@ TARGET_MEASURES: tuple[str, ...] = ("target_conversion_rate", "target_days_in_st
 TARGET_DIMENSIONS: tuple[str, ...] = ("user", "team", "product")
 """Scope columns of a targets table, most specific first."""
 BREAKDOWN_BY: tuple[str, ...] = ("user", "team", "product")
-SELECTION_COLUMNS: tuple[str, ...] = (
-    "stage",
-    "stage_sequence",
-    "entered",
-    "advanced",
-    "lost",
-    "open",
-    "conversion_rate",
-    "median_days",
-    "p90_days",
-)
+SELECTION_COLUMNS: tuple[str, ...] = (*CONVERSION_COLUMNS, "median_days", "p90_days")
 """Columns of :func:`selection_funnel`."""
 STUCK_COLUMNS: tuple[str, ...] = (
     "lead_id",
