@@ -324,6 +324,8 @@ class CrmActivityReportScope(models.AbstractModel):
 
     date_from = fields.Date(default=lambda self: fields.Date.context_today(self) - timedelta(days=90))
     date_to = fields.Date(default=fields.Date.context_today)
+    # extended here, so that the reports' relation tables belong to this addon and go with it
+    team_ids = fields.Many2many(help="Leads of these teams (empty: every team).")
 
     def _lead_domain(self):
         return [("team_id", "in", self.team_ids.ids)] if self.team_ids else []
