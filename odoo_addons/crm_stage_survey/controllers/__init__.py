@@ -1,1 +1,2 @@
 from . import document_link
+from . import survey

@@ -1,4 +1,4 @@
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.addons.crm_pipeline_base.tools import cursor_mark, cursor_marker
 from odoo.addons.crm_stage_history.models.crm_lead import TRUSTED_ORIGIN_KEY
@@ -265,21 +265,65 @@ class CrmLead(models.Model):
                 lead.message_post(body=note, subtype_xmlid="mail.mt_note")
 
     def _survey_requalify(self, user_input):
-        """After a qualification is submitted: move the lead to the stage its answers reach."""
+        """After a qualification is submitted: put the lead in the stage its answers reach, with a chatter
+        note listing the answers that decided it (also when the stage stays)."""
         self.ensure_one()
         result = self._survey_gate_results({self.id: user_input}).get(self.id)
-        if not result:
+        if not result or result[0].placed is None:
             return
         gate, stages, criteria = result
-        if not gate.stage or gate.stage == self.stage_id.id:
-            return
-        stage = stages.browse(gate.stage)
-        moved_by = criteria.filtered(lambda criterion: criterion.stage_id.id in gate.reached)
-        note = Markup("<p>%s</p><ul>%s</ul>") % (
-            self.env._("The qualification survey moved the lead to %(stage)s:", stage=stage.name),
-            Markup("").join(Markup("<li>%s</li>") % escape(label) for label in moved_by.mapped("label")),
+        stage = stages.browse(gate.placed)
+        if stage == self.stage_id:
+            verdict = self.env._("The qualification survey keeps the lead in %(stage)s.", stage=stage.name)
+        else:
+            verdict = self.env._("The qualification survey moved the lead to %(stage)s.", stage=stage.name)
+        note = Markup("<p>%s %s</p><ul>%s</ul>") % (
+            verdict,
+            self.env._("The answers that decided it:"),
+            Markup("").join(
+                Markup("<li>%s</li>") % line
+                for line in self._survey_decisive_answers(user_input, gate, criteria)
+            ),
         )
-        self._survey_write_stage(stage, "survey", note)
+        if gate.missing:
+            note += Markup("<p>%s</p>") % self.env._(
+                "Still needed for %(stage)s: %(criteria)s",
+                stage=stages.browse(gate.next_stage).name,
+                criteria="; ".join(criterion.label for criterion in gate.missing),
+            )
+        if stage == self.stage_id:
+            self.message_post(body=note, subtype_xmlid="mail.mt_note")
+        else:
+            self._survey_write_stage(stage, "survey", note)
+
+    def _survey_decisive_answers(self, user_input, gate, criteria):
+        """The answers that decided ``gate``, one "question: answer" per question of the criteria of the
+        stages reached and of the next stage (whose unmet criteria kept the lead from it), in criteria order.
+        """
+        decisive = criteria.filtered(
+            lambda criterion: (
+                criterion.stage_id.id in gate.reached or criterion.stage_id.id == gate.next_stage
+            )
+        )
+        lines = []
+        for question in decisive.question_id:
+            given = user_input.user_input_line_ids.filtered(
+                lambda line, question=question: line.question_id == question and not line.skipped
+            )
+            if given:
+                answer = ", ".join(
+                    f"{line.value_numerical_box:g}"
+                    if line.answer_type == "numerical_box"
+                    else line.display_name
+                    for line in given
+                )
+            else:
+                answer = self.env._("not answered")
+            if question.title.endswith("?"):  # "Budget confirmed? Yes", as the criteria's labels
+                lines.append(self.env._("%(question)s %(answer)s", question=question.title, answer=answer))
+            else:
+                lines.append(self.env._("%(question)s: %(answer)s", question=question.title, answer=answer))
+        return lines
 
     def action_set_won(self):
         gated = self.filtered(lambda lead: lead.stage_setting == "survey" and lead.team_id.survey_won_gate)

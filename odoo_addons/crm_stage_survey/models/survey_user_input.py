@@ -33,6 +33,43 @@ class SurveyUserInput(models.Model):
                     )
         return result
 
+    def _qualification_page_values(self):
+        """What the survey's pages say about the lead these answers qualify, for the user viewing them:
+        ``{"qualified_lead": {...}}`` with the lead's name, customer and address, and once submitted the stage
+        the answers reach (the gate engine's verdict) and what the next stage still needs. Empty — Odoo's own
+        pages — when the answers qualify no lead, and for a user who may not read the lead: the pages open
+        with the answer's token alone, public users included."""
+        self.ensure_one()
+        lead = self.lead_id
+        if (
+            not lead
+            or lead.stage_setting != "survey"
+            or self.survey_id != lead.team_id.qualification_survey_id
+        ):
+            return {}
+        # the controller hands over sudo records: the viewer's own rights decide what the page says
+        lead_as_viewer = lead.sudo(False)
+        if not lead_as_viewer.has_access("read"):
+            return {}
+        values = {
+            "name": lead_as_viewer.name,
+            "customer": lead_as_viewer.partner_id.display_name
+            or lead_as_viewer.partner_name
+            or lead_as_viewer.contact_name,
+            "url": f"/odoo/crm/{lead.id}",
+            "stage": False,
+            "next_stage": False,
+            "missing": [],
+        }
+        result = self.state == "done" and lead._survey_gate_results({lead.id: self}).get(lead.id)
+        if result and result[0].placed is not None:
+            gate, stages, _criteria = result
+            values["stage"] = stages.browse(gate.placed).name
+            if gate.next_stage is not None:
+                values["next_stage"] = stages.browse(gate.next_stage).name
+                values["missing"] = [criterion.label for criterion in gate.missing]
+        return {"qualified_lead": values}
+
     def _survey_customer_leads(self):
         """The leads an input speaks for: its own lead, else the open leads of the contact who answered."""
         self.ensure_one()

@@ -7,8 +7,10 @@ TOUR = "crm_stage_survey_qualify_tour"  # static/src/tours/crm_stage_survey_tour
 
 @tagged("post_install", "-at_install")
 class TestQualifyTour(HttpCase):
-    """In the browser, a salesperson of a survey team qualifies a lead with the team's survey and sees it
-    move; dragging its card to another stage in the pipeline is refused and the card stays."""
+    """In the browser, a salesperson of a survey team qualifies a lead with the team's survey, which names
+    the lead; the page that ends it says the stage reached and leads back to the lead, which moved and whose
+    chatter lists the answers; dragging its card to another stage in the pipeline is refused and the card
+    stays."""
 
     @classmethod
     def setUpClass(cls):
@@ -22,6 +24,7 @@ class TestQualifyTour(HttpCase):
                 "type": "opportunity",
                 "team_id": cls.team.id,
                 "user_id": cls.rep.id,
+                "partner_id": cls.env["res.partner"].create({"name": "Ergo Office Ltd"}).id,
             }
         )
 
@@ -44,6 +47,7 @@ class TestQualifyTour(HttpCase):
         lines = {line.question_id: line for line in answers.user_input_line_ids}
         self.assertEqual(lines[self.q_budget].suggested_answer_id, self.yes)
         self.assertEqual(lines[self.q_need].value_char_box, "40 standing desks for the new office")
+        self.assertEqual(lines[self.q_seats].value_numerical_box, 4)
         stays = self.lead.stage_history_ids.sorted("id")
         self.assertEqual(
             [stay.stage_id for stay in stays],

@@ -1,3 +1,4 @@
+from lxml import html
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import TransactionCase, new_test_user, tagged
 
@@ -48,14 +49,73 @@ class TestStageGates(TransactionCase):
         self.assertEqual(self.lead.probability, 30, "the probability follows the stage")
         stay = self.lead.stage_history_ids.sorted("id")[-1]
         self.assertEqual(stay.origin, "survey")
-        note = self.lead.message_ids.filtered(lambda m: "qualification survey moved" in (m.body or ""))
-        self.assertIn("Budget confirmed? Yes", note.body)
         self.assertEqual(self.lead.survey_missing_criteria, "Seats ≥ 10")
         # gates are cumulative: enough seats but no budget any more goes back to New
         self._answer(self.lead, budget=self.no, need="40 desks", seats=40)
         self.assertEqual(self.lead.stage_id, self.stage_new)
         self._answer(self.lead, budget=self.yes, need="40 desks", seats=40)
         self.assertEqual(self.lead.stage_id, self.stage_proposal)
+
+    def _qualification_notes(self, lead):
+        """The lead's qualification notes, latest first: ``(first paragraph, answers listed, rest)``."""
+        notes = lead.message_ids.filtered(lambda m: "The qualification survey" in (m.body or ""))
+        result = []
+        for note in notes:
+            body = html.fromstring(str(note.body))
+            paragraphs = [p.text_content() for p in body.iter("p")]
+            result.append((paragraphs[0], [li.text_content() for li in body.iter("li")], paragraphs[1:]))
+        return result
+
+    def test_note_lists_the_answers_that_decided(self):
+        self._answer(self.lead, budget=self.yes, need="40 desks", seats=4)
+        self.assertEqual(
+            self._qualification_notes(self.lead),
+            [
+                (
+                    "The qualification survey moved the lead to G Qualified. The answers that decided it:",
+                    # the questions of the stages reached, and of the next one (which the seats kept it from)
+                    ["Budget confirmed? Yes", "What do they need? 40 desks", "Seats: 4"],
+                    ["Still needed for G Proposal: Seats ≥ 10"],
+                )
+            ],
+        )
+        # answers that keep the stage are noted as well: the chatter keeps every qualification's answers
+        self._answer(self.lead, budget=self.yes, need="60 desks")
+        self.assertEqual(self.lead.stage_id, self.stage_qualified)
+        self.assertEqual(
+            self._qualification_notes(self.lead)[0],
+            (
+                "The qualification survey keeps the lead in G Qualified. The answers that decided it:",
+                ["Budget confirmed? Yes", "What do they need? 60 desks", "Seats: not answered"],
+                ["Still needed for G Proposal: Seats ≥ 10"],
+            ),
+        )
+        # the last gate passed: every criterion's question, nothing left to need
+        self._answer(self.lead, budget=self.yes, need="60 desks", seats=12.5)
+        self.assertEqual(self.lead.stage_id, self.stage_proposal)
+        self.assertEqual(
+            self._qualification_notes(self.lead)[0],
+            (
+                "The qualification survey moved the lead to G Proposal. The answers that decided it:",
+                ["Budget confirmed? Yes", "What do they need? 60 desks", "Seats: 12.5"],
+                [],
+            ),
+        )
+
+    def test_survey_without_lead_is_odoos_own(self):
+        """Answers to the same survey that no lead asked for (a survey officer's test, a shared link): Odoo's
+        own flow, no lead moved, no note anywhere."""
+        messages = self.env["mail.message"].search_count([("model", "=", "crm.lead")])
+        answer = self.survey.sudo()._create_answer(user=self.rep, check_attempts=False)
+        answer._save_lines(self.q_budget, self.yes.id)
+        answer._save_lines(self.q_need, "40 desks")
+        answer._mark_done()
+        self.env.invalidate_all()
+        self.assertEqual(answer.state, "done")
+        self.assertFalse(answer.lead_id)
+        self.assertEqual(self.lead.stage_id, self.stage_new)
+        self.assertEqual(self.env["mail.message"].search_count([("model", "=", "crm.lead")]), messages)
+        self.assertEqual(answer._qualification_page_values(), {})
 
     def test_direct_stage_writes_are_refused(self):
         as_rep = self.lead.with_user(self.rep)
