@@ -50,8 +50,8 @@ wheels:  ## wheels of the plain-package distribution and of each addon (odoo-add
 demo:  ## a local demo database "pipeline" (DEMO_LEADS leads, default 2000) with the bundle installed
 	$(PYTHON) tests/demo_db.py
 
-up:  ## Odoo 19 + PostgreSQL in Docker with the addons installed (http://localhost:8069)
+up:  ## Odoo 19 + PostgreSQL in Docker, the addons installed (http://localhost:8069; set ODOO_ADMIN_PASSWORD)
 	docker compose -f docker/compose.yml up --build -d
 
-down:  ## stop the Docker stack
-	docker compose -f docker/compose.yml down
+down:  ## stop the Docker stack (no admin password needed)
+	ODOO_ADMIN_PASSWORD="$${ODOO_ADMIN_PASSWORD:-unused}" docker compose -f docker/compose.yml down

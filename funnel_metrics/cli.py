@@ -18,6 +18,15 @@ effectiveness then count the teams' own stays (a lead's passage through a stage 
 there is in one of the teams), as the addon's Funnel report filtered on those teams; the sections on leads
 cover the selected leads' whole history.
 
+Stage targets: from ``--targets`` (a CSV) when given; else, with ``--url``, the stage targets stored in Odoo
+(*CRM › Configuration › Stage Targets* of the ``crm_stage_history`` addon), the ones its own Funnel report
+uses. Amounts are in the currency of ``--currency`` when given; else, with ``--url``, in that of the user's
+company in Odoo.
+
+Dates and times (``--from``, ``--to``, ``--as-of``) are ISO 8601, year first (``2025-03-31``): another
+format, such as ``01/02/2025``, is refused rather than guessed (see
+:func:`activity_centric.instants.parse_instant`).
+
 Cost per lead: from ``--costs`` (a CSV by ``--cost-by``, ``source`` by default) when given; else, with
 ``--url``, from the campaigns' costs of the ``crm_stage_history`` addon (``utm.campaign.cost``, readable by
 sales managers only: for other users the report goes without, with a note on stderr), by campaign. A
@@ -47,17 +56,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from activity_centric.instants import parse_day, parse_instant
 from funnel_metrics.extract import (
     PROTOCOLS,
     ExtractError,
     _period_text,
     connect,
     extract_campaign_costs,
+    extract_currency,
+    extract_stage_targets,
     extract_transitions,
     select_period,
     team_stays,
 )
-from funnel_metrics.transitions import TransitionsError, _file_format, load_transitions, save_transitions
+from funnel_metrics.transitions import TransitionsError, file_format, load_transitions, save_transitions
 
 PROG = "funnel-metrics"
 ENV_API_KEY = "FUNNEL_METRICS_API_KEY"
@@ -170,7 +182,8 @@ def build_parser() -> argparse.ArgumentParser:
     extra.add_argument(
         "--targets",
         metavar="CSV",
-        help="stage targets: stage[,team,user,product],target_conversion_rate (0-1),target_days_in_stage",
+        help="stage targets: stage[,team,user,product],target_conversion_rate (0-1),target_days_in_stage "
+        "(with --url and no --targets: the stage targets in Odoo)",
     )
     extra.add_argument(
         "--costs",
@@ -182,7 +195,15 @@ def build_parser() -> argparse.ArgumentParser:
     extra.add_argument(
         "--cost-by", default="source", metavar="COLUMN", help="the column costs are by (source)"
     )
-    extra.add_argument("--as-of", metavar="ISO", help="snapshot time of open stays (default: latest in data)")
+    extra.add_argument(
+        "--currency",
+        metavar="CODE",
+        help="the currency of the amounts (costs, expected revenues), e.g. EUR (with --url and no "
+        "--currency: the currency of your company in Odoo)",
+    )
+    extra.add_argument(
+        "--as-of", metavar="ISO", help="snapshot time of open stays, ISO 8601 (default: latest in data)"
+    )
     extra.add_argument("--title", default=None, help="page title")
     report.add_argument("-o", "--output", required=True, metavar="FILE.html", help="the report to write")
     report.set_defaults(func=_report)
@@ -254,6 +275,7 @@ def api_key(args: argparse.Namespace, env_var: str = ENV_API_KEY) -> str:
 def _load(args: argparse.Namespace) -> tuple[pd.DataFrame, str, Any]:
     """The transitions table of the chosen source, selected by period and teams, a label for messages, and
     the Odoo connection (``None`` for a file or the demo)."""
+    start, end = _dates(args)  # an unreadable day is refused before anything is read
     if args.url:
         if not args.db:
             raise UserError("--url needs --db (the Odoo database name)")
@@ -264,8 +286,8 @@ def _load(args: argparse.Namespace) -> tuple[pd.DataFrame, str, Any]:
         )
         table = extract_transitions(
             connection,
-            args.date_from,
-            args.date_to,
+            start,
+            end,
             teams=args.teams,
             page_size=args.page_size,
             progress=_progress(args),
@@ -280,21 +302,26 @@ def _load(args: argparse.Namespace) -> tuple[pd.DataFrame, str, Any]:
     else:
         path, label = _existing(args.input, "input"), args.input
     table = load_transitions(path)
-    if args.date_from or args.date_to or args.teams:
-        table = select_period(table, args.date_from, args.date_to, args.teams, tz=args.tz)
+    if start or end or args.teams:
+        table = select_period(table, start, end, args.teams, tz=args.tz)
     if table.empty:
         teams = f" for team(s) {', '.join(args.teams)}" if args.teams else ""
         raise UserError(
-            f"no stage history {_period_text(*_dates(args))}{teams} in {label} (leads whose first stage stay "
+            f"no stage history {_period_text(start, end)}{teams} in {label} (leads whose first stage stay "
             "began in the period): widen the period or check the teams"
         )
     return table, label, None
 
 
 def _dates(args: argparse.Namespace) -> tuple[Any, Any]:
-    from funnel_metrics.extract import _as_date
-
-    return _as_date(args.date_from, "--from"), _as_date(args.date_to, "--to")
+    """``--from`` and ``--to`` as days (ISO 8601 only, see :func:`activity_centric.instants.parse_day`)."""
+    try:
+        return tuple(
+            parse_day(text, option) if text else None
+            for text, option in ((args.date_from, "--from"), (args.date_to, "--to"))
+        )
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
 
 
 def _side_table(given: str | None, demo: bool, name: str) -> Path | None:
@@ -312,11 +339,9 @@ def _report(args: argparse.Namespace) -> int:
     as_of = None
     if args.as_of:
         try:
-            as_of = report._as_timestamp(args.as_of)
-        except ValueError:
-            raise UserError(
-                f"--as-of: cannot read {args.as_of!r} as a timestamp (use ISO 8601, e.g. 2024-03-01)"
-            ) from None
+            as_of = parse_instant(args.as_of, "--as-of")
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
     targets_path = _side_table(args.targets, args.demo, "targets")
     costs_path = _side_table(args.costs, args.demo, "costs")
     stated_path = _side_table(args.stated, args.demo, "stated")
@@ -327,6 +352,12 @@ def _report(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UserError(str(exc)) from None
     table, label, connection = _load(args)
+    currency = args.currency.strip() if args.currency else None
+    if connection is not None:
+        if targets is None:
+            targets = _odoo_targets(connection, args)
+        if currency is None:
+            currency = extract_currency(connection, retries=args.retries)
     cost_by, cost_note = args.cost_by, None
     if costs is None and connection is not None:
         costs = _campaign_costs(connection, table, args)
@@ -352,6 +383,7 @@ def _report(args: argparse.Namespace) -> int:
         cost_note=cost_note,
         progress=_progress(args),
         selected=team_stays(table, args.teams) if args.teams else None,
+        currency=currency,
     )
     _write_text(output, page)
     print(
@@ -383,9 +415,21 @@ def _campaign_costs(connection: Any, table: pd.DataFrame, args: argparse.Namespa
     return costs
 
 
+def _odoo_targets(connection: Any, args: argparse.Namespace) -> pd.DataFrame | None:
+    """The stage targets in Odoo for the report, or ``None`` (with a note on stderr) if there are none."""
+    targets = extract_stage_targets(connection, retries=args.retries, page_size=args.page_size)
+    if targets.empty:
+        _note(
+            f"no stage target in database {args.db!r} (CRM › Configuration › Stage Targets): pass "
+            "--targets CSV to compare with targets"
+        )
+        return None
+    return targets
+
+
 def _export(args: argparse.Namespace) -> int:
     output = _writable(args.output)
-    _file_format(output)  # refuse an unknown suffix before reading anything
+    file_format(output)  # refuse an unknown suffix, or Parquet without pyarrow, before reading anything
     table, label, _connection = _load(args)
     try:
         save_transitions(table, output)

@@ -20,7 +20,9 @@ own; as ``selected``, it gives the numbers of the addon's Funnel report filtered
     europe = funnel_metrics.selection_funnel(table, team_stays(table, ["Europe"]))
 
 :func:`extract_campaign_costs` reads the addon's campaign costs (``utm.campaign.cost``, sales managers only)
-as a costs table for :func:`funnel_metrics.cost.cost_per_lead` by ``campaign``.
+as a costs table for :func:`funnel_metrics.cost.cost_per_lead` by ``campaign``; :func:`extract_stage_targets`
+its stage targets (``crm.stage.target``) as a targets table, by name; :func:`extract_currency` the currency
+of the user's company, for the report's amounts.
 
 Every failure a user can fix (unreachable server, refused login or key, a database without
 ``crm_stage_history``, an unknown team, an empty period) raises :class:`ExtractError` with a message that says
@@ -44,6 +46,7 @@ from urllib.parse import urlsplit
 
 import pandas as pd
 
+from activity_centric.instants import parse_day
 from funnel_metrics.odoo_rows import LEAD_FIELDS, STAGE_FIELDS, STAY_FIELDS, transitions_from_odoo
 
 PROTOCOLS: tuple[str, ...] = ("json2", "xmlrpc", "jsonrpc")
@@ -388,9 +391,9 @@ def _as_date(value: DateLike | None, name: str) -> date | None:
     if isinstance(value, date):
         return value
     try:
-        return date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise ExtractError(f"{name}: cannot read {value!r} as a date, use YYYY-MM-DD") from None
+        return parse_day(str(value), name)
+    except ValueError as exc:
+        raise ExtractError(str(exc)) from None
 
 
 def _odoo_datetime(instant: datetime) -> str:
@@ -851,3 +854,96 @@ def select_period(
     if wanted:
         keep &= team_stays(table, wanted).groupby(table["lead_id"]).transform("any")
     return table[keep.to_numpy(dtype=bool)].reset_index(drop=True)
+
+
+TARGET_MODEL = "crm.stage.target"
+#: fields read from ``crm.stage.target`` (the ``crm_stage_history`` addon's stage targets)
+TARGET_FIELDS: tuple[str, ...] = (
+    "stage_id",
+    "team_id",
+    "user_id",
+    "product_tag_id",
+    "target_conversion_rate",
+    "target_days_in_stage",
+)
+TARGET_COLUMNS: tuple[str, ...] = (
+    "stage",
+    "team",
+    "user",
+    "product",
+    "target_conversion_rate",
+    "target_days_in_stage",
+)
+"""Columns of :func:`extract_stage_targets`: a targets table (see :mod:`funnel_metrics.targets`)."""
+
+
+def _m2o_name(value: Any) -> str | None:
+    """The name of a many2one value as RPC returns it (``[id, name]``); ``None`` when empty."""
+    return str(value[1]) if isinstance(value, (list, tuple)) and len(value) > 1 else None
+
+
+def extract_stage_targets(
+    connection: Any,
+    retries: int = 3,
+    *,
+    backoff: float = 1.0,
+    page_size: int = DEFAULT_PAGE_SIZE,
+) -> pd.DataFrame:
+    """The stage targets of an Odoo database (*CRM › Configuration › Stage Targets* of the
+    ``crm_stage_history`` addon) as a targets table for the report, keyed by names as the transitions table
+    of :func:`extract_transitions` is: stage, team, salesperson and tag (``product``) names.
+
+    Reads the active targets this user may read (``crm.stage.target``, those of the user's companies)
+    through the same retrying caller as :func:`extract_transitions`. Conversion targets come as fractions
+    (Odoo stores percents); 0 is "no target", as in Odoo. A target's company is not a dimension of the
+    report: the targets of every company the user may read apply, the older first when two are equally
+    specific.
+
+    :param connection: an odoolib connection (:func:`connect`)
+    :param retries: retries of a call that failed for a transient reason (see :func:`extract_transitions`)
+    :param backoff: seconds before the first retry
+    :param page_size: targets per ``search_read`` call
+    :return: one row per target in id order, columns :data:`TARGET_COLUMNS` (an empty table when the
+        database has none)
+    :raises ExtractError: the call failed (see :func:`extract_transitions`), e.g. a database without
+        ``crm_stage_history``.
+    """
+    caller = RpcCaller(connection, retries, backoff)
+    context = {**read_context(connection, caller), "active_test": True}  # archived targets do not apply
+    reader = RpcReader(connection, caller, max(1, int(page_size)), context)
+    rows = list(reader.paged(TARGET_MODEL, [], TARGET_FIELDS))
+    return pd.DataFrame(
+        {
+            "stage": pd.Series([_m2o_name(row.get("stage_id")) for row in rows], dtype="string"),
+            "team": pd.Series([_m2o_name(row.get("team_id")) for row in rows], dtype="string"),
+            "user": pd.Series([_m2o_name(row.get("user_id")) for row in rows], dtype="string"),
+            "product": pd.Series([_m2o_name(row.get("product_tag_id")) for row in rows], dtype="string"),
+            "target_conversion_rate": pd.Series(
+                [float(row.get("target_conversion_rate") or 0.0) / 100 for row in rows], dtype="float64"
+            ),
+            "target_days_in_stage": pd.Series(
+                [float(row.get("target_days_in_stage") or 0.0) for row in rows], dtype="float64"
+            ),
+        },
+        columns=list(TARGET_COLUMNS),
+    )
+
+
+def extract_currency(connection: Any, retries: int = 3, *, backoff: float = 1.0) -> str | None:
+    """The currency of the user's company in Odoo (its code, e.g. ``EUR``): the currency the report's
+    amounts (expected revenues, campaign costs) are shown in. ``None`` when Odoo does not say.
+
+    :raises ExtractError: the call failed (see :func:`extract_transitions`).
+    """
+    caller = RpcCaller(connection, retries, backoff)
+    user_context = caller.call("res.users", connection.get_user_context) or {}
+    uid = user_context.get("uid") if isinstance(user_context, dict) else None
+    if not uid:
+        return None
+    reader = RpcReader(connection, caller, DEFAULT_PAGE_SIZE, {"active_test": False})
+    users = reader.by_ids("res.users", [int(uid)], ["company_id"])
+    company = many2one_id(users[0].get("company_id")) if users else 0
+    if not company:
+        return None
+    companies = reader.by_ids("res.company", [company], ["currency_id"])
+    return _m2o_name(companies[0].get("currency_id")) if companies else None

@@ -24,8 +24,9 @@ from funnel_metrics.funnel import (
 )
 from funnel_metrics.stats import normal_quantile
 
-FORECAST_COLUMNS: tuple[str, ...] = ("period", "later", "open_leads", "expected_wins")
+FORECAST_COLUMNS: tuple[str, ...] = ("period", "overdue", "later", "open_leads", "expected_wins")
 _NANOS_PER_DAY = 86_400 * 1_000_000_000
+_NAT = np.iinfo(np.int64).min  # NaT as int64 nanoseconds
 
 TimestampLike = str | dt.datetime | np.datetime64 | pd.Timestamp
 
@@ -72,18 +73,21 @@ def forecast(
       stage holding an open lead.
 
     Every open lead (outcome ``open``) sits in the stage of its last stay, k, since ``entered_at``. Its
-    expected close date is ``as_of + max(0, D_k - spent)``, where ``D_k`` is the sum of the Kaplan-Meier
-    median days (:func:`funnel_metrics.time_in_stage` at ``as_of``) of stage k and of every later non-won
-    stage, and ``spent`` the days it has already been in k. Its expected wins are its P(win); its expected
-    revenue P(win) x expected revenue.
+    expected close date is ``as_of + D_k - spent``, where ``D_k`` is the sum of the Kaplan-Meier median days
+    (:func:`funnel_metrics.time_in_stage` at ``as_of``) of stage k and of every later non-won stage, and
+    ``spent`` the days it has already been in k. A lead whose expected close date is before ``as_of`` is
+    *overdue*: it is counted in the overdue row, not in a period (a period that has already ended, or the
+    current one, would hide that it is late). Its expected wins are its P(win); its expected revenue
+    P(win) x expected revenue.
 
-    Output: ``horizon + 1`` rows, index 0..horizon, columns
+    Output: ``horizon + 2`` rows, index 0..horizon+1, columns
 
-    - ``period`` (``datetime64[ns, UTC]``): start of the period;
-    - ``later`` (bool): False for the ``horizon`` periods from the one holding ``as_of``; True for the last
-      row, which gathers everything expected after them (its ``period`` is the start of the first period
-      past the horizon) and the leads whose close date cannot be estimated (a median of the remaining
-      stages is unknown because too many stays are still open);
+    - ``period`` (``datetime64[ns, UTC]``): start of the period; NaT on the overdue row;
+    - ``overdue`` (bool): True for the first row, which gathers the overdue leads; False otherwise;
+    - ``later`` (bool): False for the overdue row and the ``horizon`` periods from the one holding
+      ``as_of``; True for the last row, which gathers everything expected after them (its ``period`` is the
+      start of the first period past the horizon) and the leads whose close date cannot be estimated (a
+      median of the remaining stages is unknown because too many stays are still open);
     - ``open_leads`` (int64): open leads expected to close in the period;
     - ``expected_wins`` (float64): the sum of their P(win);
     - ``expected_revenue`` (float64): the sum of P(win) x expected revenue -- only when the table has an
@@ -120,24 +124,27 @@ def forecast(
     remaining_path = np.zeros(facts.n_stages)
     remaining_path[chain] = np.cumsum(median[chain])  # NaN once a median is unknown
     spent = days[row]
-    remaining = np.maximum(remaining_path[stage] - spent, 0.0)
+    remaining = remaining_path[stage] - spent
 
     start = int(_period_starts(np.array([snapshot.value]), freq)[0])
     grid = _period_grid(start, horizon + 1, freq)
     known = ~np.isnan(remaining)
-    close = snapshot.value + np.round(np.where(known, remaining, 0.0) * _NANOS_PER_DAY).astype("int64")
-    slot = np.searchsorted(grid, close, side="right") - 1
-    slot = np.where(known, np.minimum(slot, horizon), horizon)
+    overdue = known & (remaining < 0)
+    close = snapshot.value + np.round(np.where(known & ~overdue, remaining, 0.0) * _NANOS_PER_DAY)
+    slot = np.searchsorted(grid, close.astype("int64"), side="right")  # 1..: row 0 is the overdue row
+    slot = np.where(overdue, 0, np.where(known, np.minimum(slot, horizon + 1), horizon + 1))
+    rows = horizon + 2
 
     lead_probability = probability[stage]
     has_probability = ~np.isnan(lead_probability)
     weight = np.where(has_probability, lead_probability, 0.0)
     result = pd.DataFrame(
         {
-            "period": _utc_series(grid, "period"),
-            "later": np.arange(horizon + 1) == horizon,
-            "open_leads": np.bincount(slot, minlength=horizon + 1).astype("int64"),
-            "expected_wins": np.bincount(slot, weights=weight, minlength=horizon + 1).astype("float64"),
+            "period": _utc_series(np.concatenate([[_NAT], grid]), "period"),
+            "overdue": np.arange(rows) == 0,
+            "later": np.arange(rows) == rows - 1,
+            "open_leads": np.bincount(slot, minlength=rows).astype("int64"),
+            "expected_wins": np.bincount(slot, weights=weight, minlength=rows).astype("float64"),
         }
     )
     if "expected_revenue" in table.columns:
@@ -145,7 +152,7 @@ def forecast(
             dtype="float64", na_value=np.nan
         )[row]
         revenue = np.where(np.isnan(revenue), 0.0, revenue)
-        expected = np.bincount(slot, weights=weight * revenue, minlength=horizon + 1)
+        expected = np.bincount(slot, weights=weight * revenue, minlength=rows)
         result["expected_revenue"] = expected.astype("float64")
     result.attrs["as_of"] = snapshot
     result.attrs["win_probability"] = {

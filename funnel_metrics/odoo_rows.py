@@ -18,6 +18,7 @@ from funnel_metrics.transitions import TRANSITION_COLUMNS, validate_transitions
 STAY_FIELDS: tuple[str, ...] = ("lead_id", "stage_id", "date_in", "date_out", "user_id", "team_id")
 #: fields to read from ``crm.lead`` (read it with ``active_test=False``: lost leads are archived)
 LEAD_FIELDS: tuple[str, ...] = (
+    "name",
     "won_status",
     "active",
     "lost_reason_id",
@@ -29,7 +30,14 @@ LEAD_FIELDS: tuple[str, ...] = (
 #: fields to read from ``crm.stage``
 STAGE_FIELDS: tuple[str, ...] = ("name", "sequence")
 #: extra columns the mapping adds after the contract columns
-EXTRA_COLUMNS: tuple[str, ...] = ("stage_id", "user_id", "team_id", "campaign", "expected_revenue")
+EXTRA_COLUMNS: tuple[str, ...] = (
+    "stage_id",
+    "user_id",
+    "team_id",
+    "campaign",
+    "expected_revenue",
+    "lead_name",
+)
 
 
 def _many2one(values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -63,7 +71,7 @@ def transitions_from_odoo(
         sorted and joined with ", " (empty without tags or without this mapping).
     :return: the transitions table (contract columns, one row per stay), followed by
         :data:`EXTRA_COLUMNS`: the Odoo ids of stage, salesperson and team (0 when empty), the
-        campaign name and the lead's expected revenue.
+        campaign name, the lead's expected revenue and its name (``lead_name``, as the report lists it).
     """
     stay_frame = pd.DataFrame(list(stays), columns=list(STAY_FIELDS))
     lead_frame = pd.DataFrame(list(leads), columns=["id", *LEAD_FIELDS])
@@ -99,4 +107,5 @@ def transitions_from_odoo(
     table["team_id"] = team_id
     table["campaign"] = table["lead_id"].map(_many2one(lead_info["campaign_id"])[1])
     table["expected_revenue"] = table["lead_id"].map(lead_info["expected_revenue"]).astype("float64")
+    table["lead_name"] = table["lead_id"].map(lead_info["name"]).astype("string")
     return validate_transitions(table[[*TRANSITION_COLUMNS, *EXTRA_COLUMNS]])

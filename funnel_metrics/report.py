@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from activity_centric.instants import csv_line
 from funnel_metrics.calibration import calibration
 from funnel_metrics.conversion import stage_conversion
 from funnel_metrics.cost import cost_per_lead
@@ -226,6 +227,11 @@ class _Inputs:
     won_stage: str | None
     cost_note: str | None = None
     selected: np.ndarray | None = None
+    currency: str | None = None
+
+    def money(self, heading: str) -> str:
+        """A heading of amounts, with the currency when known: ``Cost (EUR)``."""
+        return f"{heading} ({self.currency})" if self.currency else heading
 
     @property
     def stays(self) -> pd.DataFrame:
@@ -397,6 +403,8 @@ def _conversion(data: _Inputs) -> _Section:
 def _time_in_stage(data: _Inputs) -> _Section:
     stays = data.stays
     result = time_in_stage(stays, as_of=data.as_of)
+    if data.won_stage is not None:  # a won stay ends as it starts: no time to measure
+        result.loc[result["stage"] == data.won_stage, ["median_days", "p90_days"]] = np.nan
     _, target_days = _stage_targets(result, data.targets)
     result["target_days"] = target_days.to_numpy()
     section = _Section(
@@ -466,7 +474,9 @@ def _stuck(data: _Inputs) -> _Section:
     if result.empty:
         section.note("No open lead is past its days-in-stage target.")
         return section
+    order = data.table.groupby("stage", sort=False)["stage_sequence"].min()
     per_stage = result.groupby("stage", sort=False).size()
+    per_stage = per_stage.iloc[np.argsort(order.reindex(per_stage.index).to_numpy(), kind="stable")]
     fig = _figure(7.5, 0.4 * len(per_stage) + 1.2)
     ax = fig.add_subplot()
     y = np.arange(len(per_stage))[::-1]
@@ -475,13 +485,19 @@ def _stuck(data: _Inputs) -> _Section:
     ax.set_xlabel("stuck leads")
     _style(ax)
     ax.grid(axis="y", visible=False)
-    section.parts.append(_image(fig, "stuck leads per stage"))
+    section.parts.append(_image(fig, "stuck leads per stage, in pipeline order"))
     section.note(f"{len(result):,} stuck lead(s), most overdue first.", "summary")
+    named: list[Column] = []
+    if "lead_name" in data.table.columns:
+        names = data.table.groupby("lead_id", sort=False)["lead_name"].last()
+        result["lead_name"] = result["lead_id"].map(names).to_numpy()
+        named.append(("lead_name", "Name", fmt_text))
     section.parts.append(
         html_table(
             result,
             [
                 ("lead_id", "Lead", fmt_id),
+                *named,
                 ("stage", "Stage", fmt_text),
                 ("user", "Salesperson", fmt_text),
                 ("team", "Team", fmt_text),
@@ -751,16 +767,16 @@ def _cost(data: _Inputs) -> _Section:
         x + 0.2, totals["cost_per_qualified"].fillna(0), width=0.4, color=_GREEN, label="per qualified lead"
     )
     ax.set_xticks(x, [fmt_text(v) for v in totals[by]])
-    ax.set_ylabel("cost")
+    ax.set_ylabel(data.money("cost"))
     ax.legend(fontsize=8, frameon=False)
     _style(ax)
     section.parts.append(_image(fig, f"cost per lead and per qualified lead by {by}"))
     money: list[Column] = [
         ("leads", "Leads", fmt_count),
-        ("cost", "Cost", fmt_money),
-        ("cost_per_lead", "Per lead", fmt_money),
+        ("cost", data.money("Cost"), fmt_money),
+        ("cost_per_lead", data.money("Per lead"), fmt_money),
         ("qualified", "Qualified", fmt_count),
-        ("cost_per_qualified", "Per qualified", fmt_money),
+        ("cost_per_qualified", data.money("Per qualified"), fmt_money),
     ]
     section.parts.append(html_table(totals, [(by, by.capitalize(), fmt_text), *money], "t-cost-total"))
     section.parts.append(
@@ -781,25 +797,27 @@ def _forecast(data: _Inputs) -> _Section:
         "Forecast",
         "When the open leads are expected to close, and how many wins to expect: each open lead counts for "
         "its stage's observed chance of winning, in the month it should close given the median time of the "
-        "stages ahead of it. The last bar gathers everything later or not yet predictable.",
+        "stages ahead of it. The first bar gathers the overdue leads, which should have closed before the "
+        "snapshot; the last bar everything later or not yet predictable.",
     )
     from matplotlib.ticker import FuncFormatter
 
     fig = _figure()
     ax = fig.add_subplot()
-    labels = [
-        ("later" if later else fmt_month(p))
-        for p, later in zip(result["period"], result["later"], strict=True)
-    ]
+    labels = _forecast_labels(result)
     x = np.arange(len(result))
-    ax.bar(x, result["expected_wins"], color=[_GREY if later else _GREEN for later in result["later"]])
+    colours = [
+        _RED if overdue else _GREY if later else _GREEN
+        for overdue, later in zip(result["overdue"], result["later"], strict=True)
+    ]
+    ax.bar(x, result["expected_wins"], color=colours)
     ax.set_xticks(x, labels)
     ax.set_ylabel("expected wins")
     _style(ax)
     if has_revenue:
         twin = ax.twinx()
         twin.plot(x, result["expected_revenue"], color=_ORANGE, marker="o", label="expected revenue")
-        twin.set_ylabel("expected revenue")
+        twin.set_ylabel(data.money("expected revenue"))
         twin.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
         twin.spines[["top"]].set_visible(False)
         twin.tick_params(labelsize=9)
@@ -812,12 +830,21 @@ def _forecast(data: _Inputs) -> _Section:
         ("expected_wins", "Expected wins", fmt_number),
     ]
     if has_revenue:
-        columns.append(("expected_revenue", "Expected revenue", fmt_money))
+        columns.append(("expected_revenue", data.money("Expected revenue"), fmt_money))
     section.parts.append(html_table(frame, columns, "t-forecast"))
     without = int(result.attrs.get("leads_without_probability", 0))
     if without:
         section.note(f"{without:,} open lead(s) sit in stages with no estimate yet and add no expected win.")
     return section
+
+
+def _forecast_labels(result: pd.DataFrame) -> list[str]:
+    """The rows of a :func:`~funnel_metrics.forecast.forecast` as the report names them: ``overdue``, the
+    months (``2024-03``), ``later``."""
+    return [
+        "overdue" if overdue else "later" if later else fmt_month(period)
+        for period, overdue, later in zip(result["period"], result["overdue"], result["later"], strict=True)
+    ]
 
 
 _BUILDERS: dict[str, Callable[[_Inputs], _Section]] = {
@@ -876,6 +903,7 @@ def build_report(
     cost_note: str | None = None,
     progress: bool = False,
     selected: pd.Series | np.ndarray | None = None,
+    currency: str | None = None,
 ) -> str:
     """Build the HTML report of a transitions table.
 
@@ -898,6 +926,8 @@ def build_report(
         on those teams (a lead's passage through a stage counts when its first stay there is selected); the
         sections on leads (overview, funnel, skips, cohorts, calibration, cost, forecast) cover the table's
         leads over their whole history. None: every stay.
+    :param currency: the currency of the amounts (costs, expected revenues), e.g. ``EUR``, shown with their
+        headings; None: amounts without a currency
     :return: the page, a complete HTML document (UTF-8 text) with the sections of :data:`SECTIONS`
     :raises TransitionsError: the table is invalid or empty.
     :raises ValueError: bad ``as_of``, invalid targets, costs or stated probabilities, or ``selected`` not
@@ -910,7 +940,9 @@ def build_report(
         raise TransitionsError("the transitions table is empty: there is nothing to report on")
     snapshot = _latest_timestamp(table) if as_of is None else _as_timestamp(as_of)
     mask = _selection(selected, len(table))
-    data = _Inputs(table, snapshot, targets, costs, stated, cost_by, _won_stage(table), cost_note, mask)
+    data = _Inputs(
+        table, snapshot, targets, costs, stated, cost_by, _won_stage(table), cost_note, mask, currency
+    )
     sections = []
     for section_id, _ in tqdm(SECTIONS, desc="report", unit=" sections", disable=not progress):
         sections.append(_BUILDERS[section_id](data))
@@ -995,14 +1027,14 @@ def load_costs(path: str | os.PathLike[str], by: str = "source") -> pd.DataFrame
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise ValueError(
             f"costs file {os.fspath(path)!r}: cost must be a number, cannot read {frame['cost'].iloc[row]!r} "
-            f"(line {row + 2})"
+            f"({csv_line(row)})"
         )
     periods = pd.to_datetime(frame["period"], errors="coerce", format="mixed")
     if periods.isna().any():
         row = int(np.flatnonzero(periods.isna().to_numpy())[0])
         raise ValueError(
             f"costs file {os.fspath(path)!r}: cannot read the period {frame['period'].iloc[row]!r} "
-            f"(line {row + 2}); use 2024-03 or 2024-03-01"
+            f"({csv_line(row)}); use 2024-03 or 2024-03-01"
         )
     frame["cost"] = amount.astype("float64")
     return frame
@@ -1023,7 +1055,7 @@ def load_stated(path: str | os.PathLike[str]) -> dict[str, float]:
         row = int(np.flatnonzero(values.isna().to_numpy())[0])
         raise ValueError(
             f"stated file {name!r}: probability must be a number, cannot read "
-            f"{frame['probability'].iloc[row]!r} (line {row + 2})"
+            f"{frame['probability'].iloc[row]!r} ({csv_line(row)})"
         )
     if ((values < 0) | (values > 1)).any():
         top = float(values.max())

@@ -27,12 +27,14 @@ lost_reason    string (NA allowed)          lost reason of a lost lead
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from activity_centric.instants import csv_line
 
 TRANSITION_COLUMNS: tuple[str, ...] = (
     "lead_id",
@@ -92,6 +94,11 @@ def validate_transitions(df: pd.DataFrame) -> pd.DataFrame:
             ``won``/``lost``/``open`` (the value); ``left_at`` before ``entered_at`` (the lead ids); a lead
             whose rows disagree on its outcome (the lead ids).
     """
+    return _validate(df, _index_row)
+
+
+def _validate(df: pd.DataFrame, where: _Where) -> pd.DataFrame:
+    """:func:`validate_transitions`, naming a bad row with ``where`` (its index label, or a file's line)."""
     if not isinstance(df, pd.DataFrame):
         raise TransitionsError(f"transitions must be a pandas DataFrame, got {type(df).__name__}")
     duplicated = sorted({str(c) for c in df.columns[df.columns.duplicated()]})
@@ -106,18 +113,18 @@ def validate_transitions(df: pd.DataFrame) -> pd.DataFrame:
     extra = [c for c in df.columns if c not in TRANSITION_COLUMNS]
     out = df.loc[:, [*TRANSITION_COLUMNS, *extra]].copy()
 
-    out["lead_id"] = _integer_column(out["lead_id"], "lead_id", None)
+    out["lead_id"] = _integer_column(out["lead_id"], "lead_id", None, where)
     lead_ids = out["lead_id"]
     out["stage"] = _text_column(out["stage"])
-    _refuse_missing(out["stage"], "stage", lead_ids)
-    out["stage_sequence"] = _integer_column(out["stage_sequence"], "stage_sequence", lead_ids)
-    out["entered_at"] = _timestamp_column(out["entered_at"], "entered_at")
-    _refuse_missing(out["entered_at"], "entered_at", lead_ids)
-    out["left_at"] = _timestamp_column(out["left_at"], "left_at")
+    _refuse_missing(out["stage"], "stage", lead_ids, where)
+    out["stage_sequence"] = _integer_column(out["stage_sequence"], "stage_sequence", lead_ids, where)
+    out["entered_at"] = _timestamp_column(out["entered_at"], "entered_at", where)
+    _refuse_missing(out["entered_at"], "entered_at", lead_ids, where)
+    out["left_at"] = _timestamp_column(out["left_at"], "left_at", where)
     for column in _TEXT_COLUMNS:
         out[column] = _text_column(out[column])
     out["outcome"] = _text_column(out["outcome"])
-    _check_outcome(out["outcome"], lead_ids)
+    _check_outcome(out["outcome"], lead_ids, where)
     _check_order(out)
     _check_outcome_per_lead(out)
     return out
@@ -139,31 +146,38 @@ def _blank(s: pd.Series) -> pd.Series:
     return pd.Series(np.append(blank_value, True)[codes], index=s.index)  # code -1 (NA) -> the last, True
 
 
-def _row_label(s: pd.Series, position: int) -> str:
-    """The index label of a row, as the user would write it (``3``, ``'a'``)."""
+def _index_row(s: pd.Series, position: int) -> str:
+    """A row of a DataFrame by its index label, as the user would write it (``row 3``, ``row 'a'``)."""
     label = s.index[position]
-    return repr(label.item() if isinstance(label, np.generic) else label)
+    return f"row {label.item() if isinstance(label, np.generic) else label!r}"
 
 
-def _row_hint(position: int, s: pd.Series, lead_ids: pd.Series | None) -> str:
-    label = _row_label(s, position)
+def _file_line(_s: pd.Series, position: int) -> str:
+    """A row of a CSV file by its line (:func:`activity_centric.instants.csv_line`: header = line 1)."""
+    return csv_line(position)
+
+
+_Where = Callable[[pd.Series, int], str]
+
+
+def _row_hint(position: int, s: pd.Series, lead_ids: pd.Series | None, where: _Where) -> str:
     if lead_ids is None:
-        return f"row {label}"
-    return f"row {label}, lead_id {lead_ids.iloc[position]}"
+        return where(s, position)
+    return f"{where(s, position)}, lead_id {lead_ids.iloc[position]}"
 
 
-def _refuse_missing(s: pd.Series, name: str, lead_ids: pd.Series | None) -> None:
+def _refuse_missing(s: pd.Series, name: str, lead_ids: pd.Series | None, where: _Where) -> None:
     missing = _blank(s)
     if missing.any():
         position = _first_position(missing)
         raise TransitionsError(
-            f"{name} missing on {int(missing.sum())} row(s), first at {_row_hint(position, s, lead_ids)}; "
-            f"every stay needs a {name}"
+            f"{name} missing on {int(missing.sum())} row(s), first at "
+            f"{_row_hint(position, s, lead_ids, where)}; every stay needs a {name}"
         )
 
 
-def _integer_column(s: pd.Series, name: str, lead_ids: pd.Series | None) -> pd.Series:
-    _refuse_missing(s, name, lead_ids)
+def _integer_column(s: pd.Series, name: str, lead_ids: pd.Series | None, where: _Where) -> pd.Series:
+    _refuse_missing(s, name, lead_ids, where)
     if pd.api.types.is_bool_dtype(s.dtype):
         raise TransitionsError(f"{name} must hold integers, got booleans")
     numbers = pd.to_numeric(s, errors="coerce")
@@ -174,7 +188,7 @@ def _integer_column(s: pd.Series, name: str, lead_ids: pd.Series | None) -> pd.S
         position = int(np.flatnonzero(bad)[0])
         raise TransitionsError(
             f"{name} must be an integer: cannot read {s.iloc[position]!r} "
-            f"({_row_hint(position, s, lead_ids)})"
+            f"({_row_hint(position, s, lead_ids, where)})"
         )
     if pd.api.types.is_integer_dtype(numbers.dtype):
         return numbers.astype("int64")
@@ -190,7 +204,7 @@ def _text_column(s: pd.Series) -> pd.Series:
     return pd.Series(labels.array.take(codes, allow_fill=True), index=s.index, name=s.name)
 
 
-def _timestamp_column(s: pd.Series, name: str) -> pd.Series:
+def _timestamp_column(s: pd.Series, name: str, where: _Where) -> pd.Series:
     if isinstance(s.dtype, pd.DatetimeTZDtype):
         parsed = s.dt.tz_convert("UTC")
     elif pd.api.types.is_datetime64_dtype(s.dtype):
@@ -207,7 +221,7 @@ def _timestamp_column(s: pd.Series, name: str) -> pd.Series:
             position = _first_position(bad)
             raise TransitionsError(
                 f"{name}: cannot parse {s.iloc[position]!r} as an ISO 8601 timestamp "
-                f"(row {_row_label(s, position)}; {int(bad.sum())} bad value(s) in the column)"
+                f"({where(s, position)}; {int(bad.sum())} bad value(s) in the column)"
             )
     try:
         return parsed.astype(_TIMESTAMP_DTYPE)
@@ -223,15 +237,16 @@ def _listing(values: Iterable[Any]) -> str:
     return shown
 
 
-def _check_outcome(outcome: pd.Series, lead_ids: pd.Series) -> None:
-    _refuse_missing(outcome, "outcome", lead_ids)
+def _check_outcome(outcome: pd.Series, lead_ids: pd.Series, where: _Where) -> None:
+    _refuse_missing(outcome, "outcome", lead_ids, where)
     bad = ~outcome.isin(OUTCOMES).to_numpy(dtype=bool)
     if bad.any():
         position = int(np.flatnonzero(bad)[0])
         wrong = pd.unique(outcome[bad].to_numpy(dtype=object))
         raise TransitionsError(
             f"outcome {outcome.iloc[position]!r} is not one of {', '.join(OUTCOMES)} "
-            f"({_row_hint(position, outcome, lead_ids)}; bad value(s): {_listing(repr(v) for v in wrong)})"
+            f"({_row_hint(position, outcome, lead_ids, where)}; "
+            f"bad value(s): {_listing(repr(v) for v in wrong)})"
         )
 
 
@@ -284,19 +299,23 @@ def transitions_from_records(records: Iterable[Mapping[str, Any]]) -> pd.DataFra
     return validate_transitions(frame)
 
 
-def _file_format(path: str | os.PathLike[str]) -> str:
+def file_format(path: str | os.PathLike[str]) -> str:
+    """The format of a transitions file, ``"csv"`` or ``"parquet"`` (by the suffix of ``path``), once it is
+    known that this installation can read and write it: commands call it before a long extraction, so that
+    ``-o table.parquet`` without ``pyarrow`` is refused before anything is read.
+
+    Raises:
+        TransitionsError: an unknown suffix (the message lists the known ones), or Parquet without
+            ``pyarrow`` installed (the message says to ``pip install pyarrow`` or use a .csv file).
+    """
     name = Path(path).name.lower()
     if name.endswith(_CSV_SUFFIXES):
         return "csv"
-    if name.endswith(_PARQUET_SUFFIXES):
-        return "parquet"
-    raise TransitionsError(
-        f"cannot tell the file format of {os.fspath(path)!r}: use a name ending in "
-        f"{', '.join(_CSV_SUFFIXES + _PARQUET_SUFFIXES)}"
-    )
-
-
-def _require_pyarrow() -> None:
+    if not name.endswith(_PARQUET_SUFFIXES):
+        raise TransitionsError(
+            f"cannot tell the file format of {os.fspath(path)!r}: use a name ending in "
+            f"{', '.join(_CSV_SUFFIXES + _PARQUET_SUFFIXES)}"
+        )
     try:
         import pyarrow  # noqa: F401
     except ImportError as exc:
@@ -304,6 +323,7 @@ def _require_pyarrow() -> None:
             "reading or writing Parquet needs the pyarrow package, which is not installed: "
             "pip install pyarrow (or use a .csv file)"
         ) from exc
+    return "parquet"
 
 
 def load_transitions(path: str | os.PathLike[str]) -> pd.DataFrame:
@@ -322,18 +342,15 @@ def load_transitions(path: str | os.PathLike[str]) -> pd.DataFrame:
             pyarrow``), an empty CSV file without header, or an invalid table.
         FileNotFoundError: the file does not exist.
     """
-    kind = _file_format(path)
-    if kind == "parquet":
-        _require_pyarrow()
-        frame = pd.read_parquet(path, engine="pyarrow")
-    else:
-        try:
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-        except pd.errors.EmptyDataError as exc:
-            raise TransitionsError(
-                f"{os.fspath(path)!r} is empty: a transitions CSV needs at least its header row"
-            ) from exc
-    return validate_transitions(frame)
+    if file_format(path) == "parquet":
+        return validate_transitions(pd.read_parquet(path, engine="pyarrow"))
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    except pd.errors.EmptyDataError as exc:
+        raise TransitionsError(
+            f"{os.fspath(path)!r} is empty: a transitions CSV needs at least its header row"
+        ) from exc
+    return _validate(frame, _file_line)
 
 
 def save_transitions(df: pd.DataFrame, path: str | os.PathLike[str]) -> None:
@@ -349,9 +366,7 @@ def save_transitions(df: pd.DataFrame, path: str | os.PathLike[str]) -> None:
     Raises:
         TransitionsError: unknown suffix, Parquet without ``pyarrow``, or an invalid table.
     """
-    kind = _file_format(path)
-    if kind == "parquet":
-        _require_pyarrow()
+    kind = file_format(path)
     table = validate_transitions(df).reset_index(drop=True)
     if kind == "parquet":
         table.to_parquet(path, engine="pyarrow", index=False)

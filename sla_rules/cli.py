@@ -31,6 +31,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from activity_centric.instants import parse_instant
 from funnel_metrics import cli as funnel_cli
 from funnel_metrics.cli import UserError
 from funnel_metrics.extract import ExtractError, connect
@@ -88,7 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument(
         "--at",
         metavar="ISO",
-        help="evaluation time, e.g. 2026-11-23T09:00 (UTC) or 2026-11-23T10:00+01:00 (default: now)",
+        help="evaluation time in ISO 8601, year first, e.g. 2026-11-23T09:00 (UTC) or 2026-11-23T10:00+01:00 "
+        "(default: now); 01/02/2026 and the like are refused, not guessed",
     )
     simulate.add_argument(
         "--format", choices=("table", "csv"), default="table", help="table (default) or csv on stdout"
@@ -105,18 +107,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _at(text: str | None) -> pd.Timestamp:
-    """``--at`` as a UTC Timestamp: naive = UTC, an offset is converted; default now."""
+    """``--at`` as a UTC Timestamp (:func:`~activity_centric.instants.parse_instant`: ISO 8601 only, naive =
+    UTC, an offset is converted); default now."""
     if not text:
         return pd.Timestamp.now(tz="UTC").floor("s")
     try:
-        stamp = pd.Timestamp(text.strip())
-    except (TypeError, ValueError):
-        stamp = pd.NaT
-    if pd.isna(stamp):
-        raise UserError(
-            f"--at: cannot read {text!r} as a date and time (use ISO 8601, e.g. 2026-11-23T09:00)"
-        )
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+        return parse_instant(text, "--at")
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
 
 
 def _snapshot(args: argparse.Namespace) -> Snapshot:

@@ -22,7 +22,8 @@
       - {name: Back to marketing, ..., action: return_to_marketing, team: Marketing, tags: [stale]}
       - {name: Give up, ..., action: mark_lost, lost_reason: Too expensive}
 
-Teams, stages, users, companies, tags and lost reasons are names. :func:`load_config` reads a file and
+Teams, stages, users, companies, tags and lost reasons are names; with a ``teams`` section, every team a rule
+names must be one of it (an unknown team is refused as such). :func:`load_config` reads a file and
 :func:`parse_config` the parsed data; every error says which rule (position and name) and which key.
 """
 
@@ -133,11 +134,25 @@ def parse_config(data: Any) -> Config:
             if str(name) not in calendars:
                 raise RuleError(f"rule {position} ({rule.name}), key calendar: no calendar named {name!r}.")
             rule_calendars[rule.id] = calendars[str(name)]
+        if teams:
+            _check_teams(rule, position, teams)
         problems = validate_rule(rule, has_calendar=rule.id in rule_calendars)
         if problems:
             raise problems_error(problems, f"rule {position} ({rule.name}): ")
         rules.append(rule)
     return Config(tuple(rules), rule_calendars, teams)
+
+
+def _check_teams(rule: Rule, position: int, teams: Mapping[str, TeamInfo]) -> None:
+    """With a ``teams`` section, every team a rule names (its scope, its target team) is one of it."""
+    for key, names in (("teams", rule.team_ids), ("team", {rule.target_team_id} - {None})):
+        unknown = sorted(str(name) for name in names if str(name) not in teams)
+        if unknown:
+            raise RuleError(
+                f"rule {position} ({rule.name}), key {key}: unknown team {', '.join(unknown)}: "
+                f"the file's teams are {', '.join(sorted(teams))} (check the spelling, or add the team "
+                "under teams)."
+            )
 
 
 def _calendars(value: Any) -> dict[str, WorkCalendar]:

@@ -31,6 +31,7 @@ from typing import Any
 
 import pandas as pd
 
+from activity_centric.instants import csv_line
 from sla_rules._common import RuleError
 from sla_rules.businesstime import WorkCalendar
 from sla_rules.config import Config
@@ -97,7 +98,7 @@ def read_csv(path: str | Path, config: Config) -> Snapshot:
         frame[column] = _datetimes(frame[column], f"{path}, column {column}") if column in frame else pd.NaT
     if frame["id"].isna().any():
         raise RuleError(
-            f"{path}, column id: row {int(frame['id'].isna().to_numpy().argmax()) + 2} has no id."
+            f"{path}, column id: {csv_line(int(frame['id'].isna().to_numpy().argmax()))} has no id."
         )
     if frame["id"].str.fullmatch(r"\d+").all():
         frame["id"] = frame["id"].astype("int64")
@@ -108,13 +109,14 @@ def read_csv(path: str | Path, config: Config) -> Snapshot:
 
 
 def _datetimes(values: pd.Series, where: str) -> pd.Series:
-    """ISO 8601 texts (naive = UTC) as ``datetime64[ns, UTC]``; names the first unreadable row."""
+    """ISO 8601 texts (naive = UTC) as ``datetime64[ns, UTC]``; names the first unreadable row by its line
+    in the file (:func:`~activity_centric.instants.csv_line`)."""
     parsed = pd.to_datetime(values, errors="coerce", utc=True, format="ISO8601")
     bad = parsed.isna() & values.notna()
     if bad.any():
         row = int(bad.to_numpy().argmax())
         raise RuleError(
-            f"{where}, row {row + 2}: cannot read {values.iloc[row]!r} as a date and time "
+            f"{where}, {csv_line(row)}: cannot read {values.iloc[row]!r} as a date and time "
             "(use ISO 8601, e.g. 2026-11-20T09:30:00, UTC)."
         )
     return parsed.astype("datetime64[ns, UTC]")

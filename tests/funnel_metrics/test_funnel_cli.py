@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+import sys
+from datetime import date
 from pathlib import Path
 
 import odoolib
@@ -163,7 +165,7 @@ def test_url_source_passes_options_to_the_extractor(tmp_path, capsys, monkeypatc
     assert (code, err) == (0, "")
     assert calls["connect"] == ("https://odoo.example.com", "prod", "me", KEY, "xmlrpc", 5)
     assert calls["extract"] == (
-        "connection", "2024-02-01", None, ["Europe", "7"], 500, False, 5, "Europe/Brussels"
+        "connection", date(2024, 2, 1), None, ["Europe", "7"], 500, False, 5, "Europe/Brussels"
     )  # fmt: skip
     assert "from database 'prod'" in out and KEY not in out
 
@@ -337,7 +339,7 @@ def test_bad_csv_value(tmp_path, capsys):
         ),
         (
             ["report", "--demo", "--from", "2024-02-30", "-o", "{tmp}/r.html"],
-            "cannot read '2024-02-30' as a date",
+            "--from: cannot read '2024-02-30' as a day: use ISO 8601, year first, e.g. 2026-11-23",
         ),
         (
             ["report", "--demo", "--from", "2024-05-01", "--to", "2024-04-01", "-o", "{tmp}/r.html"],
@@ -429,3 +431,71 @@ def test_usage_errors_exit_2_and_help_exits_0(capsys):
 def test_console_script_is_declared():
     text = (Path(__file__).resolve().parents[2] / "pyproject.toml").read_text(encoding="utf-8")
     assert 'funnel-metrics = "funnel_metrics.cli:main"' in text
+
+
+# ------------------------------------------------------------------------------------------------------
+# Parquet checked first; Odoo's stage targets and currency
+# ------------------------------------------------------------------------------------------------------
+
+
+def test_parquet_without_pyarrow_is_refused_before_reading_odoo(tmp_path, capsys, odoo, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # makes `import pyarrow` fail, installed or not
+    output = tmp_path / "t.parquet"
+    code, out, err = run(
+        capsys, "export", "--url", "http://odoo.test:8069", "--db", "pipeline", "-o", str(output)
+    )
+    assert_user_error(
+        code,
+        out,
+        err,
+        "reading or writing Parquet needs the pyarrow package, which is not installed: pip install pyarrow "
+        "(or use a .csv file)",
+    )
+    assert odoo.calls == []  # not even the login
+    assert not output.exists()
+
+
+def test_url_report_takes_the_stage_targets_and_the_currency_of_odoo(tmp_path, capsys, odoo):
+    code, _, err, page = odoo_report(capsys, tmp_path)
+
+    assert (code, err) == (0, "")
+    assert "No stage targets given" not in page
+    tables = tables_of(page)
+    conversion = {row[0]: row for row in body(tables, "t-conversion")}
+    assert conversion["Qualified"][6] == "50.0 %"  # crm.stage.target: 50 %, for everyone
+    assert conversion["New"][6] == "–"  # New's only target is for Europe's Software leads, and no rate
+    dwell = {row[0]: row for row in body(tables, "t-time-in-stage")}
+    assert dwell["Qualified"][5] == "10.0"
+    assert tables["t-forecast"][0][-1] == "Expected revenue (EUR)"  # the company's currency
+    assert tables["t-cost-total"][0][2] == "Cost (EUR)"
+
+
+def test_url_report_targets_and_currency_given_win_over_odoos(tmp_path, capsys, odoo):
+    targets = tmp_path / "targets.csv"
+    targets.write_text("stage,target_conversion_rate\nQualified,0.8\n", encoding="utf-8")
+    code, _, err, page = odoo_report(capsys, tmp_path, "--targets", str(targets), "--currency", "CHF")
+
+    assert (code, err) == (0, "")
+    assert odoo.calls_to("crm.stage.target") == [] and odoo.calls_to("res.company") == []
+    tables = tables_of(page)
+    assert {row[0]: row[6] for row in body(tables, "t-conversion")}["Qualified"] == "80.0 %"
+    assert tables["t-forecast"][0][-1] == "Expected revenue (CHF)"
+
+
+def test_url_report_when_odoo_has_no_stage_target(tmp_path, capsys, odoo):
+    odoo.tables["crm.stage.target"] = []
+    code, _, err, page = odoo_report(capsys, tmp_path)
+    assert code == 0
+    assert err == (
+        "funnel-metrics: note: no stage target in database 'pipeline' (CRM › Configuration › Stage Targets): "
+        "pass --targets CSV to compare with targets\n"
+    )
+    assert "No stage targets given" in section_html(page, "conversion")
+
+
+def test_currency_of_a_file_or_the_demo(tmp_path, capsys):
+    output = tmp_path / "r.html"
+    code, _, _ = run(capsys, "report", "--demo", "--currency", "USD", "-o", str(output))
+    assert code == 0
+    tables = tables_of(output.read_text(encoding="utf-8"))
+    assert tables["t-cost-total"][0][2:4] == ["Cost (USD)", "Per lead (USD)"]

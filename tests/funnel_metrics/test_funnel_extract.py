@@ -173,6 +173,27 @@ STAGES = [
 TEAMS = [{"id": 1, "name": "Europe"}, {"id": 2, "name": "America"}]
 TAGS = [{"id": 5, "name": "Software"}, {"id": 6, "name": "Hardware"}]
 EUROPE, AMERICA = [1, "Europe"], [2, "America"]
+# crm.stage.target rows (conversion in percent, 0 = no target): Qualified for everyone, New for Europe
+TARGETS = [
+    {
+        "id": 1,
+        "stage_id": [2, "Qualified"],
+        "team_id": False,
+        "user_id": False,
+        "product_tag_id": False,
+        "target_conversion_rate": 50.0,
+        "target_days_in_stage": 10.0,
+    },
+    {
+        "id": 2,
+        "stage_id": [1, "New"],
+        "team_id": EUROPE,
+        "user_id": False,
+        "product_tag_id": [5, "Software"],
+        "target_conversion_rate": 0.0,
+        "target_days_in_stage": 3.0,
+    },
+]
 
 
 def _lead(lead_id: int, won_status: str = "pending", active: bool = True, tags=()) -> dict[str, Any]:
@@ -235,6 +256,9 @@ def crm_tables() -> dict[str, list[dict[str, Any]]]:
         "crm.stage": list(STAGES),
         "crm.team": list(TEAMS),
         "crm.tag": list(TAGS),
+        "crm.stage.target": [dict(row) for row in TARGETS],
+        "res.users": [{"id": 2, "name": "Sally", "company_id": [1, "My Company"]}],
+        "res.company": [{"id": 1, "name": "My Company", "currency_id": [125, "EUR"]}],
     }
 
 
@@ -500,7 +524,10 @@ def test_empty_period_says_so(server):
             {"date_from": "2024-04-01", "date_to": "2024-03-01"},
             "the period ends (2024-03-01) before it starts",
         ),
-        ({"date_from": "01/03/2024"}, "date_from: cannot read '01/03/2024' as a date, use YYYY-MM-DD"),
+        (
+            {"date_from": "01/03/2024"},
+            "date_from: cannot read '01/03/2024' as a day: use ISO 8601, year first, e.g. 2026-11-23",
+        ),
         ({"page_size": 0}, "page size must be at least 1"),
     ],
 )
@@ -924,3 +951,27 @@ def test_team_stays_take_names_ids_and_numbers_as_text(server):
     assert extract.team_stays(table, ["Europe", 2]).all()
     with pytest.raises(ExtractError, match=r"unknown sales team\(s\): 3, Asia; teams in the table: America"):
         extract.team_stays(table, [3, "Asia"])
+
+
+# ------------------------------------------------------------------------------------------------------
+# stage targets and currency
+# ------------------------------------------------------------------------------------------------------
+
+
+def test_stage_targets_by_name_conversion_as_a_fraction_archived_left_out(server):
+    server.tables["crm.stage.target"].append({**TARGETS[0], "id": 3, "active": False})
+    targets = extract.extract_stage_targets(FakeConnection(server), page_size=1)
+    assert list(targets.columns) == list(extract.TARGET_COLUMNS)
+    assert [
+        tuple(None if value is pd.NA else value for value in row) for row in targets.itertuples(index=False)
+    ] == [
+        ("Qualified", None, None, None, 0.5, 10.0),
+        ("New", "Europe", None, "Software", 0.0, 3.0),
+    ]
+    assert len(server.calls_to("crm.stage.target")) == 3  # paged: one target per call, then an empty page
+
+
+def test_currency_of_the_users_company(server):
+    assert extract.extract_currency(FakeConnection(server)) == "EUR"
+    server.tables["res.users"][0]["company_id"] = False
+    assert extract.extract_currency(FakeConnection(server)) is None

@@ -27,7 +27,7 @@ STAYS = [
     (6, "New", 1, 25, 27, "open"),
     (6, "Qualified", 2, 27, None, "open"),  # 3 days in Qualified: closes in 4 - 3 = 1 day, day 31 (February)
     (7, "New", 1, 10, 12, "open"),
-    (7, "Qualified", 2, 12, None, "open"),  # 18 days, past the median: closes now, day 30 (January)
+    (7, "Qualified", 2, 12, None, "open"),  # 18 days, 14 past the median: overdue
 ]
 # calibration: New 5 moved on / 1 lost; Qualified 2 moved on / 1 lost -> P(won | Qualified) = 2/3,
 # P(won | New) = 5/6 * 2/3 = 5/9
@@ -35,9 +35,12 @@ P_NEW, P_QUALIFIED = 5 / 9, 2 / 3
 
 
 def forecast_frame(rows: list[tuple], revenue: bool = False) -> pd.DataFrame:
+    """The expected forecast: its overdue row first (``("overdue", leads, wins[, revenue])``), then rows
+    ``(period, later, leads, wins[, revenue])``."""
     columns = ["period", "later", "open_leads", "expected_wins"] + (["expected_revenue"] if revenue else [])
-    frame = pd.DataFrame(rows, columns=columns)
+    frame = pd.DataFrame([(None, False, *rows[0][1:]), *rows[1:]], columns=columns)
     frame["period"] = pd.to_datetime(frame["period"], utc=True).astype("datetime64[ns, UTC]")
+    frame.insert(1, "overdue", [True] + [False] * (len(rows) - 1))
     return frame.astype({"later": bool, "open_leads": "int64", "expected_wins": "float64"})
 
 
@@ -45,7 +48,8 @@ def test_waterfall_by_month_with_calibrated_probabilities(make_transitions, day)
     result = forecast(make_transitions(STAYS), as_of=day(30), horizon=2)
     expected = forecast_frame(
         [
-            ("2024-01-01", False, 1, P_QUALIFIED),  # L7
+            ("overdue", 1, P_QUALIFIED),  # L7: should have closed on day 16
+            ("2024-01-01", False, 0, 0.0),  # January, whose last day is as_of
             ("2024-02-01", False, 2, P_QUALIFIED + P_NEW),  # L6, L5
             ("2024-03-01", True, 0, 0.0),  # later
         ]
@@ -66,7 +70,8 @@ def test_waterfall_by_day_with_given_probabilities_and_revenue(make_transitions,
     )
     expected = forecast_frame(
         [
-            ("2024-01-31", False, 1, 0.5, 0.0),  # L7
+            ("overdue", 1, 0.5, 0.0),  # L7
+            ("2024-01-31", False, 0, 0.0, 0.0),
             ("2024-02-01", False, 1, 0.5, 1500.0),  # L6
             ("2024-02-02", False, 0, 0.0, 0.0),
             ("2024-02-03", True, 1, 0.1, 100.0),  # L5, day 35, past the horizon
@@ -83,8 +88,8 @@ def test_unknown_medians_and_probabilities_go_to_the_later_row(make_transitions,
         (2, "New", 1, 0, 1, "lost"),
     ]
     result = forecast(make_transitions(stays), as_of=day(3), freq="D", horizon=2)
-    assert result["open_leads"].tolist() == [0, 0, 1]
-    assert result["expected_wins"].tolist() == [0.0, 0.0, 0.0]
+    assert result["open_leads"].tolist() == [0, 0, 0, 1]
+    assert result["expected_wins"].tolist() == [0.0, 0.0, 0.0, 0.0]
     assert result.attrs["leads_without_probability"] == 1
 
 
@@ -102,9 +107,26 @@ def test_bad_arguments_are_refused(make_transitions, day, kwargs, message):
         forecast(make_transitions(STAYS), as_of=day(30), **kwargs)
 
 
+def test_a_lead_past_its_expected_close_is_overdue_not_in_an_ended_period(make_transitions, day):
+    """Snapshot on the last day of January: a lead that should have closed in mid-January is overdue, a lead
+    expected to close on the snapshot day itself is not (January), one a day later is in February."""
+    stays = [
+        *STAYS[:9],
+        # Qualified stays: closed after 4, 4 and 8 days, open for 16, 8 and 7: a median of 8 days
+        (5, "Qualified", 2, 14, None, "open"),  # 16 days in Qualified: due on day 22, overdue
+        (6, "Qualified", 2, 22, None, "open"),  # 8 days: due on day 30, the snapshot: January
+        (7, "Qualified", 2, 23, None, "open"),  # 7 days: due on day 31: February
+    ]
+    result = forecast(make_transitions(stays), as_of=day(30), horizon=2)
+    assert result["overdue"].tolist() == [True, False, False, False]
+    assert result["open_leads"].tolist() == [1, 1, 1, 0]
+    assert result["open_leads"].sum() == 3  # every open lead once
+
+
 def test_empty_table_gives_empty_periods():
     result = forecast(transitions_from_records([]), as_of="2024-05-10", horizon=3)
-    assert result["period"].tolist() == [pd.Timestamp(f"2024-0{m}-01", tz="UTC") for m in (5, 6, 7, 8)]
+    assert result["period"].tolist()[1:] == [pd.Timestamp(f"2024-0{m}-01", tz="UTC") for m in (5, 6, 7, 8)]
+    assert result["period"].isna().tolist() == [True, False, False, False, False]
     assert result["open_leads"].sum() == 0 and result["expected_wins"].sum() == 0.0
 
 
@@ -145,4 +167,4 @@ def test_expected_wins_match_what_the_open_leads_went_on_to_do():
     assert abs(actual - expected) < 4 * spread, (actual, expected, spread)
     # and the waterfall puts most of them within the next two months (medians sum to 34 days)
     waterfall = forecast(frame, horizon=3)
-    assert waterfall["open_leads"].iloc[:2].sum() > 0.8 * len(current)
+    assert waterfall["open_leads"].iloc[:3].sum() > 0.8 * len(current)

@@ -186,6 +186,8 @@ def test_conversion_table_against_stage_targets(demo):
 
 def test_time_in_stage_table(demo):
     dwell = time_in_stage(demo["table"], as_of=AS_OF)
+    assert dwell.loc[dwell["stage"] == "Won", "median_days"].tolist() == [0.0]  # a won stay ends at once
+    dwell.loc[dwell["stage"] == "Won", ["median_days", "p90_days"]] = float("nan")  # the page: no time
     target = match_targets(dwell[["stage"]], demo["targets"], "target_days_in_stage")
     expected = expected_rows(
         dwell.assign(target_days=target.to_numpy()),
@@ -199,6 +201,7 @@ def test_time_in_stage_table(demo):
         ],
     )
     assert body(demo["tables"], "t-time-in-stage") == expected
+    assert body(demo["tables"], "t-time-in-stage")[-1][:5] == ["Won", "599", "0", "–", "–"]
 
 
 def test_stuck_table_lists_the_most_overdue_first(demo):
@@ -344,9 +347,7 @@ def test_cost_by_campaign_with_a_note(make_transitions):
 
 def test_forecast_table(demo):
     result = forecast(demo["table"], as_of=AS_OF, freq="MS", horizon=6)
-    labels = [
-        "later" if later else fmt_month(p) for p, later in zip(result["period"], result["later"], strict=True)
-    ]
+    labels = ["overdue"] + [fmt_month(p) for p in result["period"].iloc[1:-1]] + ["later"]
     expected = expected_rows(
         result.assign(label=labels),
         [
@@ -357,7 +358,13 @@ def test_forecast_table(demo):
         ],
     )
     assert body(demo["tables"], "t-forecast") == expected
-    assert expected[0][0] == "2024-12" and expected[-1][0] == "later"
+    assert [row[0] for row in expected] == [
+        "overdue",
+        *(f"2024-{m}" for m in ("12",)),
+        *(f"2025-0{m}" for m in range(1, 6)),
+        "later",
+    ]
+    assert int(result["open_leads"].iloc[0]) > 0  # the demo has leads past their expected close
 
 
 def test_overview_counts(demo):
@@ -519,3 +526,92 @@ def test_side_tables_load():
     }
     targets = load_targets(DATA_DIR / DEMO_FILES["targets"])
     assert list(targets["stage"])[:4] == ["New", "Qualified", "Proposal", "Negotiation"]
+
+
+# ------------------------------------------------------------------------------------------------------
+# stuck leads: pipeline order, names; amounts in a currency
+# ------------------------------------------------------------------------------------------------------
+
+STUCK = [
+    # lead, stage, sequence, entered day, left day, outcome: three stuck in Proposal, one in New, two in
+    # Qualified (targets: 5 days everywhere), so that "most stuck first" would not be the pipeline's order
+    (1, "New", 1, 0, None, "open"),
+    (2, "New", 1, 0, 1, "open"),
+    (2, "Qualified", 2, 1, None, "open"),
+    (3, "New", 1, 0, 1, "open"),
+    (3, "Qualified", 2, 1, None, "open"),
+    (4, "New", 1, 0, 1, "open"),
+    (4, "Proposal", 3, 1, None, "open"),
+    (5, "New", 1, 0, 1, "open"),
+    (5, "Proposal", 3, 1, None, "open"),
+    (6, "New", 1, 0, 1, "open"),
+    (6, "Proposal", 3, 1, None, "open"),
+    (7, "New", 1, 0, 1, "won"),
+    (7, "Won", 4, 1, 1, "won"),
+]
+
+
+def _stuck_chart_stages(monkeypatch, page_builder) -> list[str]:
+    """The stages of the stuck-leads chart, top to bottom, as drawn."""
+    drawn = []
+    figure = report._figure
+
+    def keep(*args, **kwargs):
+        fig = figure(*args, **kwargs)
+        drawn.append(fig)
+        return fig
+
+    monkeypatch.setattr(report, "_figure", keep)
+    page_builder()
+    for fig in drawn:
+        ax = fig.axes[0]
+        if ax.get_xlabel() == "stuck leads":
+            labels = [tick.get_text() for tick in ax.get_yticklabels()]
+            ticks = sorted(zip(ax.get_yticks(), labels, strict=True), reverse=True)
+            return [text for _, text in ticks]
+    raise AssertionError("no stuck-leads chart")
+
+
+def test_stuck_leads_in_pipeline_order_with_their_names(make_transitions, monkeypatch):
+    table = make_transitions(STUCK)
+    table["lead_name"] = table["lead_id"].map(lambda lead: f"Deal {lead}")
+    table["user"] = table["lead_id"].map(lambda lead: "alice" if lead % 2 else "bob")
+    targets = pd.DataFrame({"stage": ["New", "Qualified", "Proposal"], "target_days_in_stage": [5.0] * 3})
+
+    def build():
+        return build_report(table, targets=targets, as_of="2024-01-21")
+
+    assert _stuck_chart_stages(monkeypatch, build) == ["New", "Qualified", "Proposal"]
+    rows = tables_of(build())["t-stuck"]
+    assert rows[0][:4] == ["Lead", "Name", "Stage", "Salesperson"]
+    assert sorted(row[:4] for row in rows[1:]) == [
+        ["1", "Deal 1", "New", "alice"],
+        ["2", "Deal 2", "Qualified", "bob"],
+        ["3", "Deal 3", "Qualified", "alice"],
+        ["4", "Deal 4", "Proposal", "bob"],
+        ["5", "Deal 5", "Proposal", "alice"],
+        ["6", "Deal 6", "Proposal", "bob"],
+    ]
+    # a table without names (a CSV of the contract columns only): the ids, no empty column
+    plain = tables_of(build_report(table.drop(columns="lead_name"), targets=targets, as_of="2024-01-21"))
+    assert plain["t-stuck"][0][:3] == ["Lead", "Stage", "Salesperson"]
+
+
+def test_the_won_stage_has_no_median_time(make_transitions):
+    dwell = body(tables_of(build_report(make_transitions(STUCK), as_of="2024-01-21")), "t-time-in-stage")
+    assert dwell[-1] == ["Won", "1", "0", "–", "–", "–"]
+
+
+def test_amounts_carry_the_currency(demo):
+    page = build_report(demo["table"], costs=demo["costs"], as_of=AS_OF, currency="EUR")
+    tables = tables_of(page)
+    assert tables["t-cost-total"][0] == [
+        "Source", "Leads", "Cost (EUR)", "Per lead (EUR)", "Qualified", "Per qualified (EUR)"
+    ]  # fmt: skip
+    assert tables["t-forecast"][0] == [
+        "Month",
+        "Open leads closing",
+        "Expected wins",
+        "Expected revenue (EUR)",
+    ]
+    assert tables_of(demo["page"])["t-forecast"][0][-1] == "Expected revenue"  # no currency given: none shown

@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from funnel_metrics.cli import main as funnel_main
 from sla_rules import OUTPUT_COLUMNS, Member, RuleError, TeamInfo, WorkCalendar, cli
 from sla_rules.cli import DEMO_LEADS, DEMO_RULES, main
 from sla_rules.config import load_config, parse_config
@@ -253,7 +254,7 @@ def test_bad_rules_file(capsys, tmp_path, rules_text, message):
         ),
         (
             LEADS_CSV.replace("2026-11-19T09:00:00", "yesterday"),
-            "column date_open, row 2: cannot read 'yesterday'",
+            "column date_open, line 2: cannot read 'yesterday'",
         ),
         ("id,team,team_id,type,user,stage\n", "columns team_id and team_id say the same thing"),
     ],
@@ -334,7 +335,10 @@ def test_parse_config():
     config = parse_config(
         {
             "calendars": {"c": {"tz": "UTC"}},
-            "teams": {"T": {"leader": "lea", "members": ["a", {"user": "b", "absent": True, "capacity": 2}]}},
+            "teams": {
+                "T": {"leader": "lea", "members": ["a", {"user": "b", "absent": True, "capacity": 2}]},
+                "Marketing": None,
+            },
             "rules": [
                 {
                     "name": "A",
@@ -378,7 +382,10 @@ def test_parse_config():
     )
     assert (third.id, third.target_team_id, third.tag_ids) == (3, "Marketing", frozenset({"stale", "cold"}))
     assert config.calendars == {1: WorkCalendar()}
-    assert config.teams == {"T": TeamInfo("T", "lea", (Member("a"), Member("b", True, 2)))}
+    assert config.teams == {
+        "T": TeamInfo("T", "lea", (Member("a"), Member("b", True, 2))),
+        "Marketing": TeamInfo("Marketing", None, ()),
+    }
 
 
 def test_config_errors_are_rule_errors():
@@ -688,3 +695,84 @@ def test_unreachable_server(capsys, tmp_path, monkeypatch):
     code, _, err = run(capsys, "simulate", "--rules", rules, "--url", "ftp://x", "--db", "prod", "--at", AT)
     assert code == 2
     assert "must start with http:// or https://" in err
+
+
+# ---------------------------------------------------------------------------------------------------------
+# one rule for dates and for lines, in both commands
+# ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["01/02/2026", "02/01/2026", "1 Feb 2026", "2026-2-1"])
+def test_both_commands_refuse_a_date_that_is_not_iso_8601(capsys, tmp_path, text):
+    """``01/02/2026`` is 1 February or 2 January depending on who reads it: neither command guesses."""
+    code, out, err = run(capsys, "simulate", "--demo", "--at", text)
+    assert (code, out) == (2, "")
+    assert err == (
+        f"sla_rules: error: --at: cannot read {text!r} as a date and time: use ISO 8601, year first, "
+        "e.g. 2026-11-23T09:00 or 2026-11-23\n"
+    )
+    code = funnel_main(["report", "--demo", "--as-of", text, "-o", str(tmp_path / "r.html")])
+    out, err = capsys.readouterr()
+    assert (code, out) == (2, "")
+    assert err == (
+        f"funnel-metrics: error: --as-of: cannot read {text!r} as a date and time: use ISO 8601, year "
+        "first, e.g. 2026-11-23T09:00 or 2026-11-23\n"
+    )
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_both_commands_take_the_same_iso_8601_instants(capsys, tmp_path):
+    code, out, _ = run(capsys, "simulate", "--demo", "--at", "2026-11-23 10:00+01:00")
+    assert code == 0 and out.startswith("SLA rules at 2026-11-23 09:00 UTC")
+    code = funnel_main(
+        ["report", "--demo", "--as-of", "2024-12-01T10:00+01:00", "-o", str(tmp_path / "r.html")]
+    )
+    assert code == 0 and "Snapshot (as of)" in (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "2024-12-01 09:00 UTC" in (tmp_path / "r.html").read_text(encoding="utf-8")
+
+
+def test_both_commands_name_a_bad_date_in_a_file_by_its_line(capsys, tmp_path):
+    """Line 3 of the file (the header is line 1) is "line 3" in both commands."""
+    bad_snapshot = LEADS_CSV.replace("2026-10-26T09:00:00,2026-11-20", "26/10/2026 09:00,2026-11-20")
+    code, _, err, _, leads = simulate_files(capsys, tmp_path, csv_text=bad_snapshot)
+    assert code == 2
+    assert f"{leads}, column date_last_stage_update, line 3: cannot read '26/10/2026 09:00'" in err
+
+    transitions = tmp_path / "t.csv"
+    transitions.write_text(
+        "lead_id,stage,stage_sequence,entered_at,left_at,user,team,product,source,outcome,lost_reason\n"
+        "1,New,1,2026-10-01T09:00:00Z,,bob,Europe,,web,open,\n"
+        "2,New,1,26/10/2026 09:00,,bob,Europe,,web,open,\n",
+        encoding="utf-8",
+    )
+    code = funnel_main(["report", "--input", str(transitions), "-o", str(tmp_path / "r.html")])
+    _, err = capsys.readouterr()
+    assert code == 2
+    assert err == (
+        "funnel-metrics: error: entered_at: cannot parse '26/10/2026 09:00' as an ISO 8601 timestamp "
+        "(line 3; 1 bad value(s) in the column)\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "teams: [Europe]\n        action: reassign",
+            "teams: [Eurpoe]\n        action: reassign",
+            "rule 1 (Untouched), key teams: unknown team Eurpoe: the file's teams are Europe (check the "
+            "spelling, or add the team under teams).",
+        ),
+        (
+            "warning_before: 5, action: archive}",
+            "warning_before: 5, action: return_to_marketing, team: Marketing}",
+            "rule 2 (Old leads), key team: unknown team Marketing: the file's teams are Europe",
+        ),
+    ],
+)
+def test_an_unknown_team_in_the_rules_file_is_called_so(capsys, tmp_path, old, new, message):
+    assert old in RULES_YAML
+    code, out, err, rules, _ = simulate_files(capsys, tmp_path, RULES_YAML.replace(old, new))
+    assert (code, out) == (2, "")
+    assert err.startswith(f"sla_rules: error: {rules}: {message}")
+    assert "round robin" not in err.lower()

@@ -78,32 +78,54 @@ class TestSameNumbersInOdooAndCommand(Json2Case):
         Target.create({"stage_id": cls.stages[1].id, "user_id": cls.bob.id, "target_days_in_stage": 2})
         Target.create({"stage_id": cls.stages[1].id, "team_id": cls.team_2.id, "target_days_in_stage": 5})
 
+    def _connection(self):
+        """The command's connection to this database, as the sales manager (JSON-2, his API key)."""
+        from funnel_metrics.extract import connect  # noqa: PLC0415
+
+        return connect(self.base_url(), self.env.cr.dbname, self.manager.login, self.json2_key(self.manager))
+
     def _command_table(self, teams=None):
         """The extractor's table, filtered on ``teams`` (default: both teams)."""
-        from funnel_metrics.extract import connect, extract_transitions  # noqa: PLC0415
+        from funnel_metrics.extract import extract_transitions  # noqa: PLC0415
 
         teams = teams or self.team | self.team_2
         # the SDK's own HTTP client carries no test cookie: let its requests through
         with self.allow_requests(all_requests=True):
-            connection = connect(
-                self.base_url(), self.env.cr.dbname, self.manager.login, self.json2_key(self.manager)
-            )
-            return extract_transitions(connection, teams=teams.ids, page_size=5)
+            return extract_transitions(self._connection(), teams=teams.ids, page_size=5)
 
     def _targets(self):
-        """The targets of the database as the command takes them (a targets table, rates as fractions)."""
-        return pd.DataFrame(
-            [
-                {
-                    "stage": target.stage_id.name,
-                    "team": target.team_id.name or None,
-                    "user": target.user_id.name or None,
-                    "target_conversion_rate": target.target_conversion_rate / 100,
-                    "target_days_in_stage": target.target_days_in_stage,
-                }
-                for target in self.env["crm.stage.target"].search([("stage_id", "in", self.stages.ids)])
-            ]
+        """The targets of the database as the command reads them (``funnel-metrics report --url``)."""
+        from funnel_metrics.extract import extract_stage_targets  # noqa: PLC0415
+
+        with self.allow_requests(all_requests=True):
+            return extract_stage_targets(self._connection(), page_size=2)
+
+    def test_command_reads_the_stage_targets_and_the_currency(self):
+        """``funnel-metrics report --url`` takes the stage targets stored in Odoo, by name, conversion as a
+        fraction, as a sales manager reads them (an archived target does not apply), and the currency of
+        his company."""
+        from funnel_metrics.extract import extract_currency  # noqa: PLC0415
+
+        self.env["crm.stage.target"].create(
+            {"stage_id": self.stages[2].id, "target_days_in_stage": 9, "active": False}
         )
+        targets = self._targets()
+        mine = targets[targets["stage"].isin(self.stages.mapped("name"))]
+        self.assertEqual(
+            [
+                tuple(None if value is pd.NA else value for value in row)
+                for row in mine.itertuples(index=False)
+            ],
+            [
+                ("Same Inquiry", None, None, None, 0.7, 0.0),
+                ("Same Inquiry", None, "Alice Same", None, 0.9, 0.0),
+                ("Same Qualified", None, "Bob Same", None, 0.0, 2.0),
+                ("Same Qualified", "Same Numbers Team 2", None, None, 0.0, 5.0),
+            ],
+        )
+        with self.allow_requests(all_requests=True):
+            currency = extract_currency(self._connection())
+        self.assertEqual(currency, self.manager.company_id.currency_id.name)
 
     def _odoo_lines(self, as_of, **vals):
         """The lines of the funnel report with these values, keyed by group name ("" per stage) and stage."""
