@@ -201,12 +201,9 @@ def cells(env, made: dict, now: datetime) -> list[dict]:
     result = []
     for rule, spec in zip(made["rules"], RULES, strict=True):
         ((calendar, _companies),) = rule._sla_calendar_groups()
-        act = rule._sla_cutoff(calendar, now, rule.threshold)
-        warn = (
-            rule._sla_cutoff(calendar, now, rule.threshold - rule.warning_before)
-            if rule.warning_before
-            else act
-        )
+        limits = rule._sla_cutoffs(calendar, now)
+        act = limits.act
+        warn = limits.warn or act
         result.append(
             {
                 "key": (spec["team"], spec["lead_type"], spec["stage"]),
