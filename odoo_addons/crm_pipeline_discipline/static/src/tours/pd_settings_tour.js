@@ -88,11 +88,11 @@ registry.category("web_tour.tours").add("pd_settings_manager_tour", {
             },
             {
                 content: "Winning needs the last gate: shown for the team whose stages a survey sets",
-                trigger: `.o_list_view ${surveyRow} td[name='survey_won_gate'] .o_field_boolean`,
+                trigger: `.o_list_view ${surveyRow} td[name='survey_won_gate'] .o-checkbox`,
             },
             {
                 content: "... and not for a team whose stages are set by hand",
-                trigger: `.o_list_view ${row} td[name='survey_won_gate']:not(:has(.o_field_boolean))`,
+                trigger: `.o_list_view ${row} td[name='survey_won_gate']:not(:has(.o-checkbox))`,
             },
             ...switchToWarn(row),
         ];
