@@ -9,12 +9,13 @@
   translatable message and the command lines into English (:func:`english`).
 - **Instants** (:mod:`activity_centric.instants`): UTC conversions shared with ``sla_rules``
   (:func:`as_utc_series`).
-- **Follow-up policy decisions** (:mod:`activity_centric.policy`): a lead's follow-up state
-  (:func:`followup_state`: ``scheduled``, ``missing`` or ``exempt``), whether an operation may take away its
-  last open activity under a team's policy (:func:`check_removal`, :func:`refused_leads`: ``off``,
-  ``warn``, ``enforce``), whether a change of the lead itself (team, restore, stage, reason) may leave it
-  open without a next step in an ``enforce`` team (:func:`check_entry`), and whether an automatically
-  created lead gets the team's default first activity (:func:`needs_default_activity`).
+- **Follow-up policy decisions** (:mod:`activity_centric.policy`): a lead's follow-up state under its team's
+  policy (:func:`followup_state`: ``scheduled``, ``missing`` -- never in an ``off`` team -- or ``exempt``),
+  whether an operation may take away its last open activity under a team's policy (:func:`check_removal`,
+  :func:`refused_leads`: ``off``, ``warn``, ``enforce``), whether a change of the lead itself (team,
+  restore, stage, reason) may leave it open without a next step in an ``enforce`` team
+  (:func:`check_entry`), and whether an automatically created lead gets the team's default first activity
+  (:func:`needs_default_activity`).
 - **Workload levelling** (:mod:`activity_centric.levelling`): daily load against a capacity in activities
   and/or minutes (:func:`day_load`, :func:`fits`, :func:`is_at_or_over`), the next working days of a calendar
   (:func:`working_days`), and the "Plan tomorrow" proposal that moves the least important activities of an

@@ -2,13 +2,15 @@
 
 A sales team's follow-up policy (``crm.team.followup_policy``) is one of :data:`POLICIES`:
 
-- ``off`` -- nothing is checked (Odoo's own behaviour);
+- ``off`` -- nothing is checked and nothing is flagged (Odoo's own behaviour);
 - ``warn`` -- leads without a next step are flagged, nothing is refused;
 - ``enforce`` -- an operation that leaves an open lead with no open activity is refused.
 
 A lead's follow-up state (``crm.lead.followup_state``) is one of :data:`STATES`: ``exempt`` when it needs no
 next step (archived or lost, won, in a folded stage, or given a "no follow-up" reason), otherwise
-``scheduled`` when it has at least one open activity and ``missing`` when it has none.
+``scheduled`` when it has at least one open activity and ``missing`` when it has none -- a lead is flagged
+``missing`` only where its team asks for a next step (``warn`` or ``enforce``): in an ``off`` team (or without
+a team) a lead without activity is ``exempt``.
 
 Everything here is a pure function of plain values (:class:`LeadFacts`, policy names, counts): the Odoo addon
 reads the facts with a few set-based queries and asks these functions, so the rules are the same on the
@@ -83,17 +85,22 @@ def is_exempt(lead: LeadFacts) -> bool:
     return (not lead.active) or lead.won or lead.folded or lead.has_reason
 
 
-def followup_state(lead: LeadFacts) -> str:
-    """The lead's follow-up state: ``exempt`` (see :func:`is_exempt`), else ``scheduled`` when it has an open
-    activity, else ``missing``.
+def followup_state(lead: LeadFacts, policy: str) -> str:
+    """The lead's follow-up state under its team's ``policy`` (one of :data:`POLICIES`; ``off`` for a lead
+    without a team): ``exempt`` (see :func:`is_exempt`), else ``scheduled`` when it has an open activity,
+    else ``missing`` where the policy asks for a next step (``warn``, ``enforce``) and ``exempt`` where it
+    does not (``off``: Odoo as usual, nothing is flagged).
 
     Raises:
-        ValueError: ``lead.open_activities`` is negative.
+        ValueError: unknown policy, or ``lead.open_activities`` is negative.
     """
+    _check_policy(policy)
     _check_count(lead.open_activities, "open_activities")
     if is_exempt(lead):
         return EXEMPT
-    return SCHEDULED if lead.open_activities > 0 else MISSING
+    if lead.open_activities > 0:
+        return SCHEDULED
+    return EXEMPT if policy == "off" else MISSING
 
 
 def check_removal(lead: LeadFacts, policy: str, removed: int, added: int = 0) -> Decision:
@@ -157,8 +164,10 @@ def check_entry(
     _check_policy(after_policy)
     _check_count(before.open_activities, "open_activities")
     _check_count(after.open_activities, "open_activities")
-    already_missing = before_policy == "enforce" and followup_state(before) == MISSING
-    entering = after_policy == "enforce" and followup_state(after) == MISSING and not already_missing
+    already_missing = before_policy == "enforce" and followup_state(before, before_policy) == MISSING
+    entering = (
+        after_policy == "enforce" and followup_state(after, after_policy) == MISSING and not already_missing
+    )
     if not entering:
         return Decision(allowed=True, reason=None, remaining=after.open_activities)
     if has_default_type:
@@ -181,7 +190,7 @@ def needs_default_activity(lead: LeadFacts, policy: str, has_default_type: bool,
         policy in ("warn", "enforce")
         and bool(has_default_type)
         and not interactive
-        and followup_state(lead) == MISSING
+        and followup_state(lead, policy) == MISSING
     )
 
 

@@ -51,11 +51,19 @@ def test_constants():
     assert (SCHEDULED, MISSING, EXEMPT) == STATES
 
 
+@pytest.mark.parametrize("policy", ["warn", "enforce"])
 @pytest.mark.parametrize("name", list(LEADS))
-def test_followup_state_and_exemption(name):
+def test_followup_state_and_exemption(name, policy):
     facts, expected = LEADS[name]
-    assert followup_state(facts) == expected
+    assert followup_state(facts, policy) == expected
     assert is_exempt(facts) == (expected == EXEMPT)
+
+
+@pytest.mark.parametrize("name", list(LEADS))
+def test_off_team_flags_nothing(name):
+    """Off is Odoo as usual: a lead without a next step is not missing one; the other states are facts."""
+    facts, expected = LEADS[name]
+    assert followup_state(facts, "off") == (EXEMPT if expected == MISSING else expected)
 
 
 # (lead name, removed, added) -> remaining; refused only under enforce (checked below against the policy).
@@ -109,7 +117,10 @@ def test_added_defaults_to_zero():
         pytest.param(lambda: check_removal(lead(1), "enforce", -1), "removed", id="removed"),
         pytest.param(lambda: check_removal(lead(1), "enforce", 1, -1), "added", id="added"),
         pytest.param(lambda: check_removal(lead(-1), "off", 0), "open_activities", id="open"),
-        pytest.param(lambda: followup_state(lead(-2)), "open_activities", id="state-open"),
+        pytest.param(lambda: followup_state(lead(-2), "warn"), "open_activities", id="state-open"),
+        pytest.param(
+            lambda: followup_state(lead(0), "strict"), "unknown follow-up policy", id="state-policy"
+        ),
         pytest.param(lambda: needs_default_activity(lead(0), "always", True, False), "policy", id="default"),
     ],
 )
@@ -227,8 +238,8 @@ def test_check_entry_every_policy_pair_agrees_with_the_states():
     facts = [fact for fact, _state in LEADS.values()]
     for before, after, p_before, p_after in itertools.product(facts, facts, POLICIES, POLICIES):
         decision = check_entry(before, p_before, after, p_after, has_default_type=False)
-        missing_after = p_after == "enforce" and followup_state(after) == MISSING
-        missing_before = p_before == "enforce" and followup_state(before) == MISSING
+        missing_after = p_after == "enforce" and followup_state(after, p_after) == MISSING
+        missing_before = p_before == "enforce" and followup_state(before, p_before) == MISSING
         assert decision.allowed is not (missing_after and not missing_before)
 
 

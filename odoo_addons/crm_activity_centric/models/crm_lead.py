@@ -37,8 +37,10 @@ class CrmLead(models.Model):
         index=True,
         readonly=True,
         help="Scheduled: the lead has an open activity.\n"
-        "Missing Follow-up: the lead is open and has neither an activity nor a no-follow-up reason.\n"
-        "Exempt: won, lost or archived, in a folded stage, or a no-follow-up reason is given.",
+        "Missing Follow-up: the lead is open and has neither an activity nor a no-follow-up reason, in a "
+        "team whose follow-up policy is Warn or Enforce.\n"
+        "Exempt: won, lost or archived, in a folded stage, a no-follow-up reason is given, or its team's "
+        "follow-up policy is Off (or it has no team).",
     )
     followup_policy = fields.Selection(related="team_id.followup_policy", string="Follow-up Policy")
     no_followup_reason_id = fields.Many2one(
@@ -57,7 +59,9 @@ class CrmLead(models.Model):
     # Follow-up state
     # ------------------------------------------------------------------
 
-    @api.depends("active", "stage_id.fold", "stage_id.is_won", "no_followup_reason_id")
+    @api.depends(
+        "active", "stage_id.fold", "stage_id.is_won", "no_followup_reason_id", "team_id.followup_policy"
+    )
     def _compute_followup_state(self):
         counts = self._followup_open_counts()
         for lead in self:
@@ -68,7 +72,8 @@ class CrmLead(models.Model):
                     folded=lead.stage_id.fold,
                     has_reason=bool(lead.no_followup_reason_id),
                     open_activities=counts.get(lead.id, 0),
-                )
+                ),
+                lead.team_id.followup_policy or "off",
             )
 
     def _followup_open_counts(self):
@@ -131,8 +136,8 @@ class CrmLead(models.Model):
     def _followup_store(self, snapshot):
         """Write the follow-up state that the snapshot's facts give, for the leads where it changed."""
         by_state = {}
-        for lead_id, (facts, _policy, stored) in snapshot.items():
-            state = followup_state(facts)
+        for lead_id, (facts, policy, stored) in snapshot.items():
+            state = followup_state(facts, policy)
             if state != stored:
                 by_state.setdefault(state, []).append(lead_id)
         for state, ids in by_state.items():
@@ -161,9 +166,11 @@ class CrmLead(models.Model):
             SQL(
                 """
                 SELECT l.id, l.active, COALESCE(s.is_won, FALSE), COALESCE(s.fold, FALSE),
-                       l.no_followup_reason_id IS NOT NULL, COALESCE(a.n, 0)
+                       l.no_followup_reason_id IS NOT NULL, COALESCE(a.n, 0),
+                       COALESCE(t.followup_policy, 'off')
                   FROM crm_lead l
                   LEFT JOIN crm_stage s ON s.id = l.stage_id
+                  LEFT JOIN crm_team t ON t.id = l.team_id
                   LEFT JOIN (SELECT res_id, count(*) AS n FROM mail_activity
                               WHERE res_model = 'crm.lead' AND active GROUP BY res_id) a ON a.res_id = l.id
                  WHERE %s
@@ -172,11 +179,11 @@ class CrmLead(models.Model):
             )
         )
         by_state = {}
-        for lead_id, active, won, folded, has_reason, count in rows:
+        for lead_id, active, won, folded, has_reason, count, policy in rows:
             facts = LeadFacts(
                 active=bool(active), won=won, folded=folded, has_reason=has_reason, open_activities=count
             )
-            by_state.setdefault(followup_state(facts), []).append(lead_id)
+            by_state.setdefault(followup_state(facts, policy), []).append(lead_id)
         for state, ids in by_state.items():
             self.env.cr.execute(SQL("UPDATE crm_lead SET followup_state = %s WHERE id = ANY(%s)", state, ids))
 

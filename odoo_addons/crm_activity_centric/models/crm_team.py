@@ -47,6 +47,24 @@ class CrmTeam(models.Model):
         return super()._pd_team_ids_fields() | {"followup_policy"}
 
     @api.model
+    def _pd_feature_team_ids(self):
+        return super()._pd_feature_team_ids() | self._followup_policy_team_ids()
+
+    @api.model
+    def _followup_policy_team_ids(self):
+        """The ids of the teams that ask for a next step (Warn or Enforce), cached."""
+        return self._pd_team_ids("followup_policy", "warn") | self._pd_team_ids("followup_policy", "enforce")
+
+    @api.model
+    def action_missing_followup(self):
+        """*Missing Follow-up* (CRM › Sales): the user's own leads, or where he leads a team that asks for a
+        next step, his teams' leads."""
+        action = self.env["ir.actions.actions"]._for_xml_id(
+            "crm_activity_centric.crm_lead_action_missing_followup"
+        )
+        return self._pd_start_from_led_teams(action, self._followup_policy_team_ids())
+
+    @api.model
     def _followup_enforce_team_ids(self):
         """The ids of the teams that enforce a follow-up, cached: a lead write that cannot concern them
         costs no query (Odoo's lead assignment writes its leads one by one)."""

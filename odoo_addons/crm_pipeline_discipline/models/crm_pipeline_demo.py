@@ -215,26 +215,33 @@ class CrmPipelineDemo(models.AbstractModel):
 
     @api.model
     def _followup_states(self, plan, config):
-        """The stored follow-up state of each lead, decided by activity_centric as the addon does."""
+        """The stored follow-up state of each lead (under its team's policy), decided by activity_centric as
+        the addon does."""
         import numpy as np  # noqa: PLC0415
 
-        from activity_centric import LeadFacts, followup_state  # noqa: PLC0415
+        from activity_centric import POLICIES, LeadFacts, followup_state  # noqa: PLC0415
 
         funnel, followup = plan.funnel, plan.followup
         has_activity = np.zeros(funnel.n, dtype=bool)
         has_activity[followup.lead] = True
         folded = np.array(config["stages"].mapped("fold"))[funnel.last_stage]
+        policy = np.array([POLICIES.index(team.followup_policy) for team in config["rep_teams"]])[funnel.user]
         facts = np.stack(
-            [funnel.outcome != 1, funnel.outcome == 0, folded, followup.with_reason, has_activity]
+            [funnel.outcome != 1, funnel.outcome == 0, folded, followup.with_reason, has_activity, policy]
         ).T
         combos, inverse = np.unique(facts, axis=0, return_inverse=True)
         states = [
             followup_state(
                 LeadFacts(
-                    active=active, won=won, folded=fold, has_reason=reason, open_activities=int(planned)
-                )
+                    active=bool(active),
+                    won=bool(won),
+                    folded=bool(fold),
+                    has_reason=bool(reason),
+                    open_activities=int(planned),
+                ),
+                POLICIES[policy],
             )
-            for active, won, fold, reason, planned in combos.tolist()
+            for active, won, fold, reason, planned, policy in combos.tolist()
         ]
         return np.array(states, dtype=object)[inverse.ravel()]
 

@@ -2,3 +2,4 @@ from . import test_settings
 from . import test_tours
 from . import test_demo_generator
 from . import test_security_rpc
+from . import test_capabilities_rpc

@@ -169,7 +169,9 @@ class TestDemoStory(TransactionCase):
 
         self.assertGreater(missing_share("inside"), 0)
         self.assertLess(missing_share("inside"), 0.25)
-        self.assertGreater(missing_share("partner"), missing_share("inside"))
+        # Partner Sales is Off, Odoo as usual: its leads without a next step are there but not flagged
+        self.assertTrue(self._open("partner").filtered(lambda lead: not lead.activity_ids))
+        self.assertEqual(missing_share("partner"), 0)
 
     def test_stored_states_match_the_addons_own_fills(self):
         """The states given at insert are those the install-time fills of the addons compute."""

@@ -66,6 +66,7 @@ class TestPipelineTours(HttpCase):
         cls.teams = {
             key: cls.env["crm.team"].browse(team_id) for key, team_id in cls.summary["teams"].items()
         }
+        cls.teams_all = cls.env["crm.team"].browse(cls.summary["teams"].values())
         cls.manager = cls.env["res.users"].browse(cls.summary["manager"])
         cls.reps = cls.env["res.users"].browse(cls.summary["reps"])
         cls.stages = [cls.env.ref(f"crm.stage_lead{index}") for index in range(1, 5)]
@@ -176,6 +177,19 @@ class TestPipelineTours(HttpCase):
                 for index in range(capacity.activity_daily_capacity + 4)
             ]
         )
+        # the demo's manager leads the three teams, is a member of none and owns no deal: the CRM and
+        # Missing Follow-up open on his teams' leads, where Odoo would show him "My Pipeline", empty
+        self.assertFalse(self.manager.crm_team_ids)
+        self.assertEqual(
+            self.manager.crm_team_ids.search([("user_id", "=", self.manager.id)]), self.teams_all
+        )
+        self.assertFalse(self.env["crm.lead"].search_count([("user_id", "=", self.manager.id)]))
+        # Partner Sales is Off (Odoo as usual): its leads without a next step are not flagged
+        partner = self.teams["partner"]
+        self.assertEqual(partner.followup_policy, "off")
+        unplanned = self._open_leads([("team_id", "=", partner.id), ("activity_ids", "=", False)])
+        self.assertTrue(unplanned)
+        self.assertEqual(set(unplanned.mapped("followup_state")), {"exempt"})
         self._tour(
             "/odoo/crm",
             "pd_followup_manager_tour",
@@ -372,3 +386,28 @@ class TestPipelineTours(HttpCase):
         missing = self.env["crm.lead"].search([("team_id", "=", team.id), ("followup_state", "=", "missing")])
         self.assertTrue(missing)
         self.assertEqual(set(missing.mapped("followup_policy")), {"warn"}, "their leads now show the warning")
+
+    def test_settings_manager(self):
+        """A sales manager, who cannot open the settings, switches a team's capabilities from CRM ›
+        Configuration › Capabilities per Team."""
+        self.assertFalse(self.manager.has_group("base.group_system"))
+        self.assertTrue(self.manager.has_group("sales_team.group_sale_manager"))
+        team = self.teams["partner"]
+        self.assertEqual(team.followup_policy, "off")
+        self.assertFalse(
+            self.env["crm.lead"].search_count([("team_id", "=", team.id), ("followup_state", "=", "missing")])
+        )
+        self._tour(
+            "/odoo/crm",
+            "pd_settings_manager_tour",
+            self.manager.login,
+            team=team.name,
+            surveyTeam=self.teams["field"].name,
+        )
+        self.assertEqual(team.followup_policy, "warn")
+        self.assertTrue(
+            self.env["crm.lead"].search_count(
+                [("team_id", "=", team.id), ("followup_state", "=", "missing")]
+            ),
+            "its leads without a next step are flagged now",
+        )

@@ -37,6 +37,10 @@ class CrmTeam(models.Model):
         return super()._pd_team_ids_fields() | {"stage_setting"}
 
     @api.model
+    def _pd_feature_team_ids(self):
+        return super()._pd_feature_team_ids() | self._survey_team_ids()
+
+    @api.model
     def _survey_team_ids(self):
         """The ids of the teams whose stages a qualification survey sets (every such team has its survey:
         ``_check_qualification_survey``), cached: creating leads of other teams costs no query."""

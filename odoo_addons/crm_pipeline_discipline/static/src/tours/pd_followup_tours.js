@@ -128,20 +128,25 @@ registry.category("web_tour.tours").add("pd_followup_manager_tour", {
     steps: () => {
         const { lead, team } = tourData();
         return [
+            {
+                // the leader of the teams is a member of none and owns no deal: not "My Pipeline"
+                content: "The CRM opens on the pipeline of the teams the manager leads",
+                trigger: ".o_kanban_view .o_searchview_facet:contains('My Teams\' Pipeline')",
+            },
+            {
+                content: "... with his teams' opportunities in it, not Odoo's sample cards",
+                trigger: ".o_kanban_view:not(.o_view_sample_data) .o_kanban_record",
+            },
             ...menu("crm.crm_menu_sales", "crm_activity_centric.crm_lead_missing_followup_menu"),
             {
-                // the pipeline the tour starts on has a "My Pipeline" facet too: wait for the new list
-                content: "The Missing Follow-up list is open",
-                trigger: ".o_list_view .o_control_panel .o_breadcrumb:contains('Missing Follow-up')",
+                content: "Missing Follow-up opens on the teams the manager leads too",
+                trigger:
+                    ".o_list_view:has(.o_breadcrumb:contains('Missing Follow-up')) " +
+                    ".o_searchview_facet:contains('My Teams\' Pipeline')",
             },
             {
-                content: "Missing Follow-up opens on the manager's own leads: look at every team's",
-                trigger: ".o_list_view .o_searchview_facet:contains('My Pipeline') .o_facet_remove",
-                run: "click",
-            },
-            {
-                content: "Every team's leads are listed",
-                trigger: ".o_list_view .o_searchview:not(:has(.o_searchview_facet:contains('My Pipeline')))",
+                content: "Their leads without a next step are listed",
+                trigger: ".o_list_view .o_data_row",
             },
             {
                 content: "Search the lead of Inside Sales",

@@ -1,12 +1,42 @@
 import { registry } from "@web/core/registry";
-import { screenshot, tourData } from "./pd_tour_utils";
+import { menu, screenshot, tourData } from "./pd_tour_utils";
 
 /**
  * The bundle's settings (crm_pipeline_discipline) as an administrator: the "Pipeline Discipline" block
- * of the CRM settings, its "Capabilities per team" list, and a team's follow-up policy switched there.
+ * of the CRM settings, its "Capabilities per team" list, and a team's follow-up policy switched there;
+ * as a sales manager (no access to the settings): the same list from CRM › Configuration.
  * Started by tests/test_tours.py, which checks the outcome.
  */
 const BLOCK = ".app_settings_block[data-key='crm'] h2:contains('Pipeline Discipline')";
+
+function switchToWarn(row) {
+    return [
+        {
+            content: "Edit the team's follow-up policy",
+            trigger: `${row} td[name='followup_policy']`,
+            run: "click",
+        },
+        {
+            content: "Open the policies",
+            trigger: `${row} td[name='followup_policy'] .o_select_menu_toggler`,
+            run: "click",
+        },
+        {
+            content: "Switch it to Warn",
+            trigger: ".o_select_menu_menu .o_select_menu_item:contains('Warn')",
+            run: "click",
+        },
+        {
+            content: "Save",
+            trigger: ".o_list_button_save",
+            run: "click",
+        },
+        {
+            content: "Saved: the team warns about missing follow-ups",
+            trigger: `.o_list_view:not(:has(.o_selected_row)) ${row} td[name='followup_policy']:contains('Warn')`,
+        },
+    ];
+}
 
 registry.category("web_tour.tours").add("pd_settings_admin_tour", {
     steps: () => {
@@ -40,30 +70,31 @@ registry.category("web_tour.tours").add("pd_settings_admin_tour", {
                 trigger: `${row} td[name='followup_policy']`,
             },
             ...screenshot("crm_pipeline_discipline/capabilities"),
+            ...switchToWarn(row),
+        ];
+    },
+});
+
+registry.category("web_tour.tours").add("pd_settings_manager_tour", {
+    steps: () => {
+        const { team, surveyTeam } = tourData();
+        const row = `.o_data_row:has(td[name='name']:contains('${team}'))`;
+        const surveyRow = `.o_data_row:has(td[name='name']:contains('${surveyTeam}'))`;
+        return [
+            ...menu("crm.crm_menu_config", "crm_pipeline_discipline.crm_team_menu_pipeline_capabilities"),
             {
-                content: "Edit the team's follow-up policy",
-                trigger: `${row} td[name='followup_policy']`,
-                run: "click",
+                content: "Capabilities per Team is open",
+                trigger: ".o_control_panel .o_breadcrumb:contains('Capabilities per Team')",
             },
             {
-                content: "Open the policies",
-                trigger: `${row} td[name='followup_policy'] .o_select_menu_toggler`,
-                run: "click",
+                content: "Winning needs the last gate: shown for the team whose stages a survey sets",
+                trigger: `.o_list_view ${surveyRow} td[name='survey_won_gate'] .o-checkbox`,
             },
             {
-                content: "Switch it to Warn",
-                trigger: ".o_select_menu_menu .o_select_menu_item:contains('Warn')",
-                run: "click",
+                content: "... and not for a team whose stages are set by hand",
+                trigger: `.o_list_view ${row} td[name='survey_won_gate']:not(:has(.o-checkbox))`,
             },
-            {
-                content: "Save",
-                trigger: ".o_list_button_save",
-                run: "click",
-            },
-            {
-                content: "Saved: the team warns about missing follow-ups",
-                trigger: `.o_list_view:not(:has(.o_selected_row)) ${row} td[name='followup_policy']:contains('Warn')`,
-            },
+            ...switchToWarn(row),
         ];
     },
 });
