@@ -19,7 +19,12 @@ class CrmLead(models.Model):
         ``{lead id: follow-up policy of its team}`` (missing: ``off``); ``by_sla``: an SLA rule's own
         reassignment (always hands over). Set-based: one search, one write per new owner, one batch of
         notes. Returns the leads whose activities moved."""
-        from activity_centric import OpenActivity, Reassignment, activities_to_hand_over  # noqa: PLC0415
+        from activity_centric import (  # noqa: PLC0415
+            OpenActivity,
+            Reassignment,
+            activities_to_hand_over,
+            hands_over,
+        )
 
         policies = policies or {}
         changes = {
@@ -34,9 +39,10 @@ class CrmLead(models.Model):
             for lead in self.sudo()
             if lead.id in previous_users
         }
-        previous = {change.previous_user for change in changes.values() if change.previous_user}
-        if not previous or all(change.previous_user == change.new_user for change in changes.values()):
+        changes = {lead_id: change for lead_id, change in changes.items() if hands_over(change)}
+        if not changes:
             return self.browse()
+        previous = {change.previous_user for change in changes.values()}
         # sudo: the change of hands decides where the previous owner's activities go, whoever makes it
         Activity = self.env["mail.activity"].sudo()
         activities = Activity.search_fetch(
