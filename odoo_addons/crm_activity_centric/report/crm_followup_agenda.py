@@ -20,7 +20,7 @@ class CrmFollowupAgenda(models.Model):
 
     kind = fields.Selection([("activity", "Activity"), ("missing", "Missing Follow-up")], readonly=True)
     todo = fields.Char(
-        string="To Do",
+        string="Next Step",
         compute="_compute_todo",
         help="The activity's type, or “Plan a next step” for a lead without any.",
     )

@@ -3,7 +3,7 @@ import { registry } from "@web/core/registry";
 /**
  * A salesperson's My Day: every row can be acted on. The leads that changed hands are not there (in an
  * enforce team the call went to the new owner; in an Off team it stayed his, on a lead he cannot open);
- * the To Do column says what is due; Done, Done & Next and Open work on the rows. Done & Next on a call
+ * the Next Step column says what is due; Done, Done & Next and Open work on the rows. Done & Next on a call
  * 30 days late in an enforce team proposes a date that is not past, and its dialog does not offer "Mark
  * Done". Started on My Day by tests/test_tour.py, which checks the outcome.
  */
@@ -20,7 +20,7 @@ registry.category("web_tour.tours").add("crm_activity_centric_my_day_tour", {
             trigger: `.o_list_renderer:not(:has(${ROW}:contains('Day: given away'))):not(:has(${ROW}:contains('Day: off team')))`,
         },
         {
-            content: "The To Do column names the activity's type",
+            content: "The Next Step column names the activity's type",
             trigger: `${ROW}:contains('Call the buyer') td[name='todo']:contains('Call')`,
         },
         {
