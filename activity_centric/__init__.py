@@ -16,6 +16,9 @@
   restore, stage, reason) may leave it open without a next step in an ``enforce`` team
   (:func:`check_entry`), and whether an automatically created lead gets the team's default first activity
   (:func:`needs_default_activity`).
+- **Change of hands and next steps** (:mod:`activity_centric.handover`): which open activities go to the new
+  salesperson when a lead is reassigned (:func:`activities_to_hand_over`, :func:`hands_over`), and the due
+  date proposed for the activity that follows a completed one (:func:`next_step_deadline`).
 - **Workload levelling** (:mod:`activity_centric.levelling`): daily load against a capacity in activities
   and/or minutes (:func:`day_load`, :func:`fits`, :func:`is_at_or_over`), the next working days of a calendar
   (:func:`working_days`), and the "Plan tomorrow" proposal that moves the least important activities of an
@@ -50,6 +53,13 @@ from activity_centric.policy import (
     is_exempt,
     needs_default_activity,
     refused_leads,
+)
+from activity_centric.handover import (
+    OpenActivity,
+    Reassignment,
+    activities_to_hand_over,
+    hands_over,
+    next_step_deadline,
 )
 from activity_centric.levelling import (
     Capacity,
@@ -95,10 +105,13 @@ __all__ = [
     "LeadFacts",
     "Load",
     "Move",
+    "OpenActivity",
     "Plan",
     "Problem",
+    "Reassignment",
     "Threshold",
     "WorkCalendar",
+    "activities_to_hand_over",
     "as_utc_series",
     "chain_compliance",
     "chain_events",
@@ -110,10 +123,12 @@ __all__ = [
     "fits",
     "followup_state",
     "gaming_signals",
+    "hands_over",
     "is_at_or_over",
     "is_exempt",
     "level",
     "needs_default_activity",
+    "next_step_deadline",
     "refused_leads",
     "threshold_problems",
     "week_type",

@@ -23,6 +23,7 @@
         "views/crm_team_member_views.xml",
         "views/crm_lead_views.xml",
         "views/mail_activity_type_views.xml",
+        "views/mail_activity_views.xml",
         "views/crm_activity_chain_views.xml",
         "report/crm_followup_agenda_views.xml",
         "report/crm_activity_signal_report_views.xml",

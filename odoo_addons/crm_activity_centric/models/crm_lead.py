@@ -210,10 +210,36 @@ class CrmLead(models.Model):
                 )
             )
         before = self._followup_entry_snapshot(vals)
+        owners = self._followup_owners(vals)
         result = super().write(vals)
+        if owners:
+            self._followup_hand_over(owners)
         if before:
             self._followup_check_entry(before)
         return result
+
+    def _followup_owners(self, vals):
+        """``{lead id: salesperson id}`` before a write that gives leads a new salesperson while some team has
+        a follow-up policy; None otherwise (no query)."""
+        if "user_id" not in vals:
+            return None
+        Team = self.env["crm.team"]
+        if not (Team._followup_enforce_team_ids() or Team._pd_team_ids("followup_policy", "warn")):
+            return None
+        return {lead.id: lead.user_id.id for lead in self if lead.user_id.id != vals["user_id"]} or None
+
+    def _followup_hand_over(self, owners):
+        """After a change of salesperson: in teams with a follow-up policy the previous owner's open
+        activities on the lead go to the new owner, with a note
+        (``activity_centric.activities_to_hand_over``); in teams without one they stay, as in Odoo."""
+        Team = self.env["crm.team"]
+        enforce, warn = Team._followup_enforce_team_ids(), Team._pd_team_ids("followup_policy", "warn")
+        leads = self.browse(list(owners)).sudo()  # sudo: the teams of leads the write may have given away
+        policies = {
+            lead.id: "enforce" if lead.team_id.id in enforce else "warn" if lead.team_id.id in warn else "off"
+            for lead in leads
+        }
+        self.browse(list(owners))._pd_hand_over_activities(owners, policies)
 
     def _pd_user_write_fields(self):
         # the follow-up policy judges an "Update Record" that may bring a lead into a team as the user's own

@@ -6,7 +6,7 @@ from odoo.addons.crm_pipeline_base.tools import cursor_mark
 from odoo.exceptions import UserError
 from odoo.tools import SQL, clean_context
 
-from activity_centric import refused_leads
+from activity_centric import next_step_deadline, refused_leads
 
 from .crm_lead import RESTORE_METHODS
 
@@ -207,6 +207,22 @@ class MailActivity(models.Model):
         ):
             raise UserError(self.env._("The next activity must be planned on the same record."))
         previous.action_feedback(feedback=feedback)
+
+    @api.onchange("activity_type_id")
+    def _onchange_activity_type_id(self):
+        result = super()._onchange_activity_type_id()
+        previous = self.env.context.get("activity_previous_deadline")
+        if previous and self.activity_type_id and self.res_model == "crm.lead" and self.res_id:
+            # The type counts its delay from the completed activity's deadline (Done & Schedule Next, a
+            # triggered next activity): a late one gives a date already past. The lead's team decides.
+            # sudo: the team's policy decides the date, whatever the user may read of the team
+            policy = self.env["crm.lead"].sudo().browse(self.res_id).team_id.followup_policy or "off"
+            today = fields.Date.context_today(self)
+            from_today = self.activity_type_id.with_context(
+                activity_previous_deadline=False
+            )._get_date_deadline()
+            self.date_deadline = next_step_deadline(self.date_deadline, from_today, today, policy)
+        return result
 
     @api.onchange("user_id", "date_deadline")
     def _onchange_followup_capacity(self):

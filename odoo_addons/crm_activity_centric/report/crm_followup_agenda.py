@@ -1,4 +1,5 @@
-from odoo import fields, models, tools
+from odoo import api, fields, models, tools
+from odoo.fields import Domain
 from odoo.tools import SQL
 
 from ..models.crm_lead import FOLLOWUP_STATES
@@ -7,7 +8,8 @@ from ..models.crm_lead import FOLLOWUP_STATES
 class CrmFollowupAgenda(models.Model):
     """My Day: open activities on leads and leads missing a follow-up, one list ordered by priority.
 
-    Activity rows have even ids (activity id × 2), missing-follow-up rows odd ids (lead id × 2 + 1).
+    Activity rows have even ids (activity id × 2), missing-follow-up rows odd ids (lead id × 2 + 1). A user
+    sees only rows on leads he may open: every row can be acted on.
     """
 
     _name = "crm.followup.agenda"
@@ -17,6 +19,11 @@ class CrmFollowupAgenda(models.Model):
     _rec_name = "lead_id"
 
     kind = fields.Selection([("activity", "Activity"), ("missing", "Missing Follow-up")], readonly=True)
+    todo = fields.Char(
+        string="Next Step",
+        compute="_compute_todo",
+        help="The activity's type, or “Plan a next step” for a lead without any.",
+    )
     activity_id = fields.Many2one("mail.activity", readonly=True)
     lead_id = fields.Many2one("crm.lead", string="Lead/Opportunity", readonly=True)
     user_id = fields.Many2one("res.users", string="Assigned to", readonly=True)
@@ -67,10 +74,22 @@ class CrmFollowupAgenda(models.Model):
             )
         )
 
+    @api.depends("kind", "activity_type_id")
+    def _compute_todo(self):
+        for row in self:
+            if row.kind == "missing":
+                row.todo = self.env._("Plan a next step")
+            else:
+                row.todo = row.activity_type_id.name or self.env._("Activity")
+
     def _search(self, domain, offset=0, limit=None, order=None, **kwargs):
         # the view reads leads and activities straight from the tables: write pending changes first
         self.env["crm.lead"].flush_model()
         self.env["mail.activity"].flush_model()
+        if not self.env.su:
+            # only rows on leads the user may open: an activity left with him on a lead now someone else's
+            # is nothing he can act on (a subquery with the leads' record rules, no row read here)
+            domain = Domain(domain) & Domain("lead_id", "in", self.env["crm.lead"]._search([]))
         return super()._search(domain, offset=offset, limit=limit, order=order, **kwargs)
 
     def action_open_lead(self):

@@ -12,3 +12,4 @@ from . import test_tour
 from . import test_rpc
 from . import test_enforce_entry
 from . import test_team_leader
+from . import test_handover

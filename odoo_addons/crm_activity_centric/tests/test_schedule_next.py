@@ -1,3 +1,6 @@
+from datetime import timedelta
+
+from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import Form, tagged, users
 
@@ -84,3 +87,81 @@ class TestDoneScheduleNext(FollowupCase):
                 }
             )
         self.assertTrue(foreign.active)
+
+
+@tagged("post_install", "-at_install")
+class TestNextStepDate(FollowupCase):
+    """Done & Schedule Next after a late activity: Warn and Enforce teams never propose a date already past;
+    Off teams keep Odoo's date (the type's delay counted from the completed activity's deadline)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.follow_up = cls.env["mail.activity.type"].create(
+            {
+                "name": "Follow up",
+                "res_model": "crm.lead",
+                "delay_count": 5,
+                "delay_unit": "days",
+                "delay_from": "previous_activity",
+            }
+        )
+        cls.today = fields.Date.context_today(cls.env["mail.activity"])
+        cls.late = cls.today - timedelta(days=30)
+
+    def _proposed(self, team, *, last=True):
+        lead = self._lead(team=team)
+        activity = self._activity(lead, deadline=self.late)
+        if not last:
+            self._activity(lead, activity_type=self.todo, deadline=self.today + timedelta(days=2))
+        action = activity.action_feedback_schedule_next()
+        form = Form(self.env["mail.activity"].with_context(**action["context"]))
+        form.activity_type_id = self.follow_up
+        return form
+
+    def test_enforce_proposes_today_plus_the_delay(self):
+        form = self._proposed(self.team_enforce)
+        self.assertEqual(form.date_deadline, self.today + timedelta(days=5))
+        next_activity = form.save()
+        self.assertEqual(next_activity.date_deadline, self.today + timedelta(days=5))
+
+    def test_warn_proposes_today_plus_the_delay(self):
+        self.assertEqual(
+            self._proposed(self.team_warn, last=False).date_deadline, self.today + timedelta(days=5)
+        )
+
+    def test_off_keeps_odoos_date(self):
+        self.assertEqual(self._proposed(self.team_off).date_deadline, self.late + timedelta(days=5))
+
+    def test_a_date_not_past_is_odoos(self):
+        lead = self._lead(team=self.team_enforce)
+        activity = self._activity(lead, deadline=self.today - timedelta(days=2))
+        action = activity.action_feedback_schedule_next()
+        form = Form(self.env["mail.activity"].with_context(**action["context"]))
+        form.activity_type_id = self.follow_up
+        self.assertEqual(form.date_deadline, self.today + timedelta(days=3), "from the previous deadline")
+
+    def test_a_triggered_next_activity(self):
+        self.call.sudo().write({"chaining_type": "trigger", "triggered_next_type_id": self.follow_up.id})
+        lead = self._lead(team=self.team_warn)
+        activity = self._activity(lead, deadline=self.late)
+        activity.action_feedback()
+        self.assertEqual(lead.activity_ids.date_deadline, self.today + timedelta(days=5))
+
+    @users("ac_salesman")
+    def test_mark_done_in_the_dialog_would_leave_no_next_step(self):
+        """What the dialog's "Mark Done" did: save the next activity (which completes the first one), then
+        complete it too, which the enforce team refuses. The dialog no longer offers it; over RPC the
+        refusal stands."""
+        lead = self._lead(team=self.team_enforce)
+        first = self._activity(lead).with_user(self.env.user)
+        action = first.action_feedback_schedule_next()
+        form = Form(self.env["mail.activity"].with_context(**action["context"]))
+        form.activity_type_id = self.todo
+        next_activity = form.save()
+        self.assertFalse(first.active)
+        with self.assertRaises(UserError):
+            next_activity.with_context(**action["context"], mail_activity_quick_update=True).action_done()
+        self.assertTrue(next_activity.active)
+        arch = self.env["mail.activity"].with_context(**action["context"]).get_views([(False, "form")])
+        self.assertIn("context.get('followup_done_activity_id')", arch["views"]["form"]["arch"])

@@ -112,7 +112,11 @@ class CrmSlaRule(models.Model):
                     leads.write(vals)
                 leads.action_set_lost(lost_reason_id=lost_reason)
             elif vals:
+                previous = {lead.id: lead.user_id.id for lead in leads} if self.action == "reassign" else None
                 leads.write(vals)
+                if previous:
+                    # the next step goes with the lead: the previous owner may no longer open it
+                    leads._pd_hand_over_activities(previous, by_sla=True)
             if self.action == "escalate" and notify_user_id:
                 summary = self.env._("SLA breached: %(rule)s", rule=self.name)
                 self._sla_schedule(

@@ -78,6 +78,36 @@ class TestActions(SlaCase):
         )
         self.assertEqual(other.user_id, self.rep_c)
 
+    def test_reassign_hands_the_open_activities_over(self):
+        """The rule's reassignment hands Alice's open activities on the lead to the new owner, with a note;
+        a colleague's activity on the lead stays his."""
+        lead = self._lead()
+        Activity = self.env["mail.activity"].sudo()
+        call, bobs = Activity.create(
+            [
+                {
+                    "res_model_id": self.env["ir.model"]._get_id("crm.lead"),
+                    "res_id": lead.id,
+                    "activity_type_id": self.env.ref("mail.mail_activity_data_call").id,
+                    "summary": "Call back",
+                    "user_id": user.id,
+                }
+                for user in (self.rep_a, self.rep_b)
+            ]
+        )
+        self._act(lead, action="reassign", reassign_mode="user", reassign_user_id=self.rep_c.id)
+        self.assertEqual(lead.user_id, self.rep_c)
+        self.assertEqual(call.user_id, self.rep_c, "Alice's call goes with the lead")
+        self.assertEqual(bobs.user_id, self.rep_b)
+        notes = lead.message_ids.filtered(lambda m: "handed over" in (m.body or ""))
+        self.assertEqual(len(notes), 1)
+        self.assertIn("from Alice Rep to Carol Rep", notes.body)
+        self.assertIn("Call: Call back", notes.body)
+        self.assertFalse(
+            self.env["mail.activity"].with_user(self.rep_a).search([("res_model", "=", "crm.lead")]),
+            "Alice keeps no activity on the lead she gave away",
+        )
+
     def test_return_to_marketing(self):
         lead = self._lead()
         self._act(
