@@ -90,6 +90,8 @@ class CrmStageFunnelReport(models.TransientModel):
                     "p90_days": p90,
                     "has_p90": p90 is not False and stage_id not in won,
                     "target_days_in_stage": _number(row["target_days_in_stage"]),
+                    "conversion_below_target": bool(row["conversion_below_target"]),
+                    "days_over_target": bool(row["days_over_target"]),
                     "below_target": bool(row["below_target"]),
                 }
             )
@@ -124,8 +126,12 @@ class CrmStageFunnelReportLine(models.TransientModel):
     stage_sequence = fields.Integer(related="stage_id.sequence", store=True)
     team_id = fields.Many2one("crm.team", string="Sales Team", ondelete="cascade")
     user_id = fields.Many2one("res.users", string="Salesperson", ondelete="cascade")
-    entered = fields.Integer(help="Leads that entered the stage.")
-    advanced = fields.Integer(string="Moved Forward", help="Leads that reached a later stage.")
+    # a lead enters, and moves forward from, several stages: their sums over stages count nothing; a lead
+    # is lost in one stage and is still open in one, so those sums are leads
+    entered = fields.Integer(aggregator=None, help="Leads that entered the stage.")
+    advanced = fields.Integer(
+        string="Moved Forward", aggregator=None, help="Leads that reached a later stage."
+    )
     lost = fields.Integer(help="Leads lost while in the stage.")
     open = fields.Integer(string="Still in Stage", help="Open leads that are still in the stage.")
     conversion_rate = fields.Float(
@@ -141,7 +147,13 @@ class CrmStageFunnelReportLine(models.TransientModel):
     )
     p90_days = fields.Float(aggregator=None)
     target_days_in_stage = fields.Float(string="Target Days", aggregator=None)
-    below_target = fields.Boolean(string="Off Target")
+    conversion_below_target = fields.Boolean(
+        string="Conversion Below Target", help="The conversion rate is below its target."
+    )
+    days_over_target = fields.Boolean(
+        string="Days Over Target", help="The median days in the stage exceed their target."
+    )
+    below_target = fields.Boolean(string="Off Target", help="Conversion below target or days over target.")
     # a float field cannot be empty: these tell "no estimate" from 0
     has_conversion = fields.Boolean()
     has_median = fields.Boolean()

@@ -77,6 +77,9 @@ class TestFunnelReport(StageHistoryCase):
                     "has_p90": False,
                     "target_conversion_rate": 80.0,
                     "target_days_in_stage": 0.0,
+                    # below its conversion target only: only that measure is flagged
+                    "conversion_below_target": True,
+                    "days_over_target": False,
                     "below_target": True,
                 }
             ],
@@ -95,6 +98,8 @@ class TestFunnelReport(StageHistoryCase):
                     "has_p90": True,
                     "target_conversion_rate": 0.0,
                     "target_days_in_stage": 1.0,
+                    "conversion_below_target": False,
+                    "days_over_target": True,
                     "below_target": True,
                 }
             ],
