@@ -11,3 +11,4 @@ from . import test_performance
 from . import test_tour
 from . import test_rpc
 from . import test_enforce_entry
+from . import test_plan_tomorrow_tour
