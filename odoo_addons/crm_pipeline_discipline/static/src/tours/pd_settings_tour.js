@@ -10,8 +10,9 @@ const BLOCK = ".app_settings_block[data-key='crm'] h2:contains('Pipeline Discipl
 
 registry.category("web_tour.tours").add("pd_settings_admin_tour", {
     steps: () => {
-        const { team } = tourData();
+        const { team, survey_team } = tourData();
         const row = `.o_data_row:has(td[name='name']:contains('${team}'))`;
+        const surveyRow = `.o_data_row:has(td[name='name']:contains('${survey_team}'))`;
         return [
             {
                 content: "Open the CRM settings",
@@ -38,6 +39,19 @@ registry.category("web_tour.tours").add("pd_settings_admin_tour", {
             {
                 content: "One line per team with its capabilities",
                 trigger: `${row} td[name='followup_policy']`,
+            },
+            {
+                content: "Winning needs the last gate: shown for the team whose survey sets the stages",
+                trigger: `${surveyRow} td[name='survey_won_gate'] .o_field_widget input[type='checkbox']`,
+            },
+            {
+                content: "... and not for a team whose stages are set by hand",
+                trigger: `${row} td[name='stage_setting']:contains('hand')`,
+                run() {
+                    if (document.querySelector(`${row} td[name='survey_won_gate'] .o_field_widget`)) {
+                        throw new Error("a team whose stages are set by hand shows the survey's gate");
+                    }
+                },
             },
             ...screenshot("crm_pipeline_discipline/capabilities"),
             {
