@@ -1,6 +1,6 @@
 import math
 
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 GROUP_BY = [("stage", "Stage"), ("team", "Sales Team"), ("user", "Salesperson")]
@@ -126,12 +126,8 @@ class CrmStageFunnelReportLine(models.TransientModel):
     stage_sequence = fields.Integer(related="stage_id.sequence", store=True)
     team_id = fields.Many2one("crm.team", string="Sales Team", ondelete="cascade")
     user_id = fields.Many2one("res.users", string="Salesperson", ondelete="cascade")
-    # a lead enters, and moves forward from, several stages: their sums over stages count nothing; a lead
-    # is lost in one stage and is still open in one, so those sums are leads
-    entered = fields.Integer(aggregator=None, help="Leads that entered the stage.")
-    advanced = fields.Integer(
-        string="Moved Forward", aggregator=None, help="Leads that reached a later stage."
-    )
+    entered = fields.Integer(help="Leads that entered the stage.")
+    advanced = fields.Integer(string="Moved Forward", help="Leads that reached a later stage.")
     lost = fields.Integer(help="Leads lost while in the stage.")
     open = fields.Integer(string="Still in Stage", help="Open leads that are still in the stage.")
     conversion_rate = fields.Float(
@@ -158,3 +154,21 @@ class CrmStageFunnelReportLine(models.TransientModel):
     has_conversion = fields.Boolean()
     has_median = fields.Boolean()
     has_p90 = fields.Boolean()
+
+    # A lead enters, and moves forward from, several stages: summed over stages, these count nothing (a
+    # lead is lost in one stage and still open in one: those sums are leads). Within a stage they add up
+    # over teams and salespersons: the graph per stage sums them, a team's or salesperson's row does not.
+    _STAGE_ONLY_SUMS = ("entered:sum", "advanced:sum")
+
+    @api.model
+    @api.readonly
+    def formatted_read_group(
+        self, domain, groupby=(), aggregates=(), having=(), offset=0, limit=None, order=None
+    ):
+        groups = super().formatted_read_group(domain, groupby, aggregates, having, offset, limit, order)
+        if not any(spec.split(":")[0] == "stage_id" for spec in groupby):
+            for group in groups:
+                for spec in self._STAGE_ONLY_SUMS:
+                    if spec in group:
+                        group[spec] = None
+        return groups

@@ -124,6 +124,27 @@ class TestFunnelReport(StageHistoryCase):
             [{"entered": 1, "advanced": 0, "lost": 0, "open": 0, "has_conversion": False}],
         )
 
+    def test_sums_over_stages_only_where_they_count_leads(self):
+        """Per salesperson, a group row (and the total under the list) sums the leads lost and still open,
+        not the entries and moves forward over stages (a lead enters several stages); the graph per stage
+        sums them over salespersons."""
+        lines = self._report(group_by="user")
+        Line = next(iter(lines.values())).with_user(self.sales_manager)
+        domain = [("report_id", "=", Line.report_id.id)]
+        aggregates = ["entered:sum", "advanced:sum", "lost:sum", "open:sum"]
+        per_user = {
+            group["user_id"][0]: group for group in Line.formatted_read_group(domain, ["user_id"], aggregates)
+        }
+        sally = per_user[self.salesman.id]
+        # Sally: A (won), B (lost in Qualified), C (open in Inquiry)
+        self.assertEqual((sally["entered:sum"], sally["advanced:sum"]), (None, None))
+        self.assertEqual((sally["lost:sum"], sally["open:sum"]), (1, 1))
+        per_stage = {
+            group["stage_id"][1]: group
+            for group in Line.formatted_read_group(domain, ["stage_id"], aggregates)
+        }
+        self.assertEqual((per_stage["Inquiry"]["entered:sum"], per_stage["Inquiry"]["advanced:sum"]), (5, 3))
+
     def test_funnel_per_salesperson(self):
         lines = self._report(group_by="user")
         self.assertRecordValues(
