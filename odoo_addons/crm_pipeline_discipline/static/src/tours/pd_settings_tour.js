@@ -42,14 +42,22 @@ registry.category("web_tour.tours").add("pd_settings_admin_tour", {
             },
             {
                 content: "Winning needs the last gate: shown for the team whose survey sets the stages",
-                trigger: `${surveyRow} td[name='survey_won_gate'] .o_field_widget input[type='checkbox']`,
+                trigger: `${surveyRow} td[name='survey_won_gate'] input[type='checkbox']`,
             },
             {
-                content: "... and not for a team whose stages are set by hand",
+                content: "... not for a team whose stages are set by hand; every header readable in full",
                 trigger: `${row} td[name='stage_setting']:contains('hand')`,
                 run() {
-                    if (document.querySelector(`${row} td[name='survey_won_gate'] .o_field_widget`)) {
+                    const manual = [...document.querySelectorAll(".o_list_view .o_data_row")].find(
+                        (tr) => tr.querySelector("td[name='name']")?.textContent.trim() === team
+                    );
+                    if (manual.querySelector("td[name='survey_won_gate'] input")) {
                         throw new Error("a team whose stages are set by hand shows the survey's gate");
+                    }
+                    for (const label of document.querySelectorAll(".o_list_view thead th[data-name] span.text-truncate")) {
+                        if (label.scrollWidth > label.clientWidth) {
+                            throw new Error(`the header "${label.textContent}" is cut`);
+                        }
                     }
                 },
             },
