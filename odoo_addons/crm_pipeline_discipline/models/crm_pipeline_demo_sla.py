@@ -114,41 +114,50 @@ class CrmPipelineDemo(models.AbstractModel):
 
     @api.model
     def _sla_history_warn(self, rule, calendar, lead_ids, now):
-        """Record the warnings of the episodes of ``lead_ids`` in their warning window at ``now``, given at
+        """Warn about the episodes of ``lead_ids`` in their warning window at ``now`` with the rule's own
+        warning (an activity or a message for the owner, the event's breach time and message), given at
         the first hourly run after their warning time; return the number of events written."""
         starts = self._sla_history_starts(rule, lead_ids)
-        breaches = rule._sla_deadlines(calendar, starts, now)
         warnings = rule._sla_deadlines(calendar, starts, now, amount=rule.threshold - rule.warning_before)
+        warned_at = {lead_id: _next_run(warnings[lead_id], now) for lead_id in lead_ids}
         leads = rule._sla_leads(lead_ids)
-        messages = {}
-        for lead in leads:
-            owner = lead.user_id or lead.team_id.user_id
-            messages[lead.id] = (
-                self.env._(
-                    "Warned %(owner)s: on %(deadline)s UTC this lead breaches SLA rule “%(rule)s”.",
-                    owner=owner.name,
-                    deadline=breaches[lead.id].strftime("%Y-%m-%d %H:%M"),
-                    rule=rule.name,
-                )
-                if owner
-                else self.env._("Nobody to warn (no salesperson, no team leader).")
-            )
-        return self.env["crm.sla.event"]._bulk_insert_events(
+        written = self.env["crm.sla.event"]._bulk_insert_events(
             {
                 "rule_id": [rule.id] * len(leads),
                 "lead_id": leads.ids,
                 "clock_start": [starts[lead.id] for lead in leads],
-                "deadline": [breaches[lead.id] for lead in leads],
+                "deadline": [None] * len(leads),
                 "state": ["warned"] * len(leads),
-                "warned_at": [_next_run(warnings[lead.id], now) for lead in leads],
+                "warned_at": [warned_at[lead.id] for lead in leads],
                 "acted_at": [None] * len(leads),
                 "user_id": [lead.user_id.id or None for lead in leads],
                 "team_id": [lead.team_id.id or None for lead in leads],
                 "values_before": [None] * len(leads),
                 "values_after": [None] * len(leads),
-                "message": [messages[lead.id] for lead in leads],
+                "message": [None] * len(leads),
             }
         )
+        events = self.env["crm.sla.event"].search(
+            [("rule_id", "=", rule.id), ("lead_id", "in", lead_ids), ("state", "=", "warned")]
+        )
+        first_message = self._sla_history_next_message()
+        self.env.cr.execute("SELECT COALESCE(MAX(id), 0) FROM mail_activity")
+        last_activity = self.env.cr.fetchone()[0]
+        rule._sla_warn({event.lead_id.id: event.id for event in events}, calendar, now)
+        self._sla_history_date_messages(first_message, warned_at)
+        self.env["mail.activity"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                """UPDATE mail_activity a SET create_date = v.at, write_date = v.at
+                     FROM unnest(%s::int[], %s::timestamp[]) AS v(id, at)
+                    WHERE a.res_model = 'crm.lead' AND a.res_id = v.id AND a.id > %s""",
+                list(warned_at),
+                list(warned_at.values()),
+                last_activity,
+            )
+        )
+        self.env["mail.activity"].invalidate_model(["create_date", "write_date"])
+        return written
 
     @api.model
     def _sla_history_next_message(self):
