@@ -8,7 +8,7 @@ from odoo.tools import SQL
 _logger = logging.getLogger(__name__)
 
 # rounds of the rules over the pipeline: a lead a rule hands over may fall under another rule (a deal
-# pulled back from a partner into Inside Sales, then reassigned there); the demo's rules settle in three
+# pulled back from a partner into Inside Sales, then reassigned there); the demo's rules settle in a few
 MAX_ROUNDS = 10
 # what a change of hands records on the lead, dated when it happens: the restarts of the rules' clocks
 # (sla_rules.CLOCK_RESTARTS) and crm's assignment date

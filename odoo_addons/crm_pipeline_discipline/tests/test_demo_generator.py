@@ -223,6 +223,18 @@ class TestDemoStory(TransactionCase):
             calendar = event.rule_id._sla_calendar_groups()[0][0]
             breach = event.rule_id._sla_deadlines(calendar, {event.lead_id.id: event.clock_start}, NOW)
             self.assertEqual(event.deadline, breach[event.lead_id.id], "the breach time is the rule's")
+            if event.warned_at:
+                rule = event.rule_id
+                warning = rule._sla_deadlines(
+                    calendar,
+                    {event.lead_id.id: event.clock_start},
+                    NOW,
+                    amount=rule.threshold - rule.warning_before,
+                )[event.lead_id.id]
+                self.assertLessEqual(warning, event.warned_at)
+                self.assertLess(
+                    event.warned_at - warning, timedelta(hours=1), "warned at the next hourly run"
+                )
             if event.state == "acted":
                 self.assertLessEqual(event.clock_start, event.deadline)
                 self.assertLessEqual(event.deadline, event.acted_at)
