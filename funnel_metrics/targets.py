@@ -298,8 +298,9 @@ def breakdown(
     - ``median_days``, ``p90_days`` (float64 days, NaN when too censored to tell);
     - with ``targets``: ``target_conversion_rate`` (fraction), ``target_days_in_stage`` (days), NaN where no
       target applies, matched on the stage and the group (the other dimensions are not fixed, so only
-      targets that leave them empty apply); ``below_target`` (bool): the conversion rate is below its target
-      or the median days exceed theirs (the addon's "Off Target").
+      targets that leave them empty apply); ``conversion_below_target`` (bool): the conversion rate is below
+      its target; ``days_over_target`` (bool): the median days exceed theirs; ``below_target`` (bool): either
+      (the addon's "Off Target"). No target, or no estimate, is never off target.
 
     ``result.attrs["as_of"]`` holds the snapshot time used.
 
@@ -323,17 +324,20 @@ def breakdown(
 
 def _against_targets(result: pd.DataFrame, targets: pd.DataFrame, scope: list[str]) -> None:
     """Add to a funnel frame (columns ``conversion_rate``, ``median_days`` and ``scope``) the columns
-    ``target_conversion_rate``, ``target_days_in_stage`` (NaN where no target applies) and ``below_target``:
-    the conversion rate is below its target or the median days exceed theirs."""
+    ``target_conversion_rate``, ``target_days_in_stage`` (NaN where no target applies),
+    ``conversion_below_target`` (the conversion rate is below its target), ``days_over_target`` (the median
+    days exceed theirs) and ``below_target`` (either)."""
     keys = result[scope]
     target_rate = match_targets(keys, targets, "target_conversion_rate").to_numpy()
     target_days = match_targets(keys, targets, "target_days_in_stage").to_numpy()
     result["target_conversion_rate"] = target_rate
     result["target_days_in_stage"] = target_days
-    with np.errstate(invalid="ignore"):
-        result["below_target"] = (result["conversion_rate"].to_numpy() < target_rate) | (
-            result["median_days"].to_numpy() > target_days
-        )
+    with np.errstate(invalid="ignore"):  # NaN (no target, no estimate) compares False
+        conversion = result["conversion_rate"].to_numpy() < target_rate
+        days = result["median_days"].to_numpy() > target_days
+    result["conversion_below_target"] = conversion
+    result["days_over_target"] = days
+    result["below_target"] = conversion | days
 
 
 def selection_funnel(
@@ -366,8 +370,9 @@ def selection_funnel(
     0..n-1, columns (:data:`SELECTION_COLUMNS`) ``stage`` (string), ``stage_sequence``, ``entered``,
     ``advanced``, ``lost``, ``open`` (int64 leads), ``conversion_rate`` (float64, ``advanced / (advanced +
     lost)``, NaN if 0), ``median_days``, ``p90_days`` (float64 days, NaN when too censored to tell); with
-    ``targets``, then ``target_conversion_rate``, ``target_days_in_stage`` and ``below_target`` as in
-    :func:`breakdown`. ``result.attrs["as_of"]`` holds the snapshot time used.
+    ``targets``, then ``target_conversion_rate``, ``target_days_in_stage``, ``conversion_below_target``,
+    ``days_over_target`` and ``below_target`` as in :func:`breakdown`. ``result.attrs["as_of"]`` holds the
+    snapshot time used.
 
     Raises:
         TransitionsError: the table is invalid.

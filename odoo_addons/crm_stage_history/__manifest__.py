@@ -23,5 +23,8 @@
         "views/res_config_settings_views.xml",
         "views/crm_stage_history_menus.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["crm_stage_history/static/src/tours/*.js"],
+    },
     "post_init_hook": "post_init_hook",
 }

@@ -305,10 +305,41 @@ def test_breakdown_against_targets(make_transitions, day):
     result = breakdown(handover_frame(make_transitions), "user", targets=targets, as_of=day(10))
     np.testing.assert_equal(result["target_conversion_rate"].to_numpy(), [0.8, NAN, 0.8, 0.5, 0.8])
     np.testing.assert_equal(result["target_days_in_stage"].to_numpy(), [3, NAN, 3, 1, 3])
-    # alice New meets both; alice Qualified has neither; bob New converts 0 < 80 %; bob Qualified converts
-    # 0 < 50 % and stays 2 > 1 days; NA New converts 0 < 80 %
+    # alice New meets both; alice Qualified has neither; bob New converts 0 < 80 % and stays 4 > 3 days; bob
+    # Qualified converts 0 < 50 % and stays 2 > 1 days; NA New converts 0 < 80 % in 1 < 3 days
+    assert result["conversion_below_target"].tolist() == [False, False, True, True, True]
+    assert result["days_over_target"].tolist() == [False, False, True, True, False]
     assert result["below_target"].tolist() == [False, False, True, True, True]
-    assert result["below_target"].dtype == bool
+    for column in ("conversion_below_target", "days_over_target", "below_target"):
+        assert result[column].dtype == bool
+
+
+def test_each_measure_is_judged_against_its_own_target(make_transitions, day):
+    """A stage that converts below its target but is quick enough is off target in conversion only, and
+    the other way round; a stage without an estimate (nobody left it) is off target in neither."""
+    targets = pd.DataFrame(
+        {
+            "stage": ["New", "Qualified"],
+            "target_conversion_rate": [0.9, NAN],
+            "target_days_in_stage": [100, 1],
+        }
+    )
+    result = breakdown(handover_frame(make_transitions), "user", targets=targets, as_of=day(10))
+    rows = {
+        (user, stage): (conversion, days)
+        for user, stage, conversion, days in zip(
+            result["user"].fillna("-"),
+            result["stage"],
+            result["conversion_below_target"],
+            result["days_over_target"],
+            strict=True,
+        )
+    }
+    # bob New: converts 0 < 90 %, stays 4 days < 100; bob Qualified: no conversion target, 2 > 1 days
+    assert rows[("bob", "New")] == (True, False)
+    assert rows[("bob", "Qualified")] == (False, True)
+    # alice Qualified: still there, no estimate of either measure
+    assert rows[("alice", "Qualified")] == (False, False)
 
 
 def test_breakdown_refuses_an_unknown_dimension(make_transitions):
@@ -477,6 +508,8 @@ def test_selection_funnel_against_stage_targets():
     assert result.loc["New", "target_conversion_rate"] == 1.0
     assert np.isnan(result.loc["New", "target_days_in_stage"])
     assert bool(result.loc["New", "below_target"]) == (result.loc["New", "conversion_rate"] < 1.0)
+    assert result.loc["New", "conversion_below_target"] == result.loc["New", "below_target"]
+    assert not result.loc["New", "days_over_target"]
     assert result.loc["Qualified", "target_days_in_stage"] == 1000.0
     assert not result.loc["Qualified", "below_target"]
     assert result.loc[["Proposal", "Negotiation"], "target_conversion_rate"].isna().all()

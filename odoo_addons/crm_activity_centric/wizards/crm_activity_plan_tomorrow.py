@@ -33,6 +33,9 @@ class CrmActivityPlanTomorrow(models.TransientModel):
     move_ids = fields.One2many("crm.activity.plan.tomorrow.move", "wizard_id", string="Proposed Moves")
     proposed = fields.Boolean(readonly=True)
     unplaced_count = fields.Integer(string="No Room Found", readonly=True)
+    over_count = fields.Integer(
+        string="Over Capacity", readonly=True, help="Salespeople whose day does not fit their capacity."
+    )
 
     def _compute_is_manager(self):
         for wizard in self:
@@ -130,6 +133,7 @@ class CrmActivityPlanTomorrow(models.TransientModel):
                     for move in plan.moves
                 ],
                 "unplaced_count": len(plan.unplaced),
+                "over_count": sum(line["over"] for line in load_lines),
             }
         )
         return self._reopen()
@@ -171,12 +175,22 @@ class CrmActivityPlanTomorrowLoad(models.TransientModel):
 
     wizard_id = fields.Many2one("crm.activity.plan.tomorrow", required=True, ondelete="cascade", index=True)
     user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
-    count_before = fields.Integer(string="Activities", readonly=True)
-    minutes_before = fields.Integer(string="Minutes", readonly=True)
-    count_after = fields.Integer(string="Activities After", readonly=True)
-    minutes_after = fields.Integer(readonly=True)
-    capacity_count = fields.Integer(string="Capacity (activities)", readonly=True)
-    capacity_minutes = fields.Integer(string="Capacity (minutes)", readonly=True)
+    count_before = fields.Integer(string="Activities", readonly=True, help="Activities due on the day.")
+    minutes_before = fields.Integer(string="Minutes", readonly=True, help="Their estimated minutes.")
+    count_after = fields.Integer(
+        string="Activities After", readonly=True, help="Activities due on the day once the moves are applied."
+    )
+    minutes_after = fields.Integer(
+        string="Minutes After", readonly=True, help="Their estimated minutes once the moves are applied."
+    )
+    capacity_count = fields.Integer(
+        string="Max Activities",
+        readonly=True,
+        help="The salesperson's daily capacity in activities (0: no limit).",
+    )
+    capacity_minutes = fields.Integer(
+        string="Max Minutes", readonly=True, help="The salesperson's daily capacity in minutes (0: no limit)."
+    )
     over = fields.Boolean(string="Over Capacity", readonly=True)
 
 

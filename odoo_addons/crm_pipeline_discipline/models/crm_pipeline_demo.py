@@ -10,11 +10,12 @@ MIN_MONTHS, MAX_MONTHS = 1, 36
 class CrmPipelineDemo(models.AbstractModel):
     """A demo pipeline that tells the story of the four addons: teams with their policies, reps with
     capacities, a qualification survey with gates, months of stage history, activities, customer events,
-    campaigns with costs, stage targets and SLA rules. Deterministic from a seed: what to write is planned
-    by ``funnel_metrics.demo_plan``; the configuration records are created through the ORM
-    (``crm_pipeline_demo_config.py``), the per-lead volumes written set-based by the addons that own the
-    tables (stays: crm_stage_history, customer events: crm_stage_survey; Odoo's own tables:
-    ``crm_pipeline_demo_odoo_tables.py``)."""
+    campaigns with costs, stage targets and SLA rules with what they did before now. Deterministic from a
+    seed: what to write is planned by ``funnel_metrics.demo_plan``; the configuration records are created
+    through the ORM (``crm_pipeline_demo_config.py``), the per-lead volumes written set-based by the addons
+    that own the tables (stays: crm_stage_history, customer events: crm_stage_survey, SLA events:
+    crm_sla_rules; Odoo's own tables: ``crm_pipeline_demo_odoo_tables.py``); the rules' past episodes are
+    the rules' own decisions (``crm_pipeline_demo_sla.py``)."""
 
     _name = "crm.pipeline.demo"
     _description = "Demo Pipeline Generator"
@@ -28,8 +29,8 @@ class CrmPipelineDemo(models.AbstractModel):
         :param int months: months of history before ``now``, 1 to 36
         :param datetime now: naive UTC; everything is dated relative to it (default: now)
         :return: dict ``teams`` (key -> id), ``manager``, ``reps`` (ids in login order), ``survey``,
-            ``sla_rules``, ``campaigns`` (ids), ``leads``, ``stays``, ``activities``, ``customer_events``
-            (counts) and ``seconds``
+            ``sla_rules``, ``campaigns`` (ids), ``leads``, ``stays``, ``activities``, ``customer_events``,
+            ``sla_events`` (counts) and ``seconds``
         :raise UserError: not an administrator, sizes out of range, a demo pipeline already there
         """
         started = time.monotonic()
@@ -42,6 +43,8 @@ class CrmPipelineDemo(models.AbstractModel):
         missing = [key for key, phase in config["phases"].items() if not phase]
         plan = plan_demo(leads, int(seed), months, now, DEMO_STORY, missing_phases=missing)
         counts = self._write_plan(plan, config, now)
+        self.env.invalidate_all()
+        counts["sla_events"] = self._write_sla_history(config["sla_rules"], now)
         self.env.invalidate_all()
         return {
             "teams": {key: team.id for key, team in config["teams"].items()},

@@ -9,6 +9,7 @@ from urllib.parse import quote
 from odoo import fields
 from odoo.tests import HttpCase, tagged
 from odoo.tests.common import ChromeBrowser
+from odoo.tools import SQL
 
 # static/src/tours/pd_tour_utils.js: a tour step logs this prefix and a name to ask for a screenshot
 SHOT_PREFIX = "pd-screenshot "
@@ -71,11 +72,25 @@ class TestPipelineTours(HttpCase):
         cls.reps = cls.env["res.users"].browse(cls.summary["reps"])
         cls.stages = [cls.env.ref(f"crm.stage_lead{index}") for index in range(1, 5)]
         cls.survey = cls.env["survey.survey"].browse(cls.summary["survey"])
-        # the SLA rules' scheduled job last ran a week ago: its events fill the dashboard, and the
-        # breaches since are what a preview shows now
-        with patch.object(type(cls.env["ir.cron"]), "_commit_progress", return_value=3600.0):
-            for rule in cls.env["crm.sla.rule"].browse(cls.summary["sla_rules"]):
-                rule._sla_run(cls.now - timedelta(days=7))
+        # the demo's history holds the SLA rules' past events (the dashboard); since, three leads of the
+        # reassign rule were left untouched: two past their breach, one in its warning window, which is
+        # what a preview shows now
+        rule = (
+            cls.env["crm.sla.rule"]
+            .browse(cls.summary["sla_rules"])
+            .filtered(lambda rule: rule.clock == "last_action")
+        )
+        limits = rule._sla_cutoffs(rule._sla_calendar_groups()[0][0], cls.now)
+        untouched = cls.env["crm.lead"].search(rule._sla_scope_domain(), order="id", limit=3)
+        since = [limits.act - timedelta(days=1)] * 2 + [limits.act + (limits.warn - limits.act) / 2]
+        cls.env.cr.execute(
+            SQL(
+                """UPDATE crm_lead l SET sla_last_action_date = v.since, sla_owner_since = v.since
+                     FROM unnest(%s::int[], %s::timestamp[]) AS v(id, since) WHERE l.id = v.id""",
+                untouched.ids,
+                since,
+            )
+        )
         cls.env.invalidate_all()
 
     def setUp(self):
@@ -379,9 +394,12 @@ class TestPipelineTours(HttpCase):
 
     def test_settings_admin(self):
         """The Pipeline Discipline settings, Capabilities per team, a team switched to Warn."""
-        team = self.teams["partner"]
+        team, survey_team = self.teams["partner"], self.teams["field"]
         self.assertEqual(team.followup_policy, "off")
-        self._tour("/odoo/settings", "pd_settings_admin_tour", "admin", team=team.name)
+        self.assertEqual((team.stage_setting, survey_team.stage_setting), ("manual", "survey"))
+        self._tour(
+            "/odoo/settings", "pd_settings_admin_tour", "admin", team=team.name, survey_team=survey_team.name
+        )
         self.assertEqual(team.followup_policy, "warn")
         missing = self.env["crm.lead"].search([("team_id", "=", team.id), ("followup_state", "=", "missing")])
         self.assertTrue(missing)

@@ -1,5 +1,6 @@
 from . import crm_lead
 from . import crm_sla_event
+from . import crm_sla_event_bulk
 from . import crm_sla_rule
 from . import crm_sla_rule_calendar
 from . import crm_sla_rule_selection

@@ -48,9 +48,11 @@ class CrmSlaRule(models.Model):
 
         return self._sla_business_time(calendar, now - self._sla_reach(), now, compute)
 
-    def _sla_deadlines(self, calendar, starts, now):
+    def _sla_deadlines(self, calendar, starts, now, amount=None):
         """``{lead_id: breach time}`` for ``starts`` (``{lead_id: clock start}``):
-        :func:`sla_rules.businesstime.deadlines` on the schedule's work calendar.
+        :func:`sla_rules.businesstime.deadlines` on the schedule's work calendar; with ``amount``, the time
+        that ``amount`` of the rule's unit has run instead of its threshold (``threshold - warning_before``:
+        the warning time).
 
         :raise UserError: the schedule cannot count the rule's unit
         """
@@ -61,11 +63,12 @@ class CrmSlaRule(models.Model):
         from sla_rules.businesstime import deadlines
 
         series = pd.Series(list(starts.values()), index=list(starts.keys()))
+        amount = self.threshold if amount is None else amount
         if self.unit in BUSINESS_UNITS:
             first = min(starts.values())
 
             def compute(work):
-                result = deadlines(series, self.threshold, self.unit, work)
+                result = deadlines(series, amount, self.unit, work)
                 last = result.max()
                 return (
                     result,
@@ -75,7 +78,7 @@ class CrmSlaRule(models.Model):
 
             result = self._sla_business_time(calendar, first, now + self._sla_reach(), compute)
         else:
-            result = deadlines(series, self.threshold, self.unit)
+            result = deadlines(series, amount, self.unit)
         return {
             lead_id: (
                 value.tz_convert("UTC").tz_localize(None).to_pydatetime() if not pd.isna(value) else False

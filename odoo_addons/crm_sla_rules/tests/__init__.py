@@ -9,3 +9,4 @@ from . import test_faults
 from . import test_owner_change
 from . import test_missing_records
 from . import test_scope
+from . import test_bulk_insert_events

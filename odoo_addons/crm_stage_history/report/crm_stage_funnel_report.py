@@ -1,6 +1,6 @@
 import math
 
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 GROUP_BY = [("stage", "Stage"), ("team", "Sales Team"), ("user", "Salesperson")]
@@ -90,6 +90,8 @@ class CrmStageFunnelReport(models.TransientModel):
                     "p90_days": p90,
                     "has_p90": p90 is not False and stage_id not in won,
                     "target_days_in_stage": _number(row["target_days_in_stage"]),
+                    "conversion_below_target": bool(row["conversion_below_target"]),
+                    "days_over_target": bool(row["days_over_target"]),
                     "below_target": bool(row["below_target"]),
                 }
             )
@@ -141,8 +143,32 @@ class CrmStageFunnelReportLine(models.TransientModel):
     )
     p90_days = fields.Float(aggregator=None)
     target_days_in_stage = fields.Float(string="Target Days", aggregator=None)
-    below_target = fields.Boolean(string="Off Target")
+    conversion_below_target = fields.Boolean(
+        string="Conversion Below Target", help="The conversion rate is below its target."
+    )
+    days_over_target = fields.Boolean(
+        string="Days Over Target", help="The median days in the stage exceed their target."
+    )
+    below_target = fields.Boolean(string="Off Target", help="Conversion below target or days over target.")
     # a float field cannot be empty: these tell "no estimate" from 0
     has_conversion = fields.Boolean()
     has_median = fields.Boolean()
     has_p90 = fields.Boolean()
+
+    # A lead enters, and moves forward from, several stages: summed over stages, these count nothing (a
+    # lead is lost in one stage and still open in one: those sums are leads). Within a stage they add up
+    # over teams and salespersons: the graph per stage sums them, a team's or salesperson's row does not.
+    _STAGE_ONLY_SUMS = ("entered:sum", "advanced:sum")
+
+    @api.model
+    @api.readonly
+    def formatted_read_group(
+        self, domain, groupby=(), aggregates=(), having=(), offset=0, limit=None, order=None
+    ):
+        groups = super().formatted_read_group(domain, groupby, aggregates, having, offset, limit, order)
+        if not any(spec.split(":")[0] == "stage_id" for spec in groupby):
+            for group in groups:
+                for spec in self._STAGE_ONLY_SUMS:
+                    if spec in group:
+                        group[spec] = None
+        return groups

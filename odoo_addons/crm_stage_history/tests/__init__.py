@@ -9,3 +9,4 @@ from . import test_security
 from . import test_stage_history
 from . import test_targets
 from . import test_bulk_insert
+from . import test_funnel_tour

@@ -77,6 +77,9 @@ class TestFunnelReport(StageHistoryCase):
                     "has_p90": False,
                     "target_conversion_rate": 80.0,
                     "target_days_in_stage": 0.0,
+                    # below its conversion target only: only that measure is flagged
+                    "conversion_below_target": True,
+                    "days_over_target": False,
                     "below_target": True,
                 }
             ],
@@ -95,6 +98,8 @@ class TestFunnelReport(StageHistoryCase):
                     "has_p90": True,
                     "target_conversion_rate": 0.0,
                     "target_days_in_stage": 1.0,
+                    "conversion_below_target": False,
+                    "days_over_target": True,
                     "below_target": True,
                 }
             ],
@@ -118,6 +123,27 @@ class TestFunnelReport(StageHistoryCase):
             lines[("", "Signed")],
             [{"entered": 1, "advanced": 0, "lost": 0, "open": 0, "has_conversion": False}],
         )
+
+    def test_sums_over_stages_only_where_they_count_leads(self):
+        """Per salesperson, a group row (and the total under the list) sums the leads lost and still open,
+        not the entries and moves forward over stages (a lead enters several stages); the graph per stage
+        sums them over salespersons."""
+        lines = self._report(group_by="user")
+        Line = next(iter(lines.values())).with_user(self.sales_manager)
+        domain = [("report_id", "=", Line.report_id.id)]
+        aggregates = ["entered:sum", "advanced:sum", "lost:sum", "open:sum"]
+        per_user = {
+            group["user_id"][0]: group for group in Line.formatted_read_group(domain, ["user_id"], aggregates)
+        }
+        sally = per_user[self.salesman.id]
+        # Sally: A (won), B (lost in Qualified), C (open in Inquiry)
+        self.assertEqual((sally["entered:sum"], sally["advanced:sum"]), (None, None))
+        self.assertEqual((sally["lost:sum"], sally["open:sum"]), (1, 1))
+        per_stage = {
+            group["stage_id"][1]: group
+            for group in Line.formatted_read_group(domain, ["stage_id"], aggregates)
+        }
+        self.assertEqual((per_stage["Inquiry"]["entered:sum"], per_stage["Inquiry"]["advanced:sum"]), (5, 3))
 
     def test_funnel_per_salesperson(self):
         lines = self._report(group_by="user")

@@ -145,6 +145,8 @@ class TestSameNumbersInOdooAndCommand(Json2Case):
                 round(line.p90_days, 6),
                 round(line.target_conversion_rate, 6),
                 round(line.target_days_in_stage, 6),
+                line.conversion_below_target,
+                line.days_over_target,
                 line.below_target,
             )
             for line in report.line_ids
@@ -168,6 +170,8 @@ class TestSameNumbersInOdooAndCommand(Json2Case):
                 number(row["p90_days"]),
                 number(row["target_conversion_rate"] * 100),
                 number(row["target_days_in_stage"]),
+                bool(row["conversion_below_target"]),
+                bool(row["days_over_target"]),
                 bool(row["below_target"]),
             )
             for _index, row in frame.iterrows()

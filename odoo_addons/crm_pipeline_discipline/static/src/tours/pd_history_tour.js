@@ -20,8 +20,8 @@ registry.category("web_tour.tours").add("pd_history_manager_tour", {
             trigger: ".o_list_view .o_data_row td[name='target_conversion_rate']:not(:empty)",
         },
         {
-            content: "Stages below their target are flagged",
-            trigger: ".o_list_view .o_data_row.text-danger",
+            content: "The measures off their target are flagged",
+            trigger: ".o_list_view .o_data_row td.text-danger",
         },
         ...screenshot("crm_stage_history/funnel"),
         {

@@ -40,8 +40,9 @@ function switchToWarn(row) {
 
 registry.category("web_tour.tours").add("pd_settings_admin_tour", {
     steps: () => {
-        const { team } = tourData();
+        const { team, survey_team } = tourData();
         const row = `.o_data_row:has(td[name='name']:contains('${team}'))`;
+        const surveyRow = `.o_data_row:has(td[name='name']:contains('${survey_team}'))`;
         return [
             {
                 content: "Open the CRM settings",
@@ -68,6 +69,27 @@ registry.category("web_tour.tours").add("pd_settings_admin_tour", {
             {
                 content: "One line per team with its capabilities",
                 trigger: `${row} td[name='followup_policy']`,
+            },
+            {
+                content: "Winning needs the last gate: shown for the team whose survey sets the stages",
+                trigger: `${surveyRow} td[name='survey_won_gate'] input[type='checkbox']`,
+            },
+            {
+                content: "... not for a team whose stages are set by hand; every header readable in full",
+                trigger: `${row} td[name='stage_setting']:contains('hand')`,
+                run() {
+                    const manual = [...document.querySelectorAll(".o_list_view .o_data_row")].find(
+                        (tr) => tr.querySelector("td[name='name']")?.textContent.trim() === team
+                    );
+                    if (manual.querySelector("td[name='survey_won_gate'] input")) {
+                        throw new Error("a team whose stages are set by hand shows the survey's gate");
+                    }
+                    for (const label of document.querySelectorAll(".o_list_view thead th[data-name] span.text-truncate")) {
+                        if (label.scrollWidth > label.clientWidth) {
+                            throw new Error(`the header "${label.textContent}" is cut`);
+                        }
+                    }
+                },
             },
             ...screenshot("crm_pipeline_discipline/capabilities"),
             ...switchToWarn(row),
