@@ -180,9 +180,7 @@ class CrmActivityPlanTomorrowLoad(models.TransientModel):
     count_after = fields.Integer(
         string="Activities After", readonly=True, help="Activities due on the day once the moves are applied."
     )
-    minutes_after = fields.Integer(
-        string="Minutes After", readonly=True, help="Their estimated minutes once the moves are applied."
-    )
+    minutes_after = fields.Integer(readonly=True, help="Their estimated minutes once the moves are applied.")
     capacity_count = fields.Integer(
         string="Max Activities",
         readonly=True,

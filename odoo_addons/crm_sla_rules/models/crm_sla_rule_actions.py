@@ -9,7 +9,7 @@ from .crm_sla_rule import _logger
 
 
 class CrmSlaRule(models.Model):
-    _inherit = "crm.sla.rule"
+    _inherit = "crm.sla.rule"  # pylint: disable=consider-merging-classes-inherited  # one file per concern
 
     def _sla_act(self, claimed, calendar, now):
         """Carry out the rule's action on the claimed leads and complete their events."""

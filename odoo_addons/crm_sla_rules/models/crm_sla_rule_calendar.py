@@ -9,7 +9,7 @@ from sla_rules.businesstime import BUSINESS_UNITS
 
 
 class CrmSlaRule(models.Model):
-    _inherit = "crm.sla.rule"
+    _inherit = "crm.sla.rule"  # pylint: disable=consider-merging-classes-inherited  # one file per concern
 
     def _sla_calendar_groups(self):
         """``[(calendar, company ids or None)]``: the working schedules that apply, with their companies

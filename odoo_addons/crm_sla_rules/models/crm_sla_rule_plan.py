@@ -7,7 +7,7 @@ from .crm_sla_rule import AUDITED_FIELDS
 
 
 class CrmSlaRule(models.Model):
-    _inherit = "crm.sla.rule"
+    _inherit = "crm.sla.rule"  # pylint: disable=consider-merging-classes-inherited  # one file per concern
 
     def _sla_leads(self, lead_ids):
         # sudo: the rule acts on leads of every salesperson; history records the stays as SLA moves.

@@ -7,7 +7,7 @@ from .crm_sla_rule import PREVIEW_LIMIT
 
 
 class CrmSlaRule(models.Model):
-    _inherit = "crm.sla.rule"
+    _inherit = "crm.sla.rule"  # pylint: disable=consider-merging-classes-inherited  # one file per concern
 
     def _sla_check_manager(self):
         if not self.env.user.has_group("sales_team.group_sale_manager"):

@@ -9,7 +9,7 @@ from .crm_sla_rule import LOCK_NAMESPACE, _logger
 
 
 class CrmSlaRule(models.Model):
-    _inherit = "crm.sla.rule"
+    _inherit = "crm.sla.rule"  # pylint: disable=consider-merging-classes-inherited  # one file per concern
 
     @api.model
     def _cron_run_sla_rules(self, batch_size=200):

@@ -10,7 +10,7 @@ from .crm_sla_rule import _logger
 
 
 class CrmSlaRule(models.Model):
-    _inherit = "crm.sla.rule"
+    _inherit = "crm.sla.rule"  # pylint: disable=consider-merging-classes-inherited  # one file per concern
 
     def _sla_clock_columns(self):
         """The ``crm.lead`` columns of the rule's clock: its own, then the changes of hands restarting it."""

@@ -143,12 +143,8 @@ class CrmStageFunnelReportLine(models.TransientModel):
     )
     p90_days = fields.Float(aggregator=None)
     target_days_in_stage = fields.Float(string="Target Days", aggregator=None)
-    conversion_below_target = fields.Boolean(
-        string="Conversion Below Target", help="The conversion rate is below its target."
-    )
-    days_over_target = fields.Boolean(
-        string="Days Over Target", help="The median days in the stage exceed their target."
-    )
+    conversion_below_target = fields.Boolean(help="The conversion rate is below its target.")
+    days_over_target = fields.Boolean(help="The median days in the stage exceed their target.")
     below_target = fields.Boolean(string="Off Target", help="Conversion below target or days over target.")
     # a float field cannot be empty: these tell "no estimate" from 0
     has_conversion = fields.Boolean()
