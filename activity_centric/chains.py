@@ -27,7 +27,7 @@ import pandas as pd
 
 from activity_centric._common import WEEKDAYS, require_columns
 from activity_centric.instants import UTC_NS as _UTC_NS
-from activity_centric.instants import as_utc_series
+from activity_centric.instants import as_utc_series, utc_timestamp
 from activity_centric.problems import Problem, english
 from activity_centric.workcalendar import WorkCalendar
 
@@ -332,12 +332,6 @@ def chain_compliance(
 
 def _snapshot(as_of: object, start_at: pd.Series, end_at: pd.Series) -> pd.Timestamp:
     if as_of is not None:
-        try:
-            stamp = pd.Timestamp(as_of)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"as_of: cannot read {as_of!r} as a timestamp ({exc})") from exc
-        if pd.isna(stamp):
-            raise ValueError(f"as_of: {as_of!r} is not a point in time")
-        return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+        return utc_timestamp(as_of, "as_of")[0]
     latest = pd.concat([start_at, end_at]).max()
     return pd.Timestamp.now(tz="UTC") if pd.isna(latest) else latest

@@ -15,6 +15,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from activity_centric.instants import utc_timestamp
 from funnel_metrics.transitions import OUTCOMES, TRANSITION_COLUMNS, validate_transitions
 
 CUMULATIVE_COLUMNS: tuple[str, ...] = ("stage", "stage_sequence", "reached", "share_of_first")
@@ -482,14 +483,7 @@ def _utc_series(values: np.ndarray, name: str) -> pd.Series:
 
 
 def _as_utc(value: str | dt.datetime | np.datetime64 | pd.Timestamp, argument: str) -> pd.Timestamp:
-    try:
-        stamp = pd.Timestamp(value)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{argument}: cannot read {value!r} as a timestamp ({exc})") from exc
-    if pd.isna(stamp):
-        raise ValueError(f"{argument}: {value!r} is not a point in time")
-    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-    return stamp.as_unit("ns")
+    return utc_timestamp(value, argument)[0].as_unit("ns")
 
 
 # ------------------------------------------------------------------------------------------------------
