@@ -1,14 +1,38 @@
+import datetime
 from contextlib import suppress
 
+import numpy as np
 from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
-from ..tools import cursor_mark, cursor_marker
+from ..tools import array_literal, cursor_mark, cursor_marker
 from .common import Json2Case
 
 
 class Refused(Exception):
     """The write inside the marker fails."""
+
+
+class TestArrayLiteral(TransactionCase):
+    def test_values_come_back_as_they_went(self):
+        """What the bulk inserts hand to PostgreSQL as one array literal reads back value for value."""
+        cr = self.env.cr
+        texts = ['a "quoted" word', "back\\slash", "NULL", None, "x,y", "{braces}", ""]
+        cr.execute("SELECT %s::text[]", [array_literal(texts)])
+        self.assertEqual(cr.fetchone()[0], texts)
+        numbers = [1, None, 2.5, np.float64(0.1), np.int64(7)]
+        cr.execute("SELECT %s::float8[]", [array_literal(numbers)])
+        self.assertEqual(cr.fetchone()[0], [1.0, None, 2.5, 0.1, 7.0])
+        moments = [datetime.datetime(2026, 3, 29, 1, 30, 0, 250), None, datetime.datetime(2026, 1, 1)]
+        cr.execute(
+            "SELECT %s::timestamp[], %s::date[], %s::bool[]",
+            [
+                array_literal(moments),
+                array_literal([datetime.date(2026, 12, 6)]),
+                array_literal([True, False, None]),
+            ],
+        )
+        self.assertEqual(cr.fetchone(), (moments, [datetime.date(2026, 12, 6)], [True, False, None]))
 
 
 class TestCursorMarker(TransactionCase):

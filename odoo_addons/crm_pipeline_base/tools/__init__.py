@@ -2,13 +2,20 @@
 plain packages ``activity_centric``, ``funnel_metrics`` and ``sla_rules``).
 
 - :func:`retry_on_concurrency`: run a cron batch again on a serialization failure, without committing;
-- :func:`insert_in_pages`, :func:`reserve_ids`: set-based inserts of many rows;
+- :func:`insert_in_pages`, :func:`reserve_ids`, :func:`array_literal`: set-based inserts of many rows;
 - :func:`cursor_marker`, :func:`cursor_mark`: a flag on the cursor for the duration of a write (the
   addon's own writes, which an RPC caller cannot forge).
 """
 
-from .bulk import insert_in_pages, reserve_ids
+from .bulk import array_literal, insert_in_pages, reserve_ids
 from .concurrency import retry_on_concurrency
 from .markers import cursor_mark, cursor_marker
 
-__all__ = ["cursor_mark", "cursor_marker", "insert_in_pages", "reserve_ids", "retry_on_concurrency"]
+__all__ = [
+    "array_literal",
+    "cursor_mark",
+    "cursor_marker",
+    "insert_in_pages",
+    "reserve_ids",
+    "retry_on_concurrency",
+]

@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from odoo import api, fields, models, tools
+from odoo.addons.crm_pipeline_base.tools import array_literal
 from odoo.tools import SQL, split_every
 
 from .crm_stage_target import id_key
@@ -361,12 +362,14 @@ class CrmLeadStageHistory(models.Model):
                    %(skip_join)s
             """,
                 uid=self.env.uid,
-                lead=[int(lead) for lead in stays["lead_id"]],
-                stage=[int(stage) for stage in stays["stage"]],
-                prev=[int(stage) if stage is not None else None for stage in stays["previous_stage"]],
-                date_in=instants(stays["entered_at"]),
-                date_out=instants(stays["left_at"]),
-                changed_by=changed_by,
+                lead=array_literal(int(lead) for lead in stays["lead_id"]),
+                stage=array_literal(int(stage) for stage in stays["stage"]),
+                prev=array_literal(
+                    int(stage) if stage is not None else None for stage in stays["previous_stage"]
+                ),
+                date_in=array_literal(instants(stays["entered_at"])),
+                date_out=array_literal(instants(stays["left_at"])),
+                changed_by=array_literal(changed_by),
                 skip_join=self._skip_join(),
             )
         )
