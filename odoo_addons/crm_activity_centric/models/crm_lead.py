@@ -232,13 +232,8 @@ class CrmLead(models.Model):
         """After a change of salesperson: in teams with a follow-up policy the previous owner's open
         activities on the lead go to the new owner, with a note
         (``activity_centric.activities_to_hand_over``); in teams without one they stay, as in Odoo."""
-        Team = self.env["crm.team"]
-        enforce, warn = Team._followup_enforce_team_ids(), Team._pd_team_ids("followup_policy", "warn")
         leads = self.browse(list(owners)).sudo()  # sudo: the teams of leads the write may have given away
-        policies = {
-            lead.id: "enforce" if lead.team_id.id in enforce else "warn" if lead.team_id.id in warn else "off"
-            for lead in leads
-        }
+        policies = {lead.id: lead.team_id.followup_policy or "off" for lead in leads}
         self.browse(list(owners))._pd_hand_over_activities(owners, policies)
 
     def _pd_user_write_fields(self):
