@@ -5,7 +5,7 @@ from datetime import datetime
 import pandas as pd
 import pytest
 
-from funnel_metrics.odoo_rows import EXTRA_COLUMNS, transitions_from_odoo
+from funnel_metrics.odoo_rows import EXTRA_COLUMNS, transitions_from_ids, transitions_from_odoo
 from funnel_metrics.transitions import TRANSITION_COLUMNS, TransitionsError
 
 STAGES = [
@@ -105,3 +105,64 @@ def test_no_rows_give_an_empty_typed_table():
 def test_a_stay_in_an_unknown_stage_is_refused():
     with pytest.raises(TransitionsError, match="stage"):
         transitions_from_odoo([stay(1, 42, "2026-03-02 09:00:00")], [lead(1)], STAGES)
+
+
+def test_bare_ids_and_name_maps_give_the_table_of_search_read_rows():
+    """The addon's SQL read (bare ids, one name map per model) and the rows of search_read give one table."""
+    rows = [
+        stay(1, 1, "2026-03-02 09:00:00", "2026-03-03 09:00:00", user=[7, "Sally"], team=[3, "Europe"]),
+        stay(1, 2, "2026-03-03 09:00:00", False, user=[8, "Bob"], team=[3, "Europe"]),
+        stay(2, 1, "2026-03-04 12:30:00", False),
+    ]
+    leads = [lead(1, tag_ids=[6, 5], source_id=[4, "Website"], name="Big deal"), lead(2, "lost", False)]
+    expected = transitions_from_odoo(rows, leads, STAGES, TAGS)
+    table = transitions_from_ids(
+        {
+            "lead_id": [1, 1, 2],
+            "stage_id": [1, 2, 1],
+            "date_in": pd.to_datetime(["2026-03-02 09:00", "2026-03-03 09:00", "2026-03-04 12:30"]),
+            "date_out": pd.to_datetime(["2026-03-03 09:00", None, None]),
+            "user_id": [7, 8, None],
+            "team_id": [3, 3, 0],
+        },
+        {
+            "id": [1, 2],
+            "name": ["Big deal", None],
+            "won_status": ["pending", "lost"],
+            "active": [True, False],
+            "tag_ids": [[6, 5], []],
+            "source_id": [4, False],
+            "lost_reason_id": [0, 0],
+            "campaign_id": [0, 0],
+            "expected_revenue": [0.0, 0.0],
+        },
+        {stage["id"]: (stage["name"], stage["sequence"]) for stage in STAGES},
+        {
+            "user_id": {7: "Sally", 8: "Bob"},
+            "team_id": {3: "Europe"},
+            "tag_ids": TAGS,
+            "source_id": {4: "Website"},
+        },
+    )
+    pd.testing.assert_frame_equal(table, expected)
+    assert list(table["outcome"]) == ["open", "open", "lost"]
+
+
+def test_a_field_without_a_name_map_leaves_its_column_empty():
+    """A caller keyed by ids (the addon's reports) reads no names; the ids and outcomes are all there."""
+    table = transitions_from_ids(
+        {
+            "lead_id": [5],
+            "stage_id": [2],
+            "date_in": ["2026-03-02 09:00:00"],
+            "date_out": [False],
+            "user_id": [7],
+            "team_id": [3],
+        },
+        {"id": [5], "won_status": ["won"], "active": [True]},
+        {2: ("Qualified", 2)},
+    )
+    row = table.iloc[0]
+    assert (row["stage"], row["user_id"], row["team_id"], row["outcome"]) == ("Qualified", 7, 3, "won")
+    assert pd.isna(row["user"]) and pd.isna(row["team"]) and pd.isna(row["product"])
+    assert pd.isna(row["campaign"]) and pd.isna(row["expected_revenue"]) and pd.isna(row["lead_name"])
