@@ -2,9 +2,13 @@ from datetime import timedelta
 
 from odoo import api, fields, models, tools
 from odoo.addons.crm_pipeline_base.tools import array_literal
+from odoo.fields import Domain
 from odoo.tools import SQL, split_every
 
 from .crm_stage_target import id_key
+
+# numpy's NaT as an int64 (datetime64 values are int64 counts since the epoch)
+NAT = -(2**63)
 
 # leads rebuilt per batch: a read of their leads and stage changes, one insert
 BACKFILL_BATCH = 5000
@@ -380,9 +384,11 @@ class CrmLeadStageHistory(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _scope_domain(self, start=None, end=None, teams=None, users=None):
-        """Every stay of the leads in scope: the leads whose first stay began at or after ``start`` and
-        before ``end`` (naive UTC datetimes, either may be None: the bounds of a report's period,
+    def _transitions(self, start=None, end=None, teams=None, users=None):
+        """Every stay of the leads in scope as a funnel_metrics transitions table (Odoo ids beside).
+
+        The leads in scope are those whose first stay began at or after ``start`` and before ``end`` (naive
+        UTC datetimes, either may be None: the bounds of a report's period,
         ``crm.pipeline.report.scope._period_bounds``) and that have at least one stay of the given teams
         and salespersons (at entry; none given: any lead).
 
@@ -391,43 +397,93 @@ class CrmLeadStageHistory(models.Model):
         Qualified is an advance in New for Alice, not a loss; cutting Bob's stay would make it one. Which
         stays are of the teams and salespersons is :meth:`crm.stage.history.scope._selected_stays`. The
         RPC extractor of funnel_metrics (``teams``) reads the same stays.
+
+        Read with the current user's rights: the stays and leads he may read (a salesperson's numbers
+        cover the leads he can see; lost leads, archived, are read too). One query, whatever the period:
+        the leads in scope are told by window aggregates over each lead's stays, never by a list of ids.
+        It reads the stays with their lead's outcome as bare ids (the reports key stages, teams and
+        salespersons by id: no name is read but the stages'); ``funnel_metrics.odoo_rows`` maps them.
         """
-        domain = []
+        import numpy as np  # noqa: PLC0415 - numpy and pandas are heavy: load them when asked for
+        import pandas as pd  # noqa: PLC0415
+
+        from funnel_metrics.odoo_rows import transitions_from_ids  # noqa: PLC0415
+
+        self.flush_model(["lead_id", "stage_id", "date_in", "date_out", "user_id", "team_id", "company_id"])
+        self.env["crm.lead"].flush_model(["won_status", "active", "user_id", "company_id"])
+        query = self.with_context(active_test=False)._search(Domain("lead_id", "any", []))
+        lead = query.join(query.table, "lead_id", "crm_lead", "id", "lead")
+
+        def stay(name):
+            return SQL.identifier(query.table, name)
+
+        def micros(name):  # an instant as microseconds since the epoch, exact; NULL as int64's minimum
+            return SQL(
+                "COALESCE((EXTRACT(EPOCH FROM %s) * 1000000)::bigint, %s) AS %s",
+                stay(name),
+                NAT,
+                SQL.identifier(name),
+            )
+
+        per_lead = SQL("OVER (PARTITION BY %s)", stay("lead_id"))
+        columns = [
+            stay("id"),
+            stay("lead_id"),
+            stay("stage_id"),
+            micros("date_in"),
+            micros("date_out"),
+            SQL("COALESCE(%s, 0) AS user_id", stay("user_id")),
+            SQL("COALESCE(%s, 0) AS team_id", stay("team_id")),
+            SQL.identifier(lead, "won_status"),
+            SQL("COALESCE(%s, false) AS active", SQL.identifier(lead, "active")),
+        ]
+        keep = []
+        if start or end:
+            columns.append(SQL("min(%s) %s AS first_in", stay("date_in"), per_lead))
+            if start:
+                keep.append(SQL("first_in >= %s", start))
+            if end:
+                keep.append(SQL("first_in < %s", end))
         of_scope = []
         if teams:
-            of_scope.append(("team_id", "in", teams.ids))
+            of_scope.append(SQL("%s = ANY(%s)", stay("team_id"), teams.ids))
         if users:
-            of_scope.append(("user_id", "in", users.ids))
+            of_scope.append(SQL("%s = ANY(%s)", stay("user_id"), users.ids))
         if of_scope:
-            domain.append(("lead_id", "any", [("stage_history_ids", "any", of_scope)]))
-        if start or end:
-            having = []
-            if start:
-                having.append(("date_in:min", ">=", start))
-            if end:
-                having.append(("date_in:min", "<", end))
-            cohort = self.with_context(active_test=False)._read_group([], ["lead_id"], having=having)
-            domain.append(("lead_id", "in", [lead.id for (lead,) in cohort]))
-        return domain
-
-    @api.model
-    def _transitions(self, domain):
-        """The stays matching ``domain`` as a funnel_metrics transitions table (Odoo ids beside).
-
-        Read with the current user's rights: a salesperson's numbers cover the leads he can see.
-        """
-        from funnel_metrics import odoo_rows  # noqa: PLC0415 - pandas is heavy: load it when asked for
-
-        stays = self.with_context(active_test=False).search_read(
-            domain, list(odoo_rows.STAY_FIELDS), order="id"
+            columns.append(SQL("bool_or(%s) %s AS of_scope", SQL(" AND ").join(of_scope), per_lead))
+            keep.append(SQL("of_scope"))
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT lead_id, stage_id, date_in, date_out, user_id, team_id, won_status, active
+                     FROM (%s) AS stays %s ORDER BY lead_id, id""",
+                query.select(*columns),
+                SQL("WHERE %s", SQL(" AND ").join(keep)) if keep else SQL(),
+            )
         )
-        lead_ids = list({stay["lead_id"][0] for stay in stays})
-        Lead = self.env["crm.lead"].with_context(active_test=False)
-        leads = Lead.browse(lead_ids).read(list(odoo_rows.LEAD_FIELDS))
-        stage_ids = list({stay["stage_id"][0] for stay in stays})
-        stages = self.env["crm.stage"].browse(stage_ids).read(list(odoo_rows.STAGE_FIELDS))
-        tags = {tag["id"]: tag["name"] for tag in self.env["crm.tag"].search_read([], ["name"])}
-        return odoo_rows.transitions_from_odoo(stays, leads, stages, tags)
+        # column by column: a frame from records converts every value through Python objects
+        leads, stage_ids, date_in, date_out, user_ids, team_ids, won_status, active = (
+            zip(*rows, strict=True) if rows else ((),) * 8
+        )
+        frame = pd.DataFrame(
+            {
+                "lead_id": np.array(leads, dtype="int64"),
+                "stage_id": np.array(stage_ids, dtype="int64"),
+                # NULL (open stay) is int64's minimum: NaT
+                "date_in": np.array(date_in, dtype="int64").view("datetime64[us]"),
+                "date_out": np.array(date_out, dtype="int64").view("datetime64[us]"),
+                "user_id": np.array(user_ids, dtype="int64"),
+                "team_id": np.array(team_ids, dtype="int64"),
+                "won_status": np.array(won_status, dtype=object),
+                "active": np.array(active, dtype=bool),
+            }
+        )
+        leads = frame[["lead_id", "won_status", "active"]].drop_duplicates("lead_id")
+        Stage = self.env["crm.stage"]
+        stages = {
+            stage["id"]: (stage["name"], stage["sequence"])
+            for stage in Stage.browse(frame["stage_id"].unique().tolist()).read(["name", "sequence"])
+        }
+        return transitions_from_ids(frame, leads.rename(columns={"lead_id": "id"}), stages)
 
     # ------------------------------------------------------------------
     # Targets

@@ -28,11 +28,10 @@ class CrmStageHistoryScope(models.AbstractModel):
 
     def _transitions(self):
         """Every stay of the leads in scope as a funnel_metrics transitions table, read with the user's
-        rights (see ``crm.lead.stage.history._scope_domain``)."""
+        rights (see ``crm.lead.stage.history._transitions``)."""
         self.ensure_one()
-        History = self.env["crm.lead.stage.history"]
         start, end = self._period_bounds()
-        return History._transitions(History._scope_domain(start, end, self.team_ids, self._scope_users()))
+        return self.env["crm.lead.stage.history"]._transitions(start, end, self.team_ids, self._scope_users())
 
     def _keyed_by_ids(self, table):
         """A table of :meth:`_transitions` whose ``stage``, ``team`` and ``user`` are the records' ids as

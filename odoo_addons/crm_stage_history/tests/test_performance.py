@@ -97,3 +97,87 @@ class TestStageHistoryPerformance(StageHistoryCase):
             Target.create({"stage_id": stage.id, "user_id": self.salesman_2.id, "target_conversion_rate": 70})
         many = [self._query_count(report), self._query_count(stuck)]
         self.assertEqual(many, few, "queries of the report and of the stuck filter, few vs many stages")
+
+
+@tagged("post_install", "-at_install", "is_query_count")
+class TestReportQueryCounts(StageHistoryCase):
+    """The funnel report and the calibration read the stays in one query, whatever the number of leads:
+    a year of a large pipeline is hundreds of thousands of stays, read as bare ids with their leads'
+    outcome, never record by record and never as a list of lead ids written into the SQL."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["crm.stage.target"].create(
+            {"stage_id": cls.s1.id, "target_days_in_stage": 1, "target_conversion_rate": 50}
+        )
+        cls._journeys(3)
+
+    @classmethod
+    def _journeys(cls, count):
+        """``count`` leads of each salesperson that went through the pipeline: one won, one lost in
+        Proposal, the others still open in Qualified."""
+        for user in (cls.salesman, cls.salesman_2):
+            leads = cls._leads(count, user=user)
+            leads.write({"stage_id": cls.s2.id})
+            leads[:2].write({"stage_id": cls.s3.id})
+            leads[:1].write({"stage_id": cls.won.id})
+            leads[1:2].action_set_lost()
+        cls.env.flush_all()
+
+    def _pinned(self, call, counts):
+        """Run ``call`` within the pinned query counts, with 3 and then 23 leads per salesperson."""
+        call()  # caches (stage skip table, ir.rule domains, translations) are warm in production; the
+        # pins allow for the current user's record, which the test framework may have cached or not
+        for added in (0, 20):
+            if added:
+                self._journeys(added)
+            self.env.invalidate_all()
+            with self.assertQueryCount(**counts):
+                result = call()
+        return result
+
+    def _funnel(self, group_by):
+        def call():
+            report = self.env["crm.stage.funnel.report"].create({"group_by": group_by})
+            report.action_show()
+            return report.line_ids
+
+        return call
+
+    def _entered_inquiry(self, lines):
+        return sum(lines.filtered(lambda line: line.stage_id == self.s1).mapped("entered"))
+
+    @users("sh_manager")
+    def test_funnel_report_per_stage(self):
+        lines = self._pinned(self._funnel("stage"), {"sh_manager": 8})
+        self.assertEqual(self._entered_inquiry(lines), 46, "23 leads of each salesperson")
+
+    @users("sh_manager")
+    def test_funnel_report_per_team(self):
+        lines = self._pinned(self._funnel("team"), {"sh_manager": 9})
+        self.assertEqual(lines.filtered(lambda line: line.stage_id == self.s1).team_id, self.team)
+        self.assertEqual(self._entered_inquiry(lines), 46)
+
+    @users("sh_manager")
+    def test_funnel_report_per_salesperson(self):
+        lines = self._pinned(self._funnel("user"), {"sh_manager": 9})
+        inquiry = lines.filtered(lambda line: line.stage_id == self.s1)
+        self.assertEqual(
+            {line.user_id: line.entered for line in inquiry}, {self.salesman: 23, self.salesman_2: 23}
+        )
+
+    @users("sh_salesman")
+    def test_funnel_report_of_a_salesperson(self):
+        lines = self._pinned(self._funnel("stage"), {"sh_salesman": 9})
+        self.assertEqual(self._entered_inquiry(lines), 23, "his own 23 leads, not his colleague's")
+
+    @users("sh_manager")
+    def test_calibration(self):
+        def call():
+            wizard = self.env["crm.stage.calibration"].create({})
+            wizard.action_measure()
+            return wizard.line_ids
+
+        lines = self._pinned(call, {"sh_manager": 8})
+        self.assertEqual(lines.filtered(lambda line: line.stage_id == self.s1).sample_size, 46)
