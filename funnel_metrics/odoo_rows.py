@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from funnel_metrics.transitions import TRANSITION_COLUMNS, validate_transitions
+from funnel_metrics.transitions import validate_transitions
 
 #: fields to read from ``crm.lead.stage.history``
 STAY_FIELDS: tuple[str, ...] = ("lead_id", "stage_id", "date_in", "date_out", "user_id", "team_id")
@@ -56,10 +56,17 @@ Columns = Mapping[str, Sequence[Any]] | pd.DataFrame
 
 def _ids(values: Any) -> np.ndarray:
     """Bare ids (ints; ``False`` / ``None`` / NaN for none) as an int64 array, 0 for none."""
-    series = pd.Series(values, dtype=object) if not isinstance(values, pd.Series) else values
-    if pd.api.types.is_integer_dtype(series.dtype):
-        return series.to_numpy(dtype="int64")
+    array = np.asarray(values)
+    if array.dtype.kind in "iu":
+        return array.astype("int64", copy=False)
+    series = pd.Series(array, dtype=object)
     return pd.to_numeric(series.where(series.astype(bool) & series.notna(), 0)).to_numpy(dtype="int64")
+
+
+def _labels(labels: Sequence[str | None], codes: np.ndarray) -> pd.Series:
+    """``labels[code]`` per code (-1 and None: NA) as a ``string`` column; each label converted once."""
+    text = pd.array(list(labels), dtype="string")
+    return pd.Series(text.take(codes, allow_fill=True))
 
 
 def _named(ids: np.ndarray, names: Mapping[int, str] | None) -> pd.Series:
@@ -67,19 +74,16 @@ def _named(ids: np.ndarray, names: Mapping[int, str] | None) -> pd.Series:
     if names is None or not len(ids):
         return pd.Series(pd.NA, index=range(len(ids)), dtype="string")
     codes, uniques = pd.factorize(ids)
-    labels = np.array([names.get(int(i)) for i in uniques], dtype=object)
-    return pd.Series(labels[codes], dtype="string").mask(ids == 0)
+    return _labels([names.get(int(i)) if i else None for i in uniques], codes)
 
 
-def _products(tag_ids: pd.Series, names: Mapping[int, str] | None) -> pd.Series:
-    """Per lead, its tags' names sorted and joined with ", " (NA without tags or without a name map); each
-    distinct set of tags is named once."""
-    if names is None or tag_ids.empty:
-        return pd.Series(pd.NA, index=tag_ids.index, dtype="string")
+def _products(tag_ids: pd.Series, names: Mapping[int, str] | None) -> tuple[list[str | None], np.ndarray]:
+    """Per lead, its tags' names sorted and joined with ", " (None without tags): the distinct products
+    and each lead's code among them; each distinct set of tags is named once."""
     keys = tag_ids.map(lambda ids: tuple(sorted(ids)) if isinstance(ids, (list, tuple)) else ())
     codes, uniques = pd.factorize(keys)
-    labels = [", ".join(sorted(names[i] for i in key if i in names)) or None for key in uniques]
-    return pd.Series(np.array(labels, dtype=object)[codes], index=tag_ids.index, dtype="string")
+    names = names or {}
+    return [", ".join(sorted(names[i] for i in key if i in names)) or None for key in uniques], codes
 
 
 def transitions_from_ids(
@@ -112,56 +116,77 @@ def transitions_from_ids(
     stay_frame = stays if isinstance(stays, pd.DataFrame) else pd.DataFrame(dict(stays))
     lead_frame = leads if isinstance(leads, pd.DataFrame) else pd.DataFrame(dict(leads))
     count = len(stay_frame)
-    lead_id = _ids(stay_frame["lead_id"]) if count else np.zeros(0, dtype="int64")
-    stage_id = _ids(stay_frame["stage_id"]) if count else np.zeros(0, dtype="int64")
-    user_id = _ids(stay_frame["user_id"]) if count else np.zeros(0, dtype="int64")
-    team_id = _ids(stay_frame["team_id"]) if count else np.zeros(0, dtype="int64")
-
-    table = pd.DataFrame({"lead_id": lead_id})
+    lead_id, stage_id, user_id, team_id = (
+        _ids(stay_frame[field]) if count else np.zeros(0, dtype="int64")
+        for field in ("lead_id", "stage_id", "user_id", "team_id")
+    )
     stage_codes, stage_uniques = pd.factorize(stage_id)
     known = [stages.get(int(i)) for i in stage_uniques]
-    stage_names = np.array([stage[0] if stage else None for stage in known], dtype=object)
     sequences = np.array([stage[1] if stage else 0 for stage in known], dtype="int64")
-    table["stage"] = stage_names[stage_codes] if count else pd.Series([], dtype=object)
-    table["stage_sequence"] = sequences[stage_codes] if count else pd.Series([], dtype="int64")
-    table["entered_at"] = _instants(stay_frame["date_in"]) if count else pd.Series([], dtype=object)
-    table["left_at"] = _instants(stay_frame["date_out"]) if count else pd.Series([], dtype=object)
-    table["user"] = _named(user_id, names.get("user_id"))
-    table["team"] = _named(team_id, names.get("team_id"))
 
-    lead_frame = lead_frame.drop_duplicates("id") if "id" in lead_frame else lead_frame
-    position = (
-        pd.Index(_ids(lead_frame["id"])).get_indexer(lead_id) if len(lead_frame) else np.full(count, -1)
-    )
+    # each stay's row among the leads (-1: a lead not given, taken as open)
+    if len(lead_frame):
+        lead_frame = lead_frame.drop_duplicates("id")
+        position = pd.Index(_ids(lead_frame["id"])).get_indexer(lead_id)
+    else:
+        position = np.full(count, -1)
     found = position >= 0
+    row = np.where(found, position, 0)
 
-    def per_stay(column: pd.Series | np.ndarray, fill: Any) -> np.ndarray:
-        values = np.asarray(column, dtype=object)
-        return np.where(found, values.take(np.where(found, position, 0)) if len(values) else fill, fill)
-
-    def lead_column(field: str, fill: Any = None) -> np.ndarray:
+    def lead_column(field: str) -> np.ndarray | None:
+        """The lead's value of ``field`` per stay (None where the lead is not given); None without it."""
         if field not in lead_frame or not len(lead_frame):
-            return np.full(count, fill, dtype=object)
-        return per_stay(lead_frame[field], fill)
+            return None
+        values = np.asarray(lead_frame[field], dtype=object).take(row)
+        values[~found] = None
+        return values
 
-    won_status = lead_column("won_status")
-    active = lead_column("active", True).astype(bool)
-    table["outcome"] = np.select(
-        [won_status == "won", (won_status == "lost") | ~active], ["won", "lost"], default="open"
+    def lead_ids(field: str) -> np.ndarray:
+        values = lead_column(field)
+        return _ids(values) if values is not None else np.zeros(count, dtype="int64")
+
+    won_status, active = lead_column("won_status"), lead_column("active")
+    won = won_status == "won" if won_status is not None else np.zeros(count, dtype=bool)
+    lost = won_status == "lost" if won_status is not None else np.zeros(count, dtype=bool)
+    archived = ~pd.Series(active).fillna(True).astype(bool).to_numpy() if active is not None else lost
+    outcome = np.where(won, 1, np.where(lost | archived, 2, 0))
+    if "tag_ids" in lead_frame and "tag_ids" in names and len(lead_frame):
+        products, product_codes = _products(lead_frame["tag_ids"], names["tag_ids"])
+        product = _labels(products, np.where(found, product_codes.take(row), -1))
+    else:
+        product = pd.Series(pd.NA, index=range(count), dtype="string")
+    revenue = lead_column("expected_revenue")
+    lead_name = lead_column("name")
+    table = pd.DataFrame(
+        {
+            "lead_id": lead_id,
+            "stage": _labels([stage[0] if stage else None for stage in known], stage_codes),
+            "stage_sequence": sequences.take(stage_codes) if count else sequences,
+            "entered_at": _instants(stay_frame["date_in"]) if count else pd.Series([], dtype=object),
+            "left_at": _instants(stay_frame["date_out"]) if count else pd.Series([], dtype=object),
+            "user": _named(user_id, names.get("user_id")),
+            "team": _named(team_id, names.get("team_id")),
+            "product": product,
+            "source": _named(lead_ids("source_id"), names.get("source_id")),
+            "outcome": _labels(["open", "won", "lost"], outcome),
+            "lost_reason": _named(lead_ids("lost_reason_id"), names.get("lost_reason_id")),
+            "stage_id": stage_id,
+            "user_id": user_id,
+            "team_id": team_id,
+            "campaign": _named(lead_ids("campaign_id"), names.get("campaign_id")),
+            "expected_revenue": (
+                pd.to_numeric(pd.Series(revenue), errors="coerce").astype("float64")
+                if revenue is not None
+                else np.full(count, np.nan)
+            ),
+            "lead_name": (
+                pd.Series(lead_name, dtype="string")
+                if lead_name is not None
+                else pd.Series(pd.NA, index=range(count), dtype="string")
+            ),
+        }
     )
-    products = _products(lead_frame["tag_ids"], names.get("tag_ids")) if "tag_ids" in lead_frame else None
-    table["product"] = per_stay(products.to_numpy(dtype=object), None) if products is not None else pd.NA
-    for field in ("source_id", "lost_reason_id"):
-        table[NAMED_FIELDS[field]] = _named(_ids(lead_column(field, 0)), names.get(field)).to_numpy(object)
-    table["stage_id"] = stage_id
-    table["user_id"] = user_id
-    table["team_id"] = team_id
-    table["campaign"] = _named(_ids(lead_column("campaign_id", 0)), names.get("campaign_id")).to_numpy(object)
-    table["expected_revenue"] = pd.to_numeric(
-        pd.Series(lead_column("expected_revenue", np.nan)), errors="coerce"
-    ).astype("float64")
-    table["lead_name"] = pd.Series(lead_column("name"), dtype="string").to_numpy()
-    return validate_transitions(table[[*TRANSITION_COLUMNS, *EXTRA_COLUMNS]])
+    return validate_transitions(table)
 
 
 def _instants(values: Any) -> pd.Series:
@@ -169,7 +194,7 @@ def _instants(values: Any) -> pd.Series:
     column :func:`validate_transitions` reads as UTC timestamps."""
     series = values if isinstance(values, pd.Series) else pd.Series(values)
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
-        return series.reset_index(drop=True)
+        return series.reset_index(drop=True).astype("datetime64[ns]")
     return series.where(series.map(lambda v: v is not False and v is not None), None).reset_index(drop=True)
 
 

@@ -197,6 +197,8 @@ def _integer_column(s: pd.Series, name: str, lead_ids: pd.Series | None, where: 
 
 def _text_column(s: pd.Series) -> pd.Series:
     """``s`` as pandas ``string`` dtype, blanks as ``<NA>``; each distinct value is converted once."""
+    if s.dtype == pd.StringDtype() and s.isna().all():  # a column nobody filled: nothing to convert
+        return s
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
     labels = pd.Series(np.asarray(uniques, dtype=object), dtype=object).astype("string")
     keep = np.append(~_blank(labels).to_numpy(), False)  # code -1 (NA) -> the last, False
@@ -258,8 +260,13 @@ def _check_order(out: pd.DataFrame) -> None:
 
 
 def _check_outcome_per_lead(out: pd.DataFrame) -> None:
-    per_lead = out.groupby("lead_id", sort=True)["outcome"].nunique()
-    mixed = per_lead.index[per_lead.to_numpy() > 1]
+    codes, _outcomes = pd.factorize(out["outcome"])
+    lead, ids = pd.factorize(out["lead_id"], sort=True)
+    low = np.full(len(ids), len(OUTCOMES), dtype="int64")
+    high = np.full(len(ids), -1, dtype="int64")
+    np.minimum.at(low, lead, codes)
+    np.maximum.at(high, lead, codes)
+    mixed = np.asarray(ids)[low != high]
     if len(mixed):
         raise TransitionsError(
             f"lead_id {_listing(mixed)}: rows disagree on the outcome; outcome is the lead's final outcome "
