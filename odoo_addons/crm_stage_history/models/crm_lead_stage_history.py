@@ -2,7 +2,6 @@ from datetime import timedelta
 
 from odoo import api, fields, models, tools
 from odoo.addons.crm_pipeline_base.tools import array_literal
-from odoo.fields import Domain
 from odoo.tools import SQL, split_every
 
 from .crm_stage_target import id_key
@@ -411,15 +410,25 @@ class CrmLeadStageHistory(models.Model):
 
         self.flush_model(["lead_id", "stage_id", "date_in", "date_out", "user_id", "team_id", "company_id"])
         self.env["crm.lead"].flush_model(["won_status", "active", "user_id", "company_id"])
-        query = self.with_context(active_test=False)._search(Domain("lead_id", "any", []))
+        query = self.with_context(active_test=False)._search([])
         lead = query.join(query.table, "lead_id", "crm_lead", "id", "lead")
+        # and of leads he may read: the leads' record rules on the joined leads (one join, not a sub-query)
+        Lead = self.env["crm.lead"]
+        if not self.env.su:
+            Lead.browse().check_access("read")
+            lead_sudo = Lead.sudo().with_context(active_test=False)
+            rules = self.env["ir.rule"]._compute_domain(Lead._name, "read").optimize_full(lead_sudo)
+            if not rules.is_true():
+                query.add_where(rules._to_sql(lead_sudo, lead, query))
 
         def stay(name):
             return SQL.identifier(query.table, name)
 
-        def micros(name):  # an instant as microseconds since the epoch, exact; NULL as int64's minimum
+        # an instant as microseconds since the epoch: exact (a double is, to the microsecond, until 2106);
+        # NULL as int64's minimum
+        def micros(name):
             return SQL(
-                "COALESCE((EXTRACT(EPOCH FROM %s) * 1000000)::bigint, %s) AS %s",
+                "COALESCE(round(date_part('epoch', %s) * 1000000)::bigint, %s) AS %s",
                 stay(name),
                 NAT,
                 SQL.identifier(name),
