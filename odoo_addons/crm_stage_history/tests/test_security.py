@@ -115,3 +115,33 @@ class TestStageHistorySecurity(StageHistoryCase):
             .create({"stage_id": self.s1.id, "target_days_in_stage": 3})
         )
         self.assertEqual(target.with_user(self.salesman).target_days_in_stage, 3)
+
+    def test_reports_count_only_the_leads_of_the_users_companies(self):
+        """Another company's leads are in no report of this company's users, nor a lead moved there after
+        its stays were recorded here (its stays stay readable, its lead does not)."""
+        company_b = self.env["res.company"].create({"name": "Company B"})
+        moved = self._lead("Moved to B")
+        user_a = new_test_user(
+            self.env,
+            login="sh_report_a",
+            groups="sales_team.group_sale_manager",
+            company_id=self.company.id,
+            company_ids=[(6, 0, self.company.ids)],
+        )
+
+        def measured():
+            """(leads that entered Inquiry in the funnel, decided leads the calibration measured there)"""
+            report = self.env["crm.stage.funnel.report"].with_user(user_a).create({"group_by": "stage"})
+            report._compute_lines()
+            calibration = self.env["crm.stage.calibration"].with_user(user_a).create({})
+            calibration.action_measure()
+            return (
+                report.line_ids.filtered(lambda line: line.stage_id == self.s1).entered,
+                calibration.line_ids.filtered(lambda line: line.stage_id == self.s1).sample_size,
+            )
+
+        moved.action_set_lost()
+        entered, decided = measured()
+        moved.write({"company_id": company_b.id, "team_id": False, "user_id": False})
+        self.assertTrue(self.History.with_user(user_a).search([("lead_id", "=", moved.id)]))
+        self.assertEqual(measured(), (entered - 1, decided - 1))
