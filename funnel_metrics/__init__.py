@@ -9,7 +9,8 @@ The input is the transitions table (one row per stay of a lead in a stage, see
 - :func:`time_in_stage` -- per stage, median and 90th percentile of the time in the stage (days), with stays
   still open treated as censored (Kaplan-Meier, :func:`kaplan_meier`);
 - :func:`period_bounds` -- where a period of days starts and ends in a time zone (a Sydney manager's
-  March), for the Odoo reports and the command line;
+  March), for the Odoo reports and the command line; :func:`cohort_rows` -- the stays a report over a
+  period and some teams looks at (the leads that entered the pipeline in it, with their whole history);
 - :func:`stays_from_changes` -- stays rebuilt from a chatter's stage changes (lead creation, then one stay
   per change), as the Odoo addons rebuild history and find stage entries;
 - :func:`cumulative_funnel`, :func:`stage_skips`, :func:`cohort_conversion` -- how far leads get, stages
@@ -53,7 +54,7 @@ from funnel_metrics.forecast import forecast
 from funnel_metrics.calibration import calibration
 from funnel_metrics.simulate import simulate_funnel
 from funnel_metrics.chatter import stays_from_changes
-from funnel_metrics.periods import period_bounds
+from funnel_metrics.periods import cohort_rows, period_bounds
 from funnel_metrics.gates import (
     CRITERION_KINDS,
     Criterion,
@@ -83,6 +84,7 @@ __all__ = [
     "kaplan_meier",
     "load_transitions",
     "match_targets",
+    "cohort_rows",
     "period_bounds",
     "problem_text",
     "reached_stage",
