@@ -6,9 +6,6 @@ from odoo.tools import SQL, split_every
 
 from .crm_stage_target import id_key
 
-# numpy's NaT as an int64 (datetime64 values are int64 counts since the epoch)
-NAT = -(2**63)
-
 # leads rebuilt per batch: a read of their leads and stage changes, one insert
 BACKFILL_BATCH = 5000
 
@@ -386,26 +383,27 @@ class CrmLeadStageHistory(models.Model):
     def _transitions(self, start=None, end=None, teams=None, users=None):
         """Every stay of the leads in scope as a funnel_metrics transitions table (Odoo ids beside).
 
-        The leads in scope are those whose first stay began at or after ``start`` and before ``end`` (naive
-        UTC datetimes, either may be None: the bounds of a report's period,
-        ``crm.pipeline.report.scope._period_bounds``) and that have at least one stay of the given teams
-        and salespersons (at entry; none given: any lead).
-
-        A lead's whole history is kept, whatever team or salesperson its other stays had: they tell
-        whether it moved forward or was lost. A lead Alice moves out of New and Bob later loses in
-        Qualified is an advance in New for Alice, not a loss; cutting Bob's stay would make it one. Which
-        stays are of the teams and salespersons is :meth:`crm.stage.history.scope._selected_stays`. The
-        RPC extractor of funnel_metrics (``teams``) reads the same stays.
+        The leads in scope are ``funnel_metrics.cohort_rows``': those whose first stay began at or after
+        ``start`` and before ``end`` (naive UTC datetimes, either may be None: the bounds of a report's
+        period, ``crm.pipeline.report.scope._period_bounds``) and that have at least one stay of the given
+        teams and salespersons (at entry; none given: any lead), each with its whole history: its stays in
+        other teams tell whether it moved forward or was lost. A lead Alice moves out of New and Bob later
+        loses in Qualified is an advance in New for Alice, not a loss; cutting Bob's stay would make it one.
+        Which stays are of the teams and salespersons is :meth:`crm.stage.history.scope._selected_stays`.
+        The RPC extractor of funnel_metrics reads the same stays.
 
         Read with the current user's rights: the stays and leads he may read (a salesperson's numbers
-        cover the leads he can see; lost leads, archived, are read too). One query, whatever the period:
-        the leads in scope are told by window aggregates over each lead's stays, never by a list of ids.
-        It reads the stays with their lead's outcome as bare ids (the reports key stages, teams and
-        salespersons by id: no name is read but the stages'); ``funnel_metrics.odoo_rows`` maps them.
+        cover the leads he can see; lost leads, archived, are read too). One ``COPY`` of the stays with
+        their lead's outcome, as bare ids (the reports key stages, teams and salespersons by id: no name is
+        read but the stages'), parsed by Arrow: no Python object per value. With a start, SQL leaves out
+        the leads that had a stay before it (never in scope) and their stays, so a year of a long history
+        costs a year; the rest of the rule is ``cohort_rows``'.
         """
-        import numpy as np  # noqa: PLC0415 - numpy and pandas are heavy: load them when asked for
-        import pandas as pd  # noqa: PLC0415
+        import io  # noqa: PLC0415
 
+        import pandas as pd  # noqa: PLC0415 - pandas is heavy: load it when asked for
+
+        from funnel_metrics import cohort_rows  # noqa: PLC0415
         from funnel_metrics.odoo_rows import transitions_from_ids  # noqa: PLC0415
 
         self.flush_model(["lead_id", "stage_id", "date_in", "date_out", "user_id", "team_id", "company_id"])
@@ -424,75 +422,85 @@ class CrmLeadStageHistory(models.Model):
         def stay(name):
             return SQL.identifier(query.table, name)
 
-        # an instant as microseconds since the epoch: exact (a double is, to the microsecond, until 2106);
-        # NULL as int64's minimum
-        def micros(name):
-            return SQL(
-                "COALESCE(round(date_part('epoch', %s) * 1000000)::bigint, %s) AS %s",
-                stay(name),
-                NAT,
-                SQL.identifier(name),
+        if start:
+            query.add_where(
+                SQL(
+                    """%(date_in)s >= %(start)s AND NOT EXISTS (
+                           SELECT 1 FROM crm_lead_stage_history earlier
+                            WHERE earlier.lead_id = %(lead_id)s AND earlier.date_in < %(start)s)""",
+                    date_in=stay("date_in"),
+                    lead_id=stay("lead_id"),
+                    start=start,
+                )
             )
 
-        per_lead = SQL("OVER (PARTITION BY %s)", stay("lead_id"))
-        columns = [
+        # an instant as microseconds since the epoch: exact (a double is, to the microsecond, until 2106)
+        def micros(name):
+            return SQL("round(date_part('epoch', %s) * 1000000)::bigint", stay(name))
+
+        select = query.select(
             stay("id"),
             stay("lead_id"),
             stay("stage_id"),
             micros("date_in"),
             micros("date_out"),
-            SQL("COALESCE(%s, 0) AS user_id", stay("user_id")),
-            SQL("COALESCE(%s, 0) AS team_id", stay("team_id")),
+            SQL("COALESCE(%s, 0)", stay("user_id")),
+            SQL("COALESCE(%s, 0)", stay("team_id")),
             SQL.identifier(lead, "won_status"),
-            SQL("COALESCE(%s, false) AS active", SQL.identifier(lead, "active")),
-        ]
-        keep = []
-        if start or end:
-            columns.append(SQL("min(%s) %s AS first_in", stay("date_in"), per_lead))
-            if start:
-                keep.append(SQL("first_in >= %s", start))
-            if end:
-                keep.append(SQL("first_in < %s", end))
-        of_scope = []
-        if teams:
-            of_scope.append(SQL("%s = ANY(%s)", stay("team_id"), teams.ids))
-        if users:
-            of_scope.append(SQL("%s = ANY(%s)", stay("user_id"), users.ids))
-        if of_scope:
-            columns.append(SQL("bool_or(%s) %s AS of_scope", SQL(" AND ").join(of_scope), per_lead))
-            keep.append(SQL("of_scope"))
-        rows = self.env.execute_query(
-            SQL(
-                """SELECT lead_id, stage_id, date_in, date_out, user_id, team_id, won_status, active
-                     FROM (%s) AS stays %s ORDER BY lead_id, id""",
-                query.select(*columns),
-                SQL("WHERE %s", SQL(" AND ").join(keep)) if keep else SQL(),
+            SQL("COALESCE(%s, false)", SQL.identifier(lead, "active")),
+        )
+        buffer = io.BytesIO()
+        # the cursor's COPY: Odoo's query log and counters do not see it
+        self.env.cr.copy_expert(
+            self.env.cr.mogrify(
+                SQL("COPY (%s) TO STDOUT WITH (FORMAT csv)", select).code, select.params
+            ).decode(),
+            buffer,
+        )
+        buffer.seek(0)
+        # the columns of the select, in its order
+        dtypes = {
+            "id": "int64",
+            "lead_id": "int64",
+            "stage_id": "int64",
+            "date_in": "int64",
+            "date_out": "Int64",
+            "user_id": "int64",
+            "team_id": "int64",
+            "won_status": "string",
+            "active": "bool",
+        }
+        if buffer.getbuffer().nbytes:
+            frame = pd.read_csv(
+                buffer,
+                names=list(dtypes),
+                dtype=dtypes,
+                true_values=["t"],
+                false_values=["f"],
+                engine="pyarrow",
             )
-        )
-        # column by column: a frame from records converts every value through Python objects
-        leads, stage_ids, date_in, date_out, user_ids, team_ids, won_status, active = (
-            zip(*rows, strict=True) if rows else ((),) * 8
-        )
-        frame = pd.DataFrame(
-            {
-                "lead_id": np.array(leads, dtype="int64"),
-                "stage_id": np.array(stage_ids, dtype="int64"),
-                # NULL (open stay) is int64's minimum: NaT
-                "date_in": np.array(date_in, dtype="int64").view("datetime64[us]"),
-                "date_out": np.array(date_out, dtype="int64").view("datetime64[us]"),
-                "user_id": np.array(user_ids, dtype="int64"),
-                "team_id": np.array(team_ids, dtype="int64"),
-                "won_status": np.array(won_status, dtype=object),
-                "active": np.array(active, dtype=bool),
-            }
-        )
+        else:  # no stay: the parser wants at least a line
+            frame = pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in dtypes.items()})
+        frame = frame.sort_values(["lead_id", "id"], kind="stable", ignore_index=True)
+        for name in ("date_in", "date_out"):
+            frame[name] = pd.to_datetime(frame[name], unit="us")
+        of_scope = None
+        if teams:
+            of_scope = frame["team_id"].isin(teams.ids).to_numpy()
+        if users:
+            of_user = frame["user_id"].isin(users.ids).to_numpy()
+            of_scope = of_user if of_scope is None else of_scope & of_user
+        if end or of_scope is not None:
+            frame = frame[cohort_rows(frame["lead_id"], frame["date_in"], start, end, of_scope)]
         leads = frame[["lead_id", "won_status", "active"]].drop_duplicates("lead_id")
         Stage = self.env["crm.stage"]
         stages = {
             stage["id"]: (stage["name"], stage["sequence"])
             for stage in Stage.browse(frame["stage_id"].unique().tolist()).read(["name", "sequence"])
         }
-        return transitions_from_ids(frame, leads.rename(columns={"lead_id": "id"}), stages)
+        return transitions_from_ids(
+            frame.reset_index(drop=True), leads.rename(columns={"lead_id": "id"}), stages
+        )
 
     # ------------------------------------------------------------------
     # Targets

@@ -103,7 +103,9 @@ class TestStageHistoryPerformance(StageHistoryCase):
 class TestReportQueryCounts(StageHistoryCase):
     """The funnel report and the calibration read the stays in one query, whatever the number of leads:
     a year of a large pipeline is hundreds of thousands of stays, read as bare ids with their leads'
-    outcome, never record by record and never as a list of lead ids written into the SQL."""
+    outcome, never record by record and never as a list of lead ids written into the SQL. That read is a
+    COPY, which Odoo's counter does not see: the pins count the report's own queries (its record, the
+    stage names, the targets, the lines), which must not grow with the leads either."""
 
     @classmethod
     def setUpClass(cls):
@@ -150,18 +152,18 @@ class TestReportQueryCounts(StageHistoryCase):
 
     @users("sh_manager")
     def test_funnel_report_per_stage(self):
-        lines = self._pinned(self._funnel("stage"), {"sh_manager": 8})
+        lines = self._pinned(self._funnel("stage"), {"sh_manager": 7})
         self.assertEqual(self._entered_inquiry(lines), 46, "23 leads of each salesperson")
 
     @users("sh_manager")
     def test_funnel_report_per_team(self):
-        lines = self._pinned(self._funnel("team"), {"sh_manager": 9})
+        lines = self._pinned(self._funnel("team"), {"sh_manager": 8})
         self.assertEqual(lines.filtered(lambda line: line.stage_id == self.s1).team_id, self.team)
         self.assertEqual(self._entered_inquiry(lines), 46)
 
     @users("sh_manager")
     def test_funnel_report_per_salesperson(self):
-        lines = self._pinned(self._funnel("user"), {"sh_manager": 9})
+        lines = self._pinned(self._funnel("user"), {"sh_manager": 8})
         inquiry = lines.filtered(lambda line: line.stage_id == self.s1)
         self.assertEqual(
             {line.user_id: line.entered for line in inquiry}, {self.salesman: 23, self.salesman_2: 23}
@@ -169,7 +171,7 @@ class TestReportQueryCounts(StageHistoryCase):
 
     @users("sh_salesman")
     def test_funnel_report_of_a_salesperson(self):
-        lines = self._pinned(self._funnel("stage"), {"sh_salesman": 9})
+        lines = self._pinned(self._funnel("stage"), {"sh_salesman": 8})
         self.assertEqual(self._entered_inquiry(lines), 23, "his own 23 leads, not his colleague's")
 
     @users("sh_manager")
@@ -179,5 +181,5 @@ class TestReportQueryCounts(StageHistoryCase):
             wizard.action_measure()
             return wizard.line_ids
 
-        lines = self._pinned(call, {"sh_manager": 8})
+        lines = self._pinned(call, {"sh_manager": 7})
         self.assertEqual(lines.filtered(lambda line: line.stage_id == self.s1).sample_size, 46)
