@@ -220,8 +220,7 @@ def measure(db: str, repeat: int) -> dict:
 
 
 def cost_per_lead_screen(env):
-    """What the Cost per Lead list asks: its rows, then the sums of its columns."""
-    Report = env["crm.campaign.cost.report"]
+    """What the Cost per Lead list asks: its rows (the list sums its columns over the rows it loaded)."""
     spec = {
         "campaign_id": {"fields": {"display_name": {}}},
         "currency_id": {"fields": {}},
@@ -229,8 +228,7 @@ def cost_per_lead_screen(env):
             ("cost", "leads", "qualified", "won", "cost_per_lead", "cost_per_qualified", "cost_per_won"), {}
         ),
     }
-    Report.web_search_read([], spec, limit=80)
-    Report.formatted_read_group([], [], ["cost:sum", "leads:sum", "qualified:sum", "won:sum"])
+    env["crm.campaign.cost.report"].web_search_read([], spec, limit=80)
 
 
 def stage_write(env, as_manager, timer) -> dict:
