@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """`make bench`: the addons' cost on a real Odoo 19, measured in one run.
 
+Sections (BENCH_SECTIONS): `history` 1-2, `followup` 3-4, `sla` 5, `demo` 6, `screens` 7.
+
 1. write({'stage_id'}) on 1,000 opportunities in a database with crm only and in one with
    crm_stage_history, before commit and with the commit's chatter tracking: the ratio is the
    module's overhead on the write path.
@@ -21,18 +23,37 @@
    activities, answers and customer events (time, queries, rows per second), then the funnel report per
    stage and the plain read_group of the stays by stage on the 100,000-lead database.
 
-Environment: BENCH_LEADS (default 1000), BENCH_BACKFILL_LEADS (default 100000),
+7. The screens of issue 21 (`screens`) on a generated database of 200,000 leads with the bundle installed,
+   against a copy where our addons are uninstalled (the native comparator: crm's data stays), as the demo's
+   sales manager or a rep, warm (one untimed call, then the median of a few): the funnel report per stage,
+   team and salesperson over the last 12 months, Calibrate Probabilities, Cost per Lead, the lead form's
+   web_read, a stage write on 1,000 leads, and `funnel-metrics export` over JSON-2 against an Odoo server
+   on the database (rows per second, the client's peak memory); seconds and queries of each, printed as a
+   table against the issue's goals. The two databases (BENCH_SCREEN_DB, default pd_bench_screens, and
+   <that>_native) are kept between runs: they are reused while they were built for the same number of
+   leads from the same code (the addons and plain packages of this tree), and rebuilt otherwise (a few
+   minutes); BENCH_SCREEN_REBUILD=1, or dropping the database, forces a rebuild.
+
+Environment: BENCH_SECTIONS (default history,followup,sla,demo,screens: the sections to run, e.g.
+BENCH_SECTIONS=screens), BENCH_LEADS (default 1000), BENCH_BACKFILL_LEADS (default 100000),
 BENCH_COMPLETIONS (default 300), BENCH_FOLLOWUP_LEADS (default 100000), BENCH_SLA_LEADS (default 100000),
-BENCH_DEMO_LEADS (default 10000,100000: the last size also gets the funnel report).
+BENCH_DEMO_LEADS (default 10000,100000: the last size also gets the funnel report), BENCH_SCREEN_LEADS
+(default 200000), BENCH_SCREEN_DB, BENCH_SCREEN_REBUILD, BENCH_SCREEN_REPEAT (default 3), BENCH_HTTP_PORT
+(the export's server; default a free port), BENCH_CLIENT_PYTHON (the export's client; default the
+project's .venv).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -62,12 +83,34 @@ def compare(native: dict, ours: dict, column: str, rows: tuple[tuple[str, str], 
         print(f"  {label:28}{native[key]:>12.3f}{ours[key]:>12.3f}{ratio:>7.2f}x")
 
 
+SECTIONS = ("history", "followup", "sla", "demo", "screens")
+
+
 def main() -> int:
+    sections = [name.strip() for name in os.environ.get("BENCH_SECTIONS", ",".join(SECTIONS)).split(",")]
+    unknown = sorted(set(sections) - set(SECTIONS))
+    if unknown:
+        sys.exit(f"BENCH_SECTIONS: unknown section(s) {', '.join(unknown)}; known: {', '.join(SECTIONS)}")
     odoo_bin, version, python, data_dir = run_tiers.prepare_odoo()
+    print(version, flush=True)
+    runners = {
+        "history": bench_history,
+        "followup": bench_followup,
+        "sla": bench_sla,
+        "demo": bench_demo,
+        "screens": bench_screens,
+    }
+    for name in SECTIONS:
+        if name in sections:
+            runners[name](odoo_bin, python, data_dir)
+    return 0
+
+
+def bench_history(odoo_bin: str, python: str, data_dir: Path) -> None:
     leads = os.environ.get("BENCH_LEADS", "1000")
     backfill_leads = os.environ.get("BENCH_BACKFILL_LEADS", "100000")
     base, with_module = "pd_bench_crm", "pd_bench_history"
-    print(f"{version}; creating {base} (crm) and {with_module} (crm + crm_stage_history)", flush=True)
+    print(f"\ncreating {base} (crm) and {with_module} (crm + crm_stage_history)", flush=True)
     for db, modules in ((base, ["crm"]), (with_module, ["crm", "crm_stage_history"])):
         run_tiers.drop_db(db, data_dir)
         run_tiers.install_modules(odoo_bin, db, modules)
@@ -96,10 +139,6 @@ def main() -> int:
     finally:
         for db in (base, with_module):
             run_tiers.drop_db(db, data_dir)
-    bench_followup(odoo_bin, python, data_dir)
-    bench_sla(odoo_bin, python, data_dir)
-    bench_demo(odoo_bin, python, data_dir)
-    return 0
 
 
 def bench_followup(odoo_bin: str, python: str, data_dir: Path) -> None:
@@ -265,6 +304,172 @@ def bench_demo(odoo_bin: str, python: str, data_dir: Path) -> None:
             f"    {line['stage']:<12} entered {line['entered']:>7,}  conversion {line['conversion']:5.1f} %  "
             f"median {line['median_days']:5.1f} days"
         )
+
+
+# --------------------------------------------------------------------------- 7. screens (issue 21)
+
+SCREENS_WORKER = HERE / "bench_screens.py"
+STAMP_KEY = "pd_bench.screens"  # the system parameter holding what a screens database was built from
+# the code a screens database is built from: a change in any of it rebuilds the database
+SCREEN_CODE = ("odoo_addons", "funnel_metrics", "activity_centric", "sla_rules")
+
+
+def code_version() -> str:
+    """A digest of the addons and plain packages of this tree (file names and contents), tests left out."""
+    digest = hashlib.sha1(usedforsecurity=False)
+    for folder in SCREEN_CODE:
+        for path in sorted((run_tiers.ROOT / folder).rglob("*")):
+            name = path.relative_to(run_tiers.ROOT)
+            if path.is_file() and not {"__pycache__", "tests"} & set(name.parts):
+                digest.update(str(name).encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def stamp_of(db: str) -> str:
+    """What a screens database was built from (empty if it does not exist or was not finished)."""
+    query = f"SELECT value FROM ir_config_parameter WHERE key = '{STAMP_KEY}'"
+    proc = run_tiers.run(["psql", "-d", db, "-Atc", query], capture_output=True)
+    return proc.stdout.strip() if proc.returncode == 0 else ""
+
+
+def screen_databases(odoo_bin: str, python: str, data_dir: Path) -> tuple[str, str, int]:
+    """The kept database with the bundle and the generated leads, and its copy without our addons."""
+    leads = int(os.environ.get("BENCH_SCREEN_LEADS", "200000"))
+    db = os.environ.get("BENCH_SCREEN_DB", "pd_bench_screens")
+    native = f"{db}_native"
+    stamp = f"{leads} leads, code {code_version()}"
+    rebuild = os.environ.get("BENCH_SCREEN_REBUILD") == "1"
+    if rebuild or stamp_of(db) != stamp:
+        print(f"\nbuilding {db}: crm_pipeline_discipline and {leads:,} generated leads", flush=True)
+        for name in (db, native):
+            run_tiers.drop_db(name, data_dir)
+        run_tiers.install_modules(odoo_bin, db, ["crm_pipeline_discipline"])
+        made = worker(python, "generate", db, "--leads", str(leads), "--stamp", stamp, script=SCREENS_WORKER)
+        print(f"  {made['leads']:,} leads, {made['stays']:,} stays in {made['seconds']}s", flush=True)
+    else:
+        print(f"\nreusing {db} ({stamp})", flush=True)
+    if stamp_of(native) != f"{stamp}, native":
+        print(f"building {native}: a copy of {db} with our addons uninstalled", flush=True)
+        run_tiers.drop_db(native, data_dir)
+        proc = run_tiers.run(["createdb", "-T", db, native], capture_output=True)
+        if proc.returncode:
+            sys.exit(f"could not copy {db} to {native}: {proc.stderr}")
+        if (data_dir / "filestore" / db).is_dir():
+            shutil.copytree(data_dir / "filestore" / db, data_dir / "filestore" / native)
+        gone = worker(python, "uninstall", native, "--stamp", f"{stamp}, native", script=SCREENS_WORKER)
+        if gone["left_installed"]:
+            sys.exit(f"{native}: {gone['left_installed']} of our addons still installed after the uninstall")
+    else:
+        print(f"reusing {native}", flush=True)
+    return db, native, leads
+
+
+def bench_export(odoo_bin: str, python: str, db: str) -> dict:
+    """`funnel-metrics export` over JSON-2, as the demo's manager, against an Odoo server on ``db``."""
+    port = int(os.environ.get("BENCH_HTTP_PORT") or run_tiers.free_port())
+    client = os.environ.get("BENCH_CLIENT_PYTHON") or str(run_tiers.VENV / "bin" / "python")
+    key = worker(python, "apikey", db, script=SCREENS_WORKER)["key"]
+    url = f"http://127.0.0.1:{port}"
+    command = [
+        odoo_bin,
+        f"--database={db}",
+        f"--db-filter=^{db}$",
+        f"--addons-path={run_tiers.ADDONS_DIR}",
+        "--http-interface=127.0.0.1",
+        f"--http-port={port}",
+        "--max-cron-threads=0",
+        "--workers=0",
+        "--log-level=warn",
+    ]
+    with tempfile.TemporaryDirectory() as folder:
+        log = Path(folder) / "odoo.log"
+        with log.open("w") as handle:
+            server = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT)
+        try:
+            wait_for(f"{url}/web/health", server, log)
+            output = str(Path(folder) / "transitions.csv")
+            env = {**os.environ, "FUNNEL_METRICS_API_KEY": key}
+            proc = subprocess.run(
+                [client, str(SCREENS_WORKER), "client", url, db, output],
+                capture_output=True,
+                text=True,
+                check=False,
+                env=env,
+            )
+            if proc.returncode:
+                sys.exit(f"funnel-metrics export failed:\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}")
+            return json.loads(proc.stdout.strip().splitlines()[-1])
+        finally:
+            server.terminate()
+            server.wait(timeout=60)
+
+
+def wait_for(url: str, server: subprocess.Popen, log: Path, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            sys.exit(f"the Odoo server stopped:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=5):
+                return
+        except OSError:
+            time.sleep(1)
+    sys.exit(f"the Odoo server did not answer {url} within {timeout:.0f}s:\n{log.read_text()[-3000:]}")
+
+
+def _call(result: dict | None) -> str:
+    if not result:
+        return "—"
+    seconds = result["s"]
+    shown = f"{seconds * 1000:.1f} ms" if seconds < 0.1 else f"{seconds:.2f} s"
+    return f"{shown}, {result['queries']} q"
+
+
+def _mark(ok: bool) -> str:
+    return "pass" if ok else "FAIL"
+
+
+def bench_screens(odoo_bin: str, python: str, data_dir: Path) -> None:
+    db, native, leads = screen_databases(odoo_bin, python, data_dir)
+    repeat = os.environ.get("BENCH_SCREEN_REPEAT", "3")
+    ours = worker(python, "measure", db, "--repeat", repeat, script=SCREENS_WORKER)
+    theirs = worker(python, "measure", native, "--repeat", repeat, script=SCREENS_WORKER)
+    export = bench_export(odoo_bin, python, db)
+    rows = []
+    for key, label in (("stage", "per stage"), ("team", "per team"), ("user", "per salesperson")):
+        result = ours[f"funnel_{key}_manager"]
+        rows.append((f"Funnel report {label}, manager", None, result, "≤ 2 s", result["s"] <= 2.0))
+    result = ours["funnel_stage_rep"]
+    rows.append(("Funnel report per stage, rep", None, result, "≤ 1 s", result["s"] <= 1.0))
+    result = ours["calibration_manager"]
+    rows.append(("Calibrate Probabilities, manager", None, result, "≤ 2 s", result["s"] <= 2.0))
+    result = ours["cost_per_lead_manager"]
+    rows.append(("Cost per Lead, manager", None, result, "≤ 0.5 s", result["s"] <= 0.5))
+    for key in ("rep", "manager"):
+        mine, base = ours[f"form_{key}"], theirs[f"form_{key}"]
+        ok = mine["s"] <= 1.3 * base["s"] and mine["queries"] <= base["queries"] + 5
+        label = f"lead form web_read, {key} ({mine['s'] / base['s']:.2f}x)"
+        rows.append((label, base, mine, "≤ 1.3x, ≤ +5 q", ok))
+    mine, base = ours["stage_write_manager"], theirs["stage_write_manager"]
+    label = f"stage write on {mine['leads']:,} leads + flush ({mine['s'] / base['s']:.2f}x)"
+    rows.append((label, base, mine, "≤ 1.3x", mine["s"] <= 1.3 * base["s"]))
+    print(
+        f"\nscreens on {ours['leads']:,} leads ({ours['stays']:,} stays), last 12 months, all teams; "
+        f"median of {repeat} warm calls (1 when a call takes over 10 s), queries of the median call:"
+    )
+    print(f"  {'screen / call':<52}{'native':>20}{'ours':>20}  {'goal':<16}")
+    for label, base, mine, goal, ok in rows:
+        print(f"  {label:<52}{_call(base):>20}{_call(mine):>20}  {goal:<16}{_mark(ok)}")
+    rate = export["rows_per_s"]
+    print(
+        f"  {'funnel-metrics export, JSON-2, manager':<52}{'—':>20}{f'{rate:,} rows/s':>20}  "
+        f"{'≥ 40,000 rows/s':<16}{_mark(rate >= 40_000)}"
+    )
+    print(
+        f"    {export['rows']:,} stays in {export['s']:.1f}s; client peak RSS {export['peak_rss_mb']} MB "
+        f"({export['start_rss_mb']} MB before the export; goal: flat memory)"
+    )
 
 
 if __name__ == "__main__":

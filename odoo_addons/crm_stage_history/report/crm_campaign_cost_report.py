@@ -30,28 +30,27 @@ class CrmCampaignCostReport(models.Model):
             SQL(
                 """
             CREATE VIEW %(table)s AS (
-                WITH lead_journey AS (
-                    SELECT l.id, l.campaign_id, l.won_status,
-                           EXISTS (
-                               SELECT 1
-                                 FROM crm_lead_stage_history h
-                                 JOIN crm_stage s ON s.id = h.stage_id
-                                WHERE h.lead_id = l.id
-                                  AND (s.sequence, s.id) > (
-                                      SELECT s0.sequence, s0.id
-                                        FROM crm_lead_stage_history h0
-                                        JOIN crm_stage s0 ON s0.id = h0.stage_id
-                                       WHERE h0.lead_id = l.id
-                                    ORDER BY h0.date_in, h0.id
-                                       LIMIT 1)
-                           ) AS qualified
-                      FROM crm_lead l
-                     WHERE l.campaign_id IS NOT NULL
+                WITH journey AS (
+                    -- each stay, with the stage of the lead's first stay (by date_in, id)
+                    SELECT h.lead_id, s.sequence, s.id AS stage_id,
+                           first_value(s.sequence) OVER by_lead AS first_sequence,
+                           first_value(s.id) OVER by_lead AS first_stage_id
+                      FROM crm_lead_stage_history h
+                      JOIN crm_stage s ON s.id = h.stage_id
+                    WINDOW by_lead AS (PARTITION BY h.lead_id ORDER BY h.date_in, h.id)
+                ), qualified_lead AS (
+                    -- qualified: a stay in a later stage, by (sequence, id), than the first stay's
+                    SELECT lead_id
+                      FROM journey
+                  GROUP BY lead_id
+                    HAVING bool_or((sequence, stage_id) > (first_sequence, first_stage_id))
                 ), per_campaign AS (
-                    SELECT campaign_id, count(*) AS leads, count(*) FILTER (WHERE qualified) AS qualified,
-                           count(*) FILTER (WHERE won_status = 'won') AS won
-                      FROM lead_journey
-                  GROUP BY campaign_id
+                    SELECT l.campaign_id, count(*) AS leads, count(q.lead_id) AS qualified,
+                           count(*) FILTER (WHERE l.won_status = 'won') AS won
+                      FROM crm_lead l
+                 LEFT JOIN qualified_lead q ON q.lead_id = l.id
+                     WHERE l.campaign_id IS NOT NULL
+                  GROUP BY l.campaign_id
                 )
                 SELECT c.id, c.id AS campaign_id, c.cost_currency_id AS currency_id,
                        COALESCE(c.cost, 0) AS cost,

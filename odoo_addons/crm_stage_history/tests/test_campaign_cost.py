@@ -55,3 +55,60 @@ class TestCampaignCost(StageHistoryCase):
             campaign.read(["cost"])
         self.campaign.with_user(self.sales_manager).write({"cost": 1200})
         self.assertEqual(self._report()[self.campaign].cost_per_lead, 300)
+
+    def test_qualified_compares_with_the_stage_the_lead_entered_in(self):
+        """Qualified: a later stage, in pipeline order, than the first one; moving back does not count."""
+        campaign = self.env["utm.campaign"].create({"title": "Roadshow", "cost": 600})
+        back = self._lead("Back to Qualified", stage=self.s3, campaign_id=campaign.id)
+        back.stage_id = self.s2  # entered in Proposal, now earlier: not qualified
+        around = self._lead("Down then up", stage=self.s2, campaign_id=campaign.id)
+        around.stage_id = self.s1
+        around.stage_id = self.s3  # entered in Qualified, reached Proposal: qualified
+        self._lead("Never moved", stage=self.s4, campaign_id=campaign.id)
+        self.assertRecordValues(
+            self._report()[campaign], [{"leads": 3, "qualified": 1, "cost_per_qualified": 600}]
+        )
+
+
+@tagged("post_install", "-at_install", "is_query_count")
+class TestCampaignCostQueries(StageHistoryCase):
+    """The Cost per Lead list costs the same queries whatever the number of campaigns and leads."""
+
+    def _campaigns(self, count, leads):
+        campaigns = self.env["utm.campaign"].create(
+            [{"title": f"Campaign {i}", "cost": 100 * (i + 1)} for i in range(count)]
+        )
+        for campaign in campaigns:
+            batch = self._leads(leads)
+            batch.campaign_id = campaign
+            batch[: leads // 2].stage_id = self.s2
+        return campaigns
+
+    def _open_the_list(self):
+        """What the list asks: its rows with the campaigns' names (it sums its columns over those rows)."""
+        self.env.flush_all()
+        self.env.invalidate_all()
+        Report = self.env["crm.campaign.cost.report"].with_user(self.sales_manager)
+        result = Report.web_search_read(
+            [],
+            {
+                "campaign_id": {"fields": {"display_name": {}}},
+                "currency_id": {"fields": {}},
+                **dict.fromkeys(
+                    ("cost", "leads", "qualified", "won", "cost_per_lead", "cost_per_qualified"), {}
+                ),
+            },
+            limit=80,
+        )
+        rows = result["records"]
+        return len(rows), sum(row["leads"] for row in rows), sum(row["qualified"] for row in rows)
+
+    def test_cost_per_lead_list_query_count(self):
+        self._campaigns(1, 4)
+        self._open_the_list()  # warm the caches
+        # pinned: the rows (1), the campaigns' names (1)
+        with self.assertQueryCount(2):
+            self.assertEqual(self._open_the_list(), (1, 4, 2))
+        self._campaigns(6, 10)
+        with self.assertQueryCount(2):
+            self.assertEqual(self._open_the_list(), (7, 64, 32))
