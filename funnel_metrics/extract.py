@@ -461,10 +461,8 @@ def _server_search_read(proxy: Any) -> Callable[..., Any]:
     ``search`` then a ``read``: two calls per page, and no read options such as ``load`` --, while its
     ``__getattr__`` sends any method to the server as it is, as the JSON-2 proxy does for every method.
     """
-    try:
-        from odoolib.rpc import Model
-    except ImportError:  # pragma: no cover - odoolib is a dependency of the extractor
-        return proxy.search_read
+    from odoolib.rpc import Model
+
     return Model.__getattr__(proxy, "search_read") if isinstance(proxy, Model) else proxy.search_read
 
 
