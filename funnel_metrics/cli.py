@@ -58,6 +58,7 @@ import pandas as pd
 
 from activity_centric.instants import parse_day, parse_instant
 from funnel_metrics.extract import (
+    DEFAULT_PAGE_SIZE,
     PROTOCOLS,
     ExtractError,
     _period_text,
@@ -153,7 +154,13 @@ def add_odoo_arguments(parser: argparse.ArgumentParser, env_var: str) -> None:
     odoo.add_argument(
         "--protocol", choices=PROTOCOLS, default="json2", help="json2 (default; Odoo 19), xmlrpc or jsonrpc"
     )
-    odoo.add_argument("--page-size", type=int, default=2000, metavar="N", help="rows per call (default 2000)")
+    odoo.add_argument(
+        "--page-size",
+        type=int,
+        default=DEFAULT_PAGE_SIZE,
+        metavar="N",
+        help=f"rows per call (default {DEFAULT_PAGE_SIZE})",
+    )
     odoo.add_argument(
         "--retries",
         type=int,

@@ -3,9 +3,10 @@
 The extractor talks to Odoo with its client SDK, ``odoolib`` (package ``odoo-client-lib``), over JSON-2 by
 default (``POST /json/2/<model>/<method>`` with an API key; Odoo 19 deprecates XML-RPC and JSON-RPC), or
 over XML-RPC / JSON-RPC for servers where JSON-2 is not an option. It reads the stays of the
-``crm_stage_history`` addon (``crm.lead.stage.history``), the leads they belong to, the stages and the tag
-names, and maps them with :func:`funnel_metrics.odoo_rows.transitions_from_odoo` -- the same mapping the
-addon uses -- so that a report built from an extract shows the numbers of the addon's own funnel report.
+``crm_stage_history`` addon (``crm.lead.stage.history``), the leads they belong to and the stages as
+bare ids, page by page into compact columns, and one name map per model for the names the table shows,
+and maps them with :func:`funnel_metrics.odoo_rows.transitions_from_ids` -- the same mapping the addon
+uses -- so that a report built from an extract shows the numbers of the addon's own funnel report.
 
 Typical use::
 
@@ -36,6 +37,7 @@ import json
 import re
 import socket
 import ssl
+import sys
 import time
 import xmlrpc.client
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -44,10 +46,12 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+import numpy as np
 import pandas as pd
 
 from activity_centric.instants import parse_day
-from funnel_metrics.odoo_rows import LEAD_FIELDS, STAGE_FIELDS, STAY_FIELDS, transitions_from_odoo
+from funnel_metrics.odoo_rows import LEAD_FIELDS, STAGE_FIELDS, STAY_FIELDS, transitions_from_ids
+from funnel_metrics.periods import cohort_rows
 
 PROTOCOLS: tuple[str, ...] = ("json2", "xmlrpc", "jsonrpc")
 """Protocols :func:`connect` accepts; ``json2`` (Odoo 19's external API, API key as password) first."""
@@ -55,8 +59,10 @@ PROTOCOLS: tuple[str, ...] = ("json2", "xmlrpc", "jsonrpc")
 STAY_MODEL = "crm.lead.stage.history"
 _INSTALL_HINT = "install the crm_stage_history module in that database (Apps › Stage History)"
 
-# Odoo ``search_read`` limits: stays per page, ids per ``in`` domain.
-DEFAULT_PAGE_SIZE = 2000
+#: rows per ``search_read`` call (stays per page, ids per ``in`` domain). Over JSON-2 every call costs a
+#: request, an API key check and a connection: on 379,140 stays, pages of 2,000 took twice as long as
+#: pages of 20,000, and bigger ones gained nothing.
+DEFAULT_PAGE_SIZE = 20000
 
 
 class ExtractError(Exception):
@@ -432,7 +438,7 @@ def _rows(result: Any) -> list[dict[str, Any]]:
 
 def _chunks(values: Sequence[int], size: int) -> Iterator[list[int]]:
     for start in range(0, len(values), size):
-        yield list(values[start : start + size])
+        yield [int(value) for value in values[start : start + size]]
 
 
 def many2one_id(value: Any) -> int:
@@ -442,8 +448,30 @@ def many2one_id(value: Any) -> int:
     return int(value) if value else 0
 
 
+#: ``load`` of a bare-ids read: Odoo's ``search_read`` passes it to ``read``, where any value but
+#: ``"_classic_read"`` returns many2one values as bare ids, without computing their display names. ``""``
+#: rather than ``None``: odoolib's XML-RPC client cannot send ``None``.
+BARE_IDS_LOAD = ""
+
+
+def _server_search_read(proxy: Any) -> Callable[..., Any]:
+    """The server's own ``search_read`` through an odoolib model proxy.
+
+    odoolib's XML-RPC / JSON-RPC proxy (``odoolib.rpc.Model``) defines a client-side ``search_read`` -- a
+    ``search`` then a ``read``: two calls per page, and no read options such as ``load`` --, while its
+    ``__getattr__`` sends any method to the server as it is, as the JSON-2 proxy does for every method.
+    """
+    from odoolib.rpc import Model
+
+    return Model.__getattr__(proxy, "search_read") if isinstance(proxy, Model) else proxy.search_read
+
+
 class RpcReader:
-    """Paged, retried ``search_read`` calls on one connection."""
+    """Paged, retried ``search_read`` calls on one connection.
+
+    ``bare=True`` reads many2one values as bare ids (:data:`BARE_IDS_LOAD`): the server computes no display
+    names, which are most of the time of a read (one name map per model, :meth:`names`, is read instead).
+    """
 
     def __init__(self, connection: Any, caller: RpcCaller, page_size: int, context: dict[str, Any]) -> None:
         self.connection = connection
@@ -458,37 +486,173 @@ class RpcReader:
         return self.models[name]
 
     def search_read(
-        self, model: str, domain: list[Any], fields: Sequence[str], limit: int | None = None
+        self,
+        model: str,
+        domain: list[Any],
+        fields: Sequence[str],
+        limit: int | None = None,
+        *,
+        bare: bool = False,
     ) -> list[dict[str, Any]]:
-        proxy = self.model(model)
         kwargs: dict[str, Any] = {"domain": domain, "fields": list(fields), "order": "id"}
         if limit:
             kwargs["limit"] = limit
-        return _rows(self.caller.call(model, proxy.search_read, context=self.context, **kwargs))
+        if bare:
+            kwargs["load"] = BARE_IDS_LOAD
+        method = _server_search_read(self.model(model))
+        return _rows(self.caller.call(model, method, context=self.context, **kwargs))
 
-    def paged(
-        self, model: str, domain: list[Any], fields: Sequence[str], bar: Any = None
-    ) -> Iterator[dict[str, Any]]:
-        """Every row matching ``domain``, page by page in id order (``id > last id``, never offsets)."""
+    def pages(
+        self, model: str, domain: list[Any], fields: Sequence[str], bar: Any = None, *, bare: bool = False
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Every row matching ``domain``, one page (a list of rows) at a time, in id order: each page after
+        the last id of the previous one (``id > last id``, never offsets, so that rows written meanwhile
+        neither shift nor repeat a page); none once a page comes back short."""
         last_id = 0
         while True:
-            rows = self.search_read(model, [*domain, ("id", ">", last_id)], fields, limit=self.page_size)
+            rows = self.search_read(
+                model, [*domain, ("id", ">", last_id)], fields, limit=self.page_size, bare=bare
+            )
             if bar is not None:
                 bar.update(len(rows))
-            yield from rows
-            if len(rows) < self.page_size:
+            full = len(rows) == self.page_size
+            last_id = max(int(row["id"]) for row in rows) if full else last_id
+            if rows:
+                yield rows
+            del rows  # the caller's page is the only one left while the next one is read
+            if not full:
                 return
-            last_id = max(int(row["id"]) for row in rows)
 
-    def by_ids(self, model: str, ids: Iterable[int], fields: Sequence[str], bar: Any = None) -> list[dict]:
-        """The rows of the given ids (archived ones too: the context has ``active_test`` off)."""
-        rows: list[dict[str, Any]] = []
+    def paged(
+        self, model: str, domain: list[Any], fields: Sequence[str], bar: Any = None, *, bare: bool = False
+    ) -> Iterator[dict[str, Any]]:
+        """Every row matching ``domain``, page by page in id order (see :meth:`pages`)."""
+        for page in self.pages(model, domain, fields, bar, bare=bare):
+            yield from page
+
+    def pages_by_ids(
+        self, model: str, ids: Iterable[int], fields: Sequence[str], bar: Any = None, *, bare: bool = False
+    ) -> Iterator[list[dict[str, Any]]]:
+        """The rows of the given ids, a chunk of :attr:`page_size` ids per call (archived ones too: the
+        context has ``active_test`` off)."""
         for chunk in _chunks(sorted(set(ids)), self.page_size):
-            page = self.search_read(model, [("id", "in", chunk)], fields)
-            rows.extend(page)
+            page = self.search_read(model, [("id", "in", chunk)], fields, bare=bare)
             if bar is not None:
                 bar.update(len(chunk))
-        return rows
+            yield page
+            del page
+
+    def by_ids(
+        self, model: str, ids: Iterable[int], fields: Sequence[str], bar: Any = None, *, bare: bool = False
+    ) -> list[dict]:
+        """The rows of the given ids (see :meth:`pages_by_ids`), as one list."""
+        return [row for page in self.pages_by_ids(model, ids, fields, bar, bare=bare) for row in page]
+
+    def names(self, model: str, ids: Iterable[int]) -> dict[int, str]:
+        """id to ``display_name`` of the given records of ``model`` -- the name a many2one value
+        ``[id, name]`` carries --, read in chunks of ids."""
+        return {
+            int(row["id"]): row["display_name"]
+            for page in self.pages_by_ids(model, ids, ["display_name"], bare=True)
+            for row in page
+        }
+
+
+# ------------------------------------------------------------------------------------------------------
+# compact columns
+# ------------------------------------------------------------------------------------------------------
+
+
+def _id_column(values: list[Any]) -> np.ndarray:
+    return np.fromiter((value or 0 for value in values), dtype=np.int64, count=len(values))
+
+
+def _datetime_column(values: list[Any]) -> np.ndarray:
+    """Odoo datetimes (naive UTC strings ``YYYY-MM-DD HH:MM:SS`` or datetimes; ``False`` when empty)."""
+    return np.array([value or "NaT" for value in values], dtype="datetime64[us]")
+
+
+def _label_column(values: list[Any]) -> list[Any]:
+    """Texts of few distinct values (a selection), each kept once."""
+    return [sys.intern(value) if isinstance(value, str) else value for value in values]
+
+
+_COLUMN_KINDS: dict[str, Callable[[list[Any]], Any]] = {
+    "id": _id_column,
+    "datetime": _datetime_column,
+    "text": list,
+    "label": _label_column,
+    "bool": lambda values: np.array(values, dtype=bool),
+    "float": lambda values: np.array([value or 0.0 for value in values], dtype="float64"),
+}
+
+
+class _Columns:
+    """The rows of a paged bare-ids read kept as compact columns: numpy arrays of ids, datetimes, numbers
+    and flags, lists of texts, and for a many2many one sorted tuple of ids per row (equal tuples shared).
+    Each page is converted when it arrives and its row dicts are dropped, so that memory grows with the
+    table, not with the JSON rows."""
+
+    def __init__(self, kinds: dict[str, str]) -> None:
+        self.kinds = kinds
+        self.parts: dict[str, list[Any]] = {field: [] for field in kinds}
+        self.shared: dict[tuple[int, ...], tuple[int, ...]] = {}
+        self.count = 0
+
+    def add(self, rows: list[dict[str, Any]]) -> None:
+        for field, kind in self.kinds.items():
+            values = [row[field] for row in rows]
+            if kind == "ids":
+                self.parts[field].append([self.shared.setdefault(key, key) for key in map(_id_key, values)])
+            else:
+                self.parts[field].append(_COLUMN_KINDS[kind](values))
+        self.count += len(rows)
+
+    def column(self, field: str) -> Any:
+        kind, parts = self.kinds[field], self.parts[field]
+        if kind in ("text", "label", "ids"):
+            return [value for part in parts for value in part]
+        if not parts:
+            return np.array([], dtype={"id": np.int64, "datetime": "datetime64[us]"}.get(kind, object))
+        return np.concatenate(parts)
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame({field: self.column(field) for field in self.kinds})
+
+
+def _id_key(ids: Any) -> tuple[int, ...]:
+    return tuple(sorted(int(i) for i in ids)) if ids else ()
+
+
+#: how the extractor keeps each field it reads (see :class:`_Columns`)
+_STAY_KINDS = {
+    "lead_id": "id",
+    "stage_id": "id",
+    "date_in": "datetime",
+    "date_out": "datetime",
+    "user_id": "id",
+    "team_id": "id",
+}
+_LEAD_KINDS = {
+    "id": "id",
+    "name": "text",
+    "won_status": "label",
+    "active": "bool",
+    "lost_reason_id": "id",
+    "source_id": "id",
+    "campaign_id": "id",
+    "tag_ids": "ids",
+    "expected_revenue": "float",
+}
+#: the model of each field of :data:`funnel_metrics.odoo_rows.NAMED_FIELDS`
+NAMED_MODELS: dict[str, str] = {
+    "user_id": "res.users",
+    "team_id": "crm.team",
+    "tag_ids": "crm.tag",
+    "source_id": "utm.source",
+    "lost_reason_id": "crm.lost.reason",
+    "campaign_id": "utm.campaign",
+}
 
 
 def _team_ids(reader: RpcReader, teams: Iterable[str | int]) -> list[int]:
@@ -524,59 +688,22 @@ def _team_ids(reader: RpcReader, teams: Iterable[str | int]) -> list[int]:
     return sorted(found)
 
 
-def _cohort(
-    reader: RpcReader, start: datetime | None, end: datetime | None, progress: bool
-) -> set[int] | None:
-    """Leads whose first stay began at or after ``start`` and before ``end`` (naive UTC, see
-    :func:`funnel_metrics.period_bounds`); ``None`` without a period.
-
-    As the addon's reports (``crm.lead.stage.history._scope_domain``): the first stay over all the lead's
-    history, whatever the team filter. A lead has its first stay in the period when one of its stays
-    began in the period and none began before it.
+def _scope(start: datetime | None, end: datetime | None, team_ids: list[int] | None) -> list[Any]:
+    """A domain on the stays that leaves out, on the server, the leads that cannot be in scope: those
+    with a stay before ``start``, without a stay before ``end`` (naive UTC, see
+    :func:`funnel_metrics.period_bounds`) or, with ``team_ids``, without a stay in those teams. The server
+    evaluates it with every page it reads (no list of lead ids goes back and forth), so that only the
+    stays of the leads in scope travel; which leads are in scope is :func:`funnel_metrics.cohort_rows`'
+    rule, applied to what comes back. Empty without a period and teams: every stay.
     """
-    from tqdm.auto import tqdm
-
-    if start is None and end is None:
-        return None
-    window: list[Any] = []
+    lead: list[Any] = []
     if start is not None:
-        window.append(("date_in", ">=", _odoo_datetime(start)))
+        lead.append(("stage_history_ids", "not any", [("date_in", "<", _odoo_datetime(start))]))
     if end is not None:
-        window.append(("date_in", "<", _odoo_datetime(end)))
-    with tqdm(desc="period", unit=" stays", disable=not progress, leave=False) as bar:
-        candidates = {
-            many2one_id(row["lead_id"]) for row in reader.paged(STAY_MODEL, window, ["lead_id"], bar)
-        }
-        if start is None or not candidates:
-            return candidates
-        earlier: set[int] = set()
-        for chunk in _chunks(sorted(candidates), reader.page_size):
-            before = [("lead_id", "in", chunk), ("date_in", "<", _odoo_datetime(start))]
-            earlier |= {
-                many2one_id(row["lead_id"]) for row in reader.paged(STAY_MODEL, before, ["lead_id"], bar)
-            }
-    return candidates - earlier
-
-
-def _leads_of_teams(
-    reader: RpcReader, team_ids: list[int], leads: set[int] | None, progress: bool
-) -> set[int]:
-    """The leads (of ``leads``; of the whole database when ``None``) with at least one stay in these teams."""
-    from tqdm.auto import tqdm
-
-    of_teams = [("team_id", "in", team_ids)]
-    with tqdm(desc="teams", unit=" stays", disable=not progress, leave=False) as bar:
-        if leads is None:
-            return {
-                many2one_id(row["lead_id"]) for row in reader.paged(STAY_MODEL, of_teams, ["lead_id"], bar)
-            }
-        found: set[int] = set()
-        for chunk in _chunks(sorted(leads), reader.page_size):
-            domain = [*of_teams, ("lead_id", "in", chunk)]
-            found |= {
-                many2one_id(row["lead_id"]) for row in reader.paged(STAY_MODEL, domain, ["lead_id"], bar)
-            }
-        return found
+        lead.append(("stage_history_ids", "any", [("date_in", "<", _odoo_datetime(end))]))
+    if team_ids is not None:
+        lead.append(("stage_history_ids", "any", [("team_id", "in", team_ids)]))
+    return [("lead_id", "any", lead)] if lead else []
 
 
 def read_context(connection: Any, caller: RpcCaller) -> dict[str, Any]:
@@ -612,13 +739,23 @@ def extract_transitions(
     Funnel report filtered on the teams); :func:`funnel_metrics.calibration` takes the table as it is (the
     calibration filtered on them).
 
+    How it reads: the stays in pages of bare ids (``search_read`` with ``load``, many2one values as ids:
+    Odoo computes no display names), with a domain the server evaluates with each page to leave out the
+    leads that cannot be in scope (no list of lead ids goes back and forth), each page kept as compact
+    columns and its rows dropped; :func:`funnel_metrics.cohort_rows` -- the rule of the addon's reports --
+    then says which stays are in scope. Then the stays' leads by chunks of ids, their stages, and one id to
+    name map per model whose names the table shows (salespersons, teams, tags, sources, lost reasons,
+    campaigns: ``display_name``, the name a many2one value carries), read for the ids seen only. Memory
+    grows with the table, not with the rows Odoo sends. Most of the time is Odoo's own read of the stays
+    and the leads (see the README's export figures).
+
     :param connection: an odoolib connection (:func:`connect`, or ``odoolib.get_connection``)
     :param date_from: first day of the period (``date`` or ``YYYY-MM-DD``), or ``None``
     :param date_to: last day of the period, or ``None``
     :param teams: sales teams by name or id; leads without a stay in any of them are left out. ``None``:
         every lead.
     :param page_size: rows per ``search_read`` call; stays are paged by id (``id > last id``), leads,
-        stages and tags read by chunks of ids of this size
+        stages and names read by chunks of ids of this size
     :param progress: show tqdm progress bars (on stderr)
     :param retries: retries of a call that failed for a transient reason (connection reset, time-out,
         HTTP 5xx), with exponential backoff (``backoff``, then twice that, ...); login and access errors are
@@ -627,7 +764,7 @@ def extract_transitions(
     :param tz: the time zone the period's days are counted in (IANA name, default UTC); the Odoo reports
         count them in the user's time zone, which they name: pass it to get the same leads
     :return: the validated transitions table (contract columns plus the extras of
-        :func:`~funnel_metrics.odoo_rows.transitions_from_odoo`), sorted by lead and entry time
+        :func:`~funnel_metrics.odoo_rows.transitions_from_ids`), sorted by lead and entry time
     :raises ExtractError: unreachable server, refused login, no ``crm_stage_history`` in the database, an
         unknown team, no stage history in the period, an unknown time zone, or an error answer from Odoo.
     """
@@ -646,33 +783,48 @@ def extract_transitions(
 
     teams = list(teams or [])
     team_ids = _team_ids(reader, teams) if teams else None
-    leads = _cohort(reader, *bounds, progress)
-    if team_ids is not None:
-        leads = _leads_of_teams(reader, team_ids, leads, progress)
-    stays: list[dict[str, Any]] = []
+    stays = _Columns(_STAY_KINDS)
     with tqdm(desc="stays", unit=" stays", disable=not progress) as bar:
-        if leads is None:
-            stays.extend(reader.paged(STAY_MODEL, [], STAY_FIELDS, bar))
-        else:
-            for chunk in _chunks(sorted(leads), page_size):
-                stays.extend(reader.paged(STAY_MODEL, [("lead_id", "in", chunk)], STAY_FIELDS, bar))
-    if not stays:
+        for page in reader.pages(STAY_MODEL, _scope(*bounds, team_ids), STAY_FIELDS, bar, bare=True):
+            stays.add(page)
+            del page
+    stay_frame = stays.frame()
+    del stays
+    of_scope = stay_frame["team_id"].isin(team_ids).to_numpy() if team_ids is not None else None
+    in_scope = cohort_rows(stay_frame["lead_id"], stay_frame["date_in"], *bounds, of_scope)
+    stay_frame = stay_frame[in_scope].reset_index(drop=True)
+    if stay_frame.empty:
         scope = f" for team(s) {', '.join(str(t) for t in teams)}" if teams else ""
         raise ExtractError(
             f"no stage history {_period_text(start, end)}{scope} in database {caller.database!r} "
             "(leads whose first stage stay began in the period): widen the period or check the teams"
         )
-
-    lead_ids = {many2one_id(row["lead_id"]) for row in stays}
+    lead_ids = np.unique(stay_frame["lead_id"].to_numpy())
+    leads = _Columns(_LEAD_KINDS)
     with tqdm(desc="leads", unit=" leads", total=len(lead_ids), disable=not progress) as bar:
-        leads = reader.by_ids("crm.lead", lead_ids, LEAD_FIELDS, bar)
-    stages = reader.by_ids("crm.stage", {many2one_id(row["stage_id"]) for row in stays}, STAGE_FIELDS)
-    tag_ids = {int(t) for lead in leads for t in (lead.get("tag_ids") or [])}
-    tags = reader.by_ids("crm.tag", tag_ids, ["name"]) if tag_ids else []
-    tag_names = {int(row["id"]): row["name"] for row in tags}
+        for page in reader.pages_by_ids("crm.lead", lead_ids, LEAD_FIELDS, bar, bare=True):
+            leads.add(page)
+            del page
+    lead_frame = leads.frame()
+    del leads
 
-    table = transitions_from_odoo(stays, leads, stages, tag_names)
+    stage_rows = reader.by_ids("crm.stage", _seen(stay_frame["stage_id"]), STAGE_FIELDS, bare=True)
+    stages = {int(row["id"]): (row["name"], int(row["sequence"])) for row in stage_rows}
+    seen = {
+        "user_id": _seen(stay_frame["user_id"]),
+        "team_id": _seen(stay_frame["team_id"]),
+        "tag_ids": {tag for key in set(lead_frame["tag_ids"]) for tag in key},
+        **{field: _seen(lead_frame[field]) for field in ("source_id", "lost_reason_id", "campaign_id")},
+    }
+    names = {field: reader.names(NAMED_MODELS[field], ids) if ids else {} for field, ids in seen.items()}
+
+    table = transitions_from_ids(stay_frame, lead_frame, stages, names)
     return table.sort_values(["lead_id", "entered_at"], kind="stable").reset_index(drop=True)
+
+
+def _seen(ids: pd.Series) -> set[int]:
+    """The distinct ids of a column of bare ids, without 0 (empty)."""
+    return {int(i) for i in pd.unique(ids.to_numpy()) if i}
 
 
 CAMPAIGN_MODEL = "utm.campaign"

@@ -3,13 +3,11 @@
 The Odoo addon reads its own database with SQL, the extractor reads a remote one over RPC; both hand
 :func:`transitions_from_ids` the same thing -- the stays and their leads as columns of bare ids, and one
 name map per model for the names the table shows -- so that both give the same numbers for the same data.
-:func:`transitions_from_odoo` takes ``search_read`` rows as Odoo returns them by default (many2one values
-as ``[id, name]``) and maps them the same way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -196,50 +194,3 @@ def _instants(values: Any) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
         return series.reset_index(drop=True).astype("datetime64[ns]")
     return series.where(series.map(lambda v: v is not False and v is not None), None).reset_index(drop=True)
-
-
-def _many2one(values: pd.Series) -> tuple[np.ndarray, dict[int, str]]:
-    """Odoo many2one values (``[id, name]``, a bare id, or ``False``) as ids and their id to name map."""
-    ids, names = [], {}
-    for value in values:
-        if isinstance(value, (list, tuple)):
-            ids.append(int(value[0]) if value else 0)
-            if len(value) > 1:
-                names[int(value[0])] = value[1]
-        else:
-            ids.append(int(value) if value else 0)
-    return np.array(ids, dtype="int64"), names
-
-
-def transitions_from_odoo(
-    stays: Iterable[Mapping[str, Any]],
-    leads: Iterable[Mapping[str, Any]],
-    stages: Iterable[Mapping[str, Any]],
-    tag_names: Mapping[int, str] | None = None,
-) -> pd.DataFrame:
-    """Build a validated transitions table from ``search_read`` rows, as :func:`transitions_from_ids` does.
-
-    :param stays: ``crm.lead.stage.history`` rows with :data:`STAY_FIELDS` (many2one values as
-        ``[id, name]``, datetimes as naive UTC strings or datetimes, ``False`` when empty).
-    :param leads: ``crm.lead`` rows with ``id`` and :data:`LEAD_FIELDS`, for every lead the stays refer to.
-    :param stages: ``crm.stage`` rows with ``id`` and :data:`STAGE_FIELDS`.
-    :param tag_names: ``crm.tag`` id to name; without it the ``product`` column is empty.
-    :return: the table of :func:`transitions_from_ids`; the names of salespersons, teams, sources, lost
-        reasons and campaigns are those the rows carry.
-    """
-    stay_frame = pd.DataFrame(list(stays), columns=list(STAY_FIELDS))
-    lead_frame = pd.DataFrame(list(leads), columns=["id", *LEAD_FIELDS])
-    names: dict[str, Mapping[int, str]] = {"tag_ids": tag_names or {}}
-    stay_columns: dict[str, Any] = {"date_in": stay_frame["date_in"], "date_out": stay_frame["date_out"]}
-    for field in ("lead_id", "stage_id", "user_id", "team_id"):
-        stay_columns[field], names[field] = _many2one(stay_frame[field])
-    lead_columns: dict[str, Any] = {
-        field: lead_frame[field]
-        for field in ("id", "name", "won_status", "active", "tag_ids", "expected_revenue")
-    }
-    for field in ("lost_reason_id", "source_id", "campaign_id"):
-        lead_columns[field], names[field] = _many2one(lead_frame[field])
-    stage_map = {int(row["id"]): (row["name"], int(row["sequence"])) for row in stages}
-    return transitions_from_ids(
-        pd.DataFrame(stay_columns, index=stay_frame.index), pd.DataFrame(lead_columns), stage_map, names
-    )

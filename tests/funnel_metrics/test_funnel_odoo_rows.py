@@ -1,64 +1,66 @@
-"""Odoo search_read rows to a transitions table: the mapping the addon and the extractor share."""
+"""Bare ids and name maps to a transitions table: the mapping the addon and the extractor share."""
 
 from datetime import datetime
 
 import pandas as pd
 import pytest
 
-from funnel_metrics.odoo_rows import EXTRA_COLUMNS, transitions_from_ids, transitions_from_odoo
+from funnel_metrics.odoo_rows import EXTRA_COLUMNS, transitions_from_ids
 from funnel_metrics.transitions import TRANSITION_COLUMNS, TransitionsError
 
-STAGES = [
-    {"id": 1, "name": "New", "sequence": 1},
-    {"id": 2, "name": "Qualified", "sequence": 2},
-    {"id": 9, "name": "Won", "sequence": 70},
-]
+STAGES = {1: ("New", 1), 2: ("Qualified", 2), 9: ("Won", 70)}
 TAGS = {5: "Software", 6: "Hardware"}
 
 
-def lead(lead_id, won_status="pending", active=True, **extra):
-    return {
-        "id": lead_id,
-        "won_status": won_status,
-        "active": active,
-        "lost_reason_id": False,
-        "source_id": False,
-        "campaign_id": False,
+def stays(*rows):
+    """Stay columns from ``(lead_id, stage_id, date_in, date_out, user_id, team_id)`` rows."""
+    fields = ("lead_id", "stage_id", "date_in", "date_out", "user_id", "team_id")
+    return {field: [row[i] for row in rows] for i, field in enumerate(fields)}
+
+
+def leads(*rows):
+    """Lead columns from dicts of the fields that differ from an open lead without anything."""
+    default = {
+        "name": None,
+        "won_status": "pending",
+        "active": True,
+        "lost_reason_id": 0,
+        "source_id": 0,
+        "campaign_id": 0,
         "tag_ids": [],
         "expected_revenue": 0.0,
-        **extra,
     }
+    filled = [{**default, **row} for row in rows]
+    return {field: [row[field] for row in filled] for field in ("id", *default)}
 
 
-def stay(lead_id, stage_id, date_in, date_out=False, user=False, team=False):
-    return {
-        "lead_id": [lead_id, f"Lead {lead_id}"],
-        "stage_id": [stage_id, "ignored"],
-        "date_in": date_in,
-        "date_out": date_out,
-        "user_id": user,
-        "team_id": team,
-    }
-
-
-def test_rows_become_a_validated_transitions_table():
-    stays = [
-        stay(1, 1, "2026-03-02 09:00:00", "2026-03-03 09:00:00", user=[7, "Sally"], team=[3, "Europe"]),
-        stay(1, 9, "2026-03-03 09:00:00", "2026-03-03 09:00:00", user=[7, "Sally"], team=[3, "Europe"]),
-        stay(2, 2, datetime(2026, 3, 4, 12, 30), False),
-    ]
-    leads = [
-        lead(
-            1,
-            "won",
-            tag_ids=[6, 5],
-            source_id=[4, "Website"],
-            campaign_id=[8, "Spring"],
-            expected_revenue=900.0,
+def test_ids_and_name_maps_become_a_validated_transitions_table():
+    table = transitions_from_ids(
+        stays(
+            (1, 1, "2026-03-02 09:00:00", "2026-03-03 09:00:00", 7, 3),
+            (1, 9, "2026-03-03 09:00:00", "2026-03-03 09:00:00", 7, 3),
+            (2, 2, datetime(2026, 3, 4, 12, 30), False, False, False),
         ),
-        lead(2, "pending"),
-    ]
-    table = transitions_from_odoo(stays, leads, STAGES, TAGS)
+        leads(
+            {
+                "id": 1,
+                "won_status": "won",
+                "tag_ids": [6, 5],
+                "source_id": 4,
+                "campaign_id": 8,
+                "expected_revenue": 900.0,
+            },
+            {"id": 2},
+        ),
+        STAGES,
+        {
+            "user_id": {7: "Sally"},
+            "team_id": {3: "Europe"},
+            "tag_ids": TAGS,
+            "source_id": {4: "Website"},
+            "campaign_id": {8: "Spring"},
+        },
+    )
     assert list(table.columns) == [*TRANSITION_COLUMNS, *EXTRA_COLUMNS]
     first, won, open_stay = (table.iloc[i] for i in range(3))
     assert (first["stage"], first["stage_sequence"], first["user"], first["team"]) == (
@@ -87,16 +89,19 @@ def test_rows_become_a_validated_transitions_table():
     [("won", True, "won"), ("lost", False, "lost"), ("pending", False, "lost"), ("pending", True, "open")],
 )
 def test_outcome_of_a_lead(won_status, active, outcome):
-    rows = [stay(1, 1, "2026-03-02 09:00:00", "2026-03-03 09:00:00" if not active else False)]
-    table = transitions_from_odoo(
-        rows, [lead(1, won_status, active, lost_reason_id=[1, "Too expensive"])], STAGES
+    rows = stays((1, 1, "2026-03-02 09:00:00", "2026-03-03 09:00:00" if not active else False, 0, 0))
+    table = transitions_from_ids(
+        rows,
+        leads({"id": 1, "won_status": won_status, "active": active, "lost_reason_id": 1}),
+        STAGES,
+        {"lost_reason_id": {1: "Too expensive"}},
     )
     assert table["outcome"].iloc[0] == outcome
     assert table["lost_reason"].iloc[0] == "Too expensive"
 
 
 def test_no_rows_give_an_empty_typed_table():
-    table = transitions_from_odoo([], [], STAGES)
+    table = transitions_from_ids(stays(), leads(), STAGES)
     assert table.empty
     assert list(table.columns) == [*TRANSITION_COLUMNS, *EXTRA_COLUMNS]
     assert str(table["entered_at"].dtype) == "datetime64[ns, UTC]"
@@ -104,48 +109,48 @@ def test_no_rows_give_an_empty_typed_table():
 
 def test_a_stay_in_an_unknown_stage_is_refused():
     with pytest.raises(TransitionsError, match="stage"):
-        transitions_from_odoo([stay(1, 42, "2026-03-02 09:00:00")], [lead(1)], STAGES)
+        transitions_from_ids(stays((1, 42, "2026-03-02 09:00:00", False, 0, 0)), leads({"id": 1}), STAGES)
 
 
-def test_bare_ids_and_name_maps_give_the_table_of_search_read_rows():
-    """The addon's SQL read (bare ids, one name map per model) and the rows of search_read give one table."""
-    rows = [
-        stay(1, 1, "2026-03-02 09:00:00", "2026-03-03 09:00:00", user=[7, "Sally"], team=[3, "Europe"]),
-        stay(1, 2, "2026-03-03 09:00:00", False, user=[8, "Bob"], team=[3, "Europe"]),
-        stay(2, 1, "2026-03-04 12:30:00", False),
-    ]
-    leads = [lead(1, tag_ids=[6, 5], source_id=[4, "Website"], name="Big deal"), lead(2, "lost", False)]
-    expected = transitions_from_odoo(rows, leads, STAGES, TAGS)
+def test_every_form_of_ids_and_instants_gives_one_table():
+    """Empty ids as 0, ``False`` or ``None``, ids as ints or numpy arrays, instants as Odoo's strings,
+    datetimes or ``datetime64`` (the addon's SQL read, the extractor's columns): one table."""
+    names = {
+        "user_id": {7: "Sally", 8: "Bob"},
+        "team_id": {3: "Europe"},
+        "tag_ids": TAGS,
+        "source_id": {4: "Website"},
+    }
+    lead_rows = leads(
+        {"id": 1, "name": "Big deal", "tag_ids": [6, 5], "source_id": 4},
+        {"id": 2, "won_status": "lost", "active": False, "source_id": False},
+    )
+    expected = transitions_from_ids(
+        stays(
+            (1, 1, "2026-03-02 09:00:00", "2026-03-03 09:00:00", 7, 3),
+            (1, 2, "2026-03-03 09:00:00", False, 8, 3),
+            (2, 1, "2026-03-04 12:30:00", False, False, False),
+        ),
+        lead_rows,
+        STAGES,
+        names,
+    )
     table = transitions_from_ids(
         {
             "lead_id": [1, 1, 2],
             "stage_id": [1, 2, 1],
             "date_in": pd.to_datetime(["2026-03-02 09:00", "2026-03-03 09:00", "2026-03-04 12:30"]),
-            "date_out": pd.to_datetime(["2026-03-03 09:00", None, None]),
+            "date_out": pd.to_datetime(["2026-03-03 09:00", None, None]).as_unit("us"),
             "user_id": [7, 8, None],
             "team_id": [3, 3, 0],
         },
-        {
-            "id": [1, 2],
-            "name": ["Big deal", None],
-            "won_status": ["pending", "lost"],
-            "active": [True, False],
-            "tag_ids": [[6, 5], []],
-            "source_id": [4, False],
-            "lost_reason_id": [0, 0],
-            "campaign_id": [0, 0],
-            "expected_revenue": [0.0, 0.0],
-        },
-        {stage["id"]: (stage["name"], stage["sequence"]) for stage in STAGES},
-        {
-            "user_id": {7: "Sally", 8: "Bob"},
-            "team_id": {3: "Europe"},
-            "tag_ids": TAGS,
-            "source_id": {4: "Website"},
-        },
+        {**lead_rows, "tag_ids": [(5, 6), ()], "source_id": [4, None]},
+        STAGES,
+        names,
     )
     pd.testing.assert_frame_equal(table, expected)
     assert list(table["outcome"]) == ["open", "open", "lost"]
+    assert list(table["user"].fillna("-")) == ["Sally", "Bob", "-"]
 
 
 def test_a_field_without_a_name_map_leaves_its_column_empty():
