@@ -1,5 +1,5 @@
 from markupsafe import Markup
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.addons.crm_pipeline_base.tools import cursor_mark, cursor_marker
 from odoo.addons.crm_stage_history.models.crm_lead import TRUSTED_ORIGIN_KEY
 from odoo.exceptions import UserError
@@ -50,12 +50,13 @@ class CrmLead(models.Model):
         inputs = (
             self.env["survey.user_input"]
             .sudo()
-            .search(
+            .search_fetch(
                 [
                     ("lead_id", "in", leads.ids),
                     ("state", "=", "done"),
                     ("survey_id", "in", leads.team_id.qualification_survey_id.ids),
                 ],
+                ["lead_id", "survey_id"],
                 order="end_datetime desc, id desc",
             )
         )
@@ -70,7 +71,22 @@ class CrmLead(models.Model):
     def _survey_answers(user_input):
         """``{question_id: answer}`` in the engine's terms: answer ids (choice), a number, or text."""
         answers = {}
-        for line in user_input.user_input_line_ids.filtered(lambda line: not line.skipped):
+        # the lines the input's one2many holds, with their values, in one query
+        lines = user_input.env["survey.user_input.line"].search_fetch(
+            [("user_input_id", "=", user_input.id), ("skipped", "=", False)],
+            [
+                "question_id",
+                "answer_type",
+                "suggested_answer_id",
+                "value_numerical_box",
+                "value_scale",
+                "value_char_box",
+                "value_text_box",
+                "value_date",
+                "value_datetime",
+            ],
+        )
+        for line in lines:
             question = line.question_id
             if line.answer_type == "suggestion":
                 answers.setdefault(question.id, set()).add(line.suggested_answer_id.id)
@@ -86,18 +102,32 @@ class CrmLead(models.Model):
                 answers[question.id] = str(line.value_date or line.value_datetime or "")
         return answers
 
-    def _survey_team_gates(self, team, cache):
-        """``(stages, criteria, plain criteria)`` of a survey team's pipeline, memoised in ``cache``."""
-        if team not in cache:
-            stages = self._survey_pipeline(team)
-            # sudo: criteria name survey questions and answers, which salespeople may not read
-            criteria = (
-                self.env["crm.stage.criterion"]
-                .sudo()
-                .search([("survey_id", "=", team.qualification_survey_id.id), ("stage_id", "in", stages.ids)])
-            )
-            cache[team] = (stages, criteria, [criterion._gate_criterion() for criterion in criteria])
-        return cache[team]
+    def _survey_team_gates(self, team):
+        """``(stages, criteria, plain criteria)`` of a survey team's pipeline."""
+        stage_ids, criterion_ids, plain = self._survey_gates_of(team.id, team.qualification_survey_id.id)
+        # sudo: criteria name survey questions and answers, which salespeople may not read
+        criteria = self.env["crm.stage.criterion"].sudo().browse(criterion_ids)
+        return self.env["crm.stage"].browse(stage_ids), criteria, list(plain)
+
+    @api.model
+    @tools.ormcache("team_id", "survey_id", "self.env.lang")
+    def _survey_gates_of(self, team_id, survey_id):
+        """``(stage ids, criterion ids, plain criteria)`` of the pipeline of a team with this qualification
+        survey, cached: a lead's form and each stage write would otherwise read the stages, the criteria,
+        their questions and answers again. Cleared when they change: stages (crm_stage_history clears the
+        registry cache on a pipeline change), criteria, questions and answers."""
+        stages = self._survey_pipeline(self.env["crm.team"].browse(team_id))
+        # sudo: criteria name survey questions and answers, which salespeople may not read
+        criteria = (
+            self.env["crm.stage.criterion"]
+            .sudo()
+            .search([("survey_id", "=", survey_id), ("stage_id", "in", stages.ids)])
+        )
+        return (
+            tuple(stages.ids),
+            tuple(criteria.ids),
+            tuple(criterion._gate_criterion() for criterion in criteria),
+        )
 
     def _survey_gate_results(self, inputs=None):
         """``{lead_id: (GateResult, stages, criteria)}`` for the leads of survey teams."""
@@ -105,11 +135,10 @@ class CrmLead(models.Model):
 
         inputs = self._survey_latest_inputs() if inputs is None else inputs
         results = {}
-        cache = {}
         for lead in self.filtered(
             lambda lead: lead.stage_setting == "survey" and lead.team_id.qualification_survey_id
         ):
-            stages, criteria, plain = self._survey_team_gates(lead.team_id, cache)
+            stages, criteria, plain = self._survey_team_gates(lead.team_id)
             user_input = inputs.get(lead.id)
             answers = self._survey_answers(user_input) if user_input else {}
             results[lead.id] = (reached_stage(stages.ids, plain, answers), stages, criteria)
@@ -152,8 +181,10 @@ class CrmLead(models.Model):
         when it may be). A lead whose stage the caller did not set (a new lead, a team change) is moved
         there; a stage the caller set that the answers do not justify is refused (the transaction is rolled
         back with the error)."""
+        # the cached ids of the survey teams: a write on leads of other teams reads nothing more
+        survey_teams = self.env["crm.team"]._survey_team_ids()
         leads = self.filtered(
-            lambda lead: lead.stage_setting == "survey" and lead.team_id.qualification_survey_id
+            lambda lead: lead.team_id.id in survey_teams and lead.team_id.qualification_survey_id
         )
         if not leads or self._survey_privileged():
             return
@@ -191,9 +222,9 @@ class CrmLead(models.Model):
         teams = self.env["crm.team"].browse(team_ids & self.env["crm.team"]._survey_team_ids())
         if not teams:
             return
-        cache, entry = {}, {}
+        entry = {}
         for team in teams:
-            stages, _criteria, plain = self._survey_team_gates(team, cache)
+            stages, _criteria, plain = self._survey_team_gates(team)
             gate = reached_stage(stages.ids, plain, {})
             entry[team.id] = (gate.placed, gate.complete)
         Stage = self.env["crm.stage"]
