@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """`make bench`: the addons' cost on a real Odoo 19, measured in one run.
 
-1. write({'stage_id'}) on 1,000 opportunities in a database with crm only and in one with
-   crm_stage_history, before commit and with the commit's chatter tracking: the ratio is the
-   module's overhead on the write path.
+1. write({'stage_id'}) on 1,000 opportunities in a database with crm only, in one with
+   crm_stage_history and in one with the whole bundle (crm_pipeline_discipline), each holding the same
+   200,000 earlier stays (of 50,000 other leads) so that tables and indexes have a real size, before
+   commit and with the commit's chatter tracking: the ratios are the modules' overhead on the write path.
 2. The backfill of a generated database of 100,000 leads with 3 tracked stage changes each,
    against an INSERT ... SELECT of the same tracking rows (the floor any rebuild must pay).
 
@@ -21,7 +22,8 @@
    activities, answers and customer events (time, queries, rows per second), then the funnel report per
    stage and the plain read_group of the stays by stage on the 100,000-lead database.
 
-Environment: BENCH_LEADS (default 1000), BENCH_BACKFILL_LEADS (default 100000),
+Environment: BENCH_LEADS (default 1000), BENCH_HISTORY (stays written first, default 200000),
+BENCH_BACKFILL_LEADS (default 100000),
 BENCH_COMPLETIONS (default 300), BENCH_FOLLOWUP_LEADS (default 100000), BENCH_SLA_LEADS (default 100000),
 BENCH_DEMO_LEADS (default 10000,100000: the last size also gets the funnel report).
 """
@@ -56,29 +58,49 @@ def worker(python: str, *args: str, script: Path = WORKER) -> dict:
 
 def compare(native: dict, ours: dict, column: str, rows: tuple[tuple[str, str], ...]) -> None:
     """One line per measure: crm alone, with the module, and their ratio."""
-    print(f"  {'':28}{'crm only':>12}{column:>12}{'ratio':>8}")
+    compare_many(native, {column: ours}, rows)
+
+
+def compare_many(native: dict, others: dict[str, dict], rows: tuple[tuple[str, str], ...]) -> None:
+    """One line per measure: crm alone, then each other database and its ratio to crm alone."""
+    head = "".join(f"{column:>12}{'ratio':>8}" for column in others)
+    print(f"  {'':28}{'crm only':>12}{head}")
     for key, label in rows:
-        ratio = ours[key] / native[key] if native[key] else float("nan")
-        print(f"  {label:28}{native[key]:>12.3f}{ours[key]:>12.3f}{ratio:>7.2f}x")
+        cells = ""
+        for ours in others.values():
+            ratio = ours[key] / native[key] if native[key] else float("nan")
+            cells += f"{ours[key]:>12.3f}{ratio:>7.2f}x"
+        print(f"  {label:28}{native[key]:>12.3f}{cells}")
 
 
 def main() -> int:
     odoo_bin, version, python, data_dir = run_tiers.prepare_odoo()
     leads = os.environ.get("BENCH_LEADS", "1000")
+    history = os.environ.get("BENCH_HISTORY", "200000")
     backfill_leads = os.environ.get("BENCH_BACKFILL_LEADS", "100000")
-    base, with_module = "pd_bench_crm", "pd_bench_history"
-    print(f"{version}; creating {base} (crm) and {with_module} (crm + crm_stage_history)", flush=True)
-    for db, modules in ((base, ["crm"]), (with_module, ["crm", "crm_stage_history"])):
+    base, with_module, bundle = "pd_bench_crm", "pd_bench_history", "pd_bench_bundle"
+    print(
+        f"{version}; creating {base} (crm), {with_module} (crm + crm_stage_history) and {bundle} "
+        "(crm_pipeline_discipline)",
+        flush=True,
+    )
+    databases = (
+        (base, ["crm"]),
+        (with_module, ["crm", "crm_stage_history"]),
+        (bundle, ["crm_pipeline_discipline"]),
+    )
+    for db, modules in databases:
         run_tiers.drop_db(db, data_dir)
         run_tiers.install_modules(odoo_bin, db, modules)
     try:
-        native = worker(python, "write", base, "--leads", leads)
-        ours = worker(python, "write", with_module, "--leads", leads)
-        print(f"\nwrite({{'stage_id'}}) on {leads} opportunities, median of 5 runs:")
-        compare(
+        native, ours, whole = (
+            worker(python, "write", db, "--leads", leads, "--history", history)
+            for db in (base, with_module, bundle)
+        )
+        print(f"\nwrite({{'stage_id'}}) on {leads} opportunities, {history} earlier stays, median of 5 runs:")
+        compare_many(
             native,
-            ours,
-            "+ history",
+            {"+ history": ours, "+ bundle": whole},
             (
                 ("write_s", "write + flush (s)"),
                 ("write_and_tracking_s", "incl. commit tracking (s)"),
@@ -94,7 +116,7 @@ def main() -> int:
         print(f"  INSERT floor  {fill['floor_s']:8.2f}s  {fill['floor_rows']} rows")
         print(f"  ratio         {fill['backfill_s'] / fill['floor_s']:8.2f}x")
     finally:
-        for db in (base, with_module):
+        for db in (base, with_module, bundle):
             run_tiers.drop_db(db, data_dir)
     bench_followup(odoo_bin, python, data_dir)
     bench_sla(odoo_bin, python, data_dir)

@@ -3,3 +3,4 @@ from . import test_tours
 from . import test_demo_generator
 from . import test_security_rpc
 from . import test_capabilities_rpc
+from . import test_lead_form_queries
