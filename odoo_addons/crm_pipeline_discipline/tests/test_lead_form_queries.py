@@ -5,8 +5,8 @@ from odoo.tests import TransactionCase, new_test_user, tagged, users
 # Queries of one lead form's web_read with the whole bundle, for a lead of a team whose stages a qualification
 # survey sets (its Qualification tab shows the gates), warm caches. Odoo's own form reads 17 (rep) and 19
 # (manager) queries for the same lead and specification; the bundle adds one for all the stat buttons'
-# counts, two for the latest qualification and its answers, and one each for the names of the decision
-# phase, of the next stage and of the qualification's survey.
+# counts, one for the latest qualification and its answers, two for the qualification's name (its survey,
+# then the survey's title) and one each for the names of the decision phase and of the next stage.
 REP_QUERIES = 23
 MANAGER_QUERIES = 25
 
