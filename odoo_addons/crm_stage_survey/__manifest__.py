@@ -2,7 +2,7 @@
     "name": "CRM Survey-Driven Stages",
     "summary": "Stages set by a qualification survey that encodes each stage's entry criteria, and the "
     "customer's decision phase set by the customer's own behaviour (tracked document links, surveys, mails)",
-    "version": "19.0.1.4.0",
+    "version": "19.0.1.5.0",
     "category": "Sales/CRM",
     "website": "https://github.com/pipeline-discipline/pipeline-discipline",
     "author": "Pipeline Discipline",

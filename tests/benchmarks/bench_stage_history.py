@@ -1,6 +1,6 @@
 """Benchmarks of crm_stage_history, run inside the Python that runs Odoo (see run.py).
 
-    python bench_stage_history.py write DB [--leads 1000] [--repeat 5]
+    python bench_stage_history.py write DB [--leads 1000] [--repeat 5] [--history 200000]
     python bench_stage_history.py backfill DB [--leads 100000] [--changes 3]
 
 Prints one JSON object on its last line.
@@ -29,12 +29,54 @@ def environment(db: str):
     return registry.cursor()
 
 
-def bench_write(db: str, leads_count: int, repeat: int) -> dict:
+HISTORY_STAYS_PER_LEAD = 4
+
+
+def generate_history(cr, stays: int, stage_ids: list[int], team_id: int) -> None:
+    """``stays`` stays of ``stays / 4`` open opportunities, written in SQL (the leads alone where
+    crm_stage_history is not installed): the write below then maintains tables and indexes of a real size."""
+    cr.execute(
+        """INSERT INTO crm_lead (name, type, stage_id, team_id, active, create_date, write_date, create_uid,
+                                 write_uid, company_id, probability, priority, color)
+           SELECT 'History ' || g, 'opportunity',
+                  (%(stages)s::int[])[1 + (%(per)s - 1) %% array_length(%(stages)s::int[], 1)], %(team)s,
+                  true, now() - interval '400 days' + g * interval '1 minute', now(), 1, 1, 1, 10, '0', 0
+             FROM generate_series(1, %(leads)s) g""",
+        {
+            "stages": stage_ids,
+            "per": HISTORY_STAYS_PER_LEAD,
+            "team": team_id,
+            "leads": stays // HISTORY_STAYS_PER_LEAD,
+        },
+    )
+    cr.execute("SELECT to_regclass('crm_lead_stage_history') IS NOT NULL")
+    if cr.fetchone()[0]:
+        cr.execute(
+            """INSERT INTO crm_lead_stage_history (
+                   lead_id, stage_id, previous_stage_id, date_in, date_out, is_current, duration_hours,
+                   user_id, team_id, company_id, changed_by_id, origin, skipped_stage_count, lead_type,
+                   expected_revenue, probability, create_uid, create_date, write_uid, write_date)
+               SELECT l.id, (%(stages)s::int[])[1 + s %% array_length(%(stages)s::int[], 1)], NULL,
+                      l.create_date + s * interval '5 days',
+                      CASE WHEN s < %(last)s THEN l.create_date + (s + 1) * interval '5 days' END,
+                      s = %(last)s, CASE WHEN s < %(last)s THEN 120.0 END,
+                      NULL, l.team_id, 1, 1, 'manual', 0, 'opportunity', 0, 10, 1, now(), 1, now()
+                 FROM crm_lead l CROSS JOIN generate_series(0, %(last)s) s
+                WHERE l.name LIKE 'History %%'""",
+            {"stages": stage_ids, "last": HISTORY_STAYS_PER_LEAD - 1},
+        )
+    cr.execute("ANALYZE")
+
+
+def bench_write(db: str, leads_count: int, repeat: int, history: int = 0) -> dict:
     """One write({'stage_id'}) on N opportunities: before commit (flush) and with the commit's tracking."""
     with environment(db) as cr:
         env = api.Environment(cr, odoo.SUPERUSER_ID, {})
         stages = env["crm.stage"].search([("is_won", "=", False)], order="sequence", limit=2)
         team = env["crm.team"].search([], limit=1)
+        if history:
+            generate_history(cr, history, stages.ids, team.id)
+            cr.commit()
         leads = (
             env["crm.lead"]
             .with_context(tracking_disable=True, mail_create_nolog=True)
@@ -71,9 +113,11 @@ def bench_write(db: str, leads_count: int, repeat: int) -> dict:
             commit_times.append(done - start)
             cr.commit()
         leads.unlink()
+        cr.execute("DELETE FROM crm_lead WHERE name LIKE 'History %%'")
         cr.commit()
     return {
         "leads": leads_count,
+        "history": history,
         "write_s": statistics.median(write_times),
         "write_and_tracking_s": statistics.median(commit_times),
         "write_queries": statistics.median(queries),
@@ -171,9 +215,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--leads", type=int)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--changes", type=int, default=3)
+    parser.add_argument("--history", type=int, default=0, help="stays generated first (write)")
     args = parser.parse_args(argv)
     if args.what == "write":
-        result = bench_write(args.db, args.leads or 1000, args.repeat)
+        result = bench_write(args.db, args.leads or 1000, args.repeat, args.history)
     else:
         result = bench_backfill(args.db, args.leads or 100_000, args.changes)
     print(json.dumps(result))

@@ -3,9 +3,10 @@
 
 Sections (BENCH_SECTIONS): `history` 1-2, `followup` 3-4, `sla` 5, `demo` 6, `screens` 7.
 
-1. write({'stage_id'}) on 1,000 opportunities in a database with crm only and in one with
-   crm_stage_history, before commit and with the commit's chatter tracking: the ratio is the
-   module's overhead on the write path.
+1. write({'stage_id'}) on 1,000 opportunities in a database with crm only, in one with
+   crm_stage_history and in one with the whole bundle (crm_pipeline_discipline), each holding the same
+   200,000 earlier stays (of 50,000 other leads) so that tables and indexes have a real size, before
+   commit and with the commit's chatter tracking: the ratios are the modules' overhead on the write path.
 2. The backfill of a generated database of 100,000 leads with 3 tracked stage changes each,
    against an INSERT ... SELECT of the same tracking rows (the floor any rebuild must pay).
 
@@ -35,7 +36,8 @@ Sections (BENCH_SECTIONS): `history` 1-2, `followup` 3-4, `sla` 5, `demo` 6, `sc
    minutes); BENCH_SCREEN_REBUILD=1, or dropping the database, forces a rebuild.
 
 Environment: BENCH_SECTIONS (default history,followup,sla,demo,screens: the sections to run, e.g.
-BENCH_SECTIONS=screens), BENCH_LEADS (default 1000), BENCH_BACKFILL_LEADS (default 100000),
+BENCH_SECTIONS=screens), BENCH_LEADS (default 1000), BENCH_HISTORY (stays written first, default 200000),
+BENCH_BACKFILL_LEADS (default 100000),
 BENCH_COMPLETIONS (default 300), BENCH_FOLLOWUP_LEADS (default 100000), BENCH_SLA_LEADS (default 100000),
 BENCH_DEMO_LEADS (default 10000,100000: the last size also gets the funnel report), BENCH_SCREEN_LEADS
 (default 200000), BENCH_SCREEN_DB, BENCH_SCREEN_REBUILD, BENCH_SCREEN_REPEAT (default 3), BENCH_HTTP_PORT
@@ -77,10 +79,19 @@ def worker(python: str, *args: str, script: Path = WORKER) -> dict:
 
 def compare(native: dict, ours: dict, column: str, rows: tuple[tuple[str, str], ...]) -> None:
     """One line per measure: crm alone, with the module, and their ratio."""
-    print(f"  {'':28}{'crm only':>12}{column:>12}{'ratio':>8}")
+    compare_many(native, {column: ours}, rows)
+
+
+def compare_many(native: dict, others: dict[str, dict], rows: tuple[tuple[str, str], ...]) -> None:
+    """One line per measure: crm alone, then each other database and its ratio to crm alone."""
+    head = "".join(f"{column:>12}{'ratio':>8}" for column in others)
+    print(f"  {'':28}{'crm only':>12}{head}")
     for key, label in rows:
-        ratio = ours[key] / native[key] if native[key] else float("nan")
-        print(f"  {label:28}{native[key]:>12.3f}{ours[key]:>12.3f}{ratio:>7.2f}x")
+        cells = ""
+        for ours in others.values():
+            ratio = ours[key] / native[key] if native[key] else float("nan")
+            cells += f"{ours[key]:>12.3f}{ratio:>7.2f}x"
+        print(f"  {label:28}{native[key]:>12.3f}{cells}")
 
 
 SECTIONS = ("history", "followup", "sla", "demo", "screens")
@@ -108,20 +119,31 @@ def main() -> int:
 
 def bench_history(odoo_bin: str, python: str, data_dir: Path) -> None:
     leads = os.environ.get("BENCH_LEADS", "1000")
+    history = os.environ.get("BENCH_HISTORY", "200000")
     backfill_leads = os.environ.get("BENCH_BACKFILL_LEADS", "100000")
-    base, with_module = "pd_bench_crm", "pd_bench_history"
-    print(f"\ncreating {base} (crm) and {with_module} (crm + crm_stage_history)", flush=True)
-    for db, modules in ((base, ["crm"]), (with_module, ["crm", "crm_stage_history"])):
+    base, with_module, bundle = "pd_bench_crm", "pd_bench_history", "pd_bench_bundle"
+    print(
+        f"\ncreating {base} (crm), {with_module} (crm + crm_stage_history) and {bundle} "
+        "(crm_pipeline_discipline)",
+        flush=True,
+    )
+    databases = (
+        (base, ["crm"]),
+        (with_module, ["crm", "crm_stage_history"]),
+        (bundle, ["crm_pipeline_discipline"]),
+    )
+    for db, modules in databases:
         run_tiers.drop_db(db, data_dir)
         run_tiers.install_modules(odoo_bin, db, modules)
     try:
-        native = worker(python, "write", base, "--leads", leads)
-        ours = worker(python, "write", with_module, "--leads", leads)
-        print(f"\nwrite({{'stage_id'}}) on {leads} opportunities, median of 5 runs:")
-        compare(
+        native, ours, whole = (
+            worker(python, "write", db, "--leads", leads, "--history", history)
+            for db in (base, with_module, bundle)
+        )
+        print(f"\nwrite({{'stage_id'}}) on {leads} opportunities, {history} earlier stays, median of 5 runs:")
+        compare_many(
             native,
-            ours,
-            "+ history",
+            {"+ history": ours, "+ bundle": whole},
             (
                 ("write_s", "write + flush (s)"),
                 ("write_and_tracking_s", "incl. commit tracking (s)"),
@@ -137,7 +159,7 @@ def bench_history(odoo_bin: str, python: str, data_dir: Path) -> None:
         print(f"  INSERT floor  {fill['floor_s']:8.2f}s  {fill['floor_rows']} rows")
         print(f"  ratio         {fill['backfill_s'] / fill['floor_s']:8.2f}x")
     finally:
-        for db in (base, with_module):
+        for db in (base, with_module, bundle):
             run_tiers.drop_db(db, data_dir)
 
 

@@ -64,17 +64,24 @@ class CrmLead(models.Model):
     )
     def _compute_followup_state(self):
         counts = self._followup_open_counts()
+        # each stage's and team's facts read once, and the state once per distinct set of facts: a stage
+        # change on 1,000 leads recomputes them all
+        stages = {stage.id: (stage.is_won, stage.fold) for stage in self.stage_id}
+        policies = {team.id: team.followup_policy or "off" for team in self.team_id}
+        states = {}
         for lead in self:
-            lead.followup_state = followup_state(
-                LeadFacts(
-                    active=lead.active,
-                    won=lead.stage_id.is_won,
-                    folded=lead.stage_id.fold,
-                    has_reason=bool(lead.no_followup_reason_id),
-                    open_activities=counts.get(lead.id, 0),
-                ),
-                lead.team_id.followup_policy or "off",
+            won, folded = stages.get(lead.stage_id.id, (False, False))
+            facts = LeadFacts(
+                active=lead.active,
+                won=won,
+                folded=folded,
+                has_reason=bool(lead.no_followup_reason_id),
+                open_activities=counts.get(lead.id, 0),
             )
+            policy = policies.get(lead.team_id.id, "off")
+            if (facts, policy) not in states:
+                states[facts, policy] = followup_state(facts, policy)
+            lead.followup_state = states[facts, policy]
 
     def _followup_open_counts(self):
         ids = [lead_id for lead_id in self.ids if isinstance(lead_id, int)]

@@ -1,5 +1,6 @@
 from markupsafe import Markup
 from odoo import models
+from odoo.tools import SQL
 
 
 class CrmLead(models.Model):
@@ -11,6 +12,42 @@ class CrmLead(models.Model):
         runs with the user's rights, not as superuser (``ir.actions.server._run_action_object_write``).
         Addons extend it: ``return super()._pd_user_write_fields() | {...}``."""
         return frozenset()
+
+    def _pd_counted_models(self):
+        """The counts of the lead form's stat buttons that :meth:`_compute_pd_counts` computes: ``{count
+        field: (model, domain)}``, the records of ``model`` whose ``lead_id`` is the lead, within ``domain``.
+        Addons extend it (``return {**super()._pd_counted_models(), "x_count": ("x.model", [])}``) and
+        declare the field with ``compute="_compute_pd_counts"``: Odoo computes the fields that share a
+        compute method together, so all the counts of a form cost one query."""
+        return {}
+
+    def _compute_pd_counts(self):
+        """Every count of :meth:`_pd_counted_models` for these leads in one query, each counting the records
+        the user may read (the model's record rules, archived records left out), as a grouped read would."""
+        counted = self._pd_counted_models()
+        ids = [lead_id for lead_id in self.ids if isinstance(lead_id, int)]
+        parts = []
+        for name, (model, domain) in counted.items():
+            if not ids:
+                break
+            query = self.env[model]._search([("lead_id", "in", ids), *domain])
+            if query.is_empty():
+                continue
+            lead = self.env[model]._field_to_sql(query.table, "lead_id", query)
+            parts.append(
+                SQL(
+                    "SELECT %s, lead_id, count(*) FROM (%s) AS counted GROUP BY lead_id",
+                    name,
+                    query.select(SQL("%s AS lead_id", lead)),
+                )
+            )
+        counts = {}
+        if parts:
+            for name, lead_id, count in self.env.execute_query(SQL(" UNION ALL ").join(parts)):
+                counts[name, lead_id] = count
+        for lead in self:
+            for name in counted:
+                lead[name] = counts.get((name, lead.id), 0)
 
     def _pd_hand_over_activities(self, previous_users, policies=None, by_sla=False):
         """After a change of salesperson of the leads ``self``: give the previous owner's open activities on

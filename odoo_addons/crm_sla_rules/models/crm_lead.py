@@ -38,7 +38,7 @@ class CrmLead(models.Model):
         "'stage entry' clock of SLA rules starts again then.",
     )
     sla_event_ids = fields.One2many("crm.sla.event", "lead_id", string="SLA Events")
-    sla_event_count = fields.Integer(compute="_compute_sla_event_count", string="SLA Events Count")
+    sla_event_count = fields.Integer(compute="_compute_pd_counts", string="SLA Events Count")
 
     def _auto_init(self):
         # Create the columns before the ORM does: the ORM would fill every existing lead with the default
@@ -118,12 +118,8 @@ class CrmLead(models.Model):
             )
         )
 
-    def _compute_sla_event_count(self):
-        counts = dict(
-            self.env["crm.sla.event"]._read_group([("lead_id", "in", self.ids)], ["lead_id"], ["__count"])
-        )
-        for lead in self:
-            lead.sla_event_count = counts.get(lead, 0)
+    def _pd_counted_models(self):
+        return {**super()._pd_counted_models(), "sla_event_count": ("crm.sla.event", [])}
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -153,8 +149,9 @@ class CrmLead(models.Model):
         moves = "stage_id" in vals and any(lead.stage_id.id != vals["stage_id"] for lead in self)
         owners = self._sla_owners(vals)
         restarts = self._sla_restarts(vals, owners)
-        result = super().write({**vals, **restarts})
-        if moves:
+        touch = self._sla_touch_vals() if moves else {}
+        result = super().write({**vals, **restarts, **touch})
+        if moves and not touch:
             self._sla_touch()
         if owners:
             self._sla_hands_changed(owners, restarts)
@@ -209,6 +206,15 @@ class CrmLead(models.Model):
             )
         )
         self.invalidate_recordset(["sla_owner_since", "sla_team_since"])
+
+    def _sla_touch_vals(self):
+        """The move of the 'last action' clock to now, as values to write with a stage change (the leads'
+        rows are then written once, not twice), when no clock of these leads is later than now (it never
+        goes backwards); else empty, and :meth:`_sla_touch` moves the clocks after the write."""
+        now = fields.Datetime.now()
+        if any(lead.sla_last_action_date and lead.sla_last_action_date > now for lead in self):
+            return {}
+        return {"sla_last_action_date": now}
 
     def _sla_touch(self, when=None):
         """Move the 'last action' clock of these leads to ``when`` (default: now); never backwards."""

@@ -24,6 +24,16 @@ class TestLastActionClock(SlaCase):
         self.lead.stage_id = self.stage_qualified
         self.assertGreater(self.lead.sla_last_action_date, MONDAY_10)
 
+    def test_stage_change_never_moves_it_back(self):
+        """A clock already later than the stage change (a message dated ahead) stays where it is; the other
+        leads of the same write restart."""
+        later = (datetime.now() + timedelta(days=1)).replace(microsecond=0)
+        ahead = self._lead(start=later, name="Ahead")
+        (self.lead | ahead).write({"stage_id": self.stage_qualified.id})
+        self.assertEqual(ahead.sla_last_action_date, later)
+        self.assertGreater(self.lead.sla_last_action_date, MONDAY_10)
+        self.assertLess(self.lead.sla_last_action_date, later)
+
     def test_completed_activity_restarts_it(self):
         activity = self.lead.activity_schedule("mail.mail_activity_data_call", user_id=self.rep_a.id)
         self.assertEqual(self.lead.sla_last_action_date, MONDAY_10, "scheduling is not an action")

@@ -24,7 +24,7 @@ class CrmLead(models.Model):
     _inherit = "crm.lead"
 
     stage_history_ids = fields.One2many("crm.lead.stage.history", "lead_id")
-    stage_history_count = fields.Integer(compute="_compute_stage_history_count", string="Stage Stays")
+    stage_history_count = fields.Integer(compute="_compute_pd_counts", string="Stage Stays")
     is_stage_stuck = fields.Boolean(
         string="Stuck in Stage",
         compute="_compute_is_stage_stuck",
@@ -32,16 +32,8 @@ class CrmLead(models.Model):
         help="The lead has been in its stage longer than the stage target allows.",
     )
 
-    def _compute_stage_history_count(self):
-        counts = dict(
-            self.env["crm.lead.stage.history"]._read_group(
-                [("lead_id", "in", self.ids)],
-                ["lead_id"],
-                ["__count"],
-            )
-        )
-        for lead in self:
-            lead.stage_history_count = counts.get(lead, 0)
+    def _pd_counted_models(self):
+        return {**super()._pd_counted_models(), "stage_history_count": ("crm.lead.stage.history", [])}
 
     def _compute_is_stage_stuck(self):
         stuck = self.env["crm.lead.stage.history"]._stuck_stays(lead_ids=self.ids)
@@ -86,8 +78,9 @@ class CrmLead(models.Model):
 
     def _stage_history_sync(self, origin):
         """Close and open stays after leads were created, moved, archived or restored."""
-        self.flush_recordset(_STAY_SOURCE_FIELDS)
-        self.env["crm.lead.stage.history"]._sync_stays(self.ids, origin, fields.Datetime.now())
+        History = self.env["crm.lead.stage.history"]
+        self.flush_recordset([*_STAY_SOURCE_FIELDS, *History._stay_lead_columns().values()])
+        History._sync_stays(self.ids, origin, fields.Datetime.now())
 
     def _merge_dependences(self, opportunities):
         # the merged leads are deleted afterwards: their stays move to the lead that survives

@@ -156,6 +156,12 @@ class CrmLeadStageHistory(models.Model):
         return {key: tuple(values) for key, values in table.items()}
 
     @api.model
+    def _stay_lead_columns(self):
+        """Columns a stay copies from its lead when it opens, besides its own (``{stay column: lead
+        field}``). Addons extend it: ``return {**super()._stay_lead_columns(), "column": "field"}``."""
+        return {}
+
+    @api.model
     def _sync_stays(self, lead_ids, origin, now):
         """Bring the stays of the given leads in line with the leads, in one statement.
 
@@ -165,10 +171,12 @@ class CrmLeadStageHistory(models.Model):
           stage its last stay ended in: a stay in a won stage ends as it starts, the journey is over.
 
         The stay copies the lead's salesperson, team, revenue... so the caller flushes the leads first.
-        Leads already in line are left alone, so calling it twice changes nothing.
+        Leads already in line are left alone, so calling it twice changes nothing. Every read of the
+        leads goes through their ids (an index lookup each), never a scan of the whole lead table.
         """
         if not lead_ids:
             return
+        extra = self._stay_lead_columns()
         self.env.cr.execute(
             SQL(
                 """
@@ -178,14 +186,12 @@ class CrmLeadStageHistory(models.Model):
                        duration_hours = GREATEST(EXTRACT(EPOCH FROM (%(now)s - h.date_in)) / 3600.0, 0),
                        write_uid = %(uid)s, write_date = %(now)s
                   FROM crm_lead l
-                 WHERE h.lead_id = ANY(%(ids)s) AND h.is_current AND l.id = h.lead_id
+                 WHERE h.lead_id = ANY(%(ids)s) AND h.is_current AND l.id = ANY(%(ids)s) AND l.id = h.lead_id
                    AND (NOT COALESCE(l.active, false) OR l.stage_id IS DISTINCT FROM h.stage_id)
-             RETURNING h.lead_id, h.stage_id
+             RETURNING h.lead_id, h.stage_id, COALESCE(l.active, false) AND l.stage_id IS NOT NULL AS reopens
             ), moves AS (
                 -- moved: the stay just closed is the previous one
-                SELECT c.lead_id, c.stage_id AS prev_id
-                  FROM closed c JOIN crm_lead l ON l.id = c.lead_id
-                 WHERE COALESCE(l.active, false) AND l.stage_id IS NOT NULL
+                SELECT c.lead_id, c.stage_id AS prev_id FROM closed c WHERE c.reopens
                  UNION ALL
                 -- no current stay (restored, never recorded): the last stay, if any, is the previous one
                 SELECT l.id, last.stage_id
@@ -203,23 +209,30 @@ class CrmLeadStageHistory(models.Model):
             INSERT INTO crm_lead_stage_history (
                 lead_id, stage_id, previous_stage_id, date_in, date_out, is_current, duration_hours,
                 user_id, team_id, company_id, changed_by_id, origin, skipped_stage_count,
-                lead_type, expected_revenue, probability, create_uid, create_date, write_uid, write_date)
+                lead_type, expected_revenue, probability, create_uid, create_date, write_uid, write_date
+                %(extra_columns)s)
             SELECT l.id, l.stage_id, ps.id, %(now)s,
                    CASE WHEN ns.is_won THEN %(now)s::timestamp END, NOT COALESCE(ns.is_won, false),
                    CASE WHEN ns.is_won THEN 0.0 END,
                    l.user_id, l.team_id, l.company_id, %(uid)s, %(origin)s, COALESCE(k.n, 0),
                    l.type, l.expected_revenue, l.probability, %(uid)s, %(now)s, %(uid)s, %(now)s
+                   %(extra_values)s
               FROM moves m
               JOIN crm_lead l ON l.id = m.lead_id
               JOIN crm_stage ns ON ns.id = l.stage_id
          LEFT JOIN crm_stage ps ON ps.id = m.prev_id
               %(skip_join)s
+             WHERE l.id = ANY(%(ids)s)
             """,
                 now=now,
                 uid=self.env.uid,
                 origin=origin,
                 ids=list(lead_ids),
                 skip_join=self._skip_join(),
+                extra_columns=SQL("").join(SQL(", %s", SQL.identifier(column)) for column in extra),
+                extra_values=SQL("").join(
+                    SQL(", %s", SQL.identifier("l", field)) for field in extra.values()
+                ),
             )
         )
         self.invalidate_model()

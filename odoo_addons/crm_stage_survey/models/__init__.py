@@ -10,5 +10,8 @@ from . import crm_lead_stage_history
 from . import crm_stage
 from . import crm_stage_criterion
 from . import crm_team
+from . import survey_question
+from . import survey_question_answer
+from . import survey_survey
 from . import survey_user_input
 from . import crm_lead_customer_event_bulk

@@ -1,11 +1,23 @@
 from markupsafe import Markup
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.addons.crm_pipeline_base.tools import cursor_mark, cursor_marker
 from odoo.addons.crm_stage_history.models.crm_lead import TRUSTED_ORIGIN_KEY
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 # cursor-scoped marker (not forgeable over RPC, unlike a context key): stage writes the addon itself allows
 OVERRIDE_KEY = "crm_stage_survey.override"
+# what an answer line holds, in the order of _survey_add_answer's arguments
+_LINE_VALUES = (
+    "answer_type",
+    "suggested_answer_id",
+    "value_numerical_box",
+    "value_scale",
+    "value_char_box",
+    "value_text_box",
+    "value_date",
+    "value_datetime",
+)
 
 
 class CrmLead(models.Model):
@@ -50,12 +62,13 @@ class CrmLead(models.Model):
         inputs = (
             self.env["survey.user_input"]
             .sudo()
-            .search(
+            .search_fetch(
                 [
                     ("lead_id", "in", leads.ids),
                     ("state", "=", "done"),
                     ("survey_id", "in", leads.team_id.qualification_survey_id.ids),
                 ],
+                ["lead_id", "survey_id"],
                 order="end_datetime desc, id desc",
             )
         )
@@ -66,59 +79,149 @@ class CrmLead(models.Model):
                 latest[lead.id] = user_input
         return latest
 
+    def _survey_latest_answers(self):
+        """``({lead_id: survey.user_input}, {lead_id: answers})``: the latest completed qualification of each
+        lead of a survey team and its answers (:meth:`_survey_answers`' terms), both in one query."""
+        leads = self.filtered(
+            lambda lead: lead.stage_setting == "survey" and lead.team_id.qualification_survey_id
+        )
+        if not leads:
+            return {}, {}
+        self.env["survey.user_input"].flush_model(["lead_id", "survey_id", "state", "end_datetime"])
+        self.env["survey.user_input.line"].flush_model(
+            ["user_input_id", "skipped", "question_sequence", *_LINE_VALUES]
+        )
+        # plain SQL, as the superuser's search of the latest input and of its lines: the lead's readers may
+        # see what qualified it (the order of search(order="end_datetime desc, id desc"), the lines of the
+        # input's user_input_line_ids)
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT w.lead_id, q.id, l.question_id, %(values)s
+                  FROM unnest(%(leads)s::int[], %(surveys)s::int[]) AS w(lead_id, survey_id)
+                  JOIN LATERAL (
+                        SELECT ui.id FROM survey_user_input ui
+                         WHERE ui.lead_id = w.lead_id AND ui.survey_id = w.survey_id AND ui.state = 'done'
+                      ORDER BY ui.end_datetime DESC, ui.id DESC LIMIT 1
+                       ) q ON true
+             LEFT JOIN survey_user_input_line l ON l.user_input_id = q.id AND NOT COALESCE(l.skipped, false)
+              ORDER BY w.lead_id, l.question_sequence, l.id
+                """,
+                values=SQL(", ").join(SQL.identifier("l", name) for name in _LINE_VALUES),
+                leads=leads.ids,
+                surveys=[lead.team_id.qualification_survey_id.id for lead in leads],
+            )
+        )
+        Input = self.env["survey.user_input"].sudo()
+        inputs, answers = {}, {}
+        for lead_id, input_id, question_id, answer_type, *values in rows:
+            inputs[lead_id] = Input.browse(input_id)
+            lead_answers = answers.setdefault(lead_id, {})
+            if question_id:
+                # the values as the ORM gives them: False, 0 or 0.0 for an empty column
+                suggestion, numerical, scale, char, text, date, moment = values
+                self._survey_add_answer(
+                    lead_answers,
+                    question_id,
+                    answer_type,
+                    suggestion or False,
+                    numerical or 0.0,
+                    scale or 0,
+                    False if char is None else char,
+                    False if text is None else text,
+                    date or moment,
+                )
+        return inputs, answers
+
     @staticmethod
-    def _survey_answers(user_input):
-        """``{question_id: answer}`` in the engine's terms: answer ids (choice), a number, or text."""
+    def _survey_add_answer(answers, question_id, answer_type, suggestion, numerical, scale, char, text, day):
+        """Add an answer line to ``answers`` in the engine's terms: answer ids (choice), a number, or text."""
+        if answer_type == "suggestion":
+            answers.setdefault(question_id, set()).add(suggestion)
+        elif answer_type == "numerical_box":
+            answers[question_id] = numerical
+        elif answer_type == "scale":
+            answers[question_id] = scale
+        elif answer_type == "char_box":
+            answers[question_id] = char
+        elif answer_type == "text_box":
+            answers[question_id] = text
+        elif answer_type in ("date", "datetime"):
+            answers[question_id] = str(day or "")
+
+    @classmethod
+    def _survey_answers(cls, user_input):
+        """``{question_id: answer}`` of one input, in the engine's terms (:meth:`_survey_add_answer`)."""
         answers = {}
-        for line in user_input.user_input_line_ids.filtered(lambda line: not line.skipped):
-            question = line.question_id
-            if line.answer_type == "suggestion":
-                answers.setdefault(question.id, set()).add(line.suggested_answer_id.id)
-            elif line.answer_type == "numerical_box":
-                answers[question.id] = line.value_numerical_box
-            elif line.answer_type == "scale":
-                answers[question.id] = line.value_scale
-            elif line.answer_type == "char_box":
-                answers[question.id] = line.value_char_box
-            elif line.answer_type == "text_box":
-                answers[question.id] = line.value_text_box
-            elif line.answer_type in ("date", "datetime"):
-                answers[question.id] = str(line.value_date or line.value_datetime or "")
+        lines = user_input.env["survey.user_input.line"].search_fetch(
+            [("user_input_id", "=", user_input.id), ("skipped", "=", False)], ["question_id", *_LINE_VALUES]
+        )
+        for line in lines:
+            cls._survey_add_answer(
+                answers,
+                line.question_id.id,
+                line.answer_type,
+                line.suggested_answer_id.id,
+                line.value_numerical_box,
+                line.value_scale,
+                line.value_char_box,
+                line.value_text_box,
+                line.value_date or line.value_datetime,
+            )
         return answers
 
-    def _survey_team_gates(self, team, cache):
-        """``(stages, criteria, plain criteria)`` of a survey team's pipeline, memoised in ``cache``."""
-        if team not in cache:
-            stages = self._survey_pipeline(team)
-            # sudo: criteria name survey questions and answers, which salespeople may not read
-            criteria = (
-                self.env["crm.stage.criterion"]
-                .sudo()
-                .search([("survey_id", "=", team.qualification_survey_id.id), ("stage_id", "in", stages.ids)])
-            )
-            cache[team] = (stages, criteria, [criterion._gate_criterion() for criterion in criteria])
-        return cache[team]
+    def _survey_team_gates(self, team):
+        """``(stages, criteria, plain criteria)`` of a survey team's pipeline."""
+        stage_ids, criterion_ids, plain = self._survey_gates_of(team.id, team.qualification_survey_id.id)
+        # sudo: criteria name survey questions and answers, which salespeople may not read
+        criteria = self.env["crm.stage.criterion"].sudo().browse(criterion_ids)
+        return self.env["crm.stage"].browse(stage_ids), criteria, list(plain)
 
-    def _survey_gate_results(self, inputs=None):
-        """``{lead_id: (GateResult, stages, criteria)}`` for the leads of survey teams."""
+    @api.model
+    @tools.ormcache("team_id", "survey_id", "self.env.lang")
+    def _survey_gates_of(self, team_id, survey_id):
+        """``(stage ids, criterion ids, plain criteria)`` of the pipeline of a team with this qualification
+        survey, cached: a lead's form and each stage write would otherwise read the stages, the criteria,
+        their questions and answers again. Cleared when they change: stages (crm_stage_history clears the
+        registry cache on a pipeline change), criteria, questions and answers."""
+        stages = self._survey_pipeline(self.env["crm.team"].browse(team_id))
+        # sudo: criteria name survey questions and answers, which salespeople may not read
+        criteria = (
+            self.env["crm.stage.criterion"]
+            .sudo()
+            .search([("survey_id", "=", survey_id), ("stage_id", "in", stages.ids)])
+        )
+        return (
+            tuple(stages.ids),
+            tuple(criteria.ids),
+            tuple(criterion._gate_criterion() for criterion in criteria),
+        )
+
+    def _survey_gate_results(self, inputs=None, answers=None):
+        """``{lead_id: (GateResult, stages, criteria)}`` for the leads of survey teams, from the given inputs
+        (``{lead_id: survey.user_input}``) or answers (``{lead_id: answers}``), by default their latest
+        qualifications."""
         from funnel_metrics.gates import reached_stage
 
-        inputs = self._survey_latest_inputs() if inputs is None else inputs
+        if answers is None:
+            if inputs is None:
+                _inputs, answers = self._survey_latest_answers()
+            else:
+                answers = {
+                    lead_id: self._survey_answers(user_input) for lead_id, user_input in inputs.items()
+                }
         results = {}
-        cache = {}
         for lead in self.filtered(
             lambda lead: lead.stage_setting == "survey" and lead.team_id.qualification_survey_id
         ):
-            stages, criteria, plain = self._survey_team_gates(lead.team_id, cache)
-            user_input = inputs.get(lead.id)
-            answers = self._survey_answers(user_input) if user_input else {}
-            results[lead.id] = (reached_stage(stages.ids, plain, answers), stages, criteria)
+            stages, criteria, plain = self._survey_team_gates(lead.team_id)
+            results[lead.id] = (reached_stage(stages.ids, plain, answers.get(lead.id, {})), stages, criteria)
         return results
 
     @api.depends("team_id", "stage_id")
     def _compute_survey_gate(self):
-        inputs = self._survey_latest_inputs()
-        results = self._survey_gate_results(inputs)
+        inputs, answers = self._survey_latest_answers()
+        results = self._survey_gate_results(answers=answers)
         Stage = self.env["crm.stage"]
         for lead in self:
             result = results.get(lead.id)
@@ -152,8 +255,10 @@ class CrmLead(models.Model):
         when it may be). A lead whose stage the caller did not set (a new lead, a team change) is moved
         there; a stage the caller set that the answers do not justify is refused (the transaction is rolled
         back with the error)."""
+        # the cached ids of the survey teams: a write on leads of other teams reads nothing more
+        survey_teams = self.env["crm.team"]._survey_team_ids()
         leads = self.filtered(
-            lambda lead: lead.stage_setting == "survey" and lead.team_id.qualification_survey_id
+            lambda lead: lead.team_id.id in survey_teams and lead.team_id.qualification_survey_id
         )
         if not leads or self._survey_privileged():
             return
@@ -191,9 +296,9 @@ class CrmLead(models.Model):
         teams = self.env["crm.team"].browse(team_ids & self.env["crm.team"]._survey_team_ids())
         if not teams:
             return
-        cache, entry = {}, {}
+        entry = {}
         for team in teams:
-            stages, _criteria, plain = self._survey_team_gates(team, cache)
+            stages, _criteria, plain = self._survey_team_gates(team)
             gate = reached_stage(stages.ids, plain, {})
             entry[team.id] = (gate.placed, gate.complete)
         Stage = self.env["crm.stage"]

@@ -28,36 +28,19 @@ class CrmLead(models.Model):
     decision_phase_change_ids = fields.One2many(
         "crm.decision.phase.change", "lead_id", string="Decision Phase Changes"
     )
-    decision_phase_change_count = fields.Integer(compute="_compute_decision_phase_change_count")
+    decision_phase_change_count = fields.Integer(compute="_compute_pd_counts")
     customer_event_ids = fields.One2many("crm.lead.customer.event", "lead_id")
-    customer_event_count = fields.Integer(compute="_compute_customer_event_count")
+    customer_event_count = fields.Integer(compute="_compute_pd_counts")
     document_link_ids = fields.One2many("crm.document.link", "lead_id")
-    document_link_count = fields.Integer(compute="_compute_document_link_count")
+    document_link_count = fields.Integer(compute="_compute_pd_counts")
 
-    def _compute_customer_event_count(self):
-        counts = dict(
-            self.env["crm.lead.customer.event"]._read_group(
-                [("lead_id", "in", self.ids)], ["lead_id"], ["__count"]
-            )
-        )
-        for lead in self:
-            lead.customer_event_count = counts.get(lead, 0)
-
-    def _compute_decision_phase_change_count(self):
-        counts = dict(
-            self.env["crm.decision.phase.change"]._read_group(
-                [("lead_id", "in", self.ids)], ["lead_id"], ["__count"]
-            )
-        )
-        for lead in self:
-            lead.decision_phase_change_count = counts.get(lead, 0)
-
-    def _compute_document_link_count(self):
-        counts = dict(
-            self.env["crm.document.link"]._read_group([("lead_id", "in", self.ids)], ["lead_id"], ["__count"])
-        )
-        for lead in self:
-            lead.document_link_count = counts.get(lead, 0)
+    def _pd_counted_models(self):
+        return {
+            **super()._pd_counted_models(),
+            "customer_event_count": ("crm.lead.customer.event", []),
+            "decision_phase_change_count": ("crm.decision.phase.change", []),
+            "document_link_count": ("crm.document.link", []),
+        }
 
     def action_view_customer_events(self):
         self.ensure_one()

@@ -54,6 +54,20 @@ class CrmStageCriterion(models.Model):
     maximum = fields.Float()
     label = fields.Char(compute="_compute_label")
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        criteria = super().create(vals_list)
+        self.env.registry.clear_cache()  # the gates of the teams (crm.lead._survey_gates_of)
+        return criteria
+
+    def write(self, vals):
+        self.env.registry.clear_cache()  # the gates of the teams (crm.lead._survey_gates_of)
+        return super().write(vals)
+
+    def unlink(self):
+        self.env.registry.clear_cache()  # the gates of the teams (crm.lead._survey_gates_of)
+        return super().unlink()
+
     @api.depends("question_id.question_type")
     def _compute_kind(self):
         for criterion in self:

@@ -1,8 +1,11 @@
-from odoo import models
+from odoo import fields, models
 
 
 class SurveyUserInput(models.Model):
     _inherit = "survey.user_input"
+
+    # survey_crm's link to the lead: a lead's form reads its latest qualification by it
+    lead_id = fields.Many2one(index="btree_not_null")
 
     def _save_lines(self, question, answer, comment=None, overwrite_existing=True):
         # *Qualify* prefills a new answer with the lead's latest answers (crm.lead.action_qualify) for the
