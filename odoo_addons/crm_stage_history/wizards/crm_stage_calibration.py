@@ -57,9 +57,12 @@ class CrmStageCalibration(models.TransientModel):
         table = self._transitions()
         if table.empty:
             raise UserError(self.env._("No stage history in this period and these teams: widen the filters."))
-        stage_by_key = dict(
-            zip(zip(table["stage"], table["stage_sequence"], strict=True), table["stage_id"], strict=True)
-        )
+        # funnel_metrics names a stage by (name, sequence): its Odoo id, from each distinct stage once
+        stage_keys = table[["stage", "stage_sequence", "stage_id"]].drop_duplicates()
+        stage_by_key = {
+            (stage, sequence): stage_id
+            for stage, sequence, stage_id in stage_keys.itertuples(index=False, name=None)
+        }
         Stage = self.env["crm.stage"]
         stages = Stage.browse(sorted(set(stage_by_key.values())))
         stated = {stage.name: stage.probability / 100 for stage in stages if stage.probability}
