@@ -24,7 +24,7 @@ venv: $(VPY)  ## the project's virtualenv with the dev tools
 lint: $(VPY)  ## ruff and pylint-odoo, as the pre-commit hooks run them
 	$(VENV)/bin/pre-commit run --all-files
 
-bench: $(VPY)  ## benchmarks: funnel_metrics on 1M transitions, crm_stage_history on a real Odoo 19
+bench: $(VPY)  ## benchmarks: funnel_metrics on 1M transitions, the addons on a real Odoo 19 (BENCH_SECTIONS picks)
 	$(VPY) tests/benchmarks/bench_funnel_metrics.py
 	$(PYTHON) tests/benchmarks/run.py
 
