@@ -1657,7 +1657,9 @@ class TestSecurityOverRpc(Json2Case):
     # ------------------------------------------------------------------
 
     def fixture_state(self):
-        """Everything an attempt could change, read as superuser from the database."""
+        """Everything an attempt could change, read as superuser from the database; lists in id order (records
+        created in one transaction share their create_date: a default order on it leaves ties to PostgreSQL,
+        which may return them in another order the next time)."""
         self.env.invalidate_all()
         env = self.env
         leads = self.lead | self.lead_move | self.lead_other | self.lead_b
@@ -1679,23 +1681,31 @@ class TestSecurityOverRpc(Json2Case):
             "lead count": env["crm.lead"].with_context(active_test=False).search_count([]),
             "activities": env["mail.activity"]
             .with_context(active_test=False)
-            .search_read([("res_model", "=", "crm.lead"), ("res_id", "in", leads.ids)], ["active", "res_id"]),
+            .search_read(
+                [("res_model", "=", "crm.lead"), ("res_id", "in", leads.ids)],
+                ["active", "res_id"],
+                order="id",
+            ),
             "stays": History.search_read(
-                [("lead_id", "in", leads.ids)], ["stage_id", "date_in", "date_out", "origin", "is_current"]
+                [("lead_id", "in", leads.ids)],
+                ["stage_id", "date_in", "date_out", "origin", "is_current"],
+                order="id",
             ),
             "rules": env["crm.sla.rule"]
             .with_context(active_test=False)
-            .search_read([], ["threshold", "active"]),
-            "sla events": env["crm.sla.event"].search_read([], ["state", "lead_id"]),
-            "customer events": env["crm.lead.customer.event"].search_read([], ["description", "lead_id"]),
+            .search_read([], ["threshold", "active"], order="id"),
+            "sla events": env["crm.sla.event"].search_read([], ["state", "lead_id"], order="id"),
+            "customer events": env["crm.lead.customer.event"].search_read(
+                [], ["description", "lead_id"], order="id"
+            ),
             "phase changes": env["crm.decision.phase.change"].search_read(
-                [], ["origin", "phase_id", "lead_id"]
+                [], ["origin", "phase_id", "lead_id"], order="id"
             ),
             "links": env["crm.document.link"]
             .with_context(active_test=False)
-            .search_read([], ["token", "open_count", "active", "lead_id"]),
+            .search_read([], ["token", "open_count", "active", "lead_id"], order="id"),
             "inputs": env["survey.user_input"].search_read(
-                [("survey_id", "=", self.survey.id)], ["state", "lead_id", "user_input_line_ids"]
+                [("survey_id", "=", self.survey.id)], ["state", "lead_id", "user_input_line_ids"], order="id"
             ),
             "answer lines": env["survey.user_input.line"].search_count([("survey_id", "=", self.survey.id)]),
             "team": self.team.read(["stage_setting", "followup_policy", "qualification_survey_id"]),
