@@ -7,18 +7,6 @@ from odoo.addons.crm_pipeline_base.tools import cursor_mark
 TRUSTED_ORIGIN_KEY = "crm_stage_history.trusted_origin"
 CALLER_ORIGINS = ("create", "manual", "import")
 
-# Lead columns copied onto a stay when it opens.
-_STAY_SOURCE_FIELDS = [
-    "stage_id",
-    "user_id",
-    "team_id",
-    "company_id",
-    "type",
-    "expected_revenue",
-    "probability",
-    "active",
-]
-
 
 class CrmLead(models.Model):
     _inherit = "crm.lead"
@@ -79,7 +67,10 @@ class CrmLead(models.Model):
     def _stage_history_sync(self, origin):
         """Close and open stays after leads were created, moved, archived or restored."""
         History = self.env["crm.lead.stage.history"]
-        self.flush_recordset([*_STAY_SOURCE_FIELDS, *History._stay_lead_columns().values()])
+        # the stays copy the leads' columns: flush them, with every field the write left to recompute
+        # (crm's "Days to Close", prorated revenue...), so that crm's update carries them; flushing only
+        # the copied columns left those for a second update of every lead after the stays
+        self.flush_recordset()
         History._sync_stays(self.ids, origin, fields.Datetime.now())
 
     def _merge_dependences(self, opportunities):
