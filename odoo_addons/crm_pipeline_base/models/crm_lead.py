@@ -34,13 +34,8 @@ class CrmLead(models.Model):
             if query.is_empty():
                 continue
             lead = self.env[model]._field_to_sql(query.table, "lead_id", query)
-            parts.append(
-                SQL(
-                    "SELECT %s, lead_id, count(*) FROM (%s) AS counted GROUP BY lead_id",
-                    name,
-                    query.select(SQL("%s AS lead_id", lead)),
-                )
-            )
+            query.groupby = lead  # grouped in place, not around a sub-query: less for PostgreSQL to plan
+            parts.append(query.select(SQL("%s", name), lead, SQL("count(*)")))
         counts = {}
         if parts:
             for name, lead_id, count in self.env.execute_query(SQL(" UNION ALL ").join(parts)):

@@ -5,10 +5,11 @@ from odoo.tests import TransactionCase, new_test_user, tagged, users
 # Queries of one lead form's web_read with the whole bundle, for a lead of a team whose stages a qualification
 # survey sets (its Qualification tab shows the gates), warm caches. Odoo's own form reads 17 (rep) and 19
 # (manager) queries for the same lead and specification; the bundle adds one for all the stat buttons'
-# counts, one for the latest qualification and its answers, two for the qualification's name (its survey,
-# then the survey's title) and one each for the names of the decision phase and of the next stage.
-REP_QUERIES = 23
-MANAGER_QUERIES = 25
+# counts, one for the latest qualification and its answers (which also gives the qualification's survey),
+# one for the qualification's name (its survey's title) and one each for the names of the decision phase and
+# of the next stage.
+REP_QUERIES = 22
+MANAGER_QUERIES = 24
 
 
 @tagged("post_install", "-at_install", "is_query_count")

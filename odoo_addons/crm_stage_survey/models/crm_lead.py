@@ -97,7 +97,7 @@ class CrmLead(models.Model):
         rows = self.env.execute_query(
             SQL(
                 """
-                SELECT w.lead_id, q.id, l.question_id, %(values)s
+                SELECT w.lead_id, q.id, w.survey_id, l.question_id, %(values)s
                   FROM unnest(%(leads)s::int[], %(surveys)s::int[]) AS w(lead_id, survey_id)
                   JOIN LATERAL (
                         SELECT ui.id FROM survey_user_input ui
@@ -113,9 +113,10 @@ class CrmLead(models.Model):
             )
         )
         Input = self.env["survey.user_input"].sudo()
-        inputs, answers = {}, {}
-        for lead_id, input_id, question_id, answer_type, *values in rows:
+        inputs, answers, surveys = {}, {}, {}
+        for lead_id, input_id, survey_id, question_id, answer_type, *values in rows:
             inputs[lead_id] = Input.browse(input_id)
+            surveys[input_id] = survey_id
             lead_answers = answers.setdefault(lead_id, {})
             if question_id:
                 # the values as the ORM gives them: False, 0 or 0.0 for an empty column
@@ -131,6 +132,9 @@ class CrmLead(models.Model):
                     False if text is None else text,
                     date or moment,
                 )
+        # the survey of each input in the cache, as the query read it: the input's name (its survey's title,
+        # on the lead form) costs no read of survey_user_input
+        Input._fields["survey_id"]._insert_cache(Input.browse(list(surveys)), list(surveys.values()))
         return inputs, answers
 
     @staticmethod
@@ -223,6 +227,7 @@ class CrmLead(models.Model):
         inputs, answers = self._survey_latest_answers()
         results = self._survey_gate_results(answers=answers)
         Stage = self.env["crm.stage"]
+        stage_ids = set()
         for lead in self:
             result = results.get(lead.id)
             lead.qualification_input_id = inputs.get(lead.id)
@@ -234,6 +239,14 @@ class CrmLead(models.Model):
             lead.survey_gate_stage_id = Stage.browse(gate.stage) if gate.stage else False
             lead.survey_next_stage_id = Stage.browse(gate.next_stage) if gate.next_stage else False
             lead.survey_missing_criteria = "\n".join(criterion.label for criterion in gate.missing) or False
+            stage_ids.update(stage_id for stage_id in (gate.stage, gate.next_stage) if stage_id)
+        # the names that the form shows with these fields, read as the form reads them (as superuser: a
+        # salesperson may not read surveys) but only what the names depend on, not every column of the
+        # stages and surveys (a survey has about forty): one narrow query per model, where the form's
+        # reading of each record's name would fetch them whole
+        Stage.sudo().browse(stage_ids).fetch(["display_name"])
+        qualifications = self.env["survey.user_input"].sudo().browse([each.id for each in inputs.values()])
+        qualifications.survey_id.fetch(["display_name"])
 
     # ------------------------------------------------------------------
     # Stage writes
