@@ -159,7 +159,7 @@ def add_odoo_arguments(parser: argparse.ArgumentParser, env_var: str) -> None:
         type=int,
         default=DEFAULT_PAGE_SIZE,
         metavar="N",
-        help=f"rows per call (default {DEFAULT_PAGE_SIZE})",
+        help=f"leads per page of the stage history, rows per other call (default {DEFAULT_PAGE_SIZE})",
     )
     odoo.add_argument(
         "--retries",

@@ -50,7 +50,7 @@ import numpy as np
 import pandas as pd
 
 from activity_centric.instants import parse_day
-from funnel_metrics.odoo_rows import LEAD_FIELDS, STAGE_FIELDS, STAY_FIELDS, transitions_from_ids
+from funnel_metrics.odoo_rows import STAGE_FIELDS, transitions_from_ids
 from funnel_metrics.periods import cohort_rows
 
 PROTOCOLS: tuple[str, ...] = ("json2", "xmlrpc", "jsonrpc")
@@ -58,10 +58,13 @@ PROTOCOLS: tuple[str, ...] = ("json2", "xmlrpc", "jsonrpc")
 
 STAY_MODEL = "crm.lead.stage.history"
 _INSTALL_HINT = "install the crm_stage_history module in that database (Apps › Stage History)"
+_UPGRADE_HINT = "upgrade the crm_stage_history module in that database (Apps › Stage History › Upgrade)"
+#: the addon's public, read-only method that pages the stage history (``crm.lead.stage.history``)
+FUNNEL_ROWS_METHOD = "funnel_rows"
 
-#: rows per ``search_read`` call (stays per page, ids per ``in`` domain). Over JSON-2 every call costs a
-#: request, an API key check and a connection: on 379,140 stays, pages of 2,000 took twice as long as
-#: pages of 20,000, and bigger ones gained nothing.
+#: leads per page of the stage history, rows per ``search_read`` call, ids per ``in`` domain. Over JSON-2
+#: every call costs a request, an API key check and a connection: on 379,140 stays, pages of 2,000 took
+#: twice as long as pages of 20,000, and bigger ones gained nothing.
 DEFAULT_PAGE_SIZE = 20000
 
 
@@ -202,6 +205,7 @@ _ACCESS = "access"
 _MISSING_MODEL = "missing model"
 _NO_DATABASE = "no database"
 _NOT_FOUND = "not found"
+_MISSING_METHOD = "missing method"
 _UNKNOWN_FIELD = "unknown field"
 _OTHER = "other"
 
@@ -215,6 +219,8 @@ _UNREACHABLE_RE = re.compile(
 # Odoo's ORM for a field the model does not have (JSON-2 answers it with HTTP 500, yet it is not transient)
 _UNKNOWN_FIELD_RE = re.compile(r"Invalid field \S+ on model", re.IGNORECASE)
 _MISSING_MODEL_RE = re.compile(r"(doesn't|does not) exist", re.IGNORECASE)
+# Odoo's answer to a call of a method the model does not have (an addon older than this package)
+_MISSING_METHOD_RE = re.compile(r"The method '[\w.]+' does not exist")
 _NO_DATABASE_RE = re.compile(
     r'database "?[^"\s]*"? does not exist|database not found|no database is selected', re.IGNORECASE
 )
@@ -288,6 +294,8 @@ def _classify(exc: BaseException) -> str:
         return _AUTH
     if _NO_DATABASE_RE.search(message):
         return _NO_DATABASE
+    if _MISSING_METHOD_RE.search(message):
+        return _MISSING_METHOD
     if status == 403 or "AccessError" in message:
         return _ACCESS
     if _MISSING_MODEL_RE.search(message) and ("model" in message or "Object" in message):
@@ -355,6 +363,11 @@ class RpcCaller:
             return ExtractError(
                 f"database {self.database!r} has no stage history (model {STAY_MODEL} is missing): "
                 f"{_INSTALL_HINT}"
+            )
+        if kind == _MISSING_METHOD and model == STAY_MODEL:
+            return ExtractError(
+                f"database {self.database!r} has an older crm_stage_history, without the read this export "
+                f"uses ({_short(message)}): {_UPGRADE_HINT}"
             )
         if kind == _NOT_FOUND:
             return ExtractError(
@@ -454,8 +467,8 @@ def many2one_id(value: Any) -> int:
 BARE_IDS_LOAD = ""
 
 
-def _server_search_read(proxy: Any) -> Callable[..., Any]:
-    """The server's own ``search_read`` through an odoolib model proxy.
+def _server_method(proxy: Any, name: str) -> Callable[..., Any]:
+    """The server's own method ``name`` through an odoolib model proxy.
 
     odoolib's XML-RPC / JSON-RPC proxy (``odoolib.rpc.Model``) defines a client-side ``search_read`` -- a
     ``search`` then a ``read``: two calls per page, and no read options such as ``load`` --, while its
@@ -463,7 +476,7 @@ def _server_search_read(proxy: Any) -> Callable[..., Any]:
     """
     from odoolib.rpc import Model
 
-    return Model.__getattr__(proxy, "search_read") if isinstance(proxy, Model) else proxy.search_read
+    return Model.__getattr__(proxy, name) if isinstance(proxy, Model) else getattr(proxy, name)
 
 
 class RpcReader:
@@ -499,7 +512,7 @@ class RpcReader:
             kwargs["limit"] = limit
         if bare:
             kwargs["load"] = BARE_IDS_LOAD
-        method = _server_search_read(self.model(model))
+        method = _server_method(self.model(model), "search_read")
         return _rows(self.caller.call(model, method, context=self.context, **kwargs))
 
     def pages(
@@ -521,6 +534,33 @@ class RpcReader:
                 yield rows
             del rows  # the caller's page is the only one left while the next one is read
             if not full:
+                return
+
+    def funnel_pages(
+        self, start: datetime | None, end: datetime | None, bar: Any = None
+    ) -> Iterator[dict[str, Any]]:
+        """The stage history, one page of :attr:`page_size` leads (by id) at a time, from the addon's
+        ``funnel_rows``: ``{"stays": columns, "leads": columns}`` of bare ids, the leads that had a stay
+        before ``start`` or none before ``end`` (naive UTC) left out by the server."""
+        model = self.model(STAY_MODEL)
+        method = _server_method(model, FUNNEL_ROWS_METHOD)
+        after: int | bool = 0
+        while True:
+            page = self.caller.call(
+                STAY_MODEL,
+                method,
+                start=_odoo_datetime(start) if start else False,
+                end=_odoo_datetime(end) if end else False,
+                after_lead_id=after,
+                limit=self.page_size,
+                context=self.context,
+            )
+            after = page["next_lead_id"]
+            if bar is not None:
+                bar.update(len(page["stays"]["lead_id"]))
+            yield page
+            del page  # the caller's page is the only one left while the next one is read
+            if not after:
                 return
 
     def paged(
@@ -564,7 +604,8 @@ class RpcReader:
 
 
 def _id_column(values: list[Any]) -> np.ndarray:
-    return np.fromiter((value or 0 for value in values), dtype=np.int64, count=len(values))
+    """Bare ids, 0 when empty (as ``funnel_rows`` sends them)."""
+    return np.asarray(values, dtype=np.int64)
 
 
 def _datetime_column(values: list[Any]) -> np.ndarray:
@@ -588,10 +629,10 @@ _COLUMN_KINDS: dict[str, Callable[[list[Any]], Any]] = {
 
 
 class _Columns:
-    """The rows of a paged bare-ids read kept as compact columns: numpy arrays of ids, datetimes, numbers
-    and flags, lists of texts, and for a many2many one sorted tuple of ids per row (equal tuples shared).
-    Each page is converted when it arrives and its row dicts are dropped, so that memory grows with the
-    table, not with the JSON rows."""
+    """A table read page by page kept as compact columns: numpy arrays of ids, datetimes, numbers and
+    flags, lists of texts, and for a many2many one sorted tuple of ids per row (equal tuples shared).
+    Each page (``{field: [values]}``, as the addon's ``funnel_rows`` sends it) is converted when it
+    arrives and can then be dropped, so that memory grows with the table, not with the JSON."""
 
     def __init__(self, kinds: dict[str, str]) -> None:
         self.kinds = kinds
@@ -599,14 +640,14 @@ class _Columns:
         self.shared: dict[tuple[int, ...], tuple[int, ...]] = {}
         self.count = 0
 
-    def add(self, rows: list[dict[str, Any]]) -> None:
+    def add(self, columns: dict[str, list[Any]]) -> None:
         for field, kind in self.kinds.items():
-            values = [row[field] for row in rows]
+            values = columns[field]
             if kind == "ids":
                 self.parts[field].append([self.shared.setdefault(key, key) for key in map(_id_key, values)])
             else:
                 self.parts[field].append(_COLUMN_KINDS[kind](values))
-        self.count += len(rows)
+        self.count += len(columns[next(iter(self.kinds))])
 
     def column(self, field: str) -> Any:
         kind, parts = self.kinds[field], self.parts[field]
@@ -688,24 +729,6 @@ def _team_ids(reader: RpcReader, teams: Iterable[str | int]) -> list[int]:
     return sorted(found)
 
 
-def _scope(start: datetime | None, end: datetime | None, team_ids: list[int] | None) -> list[Any]:
-    """A domain on the stays that leaves out, on the server, the leads that cannot be in scope: those
-    with a stay before ``start``, without a stay before ``end`` (naive UTC, see
-    :func:`funnel_metrics.period_bounds`) or, with ``team_ids``, without a stay in those teams. The server
-    evaluates it with every page it reads (no list of lead ids goes back and forth), so that only the
-    stays of the leads in scope travel; which leads are in scope is :func:`funnel_metrics.cohort_rows`'
-    rule, applied to what comes back. Empty without a period and teams: every stay.
-    """
-    lead: list[Any] = []
-    if start is not None:
-        lead.append(("stage_history_ids", "not any", [("date_in", "<", _odoo_datetime(start))]))
-    if end is not None:
-        lead.append(("stage_history_ids", "any", [("date_in", "<", _odoo_datetime(end))]))
-    if team_ids is not None:
-        lead.append(("stage_history_ids", "any", [("team_id", "in", team_ids)]))
-    return [("lead_id", "any", lead)] if lead else []
-
-
 def read_context(connection: Any, caller: RpcCaller) -> dict[str, Any]:
     """The context of every read: ``active_test`` off (lost leads are archived), the user's language."""
     user_context = caller.call("res.users", connection.get_user_context) or {}
@@ -739,23 +762,23 @@ def extract_transitions(
     Funnel report filtered on the teams); :func:`funnel_metrics.calibration` takes the table as it is (the
     calibration filtered on them).
 
-    How it reads: the stays in pages of bare ids (``search_read`` with ``load``, many2one values as ids:
-    Odoo computes no display names), with a domain the server evaluates with each page to leave out the
-    leads that cannot be in scope (no list of lead ids goes back and forth), each page kept as compact
-    columns and its rows dropped; :func:`funnel_metrics.cohort_rows` -- the rule of the addon's reports --
-    then says which stays are in scope. Then the stays' leads by chunks of ids, their stages, and one id to
-    name map per model whose names the table shows (salespersons, teams, tags, sources, lost reasons,
-    campaigns: ``display_name``, the name a many2one value carries), read for the ids seen only. Memory
-    grows with the table, not with the rows Odoo sends. Most of the time is Odoo's own read of the stays
-    and the leads (see the README's export figures).
+    How it reads: the addon's read-only ``funnel_rows``, the read of its own reports, in pages of
+    ``page_size`` leads by id: the stays the user may read and their leads, as columns of bare ids (no
+    display name computed, no record browsed), the server leaving out the leads that had a stay before the
+    period or none before its end; each page is kept as compact columns and dropped.
+    :func:`funnel_metrics.cohort_rows` -- the rule of the addon's reports -- then says which stays are in
+    scope. Then their stages, and one id to name map per model whose names the table shows (salespersons,
+    teams, tags, sources, lost reasons, campaigns: ``display_name``, the name a many2one value carries),
+    read for the ids seen only. Memory grows with the table, not with the JSON Odoo sends.
 
     :param connection: an odoolib connection (:func:`connect`, or ``odoolib.get_connection``)
     :param date_from: first day of the period (``date`` or ``YYYY-MM-DD``), or ``None``
     :param date_to: last day of the period, or ``None``
     :param teams: sales teams by name or id; leads without a stay in any of them are left out. ``None``:
         every lead.
-    :param page_size: rows per ``search_read`` call; stays are paged by id (``id > last id``), leads,
-        stages and names read by chunks of ids of this size
+    :param page_size: leads per page of the stage history (by lead id, ``id > last id``, never an offset:
+        leads created meanwhile neither shift nor repeat a page); stages and names are read by chunks of ids
+        of this size
     :param progress: show tqdm progress bars (on stderr)
     :param retries: retries of a call that failed for a transient reason (connection reset, time-out,
         HTTP 5xx), with exponential backoff (``backoff``, then twice that, ...); login and access errors are
@@ -765,8 +788,9 @@ def extract_transitions(
         count them in the user's time zone, which they name: pass it to get the same leads
     :return: the validated transitions table (contract columns plus the extras of
         :func:`~funnel_metrics.odoo_rows.transitions_from_ids`), sorted by lead and entry time
-    :raises ExtractError: unreachable server, refused login, no ``crm_stage_history`` in the database, an
-        unknown team, no stage history in the period, an unknown time zone, or an error answer from Odoo.
+    :raises ExtractError: unreachable server, refused login, no ``crm_stage_history`` in the database (or
+        one older than this package), an unknown team, no stage history in the period, an unknown time
+        zone, or an error answer from Odoo.
     """
     from tqdm.auto import tqdm
 
@@ -783,13 +807,14 @@ def extract_transitions(
 
     teams = list(teams or [])
     team_ids = _team_ids(reader, teams) if teams else None
-    stays = _Columns(_STAY_KINDS)
+    stays, leads = _Columns(_STAY_KINDS), _Columns(_LEAD_KINDS)
     with tqdm(desc="stays", unit=" stays", disable=not progress) as bar:
-        for page in reader.pages(STAY_MODEL, _scope(*bounds, team_ids), STAY_FIELDS, bar, bare=True):
-            stays.add(page)
+        for page in reader.funnel_pages(*bounds, bar):
+            stays.add(page["stays"])
+            leads.add(page["leads"])
             del page
-    stay_frame = stays.frame()
-    del stays
+    stay_frame, lead_frame = stays.frame(), leads.frame()
+    del stays, leads
     of_scope = stay_frame["team_id"].isin(team_ids).to_numpy() if team_ids is not None else None
     in_scope = cohort_rows(stay_frame["lead_id"], stay_frame["date_in"], *bounds, of_scope)
     stay_frame = stay_frame[in_scope].reset_index(drop=True)
@@ -799,14 +824,7 @@ def extract_transitions(
             f"no stage history {_period_text(start, end)}{scope} in database {caller.database!r} "
             "(leads whose first stage stay began in the period): widen the period or check the teams"
         )
-    lead_ids = np.unique(stay_frame["lead_id"].to_numpy())
-    leads = _Columns(_LEAD_KINDS)
-    with tqdm(desc="leads", unit=" leads", total=len(lead_ids), disable=not progress) as bar:
-        for page in reader.pages_by_ids("crm.lead", lead_ids, LEAD_FIELDS, bar, bare=True):
-            leads.add(page)
-            del page
-    lead_frame = leads.frame()
-    del leads
+    lead_frame = lead_frame[lead_frame["id"].isin(stay_frame["lead_id"])].reset_index(drop=True)
 
     stage_rows = reader.by_ids("crm.stage", _seen(stay_frame["stage_id"]), STAGE_FIELDS, bare=True)
     stages = {int(row["id"]): (row["name"], int(row["sequence"])) for row in stage_rows}

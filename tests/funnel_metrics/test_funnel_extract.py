@@ -37,7 +37,7 @@ from funnel_metrics.extract import (
     extract_transitions,
     parse_url,
 )
-from funnel_metrics.odoo_rows import LEAD_FIELDS, NAMED_FIELDS, STAY_FIELDS, transitions_from_ids
+from funnel_metrics.odoo_rows import LEAD_FIELDS, NAMED_FIELDS, transitions_from_ids
 
 HISTORY = "crm.lead.stage.history"
 
@@ -91,6 +91,7 @@ class FakeOdoo:
         self.fields: dict[str, set[str]] = {}  # declared fields of a model; models not here take any field
         self.restricted: set[tuple[str, str]] = set()  # (model, field) this user's groups may not read
         self.prunes = True  # False: ``any`` / ``not any`` hold for every row (a server leaving nothing out)
+        self.old_addon = False  # True: crm_stage_history without ``funnel_rows``
 
     def hit(self, model: str, method: str, **kwargs: Any) -> None:
         self.calls.append((model, method, kwargs))
@@ -172,6 +173,61 @@ class FakeModel:
         rows = rows[:limit] if limit else rows
         page = [Row(id=r["id"], **{f: _value(r, f, load) for f in fields or r}) for r in rows]
         self.server.served.extend((self.name, weakref.ref(row)) for row in page)
+        return page
+
+    def funnel_rows(self, start=False, end=False, after_lead_id=0, limit=20000, context=None):
+        """The addon's page of the stage history (``crm.lead.stage.history.funnel_rows``): the stays of the
+        next ``limit`` leads by id, and those leads, as columns of bare ids; the leads with a stay before
+        ``start`` or none before ``end`` left out (unless :attr:`FakeOdoo.prunes` is off)."""
+        self.server.hit(
+            self.name, "funnel_rows", start=start, end=end, after_lead_id=after_lead_id, limit=limit
+        )
+        if self.server.old_addon:
+            raise _json2_error(
+                404, "werkzeug.exceptions.NotFound", f"The method '{self.name}.funnel_rows' does not exist"
+            )
+        lead_ids = sorted(lead["id"] for lead in self.server.tables["crm.lead"] if lead["id"] > after_lead_id)
+        page_ids = set(lead_ids[:limit])
+        stays = sorted(
+            (s for s in self.server.tables[self.name] if _key(s["lead_id"]) in page_ids),
+            key=lambda s: (_key(s["lead_id"]), s["date_in"], s["id"]),
+        )
+        if self.server.prunes:
+            dates: dict[int, list[str]] = {}
+            for stay in stays:
+                dates.setdefault(_key(stay["lead_id"]), []).append(stay["date_in"])
+            kept = {
+                lead
+                for lead, entries in dates.items()
+                if not (start and min(entries) < start) and not (end and min(entries) >= end)
+            }
+            stays = [s for s in stays if _key(s["lead_id"]) in kept]
+        leads = sorted(
+            (
+                lead
+                for lead in self.server.tables["crm.lead"]
+                if lead["id"] in {_key(s["lead_id"]) for s in stays}
+            ),
+            key=lambda lead: lead["id"],
+        )
+        page = Row(
+            stays={
+                **{
+                    f: [_key(s[f]) or 0 for s in stays] for f in ("lead_id", "stage_id", "user_id", "team_id")
+                },
+                "date_in": [s["date_in"] for s in stays],
+                "date_out": [s["date_out"] or False for s in stays],
+            },
+            leads={
+                **{f: [lead[f] for lead in leads] for f in ("id", *LEAD_FIELDS)},
+                **{
+                    f: [_key(lead[f]) or 0 for lead in leads]
+                    for f in ("lost_reason_id", "source_id", "campaign_id")
+                },
+            },
+            next_lead_id=max(page_ids) if len(page_ids) == limit else False,
+        )
+        self.server.served.append((self.name, weakref.ref(page)))
         return page
 
     def search(self, domain, offset=0, limit=None, order=None, context=None):
@@ -445,26 +501,27 @@ def test_parse_url_refuses(url, protocol, message):
 # ------------------------------------------------------------------------------------------------------
 
 
-def test_whole_history_read_in_pages_by_id(server):
+def _pages(server: FakeOdoo) -> list[tuple[int, int]]:
+    """(after_lead_id, limit) of each page the extractor asked ``funnel_rows`` for."""
+    return [(c["after_lead_id"], c["limit"]) for c in server.calls_to(HISTORY, "funnel_rows")]
+
+
+def test_whole_history_read_in_pages_of_leads_by_id(server):
     table = extract_transitions(FakeConnection(server), page_size=4)
 
     pd.testing.assert_frame_equal(table, expected_table(server.tables, {1, 2, 3, 4, 5, 6}))
-    pages = server.calls_to(HISTORY)
-    # 11 stays, 4 per page: 3 pages, each after the last id of the previous one, never an offset
-    assert [p["domain"] for p in pages] == [[("id", ">", 0)], [("id", ">", 13)], [("id", ">", 17)]]
-    assert all(p["limit"] == 4 and p["order"] == "id" and "offset" not in p for p in pages)
-    assert [p["fields"] for p in pages] == [list(STAY_FIELDS)] * 3
+    # 6 leads, 4 per page: 2 pages, the second after the last lead id of the first, never an offset
+    assert _pages(server) == [(0, 4), (4, 4)]
+    assert server.calls_to(HISTORY) == []  # no search_read of the stays
+    assert server.calls_to("crm.lead") == []  # the leads come with their stays
 
 
-def test_page_boundary_on_the_last_row_needs_one_empty_page(server):
+def test_page_boundary_on_the_last_lead_needs_one_empty_page(server):
+    server.tables["crm.lead"] = server.tables["crm.lead"][:4]
     server.tables[HISTORY] = server.tables[HISTORY][:8]
-    table = extract_transitions(FakeConnection(server), page_size=4)
+    table = extract_transitions(FakeConnection(server), page_size=2)
     assert len(table) == 8
-    assert [p["domain"] for p in server.calls_to(HISTORY)] == [
-        [("id", ">", 0)],
-        [("id", ">", 13)],
-        [("id", ">", 17)],
-    ]
+    assert _pages(server) == [(0, 2), (2, 2), (4, 2)]
 
 
 def large_crm(leads: int) -> dict[str, list[dict[str, Any]]]:
@@ -498,10 +555,10 @@ def large_crm(leads: int) -> dict[str, list[dict[str, Any]]]:
     return tables
 
 
-def test_pages_of_bare_ids_are_kept_as_columns_no_row_outlives_its_page():
-    """Flat memory: the stays and the leads come in pages of bare ids (``load``, no display names),
-    each page after the last id of the previous one, and each page's rows are dropped once it is kept
-    as columns: when the client asks for the next page, no row of an earlier one is still alive."""
+def test_pages_of_bare_ids_are_kept_as_columns_no_page_outlives_its_turn():
+    """Flat memory: the stays and their leads come in pages of bare ids (no display names), each page
+    after the last lead id of the previous one, and each page is dropped once it is kept as compact
+    columns: when the client asks for the next page, no earlier page is still alive."""
     server = FakeOdoo(large_crm(60))
     alive: list[tuple[str, int]] = []  # per call: the model called, rows of stays and leads still alive
     original = server.hit
@@ -514,18 +571,10 @@ def test_pages_of_bare_ids_are_kept_as_columns_no_row_outlives_its_page():
     table = extract_transitions(FakeConnection(server), page_size=25)
 
     pd.testing.assert_frame_equal(table, expected_table(server.tables, set(range(1, 61))))
-    pages = server.calls_to(HISTORY)
-    ids = [row["id"] for row in server.tables[HISTORY]]
-    assert len(ids) == 140 and len(pages) == 6  # 5 full pages and a short one
-    assert [p["domain"] for p in pages] == [[("id", ">", last)] for last in (0, *ids[24:140:25])]
-    assert all(p["load"] == "" and p["limit"] == 25 and p["order"] == "id" for p in pages)
-    lead_calls = server.calls_to("crm.lead")
-    assert [c["domain"] for c in lead_calls] == [
-        [("id", "in", list(range(start, min(start + 25, 61))))] for start in (1, 26, 51)
-    ]
-    assert all(c["load"] == "" for c in lead_calls)
-    # at every call, the rows served before are gone (the old extractor kept every stay as a dict)
-    assert len(alive) > 9 and all(count == 0 for _model, count in alive), alive
+    assert len(server.tables[HISTORY]) == 140
+    assert _pages(server) == [(0, 25), (25, 25), (50, 25)]  # 2 full pages of leads and a short one
+    # at every call, the pages served before are gone (the old extractor kept every stay as a dict)
+    assert len(alive) > 4 and all(count == 0 for _model, count in alive), alive
 
 
 def test_one_name_map_per_model_for_the_ids_seen():
@@ -566,26 +615,27 @@ class XmlRpcConnector(odoolib.rpc.Connector):
         return getattr(FakeModel(self.server, model), model_method)(*positional, **named)
 
 
-def test_older_protocols_call_the_servers_search_read_once_per_page_with_load(server):
+def test_older_protocols_call_the_servers_methods_once_per_page(server):
     """odoolib's XML-RPC / JSON-RPC model proxy has a ``search_read`` of its own (a search, then a read,
-    without ``load``): the extractor calls the server's, once per page, with a ``load`` XML-RPC can send."""
+    without ``load``): the extractor calls the server's methods as they are, once per page, with
+    arguments XML-RPC can send (no ``None``)."""
     connector = XmlRpcConnector(server)
     connection = odoolib.rpc.Connection(connector, "pipeline", "me", "key", user_id=2)
-    table = extract_transitions(connection, page_size=4)
+    table = extract_transitions(connection, "2024-03-01", page_size=4)
 
-    pd.testing.assert_frame_equal(table, expected_table(server.tables, {1, 2, 3, 4, 5, 6}))
-    assert [call for call in connector.sent if call[0] == HISTORY] == [(HISTORY, "search_read")] * 3
-    assert {method for _model, method in connector.sent} == {"context_get", "search_read"}
-    assert all(p["load"] == "" for p in server.calls_to(HISTORY))
+    pd.testing.assert_frame_equal(table, expected_table(server.tables, {2, 3, 4, 5, 6}))
+    assert [call for call in connector.sent if call[0] == HISTORY] == [(HISTORY, "funnel_rows")] * 2
+    assert {method for _model, method in connector.sent} == {"context_get", "funnel_rows", "search_read"}
+    assert all(p["load"] == "" for p in server.calls_to("crm.stage"))
 
 
-def test_leads_stages_and_tags_read_in_chunks_archived_leads_included(server):
-    table = extract_transitions(FakeConnection(server), page_size=4)
+def test_stages_and_tags_read_in_chunks_archived_leads_included(server):
+    table = extract_transitions(FakeConnection(server), page_size=3)
 
-    lead_calls = server.calls_to("crm.lead")
-    assert [c["domain"] for c in lead_calls] == [[("id", "in", [1, 2, 3, 4])], [("id", "in", [5, 6])]]
-    assert [tuple(c["fields"]) for c in lead_calls] == [LEAD_FIELDS, LEAD_FIELDS]
-    assert server.calls_to("crm.stage")[0]["domain"] == [("id", "in", [1, 2, 3, 4])]
+    assert [c["domain"] for c in server.calls_to("crm.stage")] == [
+        [("id", "in", [1, 2, 3])],
+        [("id", "in", [4])],
+    ]
     assert server.calls_to("crm.tag")[0]["domain"] == [("id", "in", [5, 6])]
     # lead 6 is lost and archived: still read (active_test off), and lost
     lost = table[table["lead_id"] == 6]
@@ -657,19 +707,9 @@ def test_teams_select_the_leads_with_a_stay_in_them_with_their_whole_history(ser
         [3, "Proposition", "America"],
         [4, "New", "America"],
     ]
-    # one domain the server evaluates with each page: the cohort and the teams, no list of lead ids
-    assert server.calls_to(HISTORY)[-1]["domain"] == [
-        (
-            "lead_id",
-            "any",
-            [
-                ("stage_history_ids", "not any", [("date_in", "<", "2024-03-01 00:00:00")]),
-                ("stage_history_ids", "any", [("date_in", "<", "2024-04-01 00:00:00")]),
-                ("stage_history_ids", "any", [("team_id", "in", [2])]),
-            ],
-        ),
-        ("id", ">", 0),
-    ]
+    # the period's bounds go to the server, which leaves out the leads out of them: no list of lead ids
+    [page] = server.calls_to(HISTORY, "funnel_rows")[-1:]
+    assert (page["start"], page["end"]) == ("2024-03-01 00:00:00", "2024-04-01 00:00:00")
     # the teams' own stays, for the numbers of the Funnel report filtered on them
     for teams in (["America"], [2], ["2"]):
         assert extract.team_stays(by_name, teams).tolist() == [False, True, True]
@@ -682,14 +722,12 @@ def test_teams_select_the_leads_with_a_stay_in_them_with_their_whole_history(ser
 def test_which_leads_are_in_scope_is_cohort_rows_rule_the_domain_only_prunes(
     server, date_from, date_to, teams
 ):
-    """The domain leaves out, on the server, leads that cannot be in scope; the decision is
-    funnel_metrics.cohort_rows' (the addon's reports' rule): a server that left nothing out gives the same
-    table."""
+    """The server leaves out leads that cannot be in scope; the decision is funnel_metrics.cohort_rows'
+    (the addon's reports' rule): a server that left nothing out gives the same table."""
     pruned = extract_transitions(FakeConnection(server), date_from, date_to, teams=teams)
     server.prunes = False
     unpruned = extract_transitions(FakeConnection(server), date_from, date_to, teams=teams)
     pd.testing.assert_frame_equal(unpruned, pruned)
-    assert len(server.calls_to(HISTORY)[-1]["domain"]) == 2  # the scope, then the page's ``id >``
 
 
 def test_unknown_team_lists_the_known_ones(server):
@@ -749,7 +787,7 @@ def test_progress_bars_go_to_stderr(server, capsys):
     assert len(table) == 8
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert "stays" in captured.err and "leads" in captured.err
+    assert "stays" in captured.err
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -781,27 +819,23 @@ def test_transient_failure_is_retried_with_backoff(server, sleeps, failure):
 
 def test_transient_failure_in_the_middle_of_paging_resumes_the_same_page(server, sleeps):
     connection = FakeConnection(server)
-    original = FakeModel.search_read
+    original = FakeModel.funnel_rows
     failed: list[bool] = []
 
-    def flaky(self, domain=None, fields=None, offset=0, limit=None, order=None, context=None, **read):
-        if self.name == HISTORY and domain == [("id", ">", 13)] and not failed:
+    def flaky(self, start=False, end=False, after_lead_id=0, limit=20000, context=None):
+        if after_lead_id == 2 and not failed:
             failed.append(True)
             raise httpx.ReadError("Connection reset by peer")
-        return original(self, domain, fields, offset, limit, order, context, **read)
+        return original(self, start, end, after_lead_id, limit, context)
 
-    FakeModel.search_read = flaky
+    FakeModel.funnel_rows = flaky
     try:
-        table = extract_transitions(connection, page_size=4, backoff=0.25)
+        table = extract_transitions(connection, page_size=2, backoff=0.25)
     finally:
-        FakeModel.search_read = original
+        FakeModel.funnel_rows = original
     assert len(table) == 11
     assert sleeps == [0.25]
-    assert [p["domain"] for p in server.calls_to(HISTORY)] == [
-        [("id", ">", 0)],
-        [("id", ">", 13)],
-        [("id", ">", 17)],
-    ]
+    assert _pages(server) == [(0, 2), (2, 2), (4, 2), (6, 2)]
 
 
 def test_retries_run_out(server, sleeps):
@@ -850,6 +884,21 @@ def test_database_without_the_stage_history_module(server, sleeps):
     assert sleeps == []
 
 
+def test_database_with_an_older_stage_history_module_says_to_upgrade_it(server, sleeps):
+    """An addon older than this package has no ``funnel_rows``: Odoo answers 404, and the message says
+    which module to upgrade rather than to check the database name."""
+    server.old_addon = True
+    with pytest.raises(ExtractError) as info:
+        extract_transitions(FakeConnection(server))
+    assert str(info.value) == (
+        "database 'pipeline' has an older crm_stage_history, without the read this export uses "
+        "(werkzeug.exceptions.NotFound The method 'crm.lead.stage.history.funnel_rows' does not exist): "
+        "upgrade the crm_stage_history module in that database (Apps › Stage History › Upgrade)"
+    )
+    assert info.value.kind == "missing method"
+    assert sleeps == []
+
+
 def _xmlrpc_missing_model() -> Exception:
     """Odoo 19 on /xmlrpc (string fault codes) for a model that does not exist."""
     return xmlrpc.client.Fault("warning -- UserError\n\nObject crm.lead.stage.history doesn't exist", "")
@@ -880,16 +929,16 @@ def test_other_server_error_is_reported_with_its_message(server, sleeps):
     original = FakeOdoo.hit
 
     def hit(self, model, method, **kwargs):
-        if model == "crm.lead":
-            raise _json2_error(422, "werkzeug.exceptions.UnprocessableEntity", "Invalid field 'won_status'")
+        if model == "crm.stage":
+            raise _json2_error(422, "werkzeug.exceptions.UnprocessableEntity", "Invalid field 'sequence'")
         return original(self, model, method, **kwargs)
 
     server.hit = hit.__get__(server)
     with pytest.raises(ExtractError) as info:
         extract_transitions(FakeConnection(server))
     assert str(info.value) == (
-        "the Odoo server at http://odoo.test:8069 answered with an error while reading crm.lead "
-        "(HTTP 422: werkzeug.exceptions.UnprocessableEntity Invalid field 'won_status')"
+        "the Odoo server at http://odoo.test:8069 answered with an error while reading crm.stage "
+        "(HTTP 422: werkzeug.exceptions.UnprocessableEntity Invalid field 'sequence')"
     )
     assert sleeps == []
 

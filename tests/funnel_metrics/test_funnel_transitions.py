@@ -18,6 +18,7 @@ from funnel_metrics import (
     TransitionsError,
     load_transitions,
     save_transitions,
+    transitions,
     transitions_from_records,
     validate_transitions,
 )
@@ -338,6 +339,39 @@ def test_csv_roundtrip_is_lossless(tmp_path: Path, name: str):
     path = tmp_path / name
     save_transitions(frame, path)
     pd.testing.assert_frame_equal(load_transitions(path), frame)
+
+
+def test_csv_is_written_as_pandas_writes_it_byte_for_byte(tmp_path: Path, monkeypatch):
+    """The fast writer (Arrow, not pandas) gives pandas' bytes: minimal quoting of commas, quotes and line
+    breaks, empty NA, text that looks like a number or NA kept as text, floats as numpy writes them; a
+    table with other columns (a flag) goes through pandas itself."""
+    frame = tricky_frame()
+    frame["lead_name"] = pd.Series(['Acme, "Inc"', "", None, 'say "hi"\r\nbye'], dtype="string")
+    frame["seats"] = pd.array([3, None, -1, 0], dtype="Int64")
+    frame["score"] = [0.1 + 0.2, 1000.0, None, 1e-7]
+    text = frame.copy()
+    for column in ("entered_at", "left_at"):
+        text[column] = transitions._iso_utc_strings(frame[column])
+    slow, fast = tmp_path / "slow.csv", tmp_path / "fast.csv"
+    text.to_csv(slow, index=False, na_rep="", lineterminator="\n")
+    pandas_writes = pd.DataFrame.to_csv
+    written_by_pandas: list[bool] = []
+
+    def spy(self, *args, **kwargs):
+        written_by_pandas.append(True)
+        return pandas_writes(self, *args, **kwargs)
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", spy)
+    monkeypatch.setattr(transitions, "_CSV_CHUNK", 3)  # joined 3 rows at a time: two chunks here
+    save_transitions(frame, fast)
+    assert fast.read_bytes() == slow.read_bytes()
+    assert b'"Acme, ""Inc"""' in fast.read_bytes()
+    assert written_by_pandas == []
+    frame["flag"] = text["flag"] = [True, False, True, False]
+    save_transitions(frame, fast)
+    assert written_by_pandas == [True]
+    pandas_writes(text, slow, index=False, na_rep="", lineterminator="\n")
+    assert fast.read_bytes() == slow.read_bytes()
 
 
 def test_csv_roundtrip_from_a_string_path(tmp_path: Path):

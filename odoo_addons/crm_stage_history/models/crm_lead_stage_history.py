@@ -1,7 +1,8 @@
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from odoo import api, fields, models, tools
 from odoo.addons.crm_pipeline_base.tools import array_literal
+from odoo.exceptions import UserError
 from odoo.tools import SQL, split_every
 
 from .crm_stage_target import id_key
@@ -393,6 +394,51 @@ class CrmLeadStageHistory(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
+    def _funnel_query(self, start=None, end=None):
+        """``(query, lead alias)``: the stays the current user may read, of leads he may read, joined to
+        their lead; with ``start`` (naive UTC), without the leads that had a stay before it, with ``end``,
+        without those that had none before it (never in a period's cohort,
+        :func:`funnel_metrics.cohort_rows`) -- the read of :meth:`_transitions` and
+        :meth:`funnel_rows`. The stays' record rules come from ``_search``, the leads' are applied on the
+        joined leads (one join, not a sub-query); lost leads, archived, are read too."""
+        self.flush_model(["lead_id", "stage_id", "date_in", "date_out", "user_id", "team_id", "company_id"])
+        self.env["crm.lead"].flush_model(["won_status", "active", "user_id", "company_id"])
+        query = self.with_context(active_test=False)._search([])
+        lead = query.join(query.table, "lead_id", "crm_lead", "id", "lead")
+        Lead = self.env["crm.lead"]
+        if not self.env.su:
+            Lead.browse().check_access("read")
+            lead_sudo = Lead.sudo().with_context(active_test=False)
+            rules = self.env["ir.rule"]._compute_domain(Lead._name, "read").optimize_full(lead_sudo)
+            if not rules.is_true():
+                query.add_where(rules._to_sql(lead_sudo, lead, query))
+
+        def stay(name):
+            return SQL.identifier(query.table, name)
+
+        if start:
+            query.add_where(
+                SQL(
+                    """%(date_in)s >= %(start)s AND NOT EXISTS (
+                           SELECT 1 FROM crm_lead_stage_history earlier
+                            WHERE earlier.lead_id = %(lead_id)s AND earlier.date_in < %(start)s)""",
+                    date_in=stay("date_in"),
+                    lead_id=stay("lead_id"),
+                    start=start,
+                )
+            )
+        if end:
+            query.add_where(
+                SQL(
+                    """EXISTS (SELECT 1 FROM crm_lead_stage_history entry
+                                WHERE entry.lead_id = %(lead_id)s AND entry.date_in < %(end)s)""",
+                    lead_id=stay("lead_id"),
+                    end=end,
+                )
+            )
+        return query, lead
+
+    @api.model
     def _transitions(self, start=None, end=None, teams=None, users=None):
         """Every stay of the leads in scope as a funnel_metrics transitions table (Odoo ids beside).
 
@@ -419,33 +465,10 @@ class CrmLeadStageHistory(models.Model):
         from funnel_metrics import cohort_rows  # noqa: PLC0415
         from funnel_metrics.odoo_rows import transitions_from_ids  # noqa: PLC0415
 
-        self.flush_model(["lead_id", "stage_id", "date_in", "date_out", "user_id", "team_id", "company_id"])
-        self.env["crm.lead"].flush_model(["won_status", "active", "user_id", "company_id"])
-        query = self.with_context(active_test=False)._search([])
-        lead = query.join(query.table, "lead_id", "crm_lead", "id", "lead")
-        # and of leads he may read: the leads' record rules on the joined leads (one join, not a sub-query)
-        Lead = self.env["crm.lead"]
-        if not self.env.su:
-            Lead.browse().check_access("read")
-            lead_sudo = Lead.sudo().with_context(active_test=False)
-            rules = self.env["ir.rule"]._compute_domain(Lead._name, "read").optimize_full(lead_sudo)
-            if not rules.is_true():
-                query.add_where(rules._to_sql(lead_sudo, lead, query))
+        query, lead = self._funnel_query(start)
 
         def stay(name):
             return SQL.identifier(query.table, name)
-
-        if start:
-            query.add_where(
-                SQL(
-                    """%(date_in)s >= %(start)s AND NOT EXISTS (
-                           SELECT 1 FROM crm_lead_stage_history earlier
-                            WHERE earlier.lead_id = %(lead_id)s AND earlier.date_in < %(start)s)""",
-                    date_in=stay("date_in"),
-                    lead_id=stay("lead_id"),
-                    start=start,
-                )
-            )
 
         # an instant as microseconds since the epoch: exact (a double is, to the microsecond, until 2106)
         def micros(name):
@@ -514,6 +537,112 @@ class CrmLeadStageHistory(models.Model):
         return transitions_from_ids(
             frame.reset_index(drop=True), leads.rename(columns={"lead_id": "id"}), stages
         )
+
+    #: columns of a page of :meth:`funnel_rows`: the stays', then their leads'
+    FUNNEL_STAY_COLUMNS = ("lead_id", "stage_id", "date_in", "date_out", "user_id", "team_id")
+    FUNNEL_LEAD_COLUMNS = (
+        "id",
+        "name",
+        "won_status",
+        "active",
+        "lost_reason_id",
+        "source_id",
+        "campaign_id",
+        "tag_ids",
+        "expected_revenue",
+    )
+
+    @api.model
+    @api.readonly
+    def funnel_rows(self, start=False, end=False, after_lead_id=0, limit=20000):
+        """One page of the stage history for ``funnel-metrics export`` (funnel_metrics' extractor), as
+        columns of bare ids: the stays of the next ``limit`` leads by id after ``after_lead_id``, of the
+        leads the user may read (:meth:`_funnel_query`: his record rules on the stays and on their leads,
+        lost leads included), and those leads.
+
+        ``start``, ``end`` (``"YYYY-MM-DD HH:MM:SS[.ffffff]"``, UTC, or False): leave out the leads that
+        had a stay before ``start`` or none before ``end``, as the reports do; which of the others are in a
+        period's cohort is :func:`funnel_metrics.cohort_rows`' rule, which the extractor applies.
+        Read-only (served by a read replica where there is one); every value can travel over XML-RPC: no
+        ``None`` (an empty many2one is 0, a stay still open has ``date_out`` False), instants as
+        ``YYYY-MM-DD HH:MM:SS.ffffff`` text.
+
+        :return: ``{"stays": {column: [values]}, "leads": {column: [values]}, "next_lead_id": id}`` with
+            the columns of ``FUNNEL_STAY_COLUMNS`` (stays by lead, then entry) and ``FUNNEL_LEAD_COLUMNS``
+            (``tag_ids``: a list of ids per lead); ``next_lead_id`` is the ``after_lead_id`` of the next
+            page, False after the last one.
+        """
+        try:
+            after, limit = int(after_lead_id or 0), int(limit)
+            start, end = (datetime.fromisoformat(bound) if bound else None for bound in (start, end))
+        except (TypeError, ValueError) as error:
+            raise UserError(self.env._("funnel_rows: %(error)s", error=error)) from error
+        if limit < 1:
+            raise UserError(self.env._("funnel_rows: the page size must be at least 1."))
+        query, _lead = self._funnel_query(start, end)
+        # the page: the next ``limit`` lead ids (a range of the leads' primary key, cheap whatever the
+        # stays); the rules and the start apply to the stays of that range
+        [[upto, count]] = self.env.execute_query(
+            SQL(
+                """SELECT max(id), count(*)
+                     FROM (SELECT id FROM crm_lead WHERE id > %s ORDER BY id LIMIT %s) page""",
+                after,
+                limit,
+            )
+        )
+        columns = {"stays": {name: [] for name in self.FUNNEL_STAY_COLUMNS}}
+        columns["leads"] = {name: [] for name in self.FUNNEL_LEAD_COLUMNS}
+        columns["next_lead_id"] = upto if count == limit else False
+        if not count:
+            return columns
+
+        def stay(name):
+            return SQL.identifier(query.table, name)
+
+        def instant(name):
+            return SQL("to_char(%s, 'YYYY-MM-DD HH24:MI:SS.US')", stay(name))
+
+        query.add_where(SQL("%s > %s AND %s <= %s", stay("lead_id"), after, stay("lead_id"), upto))
+        query.order = SQL("%s, %s, %s", stay("lead_id"), stay("date_in"), stay("id"))
+        rows = self.env.execute_query(
+            query.select(
+                stay("lead_id"),
+                stay("stage_id"),
+                instant("date_in"),
+                instant("date_out"),
+                SQL("COALESCE(%s, 0)", stay("user_id")),
+                SQL("COALESCE(%s, 0)", stay("team_id")),
+            )
+        )
+        if not rows:
+            return columns
+        for name, values in zip(self.FUNNEL_STAY_COLUMNS, zip(*rows, strict=True), strict=True):
+            columns["stays"][name] = list(values)
+        columns["stays"]["date_out"] = [value or False for value in columns["stays"]["date_out"]]
+        # the leads of these stays: readable (their stays came through the leads' rules)
+        leads = self.env.execute_query(
+            SQL(
+                """
+                SELECT l.id, COALESCE(l.name, ''), COALESCE(l.won_status, 'pending'),
+                       COALESCE(l.active, false), COALESCE(l.lost_reason_id, 0), COALESCE(l.source_id, 0),
+                       COALESCE(l.campaign_id, 0), COALESCE(t.tag_ids, '{}'),
+                       COALESCE(l.expected_revenue, 0)::float8
+                  FROM crm_lead l
+             LEFT JOIN (SELECT lead_id, array_agg(tag_id ORDER BY tag_id) AS tag_ids
+                          FROM crm_tag_rel
+                         WHERE lead_id > %(after)s AND lead_id <= %(upto)s
+                      GROUP BY lead_id) t ON t.lead_id = l.id
+                 WHERE l.id = ANY(%(ids)s)
+              ORDER BY l.id
+                """,
+                after=after,
+                upto=upto,
+                ids=sorted(set(columns["stays"]["lead_id"])),
+            )
+        )
+        for name, values in zip(self.FUNNEL_LEAD_COLUMNS, zip(*leads, strict=True), strict=True):
+            columns["leads"][name] = list(values)
+        return columns
 
     # ------------------------------------------------------------------
     # Targets

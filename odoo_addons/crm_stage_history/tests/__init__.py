@@ -2,6 +2,7 @@ from . import test_backfill
 from . import test_calibration
 from . import test_campaign_cost
 from . import test_funnel_report
+from . import test_funnel_rows
 from . import test_performance
 from . import test_rpc
 from . import test_same_numbers
