@@ -538,20 +538,6 @@ class CrmLeadStageHistory(models.Model):
             frame.reset_index(drop=True), leads.rename(columns={"lead_id": "id"}), stages
         )
 
-    #: columns of a page of :meth:`funnel_rows`: the stays', then their leads'
-    FUNNEL_STAY_COLUMNS = ("lead_id", "stage_id", "date_in", "date_out", "user_id", "team_id")
-    FUNNEL_LEAD_COLUMNS = (
-        "id",
-        "name",
-        "won_status",
-        "active",
-        "lost_reason_id",
-        "source_id",
-        "campaign_id",
-        "tag_ids",
-        "expected_revenue",
-    )
-
     @api.model
     @api.readonly
     def funnel_rows(self, start=False, end=False, after_lead_id=0, limit=20000):
@@ -568,10 +554,13 @@ class CrmLeadStageHistory(models.Model):
         ``YYYY-MM-DD HH:MM:SS.ffffff`` text.
 
         :return: ``{"stays": {column: [values]}, "leads": {column: [values]}, "next_lead_id": id}`` with
-            the columns of ``FUNNEL_STAY_COLUMNS`` (stays by lead, then entry) and ``FUNNEL_LEAD_COLUMNS``
-            (``tag_ids``: a list of ids per lead); ``next_lead_id`` is the ``after_lead_id`` of the next
-            page, False after the last one.
+            the columns ``funnel_metrics.odoo_rows.STAY_FIELDS`` (stays by lead, then entry) and ``id``
+            and ``LEAD_FIELDS`` (``tag_ids``: a list of ids per lead); ``next_lead_id`` is the
+            ``after_lead_id`` of the next page, False after the last one.
         """
+        from funnel_metrics.odoo_rows import LEAD_FIELDS, STAY_FIELDS  # noqa: PLC0415
+
+        stay_columns, lead_columns = STAY_FIELDS, ("id", *LEAD_FIELDS)
         try:
             after, limit = int(after_lead_id or 0), int(limit)
             start, end = (datetime.fromisoformat(bound) if bound else None for bound in (start, end))
@@ -590,8 +579,8 @@ class CrmLeadStageHistory(models.Model):
                 limit,
             )
         )
-        columns = {"stays": {name: [] for name in self.FUNNEL_STAY_COLUMNS}}
-        columns["leads"] = {name: [] for name in self.FUNNEL_LEAD_COLUMNS}
+        columns = {"stays": {name: [] for name in stay_columns}}
+        columns["leads"] = {name: [] for name in lead_columns}
         columns["next_lead_id"] = upto if count == limit else False
         if not count:
             return columns
@@ -616,7 +605,7 @@ class CrmLeadStageHistory(models.Model):
         )
         if not rows:
             return columns
-        for name, values in zip(self.FUNNEL_STAY_COLUMNS, zip(*rows, strict=True), strict=True):
+        for name, values in zip(stay_columns, zip(*rows, strict=True), strict=True):
             columns["stays"][name] = list(values)
         columns["stays"]["date_out"] = [value or False for value in columns["stays"]["date_out"]]
         # the leads of these stays: readable (their stays came through the leads' rules)
@@ -640,7 +629,7 @@ class CrmLeadStageHistory(models.Model):
                 ids=sorted(set(columns["stays"]["lead_id"])),
             )
         )
-        for name, values in zip(self.FUNNEL_LEAD_COLUMNS, zip(*leads, strict=True), strict=True):
+        for name, values in zip(lead_columns, zip(*leads, strict=True), strict=True):
             columns["leads"][name] = list(values)
         return columns
 
