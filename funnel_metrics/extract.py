@@ -537,11 +537,12 @@ class RpcReader:
                 return
 
     def funnel_pages(
-        self, start: datetime | None, end: datetime | None, bar: Any = None
+        self, start: datetime | None, end: datetime | None, team_ids: list[int] | None, bar: Any = None
     ) -> Iterator[dict[str, Any]]:
         """The stage history, one page of :attr:`page_size` leads (by id) at a time, from the addon's
         ``funnel_rows``: ``{"stays": columns, "leads": columns}`` of bare ids, the leads that had a stay
-        before ``start`` or none before ``end`` (naive UTC) left out by the server."""
+        before ``start``, none before ``end`` (naive UTC) or, with ``team_ids``, none in these teams left
+        out by the server."""
         model = self.model(STAY_MODEL)
         method = _server_method(model, FUNNEL_ROWS_METHOD)
         after: int | bool = 0
@@ -551,6 +552,7 @@ class RpcReader:
                 method,
                 start=_odoo_datetime(start) if start else False,
                 end=_odoo_datetime(end) if end else False,
+                team_ids=team_ids or False,
                 after_lead_id=after,
                 limit=self.page_size,
                 context=self.context,
@@ -765,7 +767,8 @@ def extract_transitions(
     How it reads: the addon's read-only ``funnel_rows``, the read of its own reports, in pages of
     ``page_size`` leads by id: the stays the user may read and their leads, as columns of bare ids (no
     display name computed, no record browsed), the server leaving out the leads that had a stay before the
-    period or none before its end; each page is kept as compact columns and dropped.
+    period, none before its end or, with ``teams``, none in them; each page is kept as compact columns and
+    dropped.
     :func:`funnel_metrics.cohort_rows` -- the rule of the addon's reports -- then says which stays are in
     scope. Then their stages, and one id to name map per model whose names the table shows (salespersons,
     teams, tags, sources, lost reasons, campaigns: ``display_name``, the name a many2one value carries),
@@ -809,7 +812,7 @@ def extract_transitions(
     team_ids = _team_ids(reader, teams) if teams else None
     stays, leads = _Columns(_STAY_KINDS), _Columns(_LEAD_KINDS)
     with tqdm(desc="stays", unit=" stays", disable=not progress) as bar:
-        for page in reader.funnel_pages(*bounds, bar):
+        for page in reader.funnel_pages(*bounds, team_ids, bar):
             stays.add(page["stays"])
             leads.add(page["leads"])
             del page

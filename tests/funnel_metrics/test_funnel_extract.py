@@ -175,12 +175,18 @@ class FakeModel:
         self.server.served.extend((self.name, weakref.ref(row)) for row in page)
         return page
 
-    def funnel_rows(self, start=False, end=False, after_lead_id=0, limit=20000, context=None):
+    def funnel_rows(self, start=False, end=False, team_ids=False, after_lead_id=0, limit=20000, context=None):
         """The addon's page of the stage history (``crm.lead.stage.history.funnel_rows``): the stays of the
         next ``limit`` leads by id, and those leads, as columns of bare ids; the leads with a stay before
         ``start`` or none before ``end`` left out (unless :attr:`FakeOdoo.prunes` is off)."""
         self.server.hit(
-            self.name, "funnel_rows", start=start, end=end, after_lead_id=after_lead_id, limit=limit
+            self.name,
+            "funnel_rows",
+            start=start,
+            end=end,
+            team_ids=team_ids,
+            after_lead_id=after_lead_id,
+            limit=limit,
         )
         if self.server.old_addon:
             raise _json2_error(
@@ -196,10 +202,13 @@ class FakeModel:
             dates: dict[int, list[str]] = {}
             for stay in stays:
                 dates.setdefault(_key(stay["lead_id"]), []).append(stay["date_in"])
+            teams = {_key(s["lead_id"]) for s in stays if _key(s["team_id"]) in (team_ids or ())}
             kept = {
                 lead
                 for lead, entries in dates.items()
-                if not (start and min(entries) < start) and not (end and min(entries) >= end)
+                if not (start and min(entries) < start)
+                and not (end and min(entries) >= end)
+                and (not team_ids or lead in teams)
             }
             stays = [s for s in stays if _key(s["lead_id"]) in kept]
         leads = sorted(
@@ -707,9 +716,14 @@ def test_teams_select_the_leads_with_a_stay_in_them_with_their_whole_history(ser
         [3, "Proposition", "America"],
         [4, "New", "America"],
     ]
-    # the period's bounds go to the server, which leaves out the leads out of them: no list of lead ids
+    # the period's bounds and the teams go to the server, which leaves out the leads out of them: no list
+    # of lead ids
     [page] = server.calls_to(HISTORY, "funnel_rows")[-1:]
-    assert (page["start"], page["end"]) == ("2024-03-01 00:00:00", "2024-04-01 00:00:00")
+    assert (page["start"], page["end"], page["team_ids"]) == (
+        "2024-03-01 00:00:00",
+        "2024-04-01 00:00:00",
+        [2],
+    )
     # the teams' own stays, for the numbers of the Funnel report filtered on them
     for teams in (["America"], [2], ["2"]):
         assert extract.team_stays(by_name, teams).tolist() == [False, True, True]
@@ -822,11 +836,11 @@ def test_transient_failure_in_the_middle_of_paging_resumes_the_same_page(server,
     original = FakeModel.funnel_rows
     failed: list[bool] = []
 
-    def flaky(self, start=False, end=False, after_lead_id=0, limit=20000, context=None):
+    def flaky(self, start=False, end=False, team_ids=False, after_lead_id=0, limit=20000, context=None):
         if after_lead_id == 2 and not failed:
             failed.append(True)
             raise httpx.ReadError("Connection reset by peer")
-        return original(self, start, end, after_lead_id, limit, context)
+        return original(self, start, end, team_ids, after_lead_id, limit, context)
 
     FakeModel.funnel_rows = flaky
     try:

@@ -394,13 +394,14 @@ class CrmLeadStageHistory(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _funnel_query(self, start=None, end=None):
+    def _funnel_query(self, start=None, end=None, team_ids=None):
         """``(query, lead alias)``: the stays the current user may read, of leads he may read, joined to
         their lead; with ``start`` (naive UTC), without the leads that had a stay before it, with ``end``,
-        without those that had none before it (never in a period's cohort,
-        :func:`funnel_metrics.cohort_rows`) -- the read of :meth:`_transitions` and
-        :meth:`funnel_rows`. The stays' record rules come from ``_search``, the leads' are applied on the
-        joined leads (one join, not a sub-query); lost leads, archived, are read too."""
+        without those that had none before it, with ``team_ids``, without those that had no stay in these
+        teams (never in the report's leads, :func:`funnel_metrics.cohort_rows`) -- the read of
+        :meth:`_transitions` and :meth:`funnel_rows`. The stays' record rules come from ``_search``, the
+        leads' are applied on the joined leads (one join, not a sub-query); lost leads, archived, are read
+        too."""
         self.flush_model(["lead_id", "stage_id", "date_in", "date_out", "user_id", "team_id", "company_id"])
         self.env["crm.lead"].flush_model(["won_status", "active", "user_id", "company_id"])
         query = self.with_context(active_test=False)._search([])
@@ -434,6 +435,15 @@ class CrmLeadStageHistory(models.Model):
                                 WHERE entry.lead_id = %(lead_id)s AND entry.date_in < %(end)s)""",
                     lead_id=stay("lead_id"),
                     end=end,
+                )
+            )
+        if team_ids:
+            query.add_where(
+                SQL(
+                    """EXISTS (SELECT 1 FROM crm_lead_stage_history of_team
+                                WHERE of_team.lead_id = %(lead_id)s AND of_team.team_id = ANY(%(teams)s))""",
+                    lead_id=stay("lead_id"),
+                    teams=list(team_ids),
                 )
             )
         return query, lead
@@ -540,15 +550,16 @@ class CrmLeadStageHistory(models.Model):
 
     @api.model
     @api.readonly
-    def funnel_rows(self, start=False, end=False, after_lead_id=0, limit=20000):
+    def funnel_rows(self, start=False, end=False, team_ids=False, after_lead_id=0, limit=20000):
         """One page of the stage history for ``funnel-metrics export`` (funnel_metrics' extractor), as
         columns of bare ids: the stays of the next ``limit`` leads by id after ``after_lead_id``, of the
         leads the user may read (:meth:`_funnel_query`: his record rules on the stays and on their leads,
         lost leads included), and those leads.
 
         ``start``, ``end`` (``"YYYY-MM-DD HH:MM:SS[.ffffff]"``, UTC, or False): leave out the leads that
-        had a stay before ``start`` or none before ``end``, as the reports do; which of the others are in a
-        period's cohort is :func:`funnel_metrics.cohort_rows`' rule, which the extractor applies.
+        had a stay before ``start`` or none before ``end``, and with ``team_ids`` (a list of sales team
+        ids) those without a stay in these teams, as the reports do; which of the others are in the report's
+        leads is :func:`funnel_metrics.cohort_rows`' rule, which the extractor applies.
         Read-only (served by a read replica where there is one); every value can travel over XML-RPC: no
         ``None`` (an empty many2one is 0, a stay still open has ``date_out`` False), instants as
         ``YYYY-MM-DD HH:MM:SS.ffffff`` text.
@@ -564,11 +575,12 @@ class CrmLeadStageHistory(models.Model):
         try:
             after, limit = int(after_lead_id or 0), int(limit)
             start, end = (datetime.fromisoformat(bound) if bound else None for bound in (start, end))
+            team_ids = [int(team) for team in team_ids or ()]
         except (TypeError, ValueError) as error:
             raise UserError(self.env._("funnel_rows: %(error)s", error=error)) from error
         if limit < 1:
             raise UserError(self.env._("funnel_rows: the page size must be at least 1."))
-        query, _lead = self._funnel_query(start, end)
+        query, _lead = self._funnel_query(start, end, team_ids)
         # the page: the next ``limit`` lead ids (a range of the leads' primary key, cheap whatever the
         # stays); the rules and the start apply to the stays of that range
         [[upto, count]] = self.env.execute_query(

@@ -83,13 +83,17 @@ class TestFunnelRows(StageHistoryCase):
         self.assertEqual(self._ours(leads), self.elsewhere.ids)
 
     @users("sh_manager")
-    def test_a_period_start_leaves_out_leads_that_began_before_it(self):
+    def test_the_period_and_the_teams_leave_out_leads_never_in_them(self):
         History = self.env["crm.lead.stage.history"]
         began = self.mine.stage_history_ids.sorted("date_in")[0].date_in
         after = History.funnel_rows(start=began.strftime("%Y-%m-%d %H:%M:%S.%f"), limit=1000)
         self.assertIn(self.mine.id, after["leads"]["id"])
         end = History.funnel_rows(end=began.strftime("%Y-%m-%d %H:%M:%S"), limit=1000)
         self.assertNotIn(self.mine.id, end["leads"]["id"], "no stay before the end: never in the cohort")
+        of_team = History.funnel_rows(team_ids=self.team.ids, limit=1000)
+        self.assertIn(self.mine.id, of_team["leads"]["id"])
+        other = History.funnel_rows(team_ids=self.other_team.ids, limit=1000)
+        self.assertNotIn(self.mine.id, other["leads"]["id"], "no stay in the team: never in its report")
 
     @users("sh_manager")
     def test_bad_arguments_are_refused_with_a_message(self):
