@@ -234,7 +234,7 @@ def read_odoo(
     caller = RpcCaller(connection, retries, backoff)
     reader = RpcReader(connection, caller, max(1, int(page_size)), read_context(connection, caller))
     database = caller.database
-    lead_fields = caller.call(LEAD_MODEL, reader.model(LEAD_MODEL).fields_get, attributes=["type"]) or {}
+    lead_fields = _optional_fields(caller, reader)
     has_last_action = "sla_last_action_date" in lead_fields
     has_partner = "partner_assigned_id" in lead_fields
     refused = [rule.name for rule in config.rules if rule.clock == "last_action"]
@@ -282,6 +282,27 @@ def read_odoo(
         }
     teams = _read_teams(reader, team_ids)
     return Snapshot(frame, rules, dict(config.calendars), teams, f"database {database!r}")
+
+
+OPTIONAL_FIELDS_METHOD = "sla_snapshot_fields"
+"""``crm.lead``'s read-only method of ``crm_sla_rules`` that says which optional columns the database has."""
+
+
+def _optional_fields(caller: Any, reader: Any) -> set[str]:
+    """Which of :data:`ADDON_COLUMNS` and ``partner_assigned_id`` the leads of the database have: from the
+    ``crm_sla_rules`` addon's read-only ``crm.lead.sla_snapshot_fields`` (a read replica can serve it), or,
+    on a database without that addon, from ``fields_get``."""
+    from funnel_metrics.extract import ExtractError, _server_method
+
+    wanted = [*ADDON_COLUMNS, "partner_assigned_id"]
+    model = reader.model(LEAD_MODEL)
+    try:
+        method = _server_method(model, OPTIONAL_FIELDS_METHOD)
+        return set(caller.call(LEAD_MODEL, method, names=wanted, context=reader.context) or [])
+    except ExtractError as error:
+        if error.kind != "missing method":
+            raise
+    return set(caller.call(LEAD_MODEL, model.fields_get, attributes=["type"]) or {}) & set(wanted)
 
 
 def _read_teams(reader: Any, team_ids: set[int]) -> dict[Any, TeamInfo]:

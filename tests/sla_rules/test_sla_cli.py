@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -436,7 +437,17 @@ class FakeModel:
         return [{"id": r["id"], **{f: r.get(f, False) for f in fields}} for r in rows]
 
     def fields_get(self, attributes=None):
+        self.server.fields_get_calls += 1
         return {name: {"type": "char"} for name in self.server.lead_fields}
+
+    def sla_snapshot_fields(self, names, context=None):
+        """crm_sla_rules' read-only method; a database without that addon answers as Odoo 19 does."""
+        if "sla_last_action_date" not in self.server.lead_fields:
+            raise ValueError(
+                "Unexpected status code 404: "
+                + json.dumps({"message": f"The method '{self.name}.sla_snapshot_fields' does not exist"})
+            )
+        return [name for name in names if name in self.server.lead_fields]
 
 
 class FakeOdoo:
@@ -446,6 +457,7 @@ class FakeOdoo:
 
     def __init__(self, with_sla: bool = True) -> None:
         self.calls: list = []
+        self.fields_get_calls = 0
         self.lead_fields = {*LEAD_FIELDS, "active"}
         if with_sla:
             self.lead_fields |= {"sla_last_action_date", "sla_owner_since", "sla_team_since"}
@@ -570,6 +582,7 @@ def test_read_odoo(tmp_path):
     lead_calls = [call for call in server.calls if call[0] == "crm.lead"]
     assert all(("active", "=", True) in domain for _, domain, _ in lead_calls)
     assert all(context == {"active_test": False, "lang": "en_US"} for _, _, context in server.calls)
+    assert server.fields_get_calls == 0, "crm_sla_rules says which columns it has (read-only), not fields_get"
 
 
 def test_odoo_end_to_end(capsys, tmp_path, monkeypatch):

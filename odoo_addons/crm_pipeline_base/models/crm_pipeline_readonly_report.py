@@ -70,8 +70,15 @@ class CrmPipelineReadonlyReport(models.AbstractModel):
             for name, field in self._fields.items()
             if field.store and field.column_type and name != "id"
         ]
-        names = [name for name, _type in columns]
-        rows = [{name: row.get(name) for name in names} for row in self._report_rows()]
+        # an empty value is False in Odoo and NULL in SQL (JSON false is no number, date or id)
+        rows = [
+            {
+                name: None if value is False and sql_type != "boolean" else value
+                for name, sql_type in columns
+                for value in (row.get(name),)
+            }
+            for row in self._report_rows()
+        ]
         return SQL(
             "SELECT * FROM jsonb_to_recordset(%s::jsonb) AS report_rows(%s)",
             json.dumps(rows, default=str),

@@ -244,3 +244,18 @@ class CrmLead(models.Model):
         action["domain"] = [("lead_id", "=", self.id)]
         action["context"] = {"create": False}
         return action
+
+    @api.model
+    @api.readonly
+    def sla_snapshot_fields(self, names):
+        """Which of ``names`` are fields of the leads that the current user may read: the optional columns
+        that ``sla_rules simulate --url`` reads. Read-only, so that a read replica serves it (Odoo's
+        ``fields_get`` is not)."""
+        self.check_access("read")
+        if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+            raise UserError(self.env._("Give the field names as a list of texts."))
+        return [
+            name
+            for name in names
+            if name in self._fields and self._has_field_access(self._fields[name], "read")
+        ]

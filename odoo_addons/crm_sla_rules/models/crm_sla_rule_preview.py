@@ -1,7 +1,8 @@
 """Preview and buttons of a rule."""
 
-from odoo import models
+from odoo import api, models
 from odoo.exceptions import AccessError, MissingError
+from odoo.fields import Command
 
 from .crm_sla_rule import PREVIEW_LIMIT
 
@@ -28,23 +29,23 @@ class CrmSlaRule(models.Model):
 
     def _sla_preview_values(self, now):
         """What every rule would warn about and act on at ``now``: the run's own selection and plan, no
-        write. Returns line values for ``crm.sla.preview.line`` and the exact totals per rule."""
+        write. Returns the values of ``crm.sla.preview.line``: the first :data:`PREVIEW_LIMIT` leads of
+        each rule and kind, and a line saying how many more when there are (the totals are exact)."""
         from sla_rules.rules import clock_start
 
-        lines, totals = [], {}
+        lines = []
         for rule in self:
-            warned = acted = 0
             for kind in ("act", "warn"):
                 if kind == "warn" and not rule.warning_before:
                     continue
+                status = "breach" if kind == "act" else "warn"
+                total = listed = 0
                 for calendar, company_ids in rule._sla_calendar_groups():
                     lead_ids = rule._sla_select(kind, calendar, company_ids, now)
-                    if kind == "act":
-                        acted += len(lead_ids)
-                    else:
-                        warned += len(lead_ids)
+                    total += len(lead_ids)
                     shown = lead_ids[:PREVIEW_LIMIT]
                     leads = rule._sla_leads(shown)
+                    listed += len(leads)
                     values = rule._sla_rule_values()
                     starts = {lead.id: clock_start(values, lead) for lead in rule._sla_snapshots(leads)}
                     deadlines = rule._sla_deadlines(calendar, starts, now)
@@ -68,18 +69,41 @@ class CrmSlaRule(models.Model):
                                 "team_id": lead.team_id.id,
                                 "clock_start": starts[lead.id],
                                 "deadline": deadlines.get(lead.id),
-                                "status": "breach" if kind == "act" else "warn",
+                                "status": status,
                                 "description": plan.description if plan else warning,
                                 "error": plan.error if plan else False,
                             }
                         )
-            totals[rule.id] = (warned, acted)
-        return lines, totals
+                if total > PREVIEW_LIMIT:
+                    lines.append(
+                        {
+                            "rule_id": rule.id,
+                            "status": status,
+                            "description": self.env._(
+                                "%(more)s more leads are not listed: %(total)s in all (the first %(limit)s "
+                                "of each schedule are listed)",
+                                more=total - listed,
+                                total=total,
+                                limit=PREVIEW_LIMIT,
+                            ),
+                        }
+                    )
+        return lines
 
+    @api.readonly
     def action_preview(self):
+        """The preview of these rules: what they would do now. Computes nothing and writes nothing: the
+        lines are computed when the list reads them (read-only calls, on a read replica where there is
+        one)."""
         self._sla_check_manager()
         self._sla_check_exists()
-        return self.env["crm.sla.preview"]._sla_open(self)
+        current = self.env["ir.actions.act_window"]._for_xml_id("crm_sla_rules.crm_sla_preview_line_action")
+        preview = self.env["crm.sla.preview"].new({"rule_ids": [Command.set(self.ids)]})
+        return preview._report_action(
+            self.env._("Preview: %(rules)s", rules=", ".join(self.mapped("name"))),
+            help=current["help"],
+            context={"group_by": ["status"] if len(self) == 1 else ["rule_id", "status"]},
+        )
 
     def action_run_now(self):
         """Ask the scheduler to run every active rule as soon as possible (commits per batch, like the

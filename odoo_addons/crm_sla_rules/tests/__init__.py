@@ -10,3 +10,4 @@ from . import test_owner_change
 from . import test_missing_records
 from . import test_scope
 from . import test_bulk_insert_events
+from . import test_readonly_reports

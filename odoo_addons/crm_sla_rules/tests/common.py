@@ -1,8 +1,9 @@
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from unittest.mock import patch
 
 from freezegun import freeze_time
+from odoo.addons.crm_pipeline_base.tests.common import Json2Case
 from odoo.tests import TransactionCase, new_test_user
 from odoo.tools import SQL
 
@@ -10,6 +11,9 @@ from odoo.tools import SQL
 # interpreter, so load it (and the plain package) before any test freezes time.
 import sla_rules.businesstime  # noqa: F401 # pylint: disable=unused-import
 import sla_rules.rules  # noqa: F401 # pylint: disable=unused-import
+
+# loaded before any request: pandas must not be first imported inside the server thread of a test
+import sla_rules.simulate  # noqa: F401 # pylint: disable=unused-import
 
 # Monday 2 March 2026, 10:00 in Brussels (UTC+1 until 29 March)
 MONDAY_10 = datetime(2026, 3, 2, 9, 0)
@@ -159,3 +163,66 @@ class SlaCase(TransactionCase):
     def _events(self, rule, lead=None):
         domain = [("rule_id", "=", rule.id)] + ([("lead_id", "=", lead.id)] if lead else [])
         return self.env["crm.sla.event"].sudo().search(domain)
+
+
+class SlaRpcCase(Json2Case):
+    """For the calls over HTTP: a sales manager, three salespeople in a team, five opportunities of the
+    team in one stage for 30, 12, 9, 6 and 2 days (the third one new to the team: in it for 2 days), and a
+    rule on them: 10 days in the stage, a warning 5 days before, reassign by round robin."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.manager = new_test_user(
+            cls.env, login="sla_rpc_manager", name="Rita Manager", groups="sales_team.group_sale_manager"
+        )
+        cls.env["ir.config_parameter"].sudo().set_param("sales_team.membership_multi", True)
+        cls.reps = reps = [
+            new_test_user(
+                cls.env, login=f"sla_rpc_rep_{i}", name=f"Rep {i}", groups="sales_team.group_sale_salesman"
+            )
+            for i in range(3)
+        ]
+        cls.team = cls.env["crm.team"].create({"name": "RPC Team", "user_id": cls.manager.id})
+        cls.env["crm.team.member"].create([{"crm_team_id": cls.team.id, "user_id": rep.id} for rep in reps])
+        cls.stage = cls.env["crm.stage"].create({"name": "RPC New", "sequence": 400})
+        now = datetime.now().replace(microsecond=0)
+        cls.leads = cls.env["crm.lead"]
+        for index, days in enumerate((30, 12, 9, 6, 2)):
+            lead = cls.env["crm.lead"].create(
+                {
+                    "name": f"RPC lead {index}",
+                    "type": "opportunity",
+                    "team_id": cls.team.id,
+                    "user_id": reps[index % 3].id,
+                    "stage_id": cls.stage.id,
+                }
+            )
+            lead.flush_recordset()
+            # created with its salesperson, in its stage that many days ago; the third one in the team
+            # for 2 days only (a new team restarts the stage clock)
+            then = now - timedelta(days=days)
+            cls.env.cr.execute(
+                SQL(
+                    """UPDATE crm_lead SET create_date = %(then)s, date_last_stage_update = %(then)s,
+                                          sla_owner_since = %(team_since)s, sla_team_since = %(team_since)s
+                        WHERE id = %(id)s""",
+                    then=then,
+                    team_since=now - timedelta(days=2) if index == 2 else then,
+                    id=lead.id,
+                )
+            )
+            cls.leads |= lead
+        cls.env.invalidate_all()
+        cls.rule = cls.env["crm.sla.rule"].create(
+            {
+                "name": "RPC stale deals",
+                "team_ids": [(6, 0, cls.team.ids)],
+                "clock": "stage_entry",
+                "threshold": 10,
+                "unit": "days",
+                "warning_before": 5,
+                "action": "reassign",
+                "reassign_mode": "round_robin",
+            }
+        )

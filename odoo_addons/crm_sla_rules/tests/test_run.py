@@ -120,10 +120,11 @@ class TestRun(SlaCase):
         when = datetime(2026, 3, 4, 9, 0)
         with self._frozen(when):
             action = rule.with_user(self.manager).action_preview()
-        preview = self.env["crm.sla.preview"].with_user(self.manager).browse(action["res_id"])
+            Line = self.env["crm.sla.preview.line"].with_user(self.manager)
+            lines = Line.with_context(**action["context"]).search([])
+            lines.fetch(["lead_id", "status", "description"])
         self.assertFalse(rule.event_ids, "the preview writes no event")
         self.assertEqual((breached | warned | fine).mapped("user_id"), self.rep_a | self.rep_b)
-        lines = preview.line_ids
         self.assertEqual(lines.filtered(lambda line: line.status == "breach").lead_id, breached)
         self.assertEqual(lines.filtered(lambda line: line.status == "warn").lead_id, warned)
         planned = {line.lead_id: line.description for line in lines if line.status == "breach"}

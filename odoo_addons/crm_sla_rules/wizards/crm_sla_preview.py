@@ -1,67 +1,42 @@
-from odoo import api, fields, models
+from odoo import fields, models
 
 
 class CrmSlaPreview(models.TransientModel):
-    """What SLA rules would do now: the scheduled run's own selection and action plan, without writing."""
+    """The parameters of an SLA preview (which rules): what they would do now, through the scheduled run's
+    own selection and action plan. Its lines (``crm.sla.preview.line``) are computed when they are read,
+    so a preview writes nothing (no preview record, no event, no lock) and a read replica can serve it."""
 
     _name = "crm.sla.preview"
+    _inherit = ["crm.pipeline.readonly.report.form"]
     _description = "SLA Rules Preview"
+    _report_line_model = "crm.sla.preview.line"
+    _report_param_fields = ("rule_ids",)
 
-    preview_date = fields.Datetime(string="As Of", required=True, readonly=True)
-    rule_ids = fields.Many2many("crm.sla.rule", string="Rules", readonly=True)
-    summary = fields.Text(readonly=True)
-    line_ids = fields.One2many("crm.sla.preview.line", "preview_id", readonly=True)
+    rule_ids = fields.Many2many(
+        "crm.sla.rule",
+        string="Rules",
+        context={"active_test": False},
+        default=lambda self: self.env["crm.sla.rule"].search([("active", "=", True)]),
+    )
 
-    @api.depends("preview_date")
-    def _compute_display_name(self):
-        for preview in self:
-            preview.display_name = self.env._(
-                "SLA Preview, %(date)s", date=fields.Datetime.to_string(preview.preview_date)
-            )
-
-    @api.model
-    def _sla_open(self, rules=None):
-        """Create the preview of ``rules`` (default: every active rule) and return its window action."""
+    def _report_values(self):
         self.env["crm.sla.rule"]._sla_check_manager()
-        rules = rules or self.env["crm.sla.rule"].search([("active", "=", True)])
-        now = fields.Datetime.now()
-        lines, totals = rules._sla_preview_values(now)
-        summary = "\n".join(
-            self.env._(
-                "%(rule)s: %(warn)s to warn, %(act)s to act on%(more)s",
-                rule=rule.name,
-                warn=totals[rule.id][0],
-                act=totals[rule.id][1],
-                more=self.env._(" (the first %(limit)s of each are listed)", limit=200)
-                if max(totals[rule.id]) > 200
-                else "",
-            )
-            for rule in rules
-        ) or self.env._("No active SLA rule.")
-        preview = self.create(
-            {
-                "preview_date": now,
-                "rule_ids": rules.ids,
-                "summary": summary,
-                "line_ids": [fields.Command.create(line) for line in lines],
-            }
-        )
-        return {
-            "type": "ir.actions.act_window",
-            "name": self.env._("SLA Preview"),
-            "res_model": self._name,
-            "res_id": preview.id,
-            "view_mode": "form",
-            "target": "current",
-        }
+        # the rules themselves, not their copies in this new (unsaved) form
+        return self.rule_ids._origin._sla_preview_values(fields.Datetime.now())
 
 
-class CrmSlaPreviewLine(models.TransientModel):
+class CrmSlaPreviewLine(models.Model):
+    """A lead an SLA rule would warn about or act on now, and what would happen; or, past the listed
+    ones, how many more there are."""
+
     _name = "crm.sla.preview.line"
+    _inherit = ["crm.pipeline.readonly.report"]
     _description = "SLA Rules Preview Line"
+    _auto = False
     _order = "rule_id, status, deadline, id"
+    _report_model = "crm.sla.preview"
+    _report_context_key = "sla_preview"
 
-    preview_id = fields.Many2one("crm.sla.preview", required=True, ondelete="cascade", index=True)
     rule_id = fields.Many2one("crm.sla.rule", readonly=True)
     lead_id = fields.Many2one("crm.lead", readonly=True)
     user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
