@@ -331,7 +331,17 @@ class TestPipelineTours(HttpCase):
         """An SLA rule, its preview (nothing changes), the SLA dashboard."""
         rules = self.env["crm.sla.rule"].browse(self.summary["sla_rules"])
         events_before = self.env["crm.sla.event"].search_count([])
-        _lines, totals = rules._sla_preview_values(fields.Datetime.now())
+        lines = rules._sla_preview_values(fields.Datetime.now())
+        totals = {
+            rule.id: tuple(
+                sum(
+                    line["rule_id"] == rule.id and line["status"] == status and "lead_id" in line
+                    for line in lines
+                )
+                for status in ("warn", "breach")
+            )
+            for rule in rules
+        }
         # the rule with the most to show: breaches to act on and to warn about
         rule = max(rules, key=lambda rule: (min(totals[rule.id]) > 0, sum(totals[rule.id]), -rule.id))
         warns, acts = totals[rule.id]
@@ -344,9 +354,7 @@ class TestPipelineTours(HttpCase):
             warns=warns,
             acts=acts,
         )
-        preview = self.env["crm.sla.preview"].search([("create_uid", "=", self.manager.id)])
-        self.assertEqual(preview.rule_ids, rule)
-        self.assertEqual(len(preview.line_ids), warns + acts)
+        self.assertFalse(self.env["crm.sla.preview"].search([]), "a preview stores nothing")
         self.assertEqual(
             self.env["crm.sla.event"].search_count([]), events_before, "a preview changes nothing"
         )

@@ -4,10 +4,10 @@ import { menu, screenshot, tourData } from "./pd_tour_utils";
 /**
  * SLA rules (crm_sla_rules) and the customer's decision phase (crm_stage_survey) on the demo pipeline.
  *
- * Manager: opens an SLA rule, previews what it would warn about and do now (nothing changes), then the
- * SLA dashboard. Rep: on their lead, the customer's decision phase with the events that set it, and the
- * SLA events of a lead. Started by tests/test_tours.py, which chooses the records (cookie pd_tour) and
- * checks the outcome.
+ * Manager: opens an SLA rule, previews what it would warn about and do now (the lines are computed as
+ * they are read: nothing changes), then the SLA dashboard. Rep: on their lead, the customer's decision
+ * phase with the events that set it, and the SLA events of a lead. Started by tests/test_tours.py, which
+ * chooses the records (cookie pd_tour) and checks the outcome.
  */
 registry.category("web_tour.tours").add("pd_sla_manager_tour", {
     steps: () => {
@@ -29,16 +29,16 @@ registry.category("web_tour.tours").add("pd_sla_manager_tour", {
                 run: "click",
             },
             {
-                content: "Nothing has been changed",
-                trigger: ".o_form_view .alert-info:contains('Nothing has been changed')",
+                content: "The leads it would act on, counted",
+                trigger: `.o_list_view .o_group_name:contains('Would act (${acts})')`,
             },
             {
-                content: "The summary counts the breaches to act on and to warn about",
-                trigger: `.o_form_view .o_field_widget[name='summary']:contains('${warns} to warn, ${acts} to act on')`,
+                content: "and those it would warn about",
+                trigger: `.o_list_view .o_group_name:contains('Would warn (${warns})')`,
             },
             {
-                content: "A line per breach",
-                trigger: ".o_form_view .o_field_widget[name='line_ids'] .o_data_row .badge",
+                content: "A line per breach: what would happen to the lead",
+                trigger: ".o_list_view .o_data_row .badge",
             },
             ...screenshot("crm_sla_rules/sla_preview"),
             ...menu("crm.crm_menu_report", "crm_sla_rules.crm_sla_event_menu"),
