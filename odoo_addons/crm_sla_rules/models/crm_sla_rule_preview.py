@@ -74,14 +74,14 @@ class CrmSlaRule(models.Model):
                                 "error": plan.error if plan else False,
                             }
                         )
-                if total > PREVIEW_LIMIT:
+                if total > listed:
                     lines.append(
                         {
                             "rule_id": rule.id,
                             "status": status,
                             "description": self.env._(
                                 "%(more)s more leads are not listed: %(total)s in all (the first %(limit)s "
-                                "of each schedule are listed)",
+                                "of each working schedule are listed)",
                                 more=total - listed,
                                 total=total,
                                 limit=PREVIEW_LIMIT,

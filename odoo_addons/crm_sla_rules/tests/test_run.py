@@ -4,6 +4,7 @@ from unittest.mock import patch
 from freezegun import freeze_time
 from odoo.tests import tagged
 
+from ..models import crm_sla_rule_preview as preview_module
 from .common import MONDAY_10, SlaCase
 
 MINUTE = timedelta(minutes=1)
@@ -137,6 +138,21 @@ class TestRun(SlaCase):
         self.assertEqual(rule.event_ids.filtered(lambda e: e.state == "warned").lead_id, warned)
         for lead in breached:
             self.assertEqual(self._events(rule, lead).message, planned[lead])
+
+    def test_preview_lists_the_first_leads_and_counts_the_others(self):
+        rule = self._rule()
+        for index in range(3):
+            self._lead(name=f"Late {index}")
+        with self._frozen(datetime(2026, 3, 5, 9, 0)), patch.object(preview_module, "PREVIEW_LIMIT", 1):
+            action = rule.with_user(self.manager).action_preview()
+            Line = self.env["crm.sla.preview.line"].with_user(self.manager)
+            lines = Line.with_context(**action["context"]).search([])
+            lines.fetch(["lead_id", "status", "description"])
+        self.assertEqual(len(lines.lead_id), 1)
+        self.assertEqual(set(lines.mapped("status")), {"breach"})
+        self.assertIn(
+            "2 more leads are not listed: 3 in all", lines.filtered(lambda line: not line.lead_id).description
+        )
 
     def _queries(self, function, *args):
         """``(result, SQL texts)`` of ``function(*args)``."""
