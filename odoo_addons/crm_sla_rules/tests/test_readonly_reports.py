@@ -76,6 +76,13 @@ class TestReadonlyReports(SlaRpcCase):
     def test_preview(self):
         """A sales manager's preview of a rule: the button and the lines, in the web client and over
         JSON-2; a salesperson may not read it."""
+        self.authenticate("sla_rpc_manager", "sla_rpc_manager")
+        self.json2_key(self.manager)
+        spec = {"lead_id": {}, "status": {}, "description": {}}
+        with self.served_read_only():
+            opened = self.call_kw("crm.sla.rule", "action_preview", [self.rule.ids])
+        context = opened["context"]
+
         action = self.rule.with_user(self.manager).action_preview()
         Line = self.env["crm.sla.preview.line"].with_user(self.manager).with_context(**action["context"])
         lines = Line.search([])
@@ -87,12 +94,6 @@ class TestReadonlyReports(SlaRpcCase):
         counts = dict(Line._read_group([], ["status"], ["__count"]))
         self.assertEqual(counts, {"breach": 2, "warn": 1})
 
-        self.authenticate("sla_rpc_manager", "sla_rpc_manager")
-        self.json2_key(self.manager)
-        spec = {"lead_id": {}, "status": {}, "description": {}}
-        with self.served_read_only():
-            opened = self.call_kw("crm.sla.rule", "action_preview", [self.rule.ids])
-        context = opened["context"]
         with self.served_read_only():
             listed = self.call_kw(
                 "crm.sla.preview.line", "web_search_read", [], domain=[], specification=spec, context=context
