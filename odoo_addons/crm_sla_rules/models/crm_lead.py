@@ -252,8 +252,7 @@ class CrmLead(models.Model):
         that ``sla_rules simulate --url`` reads. Read-only, so that a read replica serves it (Odoo's
         ``fields_get`` is not)."""
         self.check_access("read")
-        if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
-            raise UserError(self.env._("Give the field names as a list of texts."))
+        names = [name for name in names if isinstance(name, str)] if isinstance(names, list) else []
         return [
             name
             for name in names

@@ -30,22 +30,24 @@ class CrmSlaRule(models.Model):
     def _sla_preview_values(self, now):
         """What every rule would warn about and act on at ``now``: the run's own selection and plan, no
         write. Returns the values of ``crm.sla.preview.line``: the first :data:`PREVIEW_LIMIT` leads of
-        each rule and kind, and a line saying how many more when there are (the totals are exact)."""
+        each rule, kind and working schedule, and, where a list was cut, a line with the rule's exact
+        totals."""
         from sla_rules.rules import clock_start
 
         lines = []
         for rule in self:
+            totals, cut = {}, set()
             for kind in ("act", "warn"):
                 if kind == "warn" and not rule.warning_before:
                     continue
                 status = "breach" if kind == "act" else "warn"
-                total = listed = 0
+                totals[status] = 0
                 for calendar, company_ids in rule._sla_calendar_groups():
                     lead_ids = rule._sla_select(kind, calendar, company_ids, now)
-                    total += len(lead_ids)
-                    shown = lead_ids[:PREVIEW_LIMIT]
-                    leads = rule._sla_leads(shown)
-                    listed += len(leads)
+                    totals[status] += len(lead_ids)
+                    if len(lead_ids) > PREVIEW_LIMIT:
+                        cut.add(status)
+                    leads = rule._sla_leads(lead_ids[:PREVIEW_LIMIT])
                     values = rule._sla_rule_values()
                     starts = {lead.id: clock_start(values, lead) for lead in rule._sla_snapshots(leads)}
                     deadlines = rule._sla_deadlines(calendar, starts, now)
@@ -74,20 +76,21 @@ class CrmSlaRule(models.Model):
                                 "error": plan.error if plan else False,
                             }
                         )
-                if total > listed:
-                    lines.append(
-                        {
-                            "rule_id": rule.id,
-                            "status": status,
-                            "description": self.env._(
-                                "%(more)s more leads are not listed: %(total)s in all (the first %(limit)s "
-                                "of each working schedule are listed)",
-                                more=total - listed,
-                                total=total,
-                                limit=PREVIEW_LIMIT,
-                            ),
-                        }
-                    )
+            # past the listed leads, the rule's exact totals, in the lines of each list that was cut
+            for status in sorted(cut):
+                lines.append(
+                    {
+                        "rule_id": rule.id,
+                        "status": status,
+                        "description": self.env._(
+                            "%(rule)s: %(warn)s to warn, %(act)s to act on%(more)s",
+                            rule=rule.name,
+                            warn=totals.get("warn", 0),
+                            act=totals["breach"],
+                            more=self.env._(" (the first %(limit)s of each are listed)", limit=PREVIEW_LIMIT),
+                        ),
+                    }
+                )
         return lines
 
     @api.readonly
@@ -100,7 +103,7 @@ class CrmSlaRule(models.Model):
         current = self.env["ir.actions.act_window"]._for_xml_id("crm_sla_rules.crm_sla_preview_line_action")
         preview = self.env["crm.sla.preview"].new({"rule_ids": [Command.set(self.ids)]})
         return preview._report_action(
-            self.env._("Preview: %(rules)s", rules=", ".join(self.mapped("name"))),
+            self.env._("SLA Preview"),
             help=current["help"],
             context={"group_by": ["status"] if len(self) == 1 else ["rule_id", "status"]},
         )
