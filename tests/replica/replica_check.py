@@ -382,10 +382,14 @@ def check_clis(
         failures.append("funnel-metrics export: the replica's CSV differs from the primary's")
     if outputs["replica"][1] != outputs["primary"][1]:
         failures.append("sla_rules simulate: the replica's lines differ from the primary's")
-    if primary_read:
-        failures.append(
-            f"the primary was read by the command lines on the replica: {sorted(primary_read)[:10]}"
-        )
+    # Odoo 19 does not mark res.users.context_get and fields_get read-only: each command line's call of them
+    # goes to the primary (the user's settings and the fields' description, no data of the product)
+    print(
+        f"  primary: {sum(primary_read.values())} scans while the command lines read: {_tables(primary_read)}"
+    )
+    on_primary = sorted(set(primary_read) & set(DATA_TABLES))
+    if on_primary:
+        failures.append(f"the command lines read their data on the primary: {', '.join(on_primary)}")
     if not replica_read.get("crm_lead_stage_history") or not replica_read.get("crm_lead"):
         failures.append("the command lines' reads did not reach the standby")
     return failures
