@@ -6,7 +6,7 @@ ODOO ?= $(or $(ODOO_BIN),odoo)
 ADDONS := $(notdir $(patsubst %/__manifest__.py,%,$(wildcard odoo_addons/*/__manifest__.py)))
 comma := ,
 
-.PHONY: help test lint venv pot readme bench odoo-suites screenshots wheels demo up down
+.PHONY: help test lint venv pot readme bench replica odoo-suites screenshots wheels demo up down
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -27,6 +27,9 @@ lint: $(VPY)  ## ruff and pylint-odoo, as the pre-commit hooks run them
 bench: $(VPY)  ## benchmarks: funnel_metrics on 1M transitions, the addons on a real Odoo 19 (BENCH_SECTIONS picks)
 	$(VPY) tests/benchmarks/bench_funnel_metrics.py
 	$(PYTHON) tests/benchmarks/run.py
+
+replica: $(VPY)  ## every report and export served by a PostgreSQL hot standby (set up and removed by the check itself)
+	$(PYTHON) tests/replica/replica_check.py
 
 odoo-suites:  ## Odoo's own suites in Odoo alone, then with our addons (features off, then on); ODOO_SUITES for a subset
 	$(PYTHON) tests/odoo_suites.py

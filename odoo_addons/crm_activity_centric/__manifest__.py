@@ -2,7 +2,7 @@
     "name": "CRM Activity-Centric Follow-up",
     "summary": "Every open lead has a next activity or a reason not to: follow-up policy per team, "
     "My Day agenda, capacity and Plan tomorrow, weekly review, gaming signals and event chains",
-    "version": "19.0.1.4.0",
+    "version": "19.0.1.5.0",
     "category": "Sales/CRM",
     "website": "https://github.com/pipeline-discipline/pipeline-discipline",
     "author": "Pipeline Discipline",

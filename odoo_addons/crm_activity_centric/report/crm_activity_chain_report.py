@@ -1,7 +1,7 @@
 import math
 
+from markupsafe import Markup
 from odoo import fields, models
-from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 GROUP_BY = [("user", "Salesperson"), ("team", "Sales Team")]
@@ -13,11 +13,15 @@ def _number(value):
 
 
 class CrmActivityChainReport(models.TransientModel):
-    """Share of an event chain's chains completed within its threshold, per salesperson or team."""
+    """Share of an event chain's chains completed within its threshold, per salesperson or team.
+
+    The parameters of the report; its lines are computed when they are read (nothing is stored)."""
 
     _name = "crm.activity.chain.report"
-    _inherit = "crm.activity.report.scope"
+    _inherit = ["crm.activity.report.scope", "crm.pipeline.readonly.report.form"]
     _description = "Event Chain Report"
+    _report_line_model = "crm.activity.chain.report.line"
+    _report_param_fields = ("chain_id", "date_from", "date_to", "team_ids", "group_by")
 
     chain_id = fields.Many2one(
         "crm.activity.chain",
@@ -29,7 +33,6 @@ class CrmActivityChainReport(models.TransientModel):
     date_from = fields.Date(help="Chains whose start event is on or after this day.")
     date_to = fields.Date(help="Chains whose start event is on or before this day.")
     group_by = fields.Selection(GROUP_BY, string="Per", required=True, default="user")
-    line_ids = fields.One2many("crm.activity.chain.report.line", "report_id", string="Lines")
 
     def _compliance(self):
         """Compliance of the chains started in the period on the leads the user may read, per salesperson
@@ -67,13 +70,16 @@ class CrmActivityChainReport(models.TransientModel):
             calendar=chain._work_calendar(as_utc_series(starts["at"], "starts"), self._tz()),
         )
 
-    def _compute_lines(self):
-        """Replace the lines with the compliance of the chains in scope."""
+    def _report_values(self):
+        """The compliance of the chains in scope, one line per salesperson or team by name (no write)."""
         self.ensure_one()
-        self.line_ids.unlink()
+        # parameters from an action's context are not checked by a save of this form
+        self._validate_fields(self._report_param_fields)
+        if not self.chain_id:
+            return []
         compliance = self._compliance()
         if compliance is None or compliance.empty:
-            return
+            return []
         per_user = self.group_by == "user"
         Model = self.env["res.users"] if per_user else self.env["crm.team"]
         none_label = self.env._("No salesperson") if per_user else self.env._("No sales team")
@@ -86,7 +92,6 @@ class CrmActivityChainReport(models.TransientModel):
                 (
                     record,
                     {
-                        "report_id": self.id,
                         "name": record.display_name if record else none_label,
                         "user_id": record.id if per_user else False,
                         "team_id": False if per_user else record.id,
@@ -103,43 +108,38 @@ class CrmActivityChainReport(models.TransientModel):
             )
         # by name, the unassigned last, never by a score
         groups.sort(key=lambda item: (not item[0], item[1]["name"].casefold()))
-        self.env["crm.activity.chain.report.line"].create(
-            [dict(vals, sequence=rank) for rank, (_record, vals) in enumerate(groups)]
-        )
+        return [dict(vals, sequence=rank) for rank, (_record, vals) in enumerate(groups)]
 
     def action_show(self):
+        """The lines for these parameters, read when the list opens (nothing is computed here)."""
         self.ensure_one()
-        self._compute_lines()
-        if not self.line_ids:
-            raise UserError(
-                self.env._(
-                    "No chain of “%(chain)s” started in this period on the leads you can see: "
-                    "widen the filters.",
-                    chain=self.chain_id.display_name,
-                )
-            )
-        return {
-            "type": "ir.actions.act_window",
-            "name": self.chain_id.display_name,
-            "res_model": "crm.activity.chain.report.line",
-            "view_mode": "list,graph",
-            "views": [(False, "list"), (False, "graph")],
-            "domain": [("report_id", "=", self.id)],
-            "context": {"chain_per": self.group_by},
-            "target": "current",
-        }
+        return self._report_action(
+            self.chain_id.display_name,
+            view_mode="list,graph",
+            views=[(False, "list"), (False, "graph")],
+            help=Markup('<p class="o_view_nocontent_empty_folder">%s</p>')
+            % self.env._(
+                "No chain of “%(chain)s” started in this period on the leads you can see: widen the filters.",
+                chain=self.chain_id.display_name,
+            ),
+        )
 
 
-class CrmActivityChainReportLine(models.TransientModel):
+class CrmActivityChainReportLine(models.Model):
+    """A salesperson's or team's chain compliance, computed when read from the parameters in the context."""
+
     _name = "crm.activity.chain.report.line"
+    _inherit = "crm.pipeline.readonly.report"
     _description = "Event Chain Report Line"
+    _auto = False
     _order = "sequence, id"
+    _report_model = "crm.activity.chain.report"
+    _report_context_key = "crm_activity_chain_report"
 
-    report_id = fields.Many2one("crm.activity.chain.report", required=True, ondelete="cascade", index=True)
     sequence = fields.Integer()
     name = fields.Char(string="Salesperson / Team", required=True)
-    user_id = fields.Many2one("res.users", string="Salesperson", ondelete="cascade")
-    team_id = fields.Many2one("crm.team", string="Sales Team", ondelete="cascade")
+    user_id = fields.Many2one("res.users", string="Salesperson")
+    team_id = fields.Many2one("crm.team", string="Sales Team")
     started = fields.Integer(
         help="Chains whose start event falls in the period (one per lead: its first start)."
     )

@@ -1,7 +1,8 @@
 import math
 
+from markupsafe import Markup
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import SQL
 
 MANAGER_GROUP = "sales_team.group_sale_manager"
@@ -14,11 +15,15 @@ def _percent(value):
 
 class CrmActivitySignalReport(models.TransientModel):
     """Follow-up signals per salesperson, for managers: patterns that suggest the follow-up rules are being
-    worked around. Something to talk about with the salesperson, not a ranking."""
+    worked around. Something to talk about with the salesperson, not a ranking.
+
+    The parameters of the report; its lines are computed when they are read (nothing is stored)."""
 
     _name = "crm.activity.signal.report"
-    _inherit = "crm.activity.report.scope"
+    _inherit = ["crm.activity.report.scope", "crm.pipeline.readonly.report.form"]
     _description = "Follow-up Signals Report"
+    _report_line_model = "crm.activity.signal.report.line"
+    _report_param_fields = ("date_from", "date_to", "team_ids", "quick_seconds", "far_days", "reschedule_min")
 
     quick_seconds = fields.Integer(
         string="Quick Done (seconds)",
@@ -40,7 +45,6 @@ class CrmActivitySignalReport(models.TransientModel):
         default=3,
         help="An activity whose due date was moved at least this many times counts as rescheduled.",
     )
-    line_ids = fields.One2many("crm.activity.signal.report.line", "report_id", string="Lines")
 
     @api.constrains("quick_seconds", "far_days", "reschedule_min")
     def _check_options(self):
@@ -116,22 +120,23 @@ class CrmActivitySignalReport(models.TransientModel):
             )
         )
 
-    def _compute_lines(self):
-        """Replace the lines with the signals of the activities and leads in scope."""
+    def _report_values(self):
+        """The signals of the activities and leads in scope, one line per salesperson by name (no write)."""
         import pandas as pd  # noqa: PLC0415 - pandas is heavy: load it when a report is asked for
 
         from activity_centric import gaming_signals  # noqa: PLC0415
 
         self.ensure_one()
         self._check_manager()
-        self.line_ids.unlink()
+        # parameters from an action's context are not checked by a save of this form
+        self._validate_fields(self._report_param_fields)
         activities = pd.DataFrame(
             self._activity_rows(),
             columns=["user", "created_at", "deadline", "done_at", "has_feedback", "reschedule_count"],
         )
         leads = pd.DataFrame(self._lead_rows(), columns=["user", "followup_state"])
         if activities.empty and leads.empty:
-            return
+            return []
         signals = gaming_signals(
             activities,
             leads,
@@ -148,7 +153,6 @@ class CrmActivitySignalReport(models.TransientModel):
         for user_id, row in signals.iterrows():
             lines.append(
                 {
-                    "report_id": self.id,
                     "sequence": by_name[int(user_id)],
                     "user_id": int(user_id),
                     "activities": int(row["done"] + row["open"]),
@@ -165,37 +169,33 @@ class CrmActivitySignalReport(models.TransientModel):
                     "missing_share": _percent(row["missing_share"]),
                 }
             )
-        self.env["crm.activity.signal.report.line"].create(sorted(lines, key=lambda vals: vals["sequence"]))
+        return sorted(lines, key=lambda vals: vals["sequence"])
 
     def action_show(self):
+        """The lines for these parameters, read when the list opens (nothing is computed here)."""
         self.ensure_one()
         self._check_manager()
-        self._compute_lines()
-        if not self.line_ids:
-            raise UserError(
-                self.env._(
-                    "No activities or open leads match this period and these teams: widen the filters."
-                )
-            )
-        return {
-            "type": "ir.actions.act_window",
-            "name": self.env._("Follow-up Signals"),
-            "res_model": "crm.activity.signal.report.line",
-            "view_mode": "list",
-            "views": [(False, "list")],
-            "domain": [("report_id", "=", self.id)],
-            "target": "current",
-        }
+        return self._report_action(
+            self.env._("Follow-up Signals"),
+            views=[(False, "list")],
+            help=Markup('<p class="o_view_nocontent_empty_folder">%s</p>')
+            % self.env._("No activities or open leads match this period and these teams: widen the filters."),
+        )
 
 
-class CrmActivitySignalReportLine(models.TransientModel):
+class CrmActivitySignalReportLine(models.Model):
+    """A salesperson's follow-up signals, computed when read from the parameters in the context."""
+
     _name = "crm.activity.signal.report.line"
+    _inherit = "crm.pipeline.readonly.report"
     _description = "Follow-up Signals Report Line"
+    _auto = False
     _order = "sequence, id"
+    _report_model = "crm.activity.signal.report"
+    _report_context_key = "crm_activity_signal_report"
 
-    report_id = fields.Many2one("crm.activity.signal.report", required=True, ondelete="cascade", index=True)
     sequence = fields.Integer()
-    user_id = fields.Many2one("res.users", string="Salesperson", required=True, ondelete="cascade")
+    user_id = fields.Many2one("res.users", string="Salesperson", required=True)
     activities = fields.Integer(
         help="Activities assigned to the salesperson on leads, created in the period."
     )

@@ -14,3 +14,4 @@ from . import test_enforce_entry
 from . import test_team_leader
 from . import test_handover
 from . import test_plan_tomorrow_tour
+from . import test_readonly_reports

@@ -1,7 +1,7 @@
 from datetime import datetime, timedelta
 
 from freezegun import freeze_time
-from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import tagged
 from odoo.tools import SQL
 
@@ -60,8 +60,11 @@ class TestChains(FollowupCase):
             )
         )
         with freeze_time(NOW):
-            report.action_show()
-        return report
+            action = report.action_show()
+            self.assertEqual(action["res_model"], "crm.activity.chain.report.line")
+            # what the report's list reads
+            lines = self.env[action["res_model"]].with_user(user or self.sales_manager)
+            return lines.with_context(**action["context"]).search([]), action
 
     def test_first_call_within_late_missed_pending(self):
         start = NOW - timedelta(hours=2)
@@ -80,27 +83,28 @@ class TestChains(FollowupCase):
         self._done(self._activity(called_late), start + timedelta(minutes=20))
         self._activity(never_called)  # planned, never done
 
-        report = self._report(self.first_call)
-        self.assertEqual(len(report.line_ids), 1)
-        line = report.line_ids
+        line, _action = self._report(self.first_call)
+        self.assertEqual(len(line), 1)
         self.assertEqual(line.user_id, self.salesman)
         self.assertEqual(line.name, "Sally Salesman")
         self.assertEqual((line.started, line.within, line.late, line.missed, line.pending), (4, 1, 1, 1, 1))
         self.assertAlmostEqual(line.share_within, 100 / 3)
         self.assertAlmostEqual(line.median_minutes, 15.0)
 
-        per_team = self._report(self.first_call, group_by="team").line_ids
+        per_team, _action = self._report(self.first_call, group_by="team")
         self.assertEqual(
             (per_team.team_id, per_team.name, per_team.started), (self.team_warn, "Warn Team", 4)
         )
 
         # the lead created before the period is not counted; the day before it is
-        report = self._report(self.first_call, date_from=TODAY - timedelta(days=21))
-        self.assertEqual((report.line_ids.started, report.line_ids.missed), (5, 2))
-        with self.assertRaisesRegex(UserError, "widen the filters"):
-            self._report(
-                self.first_call, date_from=TODAY + timedelta(days=1), date_to=TODAY + timedelta(days=2)
-            )
+        line, _action = self._report(self.first_call, date_from=TODAY - timedelta(days=21))
+        self.assertEqual((line.started, line.missed), (5, 2))
+        # no chain in the period: an empty list that says why
+        lines, action = self._report(
+            self.first_call, date_from=TODAY + timedelta(days=1), date_to=TODAY + timedelta(days=2)
+        )
+        self.assertFalse(lines)
+        self.assertIn("widen the filters", action["help"])
 
     def test_quotation_within_one_business_day_across_weekend(self):
         # Sally's lead is qualified on Friday 16:00 (Brussels) and quoted on Monday 15:00: within the next
@@ -122,20 +126,20 @@ class TestChains(FollowupCase):
             FRIDAY + timedelta(days=4),
         )
 
-        report = self._report(self.quotation)
-        self.assertEqual(report.line_ids.mapped("name"), ["Sally Salesman", "Sam Salesman"])
-        sally, sam = report.line_ids
+        lines, _action = self._report(self.quotation)
+        self.assertEqual(lines.mapped("name"), ["Sally Salesman", "Sam Salesman"])
+        sally, sam = lines
         self.assertEqual((sally.started, sally.within, sally.missed), (2, 1, 1))
         self.assertAlmostEqual(sally.share_within, 50.0)
         self.assertAlmostEqual(sally.median_minutes, (3 * 24 - 1) * 60)
         self.assertEqual((sam.started, sam.late), (1, 1))
 
         # a salesperson sees the chains of their own leads only
-        report = self._report(self.quotation, user=self.salesman)
-        self.assertEqual(report.line_ids.user_id, self.salesman)
-        self.assertEqual((report.line_ids.started, report.line_ids.within), (2, 1))
-        report = self._report(self.quotation, user=self.salesman_2)
-        self.assertEqual((report.line_ids.user_id, report.line_ids.late), (self.salesman_2, 1))
+        line, _action = self._report(self.quotation, user=self.salesman)
+        self.assertEqual(line.user_id, self.salesman)
+        self.assertEqual((line.started, line.within), (2, 1))
+        line, _action = self._report(self.quotation, user=self.salesman_2)
+        self.assertEqual((line.user_id, line.late), (self.salesman_2, 1))
 
     def test_business_days_skip_public_holidays(self):
         calendar = self.env.company.resource_calendar_id
@@ -153,7 +157,7 @@ class TestChains(FollowupCase):
         self._done(
             self._activity(lead, activity_type=self.send_quotation), FRIDAY + timedelta(days=4, hours=-1)
         )
-        line = self._report(self.quotation).line_ids
+        line, _action = self._report(self.quotation)
         self.assertEqual((line.started, line.within), (1, 1))
 
     def test_half_day_closure_is_a_business_day(self):
@@ -174,7 +178,7 @@ class TestChains(FollowupCase):
         self._done(
             self._activity(lead, activity_type=self.send_quotation), FRIDAY + timedelta(days=4, hours=-1)
         )
-        line = self._report(self.quotation).line_ids
+        line, _action = self._report(self.quotation)
         self.assertEqual((line.started, line.late), (1, 1))
 
     def test_message_sent_chain(self):
@@ -197,7 +201,7 @@ class TestChains(FollowupCase):
             noted.with_user(self.salesman).message_post(
                 body="Internal", message_type="comment", subtype_xmlid="mail.mt_note"
             )
-        line = self._report(chain).line_ids
+        line, _action = self._report(chain)
         self.assertEqual((line.started, line.within, line.missed), (2, 1, 1))
 
     def test_invalid_configuration_refused(self):

@@ -18,6 +18,8 @@ _COLUMN_TYPES = {
 }
 # parameters given as they are
 _SCALAR_TYPES = ("integer", "float", "boolean", "char")
+# the cursor cache's key of the next id of a report line
+_NEXT_ID_KEY = ("crm.pipeline.readonly.report", "next id")
 
 
 class CrmPipelineReadonlyReport(models.AbstractModel):
@@ -60,7 +62,11 @@ class CrmPipelineReadonlyReport(models.AbstractModel):
         if key not in cache:
             Form = self.env[self._report_model]
             values = Form.new(Form._report_params_to_values(params))._report_values()
-            cache[key] = [dict(line, id=index) for index, line in enumerate(values, start=1)]
+            # the lines of every report read in the transaction get ids of their own: the ORM caches field
+            # values by id, whatever the context, so a second report must not reuse the first one's ids
+            first = cache.get(_NEXT_ID_KEY, 1)
+            cache[key] = [dict(line, id=index) for index, line in enumerate(values, start=first)]
+            cache[_NEXT_ID_KEY] = first + len(values)
         return cache[key]
 
     @property
@@ -70,12 +76,11 @@ class CrmPipelineReadonlyReport(models.AbstractModel):
             for name, field in self._fields.items()
             if field.store and field.column_type and name != "id"
         ]
-        # an empty value is False in Odoo and NULL in SQL (JSON false is no number, date or id)
+        # an empty value (False, as the ORM gives it) is NULL in a column that is not a boolean
         rows = [
             {
-                name: None if value is False and sql_type != "boolean" else value
+                name: None if row.get(name) is False and sql_type != "boolean" else row.get(name)
                 for name, sql_type in columns
-                for value in (row.get(name),)
             }
             for row in self._report_rows()
         ]
