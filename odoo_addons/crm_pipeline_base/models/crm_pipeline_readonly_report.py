@@ -51,16 +51,22 @@ class CrmPipelineReadonlyReport(models.AbstractModel):
             "crm.pipeline.readonly.report",
             self._name,
             self.env.uid,
+            self.env.su,
             json.dumps(params, sort_keys=True, default=str),
             tuple(self.env.companies.ids),
             self.env.context.get("lang"),
-            self.env.context.get("tz"),
+            # a report's days are the user's (his preferences' time zone when the context has none)
+            self.env.context.get("tz") or self.env.user.tz,
         )
         cache = self.env.cr.cache
         if key not in cache:
             Form = self.env[self._report_model]
             values = Form.new(Form._report_params_to_values(params))._report_values()
-            cache[key] = [dict(line, id=index) for index, line in enumerate(values, start=1)]
+            # a line with a natural id (one per stage...) keeps it: a button on selected lines then acts
+            # on the same lines when they are read again, even if others came or went in between
+            cache[key] = [
+                line if line.get("id") else dict(line, id=index) for index, line in enumerate(values, start=1)
+            ]
         return cache[key]
 
     @property
@@ -70,8 +76,12 @@ class CrmPipelineReadonlyReport(models.AbstractModel):
             for name, field in self._fields.items()
             if field.store and field.column_type and name != "id"
         ]
-        names = [name for name, _type in columns]
-        rows = [{name: row.get(name) for name in names} for row in self._report_rows()]
+        # Odoo's empty value is False; in a column other than a boolean, SQL's is NULL
+        empty = {name: None if sql_type != "boolean" else False for name, sql_type in columns}
+        rows = [
+            {name: row.get(name) if row.get(name) is not False else empty[name] for name in empty}
+            for row in self._report_rows()
+        ]
         return SQL(
             "SELECT * FROM jsonb_to_recordset(%s::jsonb) AS report_rows(%s)",
             json.dumps(rows, default=str),
@@ -88,7 +98,8 @@ class CrmPipelineReadonlyReportForm(models.AbstractModel):
     _report_param_fields = ()  # the fields that make the report's parameters
 
     def _report_values(self):
-        """The report's lines, as dicts of the line model's columns (without ``id``): no write."""
+        """The report's lines, as dicts of the line model's columns: no write. A line's ``id`` is its
+        position unless the line gives one of its own (a natural key, unique in the report, not 0)."""
         raise NotImplementedError
 
     def _report_params(self):
