@@ -99,7 +99,8 @@ class CrmPipelineReadonlyReportForm(models.AbstractModel):
 
     def _report_values(self):
         """The report's lines, as dicts of the line model's columns: no write. A line's ``id`` is its
-        position unless the line gives one of its own (a natural key, unique in the report, not 0)."""
+        position, unless the lines give their own (a natural key, such as a stage's id: every line one,
+        unique and positive), which a button on selected lines then finds again on its own read."""
         raise NotImplementedError
 
     def _report_params(self):
