@@ -183,7 +183,8 @@ class TestReportsAreReadOnly(Json2Case):
         self.assertEqual((status, body["name"]), (403, "odoo.exceptions.AccessError"))
 
     def test_cost_per_lead_is_read_on_a_read_only_cursor(self):
-        """Cost per Lead (a SQL view) over JSON-2 as a manager: the campaign's 900 over its 8 leads."""
+        """Cost per Lead (a SQL view) over JSON-2 as a manager: the campaign's 900 over its 8 leads (a
+        salesman is refused)."""
         spec = self.list_spec("crm.campaign.cost.report")
         status, body = self.read_only(
             self.json2,
@@ -201,6 +202,11 @@ class TestReportsAreReadOnly(Json2Case):
         self.assertEqual(
             (ours["leads"], ours["qualified"], ours["won"], ours["cost_per_lead"]), (8, 5, 2, 112.5)
         )
+        with mute_logger("odoo.http"):
+            status, body = self.json2(
+                self.salesman, "crm.campaign.cost.report", "web_search_read", domain=[], specification=spec
+            )
+        self.assertEqual((status, body["name"]), (403, "odoo.exceptions.AccessError"))
 
     def test_stage_history_is_read_on_a_read_only_cursor(self):
         """The stage history's list and the export's pages (funnel_rows) over JSON-2, as a salesman (his
