@@ -53,19 +53,26 @@ class CrmPipelineReadonlyReport(models.AbstractModel):
             "crm.pipeline.readonly.report",
             self._name,
             self.env.uid,
+            self.env.su,
             json.dumps(params, sort_keys=True, default=str),
             tuple(self.env.companies.ids),
             self.env.context.get("lang"),
-            self.env.context.get("tz"),
+            # a report's days are the user's (his preferences' time zone when the context has none)
+            self.env.context.get("tz") or self.env.user.tz,
         )
         cache = self.env.cr.cache
         if key not in cache:
             Form = self.env[self._report_model]
             values = Form.new(Form._report_params_to_values(params))._report_values()
-            # the lines of every report read in the transaction get ids of their own: the ORM caches field
-            # values by id, whatever the context, so a second report must not reuse the first one's ids
+            # a line with a natural id (one per stage...) keeps it: a button on selected lines then acts
+            # on the same lines when they are read again, even if others came or went in between; the others
+            # get ids of their own in the transaction: the ORM caches field values by id, whatever the
+            # context, so a second report must not reuse the first one's ids
             first = cache.get(_NEXT_ID_KEY, 1)
-            cache[key] = [dict(line, id=index) for index, line in enumerate(values, start=first)]
+            cache[key] = [
+                line if line.get("id") else dict(line, id=index)
+                for index, line in enumerate(values, start=first)
+            ]
             cache[_NEXT_ID_KEY] = first + len(values)
         return cache[key]
 
@@ -76,12 +83,10 @@ class CrmPipelineReadonlyReport(models.AbstractModel):
             for name, field in self._fields.items()
             if field.store and field.column_type and name != "id"
         ]
-        # an empty value (False, as the ORM gives it) is NULL in a column that is not a boolean
+        # Odoo's empty value is False; in a column other than a boolean, SQL's is NULL
+        empty = {name: None if sql_type != "boolean" else False for name, sql_type in columns}
         rows = [
-            {
-                name: None if row.get(name) is False and sql_type != "boolean" else row.get(name)
-                for name, sql_type in columns
-            }
+            {name: row.get(name) if row.get(name) is not False else empty[name] for name in empty}
             for row in self._report_rows()
         ]
         return SQL(
@@ -100,7 +105,10 @@ class CrmPipelineReadonlyReportForm(models.AbstractModel):
     _report_param_fields = ()  # the fields that make the report's parameters
 
     def _report_values(self):
-        """The report's lines, as dicts of the line model's columns (without ``id``): no write."""
+        """The report's lines, as dicts of the line model's columns: no write. A line's ``id`` follows
+        its position (numbered on from the transaction's earlier reports), unless the lines give their own
+        (a natural key, such as a stage's id: every line one, unique and positive), which a button on
+        selected lines then finds again on its own read."""
         raise NotImplementedError
 
     def _report_params(self):

@@ -1,7 +1,7 @@
 import math
 
+from markupsafe import Markup
 from odoo import api, fields, models
-from odoo.exceptions import UserError
 
 GROUP_BY = [("stage", "Stage"), ("team", "Sales Team"), ("user", "Salesperson")]
 
@@ -12,9 +12,13 @@ def _number(value):
 
 
 class CrmStageFunnelReport(models.TransientModel):
+    """The funnel's parameters; its lines are computed when the list or the graph reads them."""
+
     _name = "crm.stage.funnel.report"
-    _inherit = "crm.stage.history.scope"
+    _inherit = ["crm.stage.history.scope", "crm.pipeline.readonly.report.form"]
     _description = "Stage Funnel Report"
+    _report_line_model = "crm.stage.funnel.report.line"
+    _report_param_fields = ("date_from", "date_to", "team_ids", "user_ids", "group_by")
 
     user_ids = fields.Many2many(
         "res.users",
@@ -30,13 +34,12 @@ class CrmStageFunnelReport(models.TransientModel):
         "when it first entered that stage: a lead handed over between stages counts for each in their "
         "own stages.",
     )
-    line_ids = fields.One2many("crm.stage.funnel.report.line", "report_id", string="Lines")
 
     def _scope_users(self):
         return self.user_ids
 
-    def _compute_lines(self):
-        """Replace the lines with the funnel of the leads in scope, against the stage targets.
+    def _report_values(self):
+        """The funnel of the leads in scope, against the stage targets, as report lines.
 
         With teams or salespersons chosen, the funnel is what they are credited with in the unfiltered
         report: a lead's passage through a stage counts when its first stay there is of the chosen teams
@@ -47,10 +50,9 @@ class CrmStageFunnelReport(models.TransientModel):
         import funnel_metrics  # noqa: PLC0415 - pandas is heavy: load it when a report is asked for
 
         self.ensure_one()
-        self.line_ids.unlink()
         table = self._transitions()
         if table.empty:
-            return
+            return []
         selected = self._selected_stays(table)
         now = fields.Datetime.now()
         keyed = self._keyed_by_ids(table)
@@ -61,6 +63,7 @@ class CrmStageFunnelReport(models.TransientModel):
             funnel = funnel_metrics.breakdown(keyed, self.group_by, targets, as_of=now, selected=selected)
         stages = self.env["crm.stage"].browse(sorted({int(stage) for stage in funnel["stage"]}))
         won = set(stages.filtered("is_won").ids)
+        sequence = {stage.id: stage.sequence for stage in stages}
         lines = []
         for row in funnel.to_dict("records"):
             # the team or salesperson id as text, NA for none
@@ -73,8 +76,8 @@ class CrmStageFunnelReport(models.TransientModel):
             p90 = _number(row["p90_days"])
             lines.append(
                 {
-                    "report_id": self.id,
                     "stage_id": stage_id,
+                    "stage_sequence": sequence[stage_id],
                     "team_id": group_id if self.group_by == "team" else False,
                     "user_id": group_id if self.group_by == "user" else False,
                     "entered": int(row["entered"]),
@@ -95,37 +98,36 @@ class CrmStageFunnelReport(models.TransientModel):
                     "below_target": bool(row["below_target"]),
                 }
             )
-        self.env["crm.stage.funnel.report.line"].create(lines)
+        return lines
 
     def action_show(self):
-        self.ensure_one()
-        self._compute_lines()
-        if not self.line_ids:
-            raise UserError(
-                self.env._("No stage history matches this period, team and salesperson: widen the filters.")
-            )
+        """Open the funnel's list and graph: its lines are computed as they read them (no write)."""
         group_by = {"team": ["team_id"], "user": ["user_id"]}.get(self.group_by, [])
-        return {
-            "type": "ir.actions.act_window",
-            "name": self.env._("Funnel"),
-            "res_model": "crm.stage.funnel.report.line",
-            "view_mode": "list,graph",
-            "domain": [("report_id", "=", self.id)],
-            "context": {"group_by": group_by, "funnel_per": self.group_by},
-            "target": "current",
-        }
+        return self._report_action(
+            self.env._("Funnel"),
+            view_mode="list,graph",
+            context={"group_by": group_by, "funnel_per": self.group_by},
+            help=Markup('<p class="o_view_nocontent_empty_folder">%s</p>')
+            % self.env._("No stage history matches this period, team and salesperson: widen the filters."),
+        )
 
 
-class CrmStageFunnelReportLine(models.TransientModel):
+class CrmStageFunnelReportLine(models.Model):
+    """A line of the funnel, computed on read from the parameters in the context (``funnel_report``)."""
+
     _name = "crm.stage.funnel.report.line"
+    _inherit = "crm.pipeline.readonly.report"
     _description = "Stage Funnel Report Line"
     _order = "team_id, user_id, stage_sequence, stage_id"
+    _report_model = "crm.stage.funnel.report"
+    _report_context_key = "funnel_report"
 
-    report_id = fields.Many2one("crm.stage.funnel.report", required=True, ondelete="cascade", index=True)
-    stage_id = fields.Many2one("crm.stage", required=True, ondelete="cascade")
-    stage_sequence = fields.Integer(related="stage_id.sequence", store=True)
-    team_id = fields.Many2one("crm.team", string="Sales Team", ondelete="cascade")
-    user_id = fields.Many2one("res.users", string="Salesperson", ondelete="cascade")
+    stage_id = fields.Many2one("crm.stage", required=True)
+    # the stage's sequence when the report was computed (a column of the lines, not a related field: a
+    # stage's new sequence would otherwise search the lines, which computes a report)
+    stage_sequence = fields.Integer()
+    team_id = fields.Many2one("crm.team", string="Sales Team")
+    user_id = fields.Many2one("res.users", string="Salesperson")
     entered = fields.Integer(help="Leads that entered the stage.")
     advanced = fields.Integer(string="Moved Forward", help="Leads that reached a later stage.")
     lost = fields.Integer(help="Leads lost while in the stage.")

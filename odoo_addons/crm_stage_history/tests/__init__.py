@@ -11,3 +11,4 @@ from . import test_stage_history
 from . import test_targets
 from . import test_bulk_insert
 from . import test_funnel_tour
+from . import test_readonly_reports

@@ -78,3 +78,16 @@ class StageHistoryCase(TransactionCase):
 
     def _stays(self, lead):
         return self.History.search([("lead_id", "=", lead.id)], order="date_in, id")
+
+
+def report_lines(env, action):
+    """The lines the list of a report's action reads in ``env`` (the funnel's, the calibration's: computed
+    as they are read, from the parameters in the action's context), every column fetched. As in a new
+    request, nothing computed earlier in the transaction is reused (lines are computed once per
+    transaction, see ``crm.pipeline.readonly.report``): the lines are those of the data as it is now."""
+    env.invalidate_all()
+    env.cr.cache.clear()
+    Line = env[action["res_model"]].with_context(**action["context"])
+    lines = Line.search([])
+    lines.fetch([name for name, field in Line._fields.items() if field.store])
+    return lines

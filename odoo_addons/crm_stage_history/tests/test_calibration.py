@@ -5,7 +5,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from .common import T0, StageHistoryCase
+from .common import T0, StageHistoryCase, report_lines
 
 
 @tagged("post_install", "-at_install")
@@ -30,20 +30,24 @@ class TestCalibration(StageHistoryCase):
         cls.manual = leads[5]
         cls.manual.probability = 80  # set by hand: left alone
 
-    def _calibrate(self, **vals):
+    def _measure(self, user=None, **vals):
+        """Measure's action, and the lines its list reads (measured as they are read)."""
         wizard = (
             self.env["crm.stage.calibration"]
-            .with_user(self.sales_manager)
+            .with_user(user or self.sales_manager)
             .create({"team_ids": [(6, 0, self.team.ids)], "min_sample": 5, **vals})
         )
-        wizard.action_measure()
-        return wizard
+        action = wizard.action_measure()
+        return action, report_lines(wizard.env, action)
+
+    def _calibrate(self, **vals):
+        return self._measure(**vals)[1]
 
     def test_measured_probabilities_count_open_leads_as_unfinished(self):
-        wizard = self._calibrate()
-        lines = {line.stage_id: line for line in wizard.line_ids}
-        self.assertEqual(set(lines), {self.s1, self.s2}, "won stages are not calibrated")
-        self.assertRecordValues(lines[self.s1], [{"stated": 20.0, "sample_size": 10, "apply": True}])
+        lines = self._calibrate()
+        self.assertEqual(lines.stage_id, self.s1 | self.s2, "won stages are not calibrated")
+        lines = {line.stage_id: line for line in lines}
+        self.assertRecordValues(lines[self.s1], [{"stated": 20.0, "sample_size": 10, "has_observed": True}])
         self.assertAlmostEqual(lines[self.s1].observed, 45.0, places=6)
         self.assertAlmostEqual(lines[self.s1].recommended, 45.0, places=6, msg="10 decided leads >= 5")
         self.assertLess(lines[self.s1].ci_low, 45.0)
@@ -52,13 +56,16 @@ class TestCalibration(StageHistoryCase):
         self.assertEqual(lines[self.s2].sample_size, 4)
         # 4 decided leads < 5: the recommendation leans on the stated 50% (prior weight 20)
         self.assertAlmostEqual(lines[self.s2].recommended, (4 * 75.0 + 20 * 50.0) / 24, places=6)
-        self.assertGreater(wizard.brier_score, 0)
+        # one Brier score for all decided leads, the same on every line (the list shows it once, below)
+        self.assertGreater(lines[self.s1].brier_score, 0)
+        self.assertEqual(lines[self.s1].brier_score, lines[self.s2].brier_score)
 
     def test_apply_updates_stages_and_automatic_open_opportunities(self):
-        wizard = self._calibrate(update_open_leads=True)
-        recommended = {line.stage_id: line.recommended for line in wizard.line_ids}
+        lines = self._calibrate()
+        recommended = {line.stage_id: line.recommended for line in lines}
         with freeze_time(T0 + timedelta(days=10)):
-            wizard.action_apply()
+            action = lines.action_apply_with_open_leads()
+        self.assertEqual(action["params"]["message"], "2 stages and 1 open opportunities updated.")
         self.assertAlmostEqual(self.s1.probability, recommended[self.s1], places=6)
         self.assertAlmostEqual(self.s2.calibrated_probability, 75.0, places=6)
         self.assertEqual(self.s2.calibration_sample_size, 4)
@@ -81,27 +88,49 @@ class TestCalibration(StageHistoryCase):
         with freeze_time(T0 + timedelta(days=4)):
             handed[0].action_set_won()
             handed[1].action_set_lost()
-        wizard = self._calibrate(team_ids=[(6, 0, self.other_team.ids)])
-        lines = {line.stage_id: line for line in wizard.line_ids}
+        lines = {line.stage_id: line for line in self._calibrate(team_ids=[(6, 0, self.other_team.ids)])}
         self.assertEqual(set(lines), {self.s1, self.s2})
         self.assertRecordValues(lines[self.s2], [{"sample_size": 2, "observed": 50.0}])
         self.assertRecordValues(lines[self.s1], [{"sample_size": 2, "observed": 50.0}])
 
-    def test_unticked_stages_keep_their_probability(self):
-        wizard = self._calibrate()
-        wizard.line_ids.filtered(lambda line: line.stage_id == self.s1).apply = False
-        wizard.action_apply()
+    def test_stages_left_out_of_the_selection_keep_their_probability(self):
+        """Apply to Stages writes the selected stages only, and no open opportunity."""
+        lines = self._calibrate()
+        automatic = self.open_leads - self.manual
+        before = automatic.probability
+        recommended = lines.filtered(lambda line: line.stage_id == self.s2).recommended
+        action = lines.filtered(lambda line: line.stage_id == self.s2).action_apply()
+        self.assertEqual(action["params"]["message"], "1 stages and 0 open opportunities updated.")
+        self.assertAlmostEqual(self.s2.probability, recommended, places=6)
         self.assertEqual(self.s1.probability, 20)
         self.assertFalse(self.s1.calibration_date)
-        wizard.line_ids.apply = False
-        with self.assertRaisesRegex(UserError, "Tick at least one stage"):
-            wizard.action_apply()
+        self.assertEqual(automatic.probability, before, "not asked for the opportunities")
+        with self.assertRaisesRegex(UserError, "Select at least one stage"):
+            lines.browse().action_apply()
+
+    def test_a_stage_without_a_measure_is_refused(self):
+        """A stage no decided lead went through has nothing to apply: selecting it is refused, and
+        nothing is written."""
+        fresh = self.env["crm.stage"].create({"name": "Fresh", "sequence": 90, "team_ids": self.team.ids})
+        with freeze_time(T0):
+            self._lead("Still fresh", stage=fresh)
+        lines = self._calibrate()
+        self.assertRecordValues(
+            lines.filtered(lambda line: line.stage_id == fresh), [{"has_observed": False, "sample_size": 0}]
+        )
+        with self.assertRaisesRegex(UserError, "No decided lead measures Fresh"):
+            lines.action_apply()
+        self.assertFalse((self.s1 | self.s2 | fresh).filtered("calibration_date"))
 
     def test_empty_period_says_so(self):
-        with self.assertRaisesRegex(UserError, "widen the filters"):
-            self._calibrate(date_from="2030-01-01")
+        """An empty list, whose help says to widen the filters."""
+        action, lines = self._measure(date_from="2030-01-01")
+        self.assertFalse(lines)
+        self.assertIn("widen the filters", action["help"])
 
     @mute_logger("odoo.addons.base.models.ir_model")
     def test_calibration_is_for_sales_managers(self):
         with self.assertRaises(AccessError):
             self.env["crm.stage.calibration"].with_user(self.salesman).create({})
+        with self.assertRaises(AccessError):
+            self.env["crm.stage.calibration.line"].with_user(self.salesman).search([])

@@ -7,7 +7,7 @@ from odoo.tests import new_test_user, tagged
 
 import funnel_metrics  # noqa: F401 # pylint: disable=unused-import
 
-from .common import T0
+from .common import T0, report_lines
 
 
 @tagged("post_install", "-at_install")
@@ -132,7 +132,7 @@ class TestSameNumbersInOdooAndCommand(Json2Case):
         vals.setdefault("team_ids", [(6, 0, (self.team | self.team_2).ids)])
         report = self.env["crm.stage.funnel.report"].with_user(self.manager).create(vals)
         with freeze_time(as_of):
-            report.action_show()
+            lines = report_lines(report.env, report.action_show())
         by = report.group_by
         return {
             ("" if by == "stage" else line[f"{by}_id"].name, line.stage_id.name): (
@@ -149,7 +149,7 @@ class TestSameNumbersInOdooAndCommand(Json2Case):
                 line.days_over_target,
                 line.below_target,
             )
-            for line in report.line_ids
+            for line in lines
         }
 
     @staticmethod
@@ -188,7 +188,7 @@ class TestSameNumbersInOdooAndCommand(Json2Case):
             .create({"team_ids": [(6, 0, (self.team | self.team_2).ids)]})
         )
         with freeze_time(as_of):
-            report.action_show()
+            lines = report_lines(report.env, report.action_show())
         odoo_lines = {
             line.stage_id.name: (
                 line.entered,
@@ -198,7 +198,7 @@ class TestSameNumbersInOdooAndCommand(Json2Case):
                 round(line.conversion_rate, 6),
                 round(line.median_days, 6),
             )
-            for line in report.line_ids
+            for line in lines
         }
 
         table = self._command_table()
@@ -234,10 +234,10 @@ class TestSameNumbersInOdooAndCommand(Json2Case):
             .with_user(self.manager)
             .create({"team_ids": [(6, 0, (self.team | self.team_2).ids)]})
         )
-        wizard.action_measure()
+        lines = report_lines(wizard.env, wizard.action_measure())
         measured = calibration(table, {stage.name: stage.probability / 100 for stage in self.stages})
         measured = measured.set_index("stage")
-        for line in wizard.line_ids:
+        for line in lines:
             self.assertAlmostEqual(
                 line.observed, measured.loc[line.stage_id.name, "observed"] * 100, places=6
             )
@@ -300,11 +300,11 @@ class TestSameNumbersInOdooAndCommand(Json2Case):
             .with_user(self.manager)
             .create({"team_ids": [(6, 0, self.team_2.ids)]})
         )
-        wizard.action_measure()
+        lines = report_lines(wizard.env, wizard.action_measure())
         measured = calibration(table, {stage.name: stage.probability / 100 for stage in self.stages})
         measured = measured.set_index("stage")
-        self.assertEqual(wizard.line_ids.stage_id, self.stages)
-        for line in wizard.line_ids:
+        self.assertEqual(lines.stage_id, self.stages)
+        for line in lines:
             self.assertAlmostEqual(
                 line.observed, measured.loc[line.stage_id.name, "observed"] * 100, places=6
             )

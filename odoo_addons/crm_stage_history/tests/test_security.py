@@ -2,7 +2,7 @@ from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
-from .common import StageHistoryCase
+from .common import StageHistoryCase, report_lines
 
 
 @tagged("post_install", "-at_install")
@@ -132,13 +132,11 @@ class TestStageHistorySecurity(StageHistoryCase):
         def measured():
             """(leads that entered Inquiry in the funnel, decided leads the calibration measured there)"""
             report = self.env["crm.stage.funnel.report"].with_user(user_a).create({"group_by": "stage"})
-            report._compute_lines()
+            funnel = report_lines(report.env, report.action_show())
+            entered = funnel.filtered(lambda line: line.stage_id == self.s1).entered
             calibration = self.env["crm.stage.calibration"].with_user(user_a).create({})
-            calibration.action_measure()
-            return (
-                report.line_ids.filtered(lambda line: line.stage_id == self.s1).entered,
-                calibration.line_ids.filtered(lambda line: line.stage_id == self.s1).sample_size,
-            )
+            measured = report_lines(calibration.env, calibration.action_measure())
+            return entered, measured.filtered(lambda line: line.stage_id == self.s1).sample_size
 
         moved.action_set_lost()
         entered, decided = measured()

@@ -9,7 +9,7 @@ from psycopg2 import IntegrityError
 
 from funnel_metrics import match_targets
 
-from .common import T0, StageHistoryCase
+from .common import T0, StageHistoryCase, report_lines
 
 
 @tagged("post_install", "-at_install")
@@ -166,11 +166,11 @@ class TestStageTargets(StageHistoryCase):
                 .create({"group_by": by, "team_ids": [(6, 0, (self.team | self.other_team).ids)]})
             )
             with freeze_time(T0 + timedelta(days=1)):
-                report.action_show()
-            keys = pd.DataFrame({"stage": [line.stage_id.name for line in report.line_ids]})
+                lines = report_lines(report.env, report.action_show())
+            keys = pd.DataFrame({"stage": [line.stage_id.name for line in lines]})
             if column:
-                keys[by] = [line[column].name for line in report.line_ids]
+                keys[by] = [line[column].name for line in lines]
             for measure, scale in (("target_days_in_stage", 1), ("target_conversion_rate", 100)):
                 with self.subTest(per=by, measure=measure):
                     want = [round(v * scale, 6) for v in match_targets(keys, table, measure).fillna(0)]
-                    self.assertEqual([round(line[measure], 6) for line in report.line_ids], want)
+                    self.assertEqual([round(line[measure], 6) for line in lines], want)

@@ -1,5 +1,6 @@
 import math
 
+from markupsafe import Markup
 from odoo import fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_compare
@@ -11,52 +12,34 @@ def _percent(value):
 
 
 class CrmStageCalibration(models.TransientModel):
+    """The calibration's parameters; its lines are measured when the list reads them."""
+
     _name = "crm.stage.calibration"
-    _inherit = "crm.stage.history.scope"
+    _inherit = ["crm.stage.history.scope", "crm.pipeline.readonly.report.form"]
     _description = "Calibrate Stage Probabilities"
+    _report_line_model = "crm.stage.calibration.line"
+    _report_param_fields = ("date_from", "date_to", "team_ids", "min_sample")
 
     min_sample = fields.Integer(
         string="Minimum Sample",
         default=30,
         help="Below this many decided leads in a stage, the recommendation leans on the stated probability.",
     )
-    update_open_leads = fields.Boolean(
-        string="Update Open Opportunities",
-        help="Also give the new probability to the open opportunities of these stages whose probability "
-        "was not set by hand.",
-    )
-    state = fields.Selection([("choose", "Choose"), ("review", "Review")], default="choose", required=True)
-    brier_score = fields.Float(
-        digits=(16, 4),
-        readonly=True,
-        help="Mean squared gap between the stated probability and the outcome of the decided leads (0 is "
-        "perfect; 0.25 is what always saying 50% scores).",
-    )
-    line_ids = fields.One2many("crm.stage.calibration.line", "calibration_id", string="Stages")
 
-    def _reopen(self):
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": self._name,
-            "res_id": self.id,
-            "view_mode": "form",
-            "target": "new",
-            "name": self.env._("Calibrate Probabilities"),
-        }
-
-    def action_measure(self):
+    def _report_values(self):
         """Measure, per stage, how often leads that entered it were eventually won.
 
         The leads of the period that passed through the chosen teams are measured over their whole
         history: a lead's chance of being won from a stage depends on the whole path it takes from there,
-        stays in other teams included.
+        stays in other teams included. One line per stage, the stage's id as the line's: Apply acts on
+        the stages the user selected.
         """
         from funnel_metrics.calibration import calibration  # noqa: PLC0415 - pandas: load when asked for
 
         self.ensure_one()
         table = self._transitions()
         if table.empty:
-            raise UserError(self.env._("No stage history in this period and these teams: widen the filters."))
+            return []
         # funnel_metrics names a stage by (name, sequence): its Odoo id, from each distinct stage once
         stage_keys = table[["stage", "stage_sequence", "stage_id"]].drop_duplicates()
         stage_by_key = {
@@ -67,6 +50,8 @@ class CrmStageCalibration(models.TransientModel):
         stages = Stage.browse(sorted(set(stage_by_key.values())))
         stated = {stage.name: stage.probability / 100 for stage in stages if stage.probability}
         result = calibration(table, stated, min_sample=self.min_sample)
+        brier = result.attrs.get("brier")
+        brier = brier if brier is not None and not math.isnan(brier) else 0.0
         lines = []
         for row in result.itertuples(index=False):
             stage = Stage.browse(int(stage_by_key[(row.stage, row.stage_sequence)]))
@@ -75,7 +60,9 @@ class CrmStageCalibration(models.TransientModel):
             observed = _percent(row.observed)
             lines.append(
                 {
+                    "id": stage.id,
                     "stage_id": stage.id,
+                    "stage_sequence": stage.sequence,
                     "stated": stage.probability,
                     "observed": observed,
                     "has_observed": observed is not False,
@@ -83,28 +70,71 @@ class CrmStageCalibration(models.TransientModel):
                     "ci_high": _percent(row.ci_high),
                     "sample_size": int(row.n),
                     "recommended": _percent(row.recommended),
-                    "apply": observed is not False,
+                    "brier_score": brier,
                 }
             )
-        brier = result.attrs.get("brier")
-        self.line_ids.unlink()
-        self.write(
-            {
-                "line_ids": [fields.Command.create(vals) for vals in lines],
-                "brier_score": brier if brier is not None and not math.isnan(brier) else 0.0,
-                "state": "review",
-            }
+        return lines
+
+    def action_measure(self):
+        """Open the stages' measured probabilities: the list measures them as it reads them (no write)."""
+        return self._report_action(
+            self.env._("Calibrate Probabilities"),
+            help=Markup('<p class="o_view_nocontent_empty_folder">%s</p>')
+            % self.env._("No stage history in this period and these teams: widen the filters."),
         )
-        return self._reopen()
+
+
+class CrmStageCalibrationLine(models.Model):
+    """A stage's measured probability, computed on read from the parameters in the context
+    (``stage_calibration``); its id is the stage's."""
+
+    _name = "crm.stage.calibration.line"
+    _inherit = "crm.pipeline.readonly.report"
+    _description = "Calibrate Stage Probabilities: Stage"
+    _order = "stage_sequence, id"
+    _report_model = "crm.stage.calibration"
+    _report_context_key = "stage_calibration"
+
+    stage_id = fields.Many2one("crm.stage", required=True)
+    stage_sequence = fields.Integer()
+    stated = fields.Float(string="Stated (%)", aggregator=None)
+    observed = fields.Float(string="Measured (%)", aggregator=None)
+    has_observed = fields.Boolean()
+    ci_low = fields.Float(string="From (%)", aggregator=None, help="Lower end of the 95% interval.")
+    ci_high = fields.Float(string="To (%)", aggregator=None, help="Upper end of the 95% interval.")
+    sample_size = fields.Integer(string="Decided Leads", aggregator=None)
+    recommended = fields.Float(string="Recommended (%)", aggregator=None)
+    brier_score = fields.Float(
+        digits=(16, 4),
+        aggregator="avg",
+        help="One number for the whole measure, not per stage: the mean squared gap between the stated "
+        "probability and the outcome of every decided lead (0 is perfect; 0.25 is what always saying 50% "
+        "scores).",
+    )
 
     def action_apply(self):
-        """Give the chosen stages their recommended probability (and the open opportunities, if asked)."""
-        self.ensure_one()
-        chosen = self.line_ids.filtered("apply")
-        if not chosen:
-            raise UserError(self.env._("Tick at least one stage to apply its recommended probability."))
+        """Give the selected stages their recommended probability."""
+        return self._apply(update_open_leads=False)
+
+    def action_apply_with_open_leads(self):
+        """Give the selected stages their recommended probability, and the open opportunities in them
+        whose probability was not set by hand."""
+        return self._apply(update_open_leads=True)
+
+    def _apply(self, update_open_leads):
+        if not self:
+            raise UserError(self.env._("Select at least one stage to apply its recommended probability."))
+        unmeasured = self.filtered(lambda line: not line.has_observed)
+        if unmeasured:
+            raise UserError(
+                self.env._(
+                    "No decided lead measures %(stages)s: nothing to apply there. Leave it out of the "
+                    "selection.",
+                    stages=", ".join(unmeasured.stage_id.mapped("display_name")),
+                )
+            )
         now = fields.Datetime.now()
-        for line in chosen:
+        for line in self:
             line.stage_id.write(
                 {
                     "probability": line.recommended,
@@ -114,10 +144,10 @@ class CrmStageCalibration(models.TransientModel):
                 }
             )
         updated = 0
-        if self.update_open_leads:
+        if update_open_leads:
             leads = self.env["crm.lead"].search(
                 [
-                    ("stage_id", "in", chosen.stage_id.ids),
+                    ("stage_id", "in", self.stage_id.ids),
                     ("type", "=", "opportunity"),
                     ("won_status", "=", "pending"),
                 ]
@@ -125,7 +155,7 @@ class CrmStageCalibration(models.TransientModel):
             automatic = leads.filtered(
                 lambda lead: float_compare(lead.probability, lead.automated_probability, 2) == 0
             )
-            for line in chosen:
+            for line in self:
                 in_stage = automatic.filtered(lambda lead, stage=line.stage_id: lead.stage_id == stage)
                 in_stage.write({"probability": line.recommended})
                 updated += len(in_stage)
@@ -136,28 +166,11 @@ class CrmStageCalibration(models.TransientModel):
                 "title": self.env._("Probabilities calibrated"),
                 "message": self.env._(
                     "%(stages)s stages and %(leads)s open opportunities updated.",
-                    stages=len(chosen),
+                    stages=len(self),
                     leads=updated,
                 ),
                 "type": "success",
-                "next": {"type": "ir.actions.act_window_close"},
+                # the list again: the stages' new probabilities as stated
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
             },
         }
-
-
-class CrmStageCalibrationLine(models.TransientModel):
-    _name = "crm.stage.calibration.line"
-    _description = "Calibrate Stage Probabilities: Stage"
-    _order = "stage_sequence, id"
-
-    calibration_id = fields.Many2one("crm.stage.calibration", required=True, ondelete="cascade", index=True)
-    stage_id = fields.Many2one("crm.stage", required=True, ondelete="cascade")
-    stage_sequence = fields.Integer(related="stage_id.sequence")
-    stated = fields.Float(string="Stated (%)")
-    observed = fields.Float(string="Measured (%)")
-    has_observed = fields.Boolean()
-    ci_low = fields.Float(string="From (%)", help="Lower end of the 95% interval.")
-    ci_high = fields.Float(string="To (%)", help="Upper end of the 95% interval.")
-    sample_size = fields.Integer(string="Decided Leads")
-    recommended = fields.Float(string="Recommended (%)")
-    apply = fields.Boolean()

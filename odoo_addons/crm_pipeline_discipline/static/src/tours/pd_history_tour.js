@@ -47,12 +47,21 @@ registry.category("web_tour.tours").add("pd_history_manager_tour", {
         },
         {
             content: "Stated against measured, per stage, with the recommendation",
-            trigger: ".modal .o_field_widget[name='line_ids'] .o_data_row td[name='recommended']:not(:empty)",
+            trigger: ".o_list_view .o_data_row td[name='recommended']:not(:empty)",
+        },
+        {
+            content: "One Brier score for every decided lead, under the list",
+            trigger: ".o_list_view tfoot td:not(:empty)",
         },
         ...screenshot("crm_stage_history/calibration"),
         {
-            content: "Apply the recommended probabilities",
-            trigger: ".modal .modal-footer button[name='action_apply']",
+            content: "Select every stage measured",
+            trigger: ".o_list_view thead .o_list_record_selector input",
+            run: "click",
+        },
+        {
+            content: "Apply the recommended probabilities to the stages",
+            trigger: ".o_control_panel button[name='action_apply']",
             run: "click",
         },
         {
