@@ -6,7 +6,7 @@ ODOO ?= $(or $(ODOO_BIN),odoo)
 ADDONS := $(notdir $(patsubst %/__manifest__.py,%,$(wildcard odoo_addons/*/__manifest__.py)))
 comma := ,
 
-.PHONY: help test lint venv pot readme bench replica odoo-suites screenshots wheels demo up down
+.PHONY: help test lint venv pot readme bench load replica odoo-suites screenshots wheels demo up down
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -27,6 +27,9 @@ lint: $(VPY)  ## ruff and pylint-odoo, as the pre-commit hooks run them
 bench: $(VPY)  ## benchmarks: funnel_metrics on 1M transitions, the addons on a real Odoo 19 (BENCH_SECTIONS picks)
 	$(VPY) tests/benchmarks/bench_funnel_metrics.py
 	$(PYTHON) tests/benchmarks/run.py
+
+load:  ## load test: 20 users over JSON-2 on a 4-worker Odoo with its crons, ours vs native (LOAD_ARGS: options)
+	$(PYTHON) tests/load/run_load.py $(LOAD_ARGS)
 
 replica: $(VPY)  ## every report and export served by a PostgreSQL hot standby (set up and removed by the check itself)
 	$(PYTHON) tests/replica/replica_check.py
