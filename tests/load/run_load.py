@@ -55,6 +55,7 @@ import users  # noqa: E402
 ODOO_SIDE = HERE / "load_odoo.py"
 SCREENS_WORKER = HERE.parent / "benchmarks" / "bench_screens.py"
 RESULTS = HERE / "results" / "last.json"
+READONLY_RETRY = "retrying with a read/write cursor"
 CONCURRENCY_LOG = re.compile(r"SerializationFailure|DeadlockDetected|LockNotAvailable|tries left, try again")
 
 
@@ -130,13 +131,25 @@ def stop_server(server: subprocess.Popen) -> None:
 
 
 def scan_server_log(log: Path) -> dict:
-    errors, retries = [], 0
+    """ERROR and WARNING lines of the server's log, Odoo's retries after a serialization failure, and the
+    read-only calls that wrote (retried on a read/write cursor: with a replica, a call that misses it)."""
+    errors, warnings, retries, readonly = [], [], 0, 0
     for line in log.read_text(errors="replace").splitlines():
-        if run_tiers.LOG_LEVEL_RE.match(line) and (" ERROR " in line or " CRITICAL " in line):
+        level = run_tiers.LOG_LEVEL_RE.match(line)
+        if level and level.group(1) in ("ERROR", "CRITICAL"):
             errors.append(line[:300])
-        if CONCURRENCY_LOG.search(line):
-            retries += 1
-    return {"errors": len(errors), "first_errors": errors[:5], "concurrency_retries": retries}
+        elif level:
+            warnings.append(line[:300])
+        retries += bool(CONCURRENCY_LOG.search(line))
+        readonly += READONLY_RETRY in line
+    return {
+        "errors": len(errors),
+        "first_errors": errors[:5],
+        "warnings": len(warnings),
+        "first_warnings": warnings[:5],
+        "concurrency_retries": retries,
+        "readonly_retries": readonly,
+    }
 
 
 def run_side(name: str, source: str, args, odoo_bin: str, python: str, data_dir: Path, port: int) -> dict:
@@ -218,9 +231,11 @@ def print_side(name: str, side: dict) -> None:
         )
     log = side["server_log"]
     print(
-        f"  server log: {log['errors']} ERROR lines, {log['concurrency_retries']} concurrency retries by Odoo"
+        f"  server log: {log['errors']} ERROR lines, {log['warnings']} WARNING lines, "
+        f"{log['concurrency_retries']} concurrency retries by Odoo, "
+        f"{log['readonly_retries']} read-only calls retried on a read/write cursor"
     )
-    for line in log["first_errors"]:
+    for line in log["first_errors"] + log["first_warnings"]:
         print(f"    {line}")
 
 
