@@ -6,7 +6,8 @@
 `prepare` gives each simulated user process its own API key (the demo's users: ``pd_manager``,
 ``pd_rep_1`` ... ``pd_rep_6``; several processes share a login when there are more processes than users,
 each working on its own share of the login's leads), sets the SLA rules' job and the weekly follow-up
-review to run every minute from now (where our addons are installed), and prints what the processes need:
+review to run every minute from now (where our addons are installed), switches off Odoo's jobs that call
+services outside the machine (IAP, odoo.com), and prints what the processes need:
 keys, teams, stages, the field specifications the web client sends for the pipeline's kanban, the lead
 form, My Day and the funnel report's lines, the qualification survey's questions. It commits.
 
@@ -32,6 +33,15 @@ from bench_screens import MANUAL_TEAMS, _view_spec, environment, form_specificat
 KEY_NAME = "make load"
 CONTACT_EMAIL = "load-test-customer@example.com"
 CRONS = ("crm_sla_rules.ir_cron_sla_rules", "crm_activity_centric.ir_cron_followup_digest")
+# Odoo's jobs that call services outside the machine (odoo.com, IAP, push services): off in the copy, the
+# load test stays on loopback
+OUTBOUND_CRONS = (
+    "mail.ir_cron_module_update_notification",
+    "mail.ir_cron_web_push_notification",
+    "sms.ir_cron_sms_scheduler_action",
+    "snailmail.snailmail_print",
+    "crm_iap_enrich.ir_cron_lead_enrichment",
+)
 
 
 def view_specification(env, model: str, view_type: str) -> dict:
@@ -145,6 +155,10 @@ def prepare(db: str, processes: int, url: str) -> dict:
                     "share": len(range(number % len(users), processes, len(users))),
                 }
             )
+        for xmlid in OUTBOUND_CRONS:
+            cron = env.ref(xmlid, raise_if_not_found=False)
+            if cron:
+                cron.active = False
         crons = {}
         if ours:
             for xmlid in CRONS:
