@@ -58,6 +58,7 @@ ODOO_SIDE = HERE / "load_odoo.py"
 SCREENS_WORKER = HERE.parent / "benchmarks" / "bench_screens.py"
 RESULTS = HERE / "results" / "last.json"
 READONLY_RETRY = "retrying with a read/write cursor"
+CRON_DONE_LOG = re.compile(r"Job '(?P<job>[^']+)' \(\d+\) [a-z ]+ \(#loop .*duration (?P<s>[\d.]+)s\)")
 CONCURRENCY_LOG = re.compile(r"SerializationFailure|DeadlockDetected|LockNotAvailable|tries left, try again")
 
 
@@ -113,6 +114,7 @@ def start_server(odoo_bin: str, db: str, port: int, log: Path) -> subprocess.Pop
         "--limit-request=100000",
         "--log-level=warn",
         "--log-handler=odoo.service.model:INFO",  # Odoo's retries after a serialization failure
+        "--log-handler=odoo.addons.base.models.ir_cron:INFO",  # each job's run and duration
         f"--logfile={log}",
     ]
     env = run_tiers.odoo_env(odoo_bin)
@@ -136,7 +138,16 @@ def scan_server_log(log: Path) -> dict:
     """ERROR and WARNING lines of the server's log, Odoo's retries after a serialization failure, and the
     read-only calls that wrote (retried on a read/write cursor: with a replica, a call that misses it)."""
     errors, warnings, retries, readonly = [], [], 0, 0
+    jobs: dict[str, dict] = {}
     for line in log.read_text(errors="replace").splitlines():
+        done = CRON_DONE_LOG.search(line)
+        if done:
+            job = jobs.setdefault(done["job"], {"runs": 0, "seconds": 0.0, "max_s": 0.0})
+            seconds = float(done["s"])
+            job["runs"] += 1
+            job["seconds"] = round(job["seconds"] + seconds, 2)
+            job["max_s"] = max(job["max_s"], seconds)
+            continue
         level = run_tiers.LOG_LEVEL_RE.match(line)
         if level and level.group(1) in ("ERROR", "CRITICAL"):
             errors.append(line[:300])
@@ -151,6 +162,7 @@ def scan_server_log(log: Path) -> dict:
         "first_warnings": warnings[:5],
         "concurrency_retries": retries,
         "readonly_retries": readonly,
+        "cron_jobs": jobs,
     }
 
 
@@ -246,6 +258,12 @@ def print_side(name: str, side: dict) -> None:
         f"{log['concurrency_retries']} concurrency retries by Odoo, "
         f"{log['readonly_retries']} read-only calls retried on a read/write cursor"
     )
+    if log["cron_jobs"]:
+        busy = ", ".join(
+            f"{job} {row['runs']}x {row['seconds']:.1f}s (max {row['max_s']:.1f}s)"
+            for job, row in sorted(log["cron_jobs"].items())
+        )
+        print(f"  cron jobs run: {busy}")
     for line in log["first_errors"] + log["first_warnings"]:
         print(f"    {line}")
 
