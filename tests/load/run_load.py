@@ -171,7 +171,8 @@ def run_side(name: str, source: str, args, odoo: tuple, port: int, native_mix: b
     make only the calls Odoo has without our addons (with our addons and their jobs still running)."""
     odoo_bin, python, data_dir = odoo
     copy = f"{source}_load"
-    print(f"\n[{name}] copying {source} to {copy}", flush=True)
+    load_before = os.getloadavg()[0]
+    print(f"\n[{name}] copying {source} to {copy} (machine load average {load_before:.2f})", flush=True)
     copy_db(source, copy, data_dir)
     try:
         url = f"http://127.0.0.1:{port}"
@@ -203,6 +204,7 @@ def run_side(name: str, source: str, args, odoo: tuple, port: int, native_mix: b
                     outcome = pool.map_async(users.run_user, jobs)
                     done = outcome.get(timeout=args.duration + users.TIMEOUT_S + 60)
                 seconds = time.monotonic() - started
+                load_after = os.getloadavg()[0]
             finally:
                 stop_server(server)
             server_log = scan_server_log(log)
@@ -221,11 +223,18 @@ def run_side(name: str, source: str, args, odoo: tuple, port: int, native_mix: b
         "checks": checked,
         "server_log": server_log,
         "followup_before": prepared["followup_before"],
+        # the 1-minute load average before the copy and at the end of the load: other work on the machine
+        # shows as a high figure before (the figures of such a run compare nothing)
+        "load_average": {"before": load_before, "end": load_after},
     }
 
 
 def print_side(name: str, side: dict) -> None:
-    print(f"\n{name}: {side['database']}, {side['users']} users, {side['seconds']:.0f}s")
+    load = side["load_average"]
+    print(
+        f"\n{name}: {side['database']}, {side['users']} users, {side['seconds']:.0f}s; machine load average "
+        f"{load['before']:.2f} before, {load['end']:.2f} at the end"
+    )
     print(
         f"  {'call':<34}{'count':>7}{'calls/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}"
         f"{'refused':>9}{'conc.':>7}{'errors':>8}"
