@@ -28,7 +28,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
 # the screens benchmark's Odoo plumbing: one way to open a database and read a view's specification
-from bench_screens import MANUAL_TEAMS, _view_spec, environment, form_specification, superuser  # noqa: E402
+from bench_screens import (  # noqa: E402
+    MANUAL_TEAMS,
+    _view_spec,
+    environment,
+    form_specification,
+    list_specification,
+    report_action,
+    superuser,
+)
 
 KEY_NAME = "make load"
 CONTACT_EMAIL = "load-test-customer@example.com"
@@ -44,10 +52,10 @@ OUTBOUND_CRONS = (
 )
 
 
-def view_specification(env, model: str, view_type: str) -> dict:
+def kanban_specification(env, model: str) -> dict:
     from lxml import etree  # noqa: PLC0415
 
-    view = env[model].get_views([(False, view_type)])["views"][view_type]
+    view = env[model].get_views([(False, "kanban")])["views"]["kanban"]
     return _view_spec(env, model, etree.fromstring(view["arch"]))
 
 
@@ -92,17 +100,16 @@ def prepare(db: str, processes: int, url: str) -> dict:
         survey_teams = teams.filtered(lambda team: team.stage_setting == "survey") if ours else teams.browse()
         manager = users.filtered(lambda user: manager_group in user.all_group_ids)[:1] or users[:1]
         specs = {
-            "kanban": view_specification(env(user=manager), "crm.lead", "kanban"),
-            "agenda": view_specification(env(user=manager), "crm.followup.agenda", "list") if ours else {},
+            "kanban": kanban_specification(env(user=manager), "crm.lead"),
+            "agenda": list_specification(env(user=manager), "crm.followup.agenda") if ours else {},
             "funnel": {},
         }
         if ours:
-            # the model the report's action lists (rolled back: nothing of it stays)
-            report = env(user=manager)["crm.stage.funnel.report"].create({"group_by": "stage"})
-            model = report.action_show()["res_model"]
-            cr.rollback()
-            env.invalidate_all()
-            specs["funnel"][model] = view_specification(env(user=manager), model, "list")
+            # the model the report's action lists (the form is rolled back)
+            model = report_action(env(user=manager), "crm.stage.funnel.report", {"group_by": "stage"})[
+                "res_model"
+            ]
+            specs["funnel"][model] = list_specification(env(user=manager), model)
         env["res.users.apikeys"].search([("name", "=", KEY_NAME)]).unlink()
         survey = {}
         if survey_teams:

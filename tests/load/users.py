@@ -270,22 +270,30 @@ class User:
         self.writes.append({"kind": "qualify", "lead": lead, "token": answer_token})
 
     def funnel(self) -> None:
-        """The funnel report's form saved and shown, then its lines read as the list does, with what the
-        action returned (its model, domain and context): the same code before and after the report lines
-        are computed on read."""
+        """The funnel report's form saved and shown, then its lines read as the list does with what the
+        action returned (its model, domain and context: the lines are computed as they are read): the
+        rows, or per team or salesperson the groups unfolded with their rows and sums."""
         group_by = "stage" if self.fx["role"] == "rep" else self.rng.choice(["stage", "team", "user"])
         form = self.client.call("crm.stage.funnel.report", "create", vals_list=[{"group_by": group_by}])
         action = self.client.call("crm.stage.funnel.report", "action_show", ids=form)
-        model = action["res_model"]
+        model, context = action["res_model"], action.get("context") or {}
         spec = self.fx["specs"]["funnel"].get(model) or {"display_name": {}}
-        self.client.call(
-            model,
-            "web_search_read",
-            domain=action.get("domain") or [],
-            specification=spec,
-            limit=80,
-            context=action.get("context") or {},
-        )
+        domain = action.get("domain") or []
+        if context.get("group_by"):
+            self.client.call(
+                model,
+                "web_read_group",
+                domain=domain,
+                groupby=context["group_by"],
+                aggregates=["lost:sum", "open:sum"],
+                auto_unfold=True,
+                unfold_read_specification=spec,
+                context=context,
+            )
+        else:
+            self.client.call(
+                model, "web_search_read", domain=domain, specification=spec, limit=80, context=context
+            )
 
     def share_document(self) -> None:
         lead = self.rng.choice(self.targets["leads"])
