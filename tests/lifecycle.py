@@ -269,7 +269,8 @@ def _own_tables(db: str) -> list[str]:
         db,
         "SELECT replace(m.model, '.', '_') FROM ir_model m JOIN ir_model_data d "
         f"ON d.model = 'ir.model' AND d.res_id = m.id AND d.module IN {ours} "
-        "WHERE NOT EXISTS (SELECT 1 FROM ir_model_data o WHERE o.model = 'ir.model' AND o.res_id = m.id "
+        "WHERE NOT m.transient AND NOT EXISTS (SELECT 1 FROM ir_model_data o WHERE o.model = 'ir.model' "
+        "AND o.res_id = m.id "
         f"AND o.module NOT IN {ours}) "
         "UNION SELECT f.relation_table FROM ir_model_fields f JOIN ir_model_data d "
         f"ON d.model = 'ir.model.fields' AND d.res_id = f.id AND d.module IN {ours} "
@@ -337,7 +338,8 @@ def _fingerprint(db: str) -> dict[str, set]:
             db,
             "SELECT replace(m.model, '.', '_') FROM ir_model m JOIN ir_model_data d "
             f"ON d.model = 'ir.model' AND d.res_id = m.id AND d.module IN {ours} "
-            "WHERE NOT EXISTS (SELECT 1 FROM ir_model_data o WHERE o.model = 'ir.model' AND o.res_id = m.id "
+            "WHERE NOT m.transient AND NOT EXISTS (SELECT 1 FROM ir_model_data o WHERE o.model = 'ir.model' "
+            "AND o.res_id = m.id "
             f"AND o.module NOT IN {ours})",
         )
     }

@@ -26,11 +26,14 @@ class CrmPipelineReadonlyReport(models.AbstractModel):
     """Report lines computed when they are read: nothing is stored, so a report is a read.
 
     A report's parameters form (a transient model, ``_report_model``) puts its parameters in the context of
-    the action it opens (``_report_context_key``, see :meth:`report_action_context`); the lines' table is
+    the action it opens (``_report_context_key``, see :meth:`_report_action`); the lines' table is
     then the result of the form's ``_report_values()`` for those parameters, computed once per transaction
     and handed to PostgreSQL as a JSON record set. Every read of the lines (the list, the graph, their
     groups, ``search_read`` over JSON-2) is a read-only call: where Odoo runs with ``--db_replica_host``,
     the replica serves the whole report, and the primary sees no write for it.
+
+    A line model sets ``_auto = False`` itself (Odoo does not inherit it): otherwise Odoo creates a table
+    for it that nothing fills.
     """
 
     _name = "crm.pipeline.readonly.report"

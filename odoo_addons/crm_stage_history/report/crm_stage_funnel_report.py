@@ -118,6 +118,7 @@ class CrmStageFunnelReportLine(models.Model):
     _name = "crm.stage.funnel.report.line"
     _inherit = "crm.pipeline.readonly.report"
     _description = "Stage Funnel Report Line"
+    _auto = False
     _order = "team_id, user_id, stage_sequence, stage_id"
     _report_model = "crm.stage.funnel.report"
     _report_context_key = "funnel_report"

@@ -91,6 +91,7 @@ class CrmStageCalibrationLine(models.Model):
     _name = "crm.stage.calibration.line"
     _inherit = "crm.pipeline.readonly.report"
     _description = "Calibrate Stage Probabilities: Stage"
+    _auto = False
     _order = "stage_sequence, id"
     _report_model = "crm.stage.calibration"
     _report_context_key = "stage_calibration"
