@@ -358,6 +358,19 @@ def odoo_cmd(odoo_bin: str, db: str, *extra: str) -> list[str]:
     ]
 
 
+def server_cmd(odoo_bin: str, db: str, port: int, *options: str) -> list[str]:
+    """An Odoo server on loopback serving only ``db`` (the benchmarks', load test's and replica check's)."""
+    return [
+        odoo_bin,
+        f"--database={db}",
+        f"--db-filter=^{db}$",
+        f"--addons-path={ADDONS_DIR}",
+        "--http-interface=127.0.0.1",
+        f"--http-port={port}",
+        *options,
+    ]
+
+
 def install_modules(odoo_bin: str, db: str, modules: list[str]) -> None:
     """Install ``modules`` into ``db`` (created if missing), or stop with Odoo's output."""
     proc = run(odoo_cmd(odoo_bin, db, f"--init={','.join(modules)}", "--log-level=warn"), capture_output=True)

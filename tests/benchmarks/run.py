@@ -393,17 +393,9 @@ def bench_export(odoo_bin: str, python: str, db: str) -> dict:
     client = os.environ.get("BENCH_CLIENT_PYTHON") or str(run_tiers.VENV / "bin" / "python")
     key = worker(python, "apikey", db, script=SCREENS_WORKER)["key"]
     url = f"http://127.0.0.1:{port}"
-    command = [
-        odoo_bin,
-        f"--database={db}",
-        f"--db-filter=^{db}$",
-        f"--addons-path={run_tiers.ADDONS_DIR}",
-        "--http-interface=127.0.0.1",
-        f"--http-port={port}",
-        "--max-cron-threads=0",
-        "--workers=0",
-        "--log-level=warn",
-    ]
+    command = run_tiers.server_cmd(
+        odoo_bin, db, port, "--max-cron-threads=0", "--workers=0", "--log-level=warn"
+    )
     with tempfile.TemporaryDirectory() as folder:
         log = Path(folder) / "odoo.log"
         with log.open("w") as handle:

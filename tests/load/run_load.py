@@ -99,13 +99,10 @@ def native_of(odoo_bin: str, python: str, db: str, data_dir: Path) -> str:
 
 
 def start_server(odoo_bin: str, db: str, port: int, log: Path) -> subprocess.Popen:
-    command = [
+    command = run_tiers.server_cmd(
         odoo_bin,
-        f"--database={db}",
-        f"--db-filter=^{db}$",
-        f"--addons-path={run_tiers.ADDONS_DIR}",
-        "--http-interface=127.0.0.1",
-        f"--http-port={port}",
+        db,
+        port,
         "--workers=4",
         "--max-cron-threads=2",
         "--limit-time-real=600",
@@ -116,7 +113,7 @@ def start_server(odoo_bin: str, db: str, port: int, log: Path) -> subprocess.Pop
         "--log-handler=odoo.service.model:INFO",  # Odoo's retries after a serialization failure
         "--log-handler=odoo.addons.base.models.ir_cron:INFO",  # each job's run and duration
         f"--logfile={log}",
-    ]
+    )
     env = run_tiers.odoo_env(odoo_bin)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(run_tiers.ROOT), env.get("PYTHONPATH"))))
     server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)

@@ -187,18 +187,9 @@ def delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
 
 
 def start_server(odoo_bin: str, db: str, port: int, log: Path, *extra: str) -> subprocess.Popen:
-    command = [
-        odoo_bin,
-        f"--database={db}",
-        f"--db-filter=^{db}$",
-        f"--addons-path={run_tiers.ADDONS_DIR}",
-        "--http-interface=127.0.0.1",
-        f"--http-port={port}",
-        "--max-cron-threads=0",
-        "--workers=0",
-        "--log-level=info",
-        *extra,
-    ]
+    command = run_tiers.server_cmd(
+        odoo_bin, db, port, "--max-cron-threads=0", "--workers=0", "--log-level=info", *extra
+    )
     with log.open("w") as handle:
         return subprocess.Popen(
             command, stdout=handle, stderr=subprocess.STDOUT, env=run_tiers.odoo_env(odoo_bin)
