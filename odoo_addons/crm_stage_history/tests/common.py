@@ -91,3 +91,18 @@ def report_lines(env, action):
     lines = Line.search([])
     lines.fetch([name for name, field in Line._fields.items() if field.store])
     return lines
+
+
+# the numbers of a funnel line a user reads
+FUNNEL_NUMBERS = (
+    "entered",
+    "advanced",
+    "lost",
+    "open",
+    "conversion_rate",
+    "median_days",
+    "p90_days",
+    "target_conversion_rate",
+    "target_days_in_stage",
+    "below_target",
+)

@@ -4,20 +4,7 @@ from freezegun import freeze_time
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
-from .common import T0, StageHistoryCase, report_lines
-
-REPORT_FIELDS = [
-    "entered",
-    "advanced",
-    "lost",
-    "open",
-    "conversion_rate",
-    "median_days",
-    "p90_days",
-    "target_conversion_rate",
-    "target_days_in_stage",
-    "below_target",
-]
+from .common import FUNNEL_NUMBERS, T0, StageHistoryCase, report_lines
 
 
 @tagged("post_install", "-at_install")
@@ -181,7 +168,7 @@ class TestFunnelReport(StageHistoryCase):
 
     @staticmethod
     def _numbers(lines):
-        return {key: {name: line[name] for name in REPORT_FIELDS} for key, line in lines.items()}
+        return {key: {name: line[name] for name in FUNNEL_NUMBERS} for key, line in lines.items()}
 
     def test_handed_over_lead_counts_for_each_owner_in_his_stage(self):
         """A lead Sally moves out of Inquiry and Sam later loses in Qualified is an advance for Sally

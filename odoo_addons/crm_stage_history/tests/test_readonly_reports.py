@@ -11,20 +11,8 @@ from odoo.tools import mute_logger
 # the reports import pandas lazily; under freezegun's patched datetime that import crashes the interpreter
 import funnel_metrics  # noqa: F401 # pylint: disable=unused-import
 
-from .common import report_lines
+from .common import FUNNEL_NUMBERS, report_lines
 
-FUNNEL_NUMBERS = (
-    "entered",
-    "advanced",
-    "lost",
-    "open",
-    "conversion_rate",
-    "median_days",
-    "p90_days",
-    "target_conversion_rate",
-    "target_days_in_stage",
-    "below_target",
-)
 CALIBRATION_NUMBERS = ("stated", "observed", "ci_low", "ci_high", "sample_size", "recommended", "brier_score")
 COST_NUMBERS = ("cost", "leads", "qualified", "won", "cost_per_lead", "cost_per_qualified", "cost_per_won")
 
