@@ -234,3 +234,17 @@ class TestDecisionPhaseReportIsReadOnly(DecisionPhaseReportCase):
                     for row in body["records"]
                 }
                 self.assertEqual(got, self._odoo_numbers(expected))
+
+
+@tagged("post_install", "-at_install")
+class TestDecisionPhaseReportTour(DecisionPhaseReportCase):
+    """The report in the browser (static/src/tours/crm_decision_phase_report_tour.js)."""
+
+    def test_manager_and_salesperson_read_the_report(self):
+        for user in (self.manager, self.rep):
+            with self.subTest(user=user.login):
+                self.start_tour(
+                    "/odoo/action-crm_stage_survey.crm_decision_phase_report_action",
+                    "crm_decision_phase_report_tour",
+                    login=user.login,
+                )
