@@ -36,6 +36,7 @@ from funnel_metrics.conversion import stage_conversion
 from funnel_metrics.cost import cost_per_lead
 from funnel_metrics.decision_phase import (
     GAIN_VERDICTS,
+    NO_PHASE,
     phase_forecast_gain,
     phase_observations,
     phase_win_rates,
@@ -903,13 +904,14 @@ def _decision_phase(data: _Inputs) -> _Section:
     fig = _figure(7.5, 4.0)
     ax = fig.add_subplot()
     width = 0.8 / max(len(phases), 1)
-    colours = [_GREY, _BLUE, _GREEN, _ORANGE, _RED]
+    palette = [_BLUE, _GREEN, _ORANGE, _RED, "#7b5ea7", "#2a9d8f", "#b5842f"]
+    colours = [_GREY if phase == NO_PHASE else palette[j % len(palette)] for j, phase in enumerate(phases)]
     position = {stage: i for i, stage in enumerate(stages)}
     for j, phase in enumerate(phases):
         rows = rates[(rates["phase"] == phase) & (rates["n"] > 0)]
         x = rows["stage"].map(position).to_numpy(dtype="float64") - 0.4 + width * (j + 0.5)
         rate = rows["rate"].to_numpy(dtype="float64")
-        ax.bar(x, rate, width=width, color=colours[j % len(colours)], label=str(phase))
+        ax.bar(x, rate, width=width, color=colours[j], label=str(phase))
         ax.errorbar(
             x,
             rate,
@@ -930,7 +932,14 @@ def _decision_phase(data: _Inputs) -> _Section:
     ax.set_ylim(0, 1.02)
     ax.set_ylabel("win rate")
     _percent_axis(ax.yaxis)
-    ax.legend(fontsize=8, frameon=False, title="decision phase", title_fontsize=8)
+    ax.legend(
+        fontsize=8,
+        frameon=False,
+        title="decision phase",
+        title_fontsize=8,
+        loc="upper left",
+        bbox_to_anchor=(1.0, 1.0),
+    )
     _style(ax)
     section.parts.append(_image(fig, "win rate by stage and decision phase"))
     section.parts.append(
