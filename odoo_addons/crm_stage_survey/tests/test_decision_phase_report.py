@@ -1,7 +1,6 @@
 from datetime import datetime, timedelta
 
 from freezegun import freeze_time
-from lxml import etree
 from odoo.addons.crm_pipeline_base.tests.common import Json2Case
 from odoo.addons.crm_stage_history.tests.common import report_lines
 from odoo.tests import new_test_user, tagged
@@ -194,46 +193,6 @@ class TestDecisionPhaseReportSameNumbers(DecisionPhaseReportCase):
         mine = self._lines(self.manager_2)
         self.assertEqual(len(mine), 1)
         self.assertEqual((mine.phase_id, mine.decided, mine.won), (self.comparing, 1, 1))
-
-
-@tagged("post_install", "-at_install")
-class TestDecisionPhaseReportIsReadOnly(DecisionPhaseReportCase):
-    """The report is a read: its list over JSON-2 and through the web client is served on a read-only
-    cursor (no "retrying with a read/write cursor" warning), as a manager and as a salesperson."""
-
-    def test_lines_are_read_on_a_read_only_cursor(self):
-        arch = etree.fromstring(
-            self.env["crm.decision.phase.report.line"].get_views([(False, "list")])["views"]["list"]["arch"]
-        )
-        Line = self.env["crm.decision.phase.report.line"]
-        spec = {
-            node.get("name"): {"fields": {"display_name": {}}}
-            if Line._fields[node.get("name")].type == "many2one"
-            else {}
-            for node in arch.iter("field")
-        }
-        for user in (self.manager, self.rep):
-            with self.subTest(user=user.login):
-                action = self.env["crm.decision.phase.report"].with_user(user).create({}).action_show()
-                expected = report_lines(self.env(user=user), action)
-                self.assertTrue(expected)
-                with self.assertNoLogs("odoo.http", "WARNING"):
-                    status, body = self.json2(
-                        user,
-                        action["res_model"],
-                        "web_search_read",
-                        domain=[],
-                        specification=spec,
-                        context=action["context"],
-                    )
-                self.assertEqual(status, 200, body)
-                got = {
-                    ((row["stage_id"] or {}).get("id"), (row["phase_id"] or {}).get("id", False)): tuple(
-                        round(row[name], 6) for name in NUMBERS
-                    )
-                    for row in body["records"]
-                }
-                self.assertEqual(got, self._odoo_numbers(expected))
 
 
 @tagged("post_install", "-at_install")
