@@ -65,3 +65,4 @@ class TestDecisionPhaseReportIsReadOnly(DecisionPhaseReportCase):
                 self.assertEqual(
                     sum(group["decided:sum"] for group in groups), sum(expected.mapped("decided"))
                 )
+                self.logout()  # the next user's API key must not come with this session
