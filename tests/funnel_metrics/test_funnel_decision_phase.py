@@ -199,3 +199,48 @@ def _tiny_open_pipeline():
     )
     table["left_at"] = pd.to_datetime(table["left_at"], utc=True)
     return table, pd.DataFrame({"lead_id": [], "changed_at": [], "phase": []})
+
+
+def test_the_odoo_demo_pipeline_gives_the_report_something_to_show():
+    # the plan of crm_pipeline_discipline's pipeline_demo with its defaults (2,000 leads, seed 42, 6 months):
+    # its customer events leave decision phase changes on leads decided since, seen at several month ends
+    import datetime as dt
+
+    from funnel_metrics.demo_plan import DEMO_STORY, OUTCOME_NAMES, plan_demo
+
+    now = dt.datetime(2026, 12, 6)
+    plan = plan_demo(2000, 42, 6, now)
+    funnel, events = plan.funnel, plan.events
+
+    def instants(seconds):
+        return pd.to_datetime(seconds, unit="s", utc=True).astype("datetime64[ns, UTC]")
+
+    table = pd.DataFrame(
+        {
+            "lead_id": funnel.lead,
+            "stage": [f"stage {s}" for s in funnel.stage],
+            "stage_sequence": funnel.stage,
+            "entered_at": instants(funnel.entered),
+            "left_at": instants(np.where(funnel.running, np.nan, funnel.left)),
+            "user": None,
+            "team": None,
+            "product": None,
+            "source": None,
+            "outcome": np.array(OUTCOME_NAMES)[funnel.outcome][funnel.lead],
+            "lost_reason": None,
+        }
+    )
+    changes = pd.DataFrame(
+        {
+            "lead_id": events.lead,
+            "changed_at": instants(events.date),
+            "phase": [DEMO_STORY.customer_events[step].phase for step in events.step],
+        }
+    )
+    observations = phase_observations(table, changes, as_of=pd.Timestamp(now, tz="UTC"))
+    decided = observations[(observations["outcome"] != "open") & (observations["phase"] != NO_PHASE)]
+    assert decided["month"].nunique() >= 4
+    rates = phase_win_rates(observations)
+    phased = rates[(rates["phase"] != NO_PHASE) & (rates["n"] >= 20)]
+    assert phased["stage"].nunique() >= 2
+    assert phase_forecast_gain(observations).attrs["n"] > 100
