@@ -115,6 +115,7 @@ class CrmDecisionPhaseReport(models.TransientModel):
         """Open the win rates by stage and decision phase: computed as the list reads them (no write)."""
         return self._report_action(
             self.env._("Decision Phase and Win Rate"),
+            view_mode="list,pivot",
             context={"group_by": ["stage_id"]},
             help=Markup('<p class="o_view_nocontent_empty_folder">%s</p>')
             % self.env._(
