@@ -24,6 +24,9 @@ The input is the transitions table (one row per stay of a lead in a stage, see
 - :func:`cost_per_lead` -- cost per lead and per qualified lead by source (or campaign...) and period;
 - :func:`calibration` -- stated stage probabilities against the observed chance of winning, unbiased while
   many leads are still open, with a Brier score;
+- :func:`phase_observations`, :func:`phase_win_rates`, :func:`phase_forecast_gain` -- the customer's
+  decision phase as a forecast input: win rate by stage x phase, and whether adding the phase improves the
+  Brier score over the stage alone on held-out months (:mod:`funnel_metrics.decision_phase`);
 - :func:`forecast` -- waterfall of the open pipeline: expected wins (and revenue) per period;
 - :func:`simulate_funnel` -- synthetic funnels with a known truth, snapshotted mid-flight;
   :mod:`funnel_metrics.demo_plan` -- the plan of the demo pipeline of the ``crm_pipeline_discipline`` addon
@@ -55,6 +58,17 @@ from funnel_metrics.calibration import calibration
 from funnel_metrics.simulate import simulate_funnel
 from funnel_metrics.chatter import stays_from_changes
 from funnel_metrics.periods import cohort_rows, period_bounds
+from funnel_metrics.decision_phase import (
+    GAIN_VERDICTS,
+    NO_PHASE,
+    PhaseChangesError,
+    load_phase_changes,
+    phase_forecast_gain,
+    phase_observations,
+    phase_win_rates,
+    simulate_phase_changes,
+    validate_phase_changes,
+)
 from funnel_metrics.gates import (
     CRITERION_KINDS,
     Criterion,
@@ -68,6 +82,15 @@ from funnel_metrics.gates import (
 
 __all__ = [
     "CRITERION_KINDS",
+    "GAIN_VERDICTS",
+    "NO_PHASE",
+    "PhaseChangesError",
+    "load_phase_changes",
+    "phase_forecast_gain",
+    "phase_observations",
+    "phase_win_rates",
+    "simulate_phase_changes",
+    "validate_phase_changes",
     "Criterion",
     "GateResult",
     "OUTCOMES",

@@ -34,6 +34,12 @@ campaign has one total cost and no month: it is put on the month of the campaign
 report's totals per campaign are exact while its split per month is not meaningful (see
 :func:`funnel_metrics.extract.extract_campaign_costs`).
 
+Decision phase: from ``--phase-changes`` (a CSV: ``lead_id``, ``changed_at``, ``phase``, optional
+``phase_sequence``) when given; else, with ``--url``, the decision phase history of the ``crm_stage_survey``
+addon as the user may read it (:func:`funnel_metrics.extract.extract_phase_changes`); without it (the addon
+not installed, no access) the report's section says so. ``--demo`` uses the bundled phase changes, drawn
+with a known link to the outcome (see :func:`demo_phase_changes`).
+
 The API key is read from the environment variable ``FUNNEL_METRICS_API_KEY`` or from ``--api-key-file``,
 never from the command line (where other users could see it) and never printed.
 
@@ -57,6 +63,7 @@ import numpy as np
 import pandas as pd
 
 from activity_centric.instants import parse_day, parse_instant
+from funnel_metrics.decision_phase import load_phase_changes, simulate_phase_changes
 from funnel_metrics.extract import (
     DEFAULT_PAGE_SIZE,
     PROTOCOLS,
@@ -65,6 +72,7 @@ from funnel_metrics.extract import (
     connect,
     extract_campaign_costs,
     extract_currency,
+    extract_phase_changes,
     extract_stage_targets,
     extract_transitions,
     select_period,
@@ -80,6 +88,7 @@ DEMO_FILES: dict[str, str] = {
     "targets": "targets.csv",
     "costs": "costs.csv",
     "stated": "stated.csv",
+    "phase_changes": "phase_changes.csv.gz",
 }
 """The bundled demo dataset, in :data:`DATA_DIR` (see :func:`write_demo_data`)."""
 DEMO_SEED = 20240101
@@ -212,6 +221,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--as-of", metavar="ISO", help="snapshot time of open stays, ISO 8601 (default: latest in data)"
     )
     extra.add_argument("--title", default=None, help="page title")
+    phase = report.add_argument_group("decision phase (--demo uses the bundled one unless given)")
+    phase.add_argument(
+        "--phase-changes",
+        metavar="CSV",
+        help="the customers' decision phase changes: lead_id,changed_at (ISO 8601),phase[,phase_sequence] "
+        "(with --url and none given: the decision phase history in Odoo, crm_stage_survey)",
+    )
     report.add_argument("-o", "--output", required=True, metavar="FILE.html", help="the report to write")
     report.set_defaults(func=_report)
 
@@ -352,10 +368,12 @@ def _report(args: argparse.Namespace) -> int:
     targets_path = _side_table(args.targets, args.demo, "targets")
     costs_path = _side_table(args.costs, args.demo, "costs")
     stated_path = _side_table(args.stated, args.demo, "stated")
+    phase_path = _side_table(args.phase_changes, args.demo, "phase_changes")
     try:  # read the small files before a long extraction
         targets = report.load_targets(targets_path) if targets_path else None
         costs = report.load_costs(costs_path, by=args.cost_by) if costs_path else None
         stated = report.load_stated(stated_path) if stated_path else None
+        phase_changes = load_phase_changes(phase_path) if phase_path else None
     except ValueError as exc:
         raise UserError(str(exc)) from None
     table, label, connection = _load(args)
@@ -365,6 +383,14 @@ def _report(args: argparse.Namespace) -> int:
             targets = _odoo_targets(connection, args)
         if currency is None:
             currency = extract_currency(connection, retries=args.retries)
+    phase_note = None
+    if phase_changes is None and connection is not None:
+        notes: list[str] = []
+        phase_changes = extract_phase_changes(
+            connection, table, retries=args.retries, page_size=args.page_size, note=notes.append
+        )
+        # said in the report's decision phase section, not on stderr: nothing else needs the phases
+        phase_note = notes[0][0].upper() + notes[0][1:] + "." if notes else None
     cost_by, cost_note = args.cost_by, None
     if costs is None and connection is not None:
         costs = _campaign_costs(connection, table, args)
@@ -391,6 +417,8 @@ def _report(args: argparse.Namespace) -> int:
         progress=_progress(args),
         selected=team_stays(table, args.teams) if args.teams else None,
         currency=currency,
+        phase_changes=phase_changes,
+        phase_note=phase_note,
     )
     _write_text(output, page)
     print(
@@ -567,6 +595,43 @@ def _demo_costs(table: pd.DataFrame, seed: int) -> pd.DataFrame:
     return counts[["source", "period", "cost"]]
 
 
+# The decision phase of the demo's customers, drawn given how each lead ends (P(phase | won), P(phase |
+# lost)): comparing vendors or building a business case point to a win, needs and early exploring to a
+# loss, deciding says nothing. Each lead gets at most one phase, within 20 days of entering the pipeline.
+_DEMO_PHASES: dict[str, tuple[int, float, float]] = {
+    "Need recognised": (10, 0.10, 0.25),
+    "Exploring solutions": (20, 0.15, 0.30),
+    "Comparing vendors": (30, 0.35, 0.10),
+    "Building the business case": (40, 0.20, 0.05),
+    "Deciding": (50, 0.10, 0.10),
+}
+
+
+def demo_phase_changes(table: pd.DataFrame, seed: int = DEMO_SEED) -> pd.DataFrame:
+    """The decision phase changes of the demo pipeline ``table`` (:func:`demo_transitions`), with the known
+    information of ``_DEMO_PHASES`` (see :func:`funnel_metrics.simulate_phase_changes`); instants cut to
+    whole seconds. Deterministic for a given seed."""
+    changes = simulate_phase_changes(
+        table,
+        {name: (won, lost) for name, (_seq, won, lost) in _DEMO_PHASES.items()},
+        delay_days=20,
+        seed=seed,
+        phase_sequence={name: sequence for name, (sequence, _won, _lost) in _DEMO_PHASES.items()},
+    )
+    changes["changed_at"] = changes["changed_at"].dt.floor("s")
+    return changes
+
+
+def _write_gzip_csv(frame: pd.DataFrame, path: Path) -> None:
+    """``frame`` as a gzipped CSV without a timestamp in the gzip header (the bytes change with the data
+    only)."""
+    with (
+        path.open("wb") as raw,
+        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as target,
+    ):
+        target.write(frame.to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%SZ").encode("utf-8"))
+
+
 def write_demo_data(
     path: str | os.PathLike[str] = DATA_DIR, n_leads: int = 5000, seed: int = DEMO_SEED
 ) -> None:
@@ -577,7 +642,8 @@ def write_demo_data(
         python -c "from funnel_metrics.cli import write_demo_data; write_demo_data('funnel_metrics/data')"
 
     Files: ``transitions.csv.gz`` (:func:`demo_transitions`, gzip without timestamp so that the bytes only
-    change with the data), ``targets.csv``, ``costs.csv`` (per source and month), ``stated.csv``.
+    change with the data), ``targets.csv``, ``costs.csv`` (per source and month), ``stated.csv``,
+    ``phase_changes.csv.gz`` (:func:`demo_phase_changes`).
     """
     folder = Path(path)
     folder.mkdir(parents=True, exist_ok=True)
@@ -594,6 +660,7 @@ def write_demo_data(
     _demo_costs(table, seed).to_csv(folder / DEMO_FILES["costs"], index=False)
     (folder / DEMO_FILES["targets"]).write_text(_DEMO_TARGETS, encoding="utf-8")
     (folder / DEMO_FILES["stated"]).write_text(_DEMO_STATED, encoding="utf-8")
+    _write_gzip_csv(demo_phase_changes(table, seed), folder / DEMO_FILES["phase_changes"])
 
 
 if __name__ == "__main__":

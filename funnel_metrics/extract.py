@@ -1120,3 +1120,80 @@ def extract_currency(connection: Any, retries: int = 3, *, backoff: float = 1.0)
         return None
     companies = reader.by_ids("res.company", [company], ["currency_id"])
     return _m2o_name(companies[0].get("currency_id")) if companies else None
+
+
+PHASE_CHANGE_MODEL = "crm.decision.phase.change"
+PHASE_MODEL = "crm.decision.phase"
+#: fields read from ``crm.decision.phase.change`` (bare ids): the lead, when, and the phase after the change
+PHASE_CHANGE_FIELDS: tuple[str, ...] = ("lead_id", "date", "phase_id")
+
+
+def extract_phase_changes(
+    connection: Any,
+    transitions: pd.DataFrame,
+    retries: int = 3,
+    *,
+    backoff: float = 1.0,
+    page_size: int = DEFAULT_PAGE_SIZE,
+    note: Callable[[str], None] | None = None,
+) -> pd.DataFrame | None:
+    """The customers' decision phase changes of the leads of ``transitions`` (the ``crm_stage_survey``
+    addon's ``crm.decision.phase.change``), as a phase changes table for
+    :func:`funnel_metrics.phase_observations`.
+
+    Reads, through the same retrying caller as :func:`extract_transitions`, every change the user may read
+    (his record rules: a salesperson's own and unassigned leads, his companies), page by page in id order
+    as bare ids, keeps those of the table's leads, then the names and sequences of their phases (archived
+    ones too). A change that cleared the phase has an empty ``phase``.
+
+    :param connection: an odoolib connection (:func:`connect`)
+    :param transitions: the transitions table the changes are for (its ``lead_id`` are Odoo's lead ids)
+    :param retries: retries of a call that failed for a transient reason (see :func:`extract_transitions`)
+    :param backoff: seconds before the first retry
+    :param page_size: changes per ``search_read`` call
+    :param note: called with a one-line message (for the user, ending with what to do instead) when the
+        changes cannot be read and ``None`` is returned
+    :return: columns ``lead_id`` (int64), ``changed_at`` (``datetime64[ns, UTC]``), ``phase`` (string, NA
+        when cleared), ``phase_sequence`` (int64), in lead then time order; ``None`` when the database has
+        no decision phase history (``crm_stage_survey`` not installed) or this user may not read it.
+    :raises ExtractError: any other failure of the call.
+    """
+    caller = RpcCaller(connection, retries, backoff)
+    reader = RpcReader(connection, caller, max(1, int(page_size)), read_context(connection, caller))
+    try:
+        rows = list(reader.paged(PHASE_CHANGE_MODEL, [], PHASE_CHANGE_FIELDS, bare=True))
+    except ExtractError as exc:
+        if exc.kind in (_MISSING_MODEL, _NOT_FOUND):
+            message = (
+                f"decision phases not read: database {caller.database!r} has no decision phase history "
+                "(install the crm_stage_survey module); pass --phase-changes CSV"
+            )
+        elif exc.kind == _ACCESS:
+            message = (
+                "decision phases not read: you may not read the decision phase history; pass "
+                "--phase-changes CSV"
+            )
+        else:
+            raise
+        if note is not None:
+            note(message)
+        return None
+    leads = set(pd.unique(transitions["lead_id"].to_numpy(dtype="int64")).tolist())
+    rows = [row for row in rows if many2one_id(row.get("lead_id")) in leads]
+    phase_ids = {many2one_id(row.get("phase_id")) for row in rows} - {0}
+    phases = {
+        int(row["id"]): (str(row["name"]), int(row.get("sequence") or 0))
+        for row in reader.by_ids(PHASE_MODEL, phase_ids, ["name", "sequence"], bare=True)
+    }
+    phase_of = [phases.get(many2one_id(row.get("phase_id"))) for row in rows]
+    frame = pd.DataFrame(
+        {
+            "lead_id": pd.Series([many2one_id(row.get("lead_id")) for row in rows], dtype="int64"),
+            "changed_at": pd.to_datetime(
+                pd.Series([row.get("date") for row in rows], dtype="object"), utc=True, format="ISO8601"
+            ).astype("datetime64[ns, UTC]"),
+            "phase": pd.Series([phase[0] if phase else None for phase in phase_of], dtype="string"),
+            "phase_sequence": pd.Series([phase[1] if phase else -1 for phase in phase_of], dtype="int64"),
+        }
+    )
+    return frame.sort_values(["lead_id", "changed_at"], kind="stable", ignore_index=True)

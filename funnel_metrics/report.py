@@ -34,6 +34,13 @@ from activity_centric.instants import csv_line
 from funnel_metrics.calibration import calibration
 from funnel_metrics.conversion import stage_conversion
 from funnel_metrics.cost import cost_per_lead
+from funnel_metrics.decision_phase import (
+    GAIN_VERDICTS,
+    NO_PHASE,
+    phase_forecast_gain,
+    phase_observations,
+    phase_win_rates,
+)
 from funnel_metrics.dwell import _latest_timestamp, kaplan_meier, stay_days, time_in_stage
 from funnel_metrics.effectiveness import rep_effectiveness
 from funnel_metrics.forecast import forecast
@@ -57,6 +64,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("calibration", "Calibration of stage probabilities"),
     ("cost", "Cost per lead"),
     ("forecast", "Forecast"),
+    ("decision-phase", "Decision phase and win rate"),
 )
 """``(id, heading)`` of the report's sections, in page order; each is a ``<section id=...>``."""
 
@@ -228,6 +236,8 @@ class _Inputs:
     cost_note: str | None = None
     selected: np.ndarray | None = None
     currency: str | None = None
+    phase_changes: pd.DataFrame | None = None
+    phase_note: str | None = None
 
     def money(self, heading: str) -> str:
         """A heading of amounts, with the currency when known: ``Cost (EUR)``."""
@@ -847,6 +857,128 @@ def _forecast_labels(result: pd.DataFrame) -> list[str]:
     ]
 
 
+PHASE_HINT = (
+    "No decision phase history given: pass --phase-changes phases.csv (columns lead_id, changed_at as ISO "
+    "8601, phase, optional phase_sequence) to see the win rate by stage and decision phase and whether the "
+    "phase improves the forecast."
+)
+
+
+def fmt_score(value: Any) -> str:
+    """A Brier score or a difference of two, with four decimals."""
+    return _DASH if _missing(value) else f"{float(value):.4f}"
+
+
+def _decision_phase(data: _Inputs) -> _Section:
+    section = _Section(
+        "decision-phase",
+        "Decision phase and win rate",
+        "At every month end, each open lead's stage and its customer's decision phase then, against how the "
+        "lead ended: the win rate per stage and phase (a lead once per stage and phase; leads still open are "
+        "in no rate), and whether knowing the phase forecasts better than the stage alone on the last "
+        "months, fitted on the months before each. The bars are 95 % intervals; the line is the stage's "
+        "rate.",
+    )
+    if data.phase_changes is None:
+        section.note(data.phase_note or PHASE_HINT)
+        return section
+    observations = phase_observations(data.table, data.phase_changes, as_of=data.as_of)
+    rates = phase_win_rates(observations)
+    gain = phase_forecast_gain(observations)
+    section.note(GAIN_VERDICTS[gain.attrs["verdict"]], "summary")
+    if gain.attrs["n"]:
+        section.note(
+            f"Brier score on {fmt_count(gain.attrs['n'])} held-out observations of "
+            f"{fmt_count(gain.attrs['leads'])} leads (lower is better): stage alone "
+            f"{fmt_score(gain.attrs['brier_stage'])}, stage and phase "
+            f"{fmt_score(gain.attrs['brier_phase'])}; "
+            f"gain {fmt_score(gain.attrs['gain'])} (95 % interval {fmt_score(gain.attrs['ci_low'])} to "
+            f"{fmt_score(gain.attrs['ci_high'])}; above 0 the phase helps).",
+            "summary",
+        )
+    if rates.empty:
+        section.note("No lead was open at a month end: nothing to compare yet.")
+        return section
+    phases = rates.drop_duplicates("phase").sort_values("phase_sequence", kind="stable")["phase"].tolist()
+    stages = rates.drop_duplicates("stage")["stage"].tolist()
+    fig = _figure(7.5, 4.0)
+    ax = fig.add_subplot()
+    width = 0.8 / max(len(phases), 1)
+    palette = [_BLUE, _GREEN, _ORANGE, _RED, "#7b5ea7", "#2a9d8f", "#b5842f"]
+    colours = [_GREY if phase == NO_PHASE else palette[j % len(palette)] for j, phase in enumerate(phases)]
+    position = {stage: i for i, stage in enumerate(stages)}
+    for j, phase in enumerate(phases):
+        rows = rates[(rates["phase"] == phase) & (rates["n"] > 0)]
+        x = rows["stage"].map(position).to_numpy(dtype="float64") - 0.4 + width * (j + 0.5)
+        rate = rows["rate"].to_numpy(dtype="float64")
+        ax.bar(x, rate, width=width, color=colours[j], label=str(phase))
+        ax.errorbar(
+            x,
+            rate,
+            yerr=[
+                rate - rows["ci_low"].to_numpy(dtype="float64"),
+                rows["ci_high"].to_numpy(dtype="float64") - rate,
+            ],
+            fmt="none",
+            ecolor="#1f2328",
+            capsize=2,
+            linewidth=0.8,
+        )
+    per_stage = rates.drop_duplicates("stage")
+    ax.hlines(
+        per_stage["stage_rate"], np.arange(len(stages)) - 0.45, np.arange(len(stages)) + 0.45, color="#1f2328"
+    )
+    ax.set_xticks(np.arange(len(stages)), stages, rotation=15, ha="right")
+    ax.set_ylim(0, 1.02)
+    ax.set_ylabel("win rate")
+    _percent_axis(ax.yaxis)
+    ax.legend(
+        fontsize=8,
+        frameon=False,
+        title="decision phase",
+        title_fontsize=8,
+        loc="upper left",
+        bbox_to_anchor=(1.0, 1.0),
+    )
+    _style(ax)
+    section.parts.append(_image(fig, "win rate by stage and decision phase"))
+    section.parts.append(
+        html_table(
+            rates,
+            [
+                ("stage", "Stage", fmt_text),
+                ("phase", "Decision phase", fmt_text),
+                ("n", "Decided leads", fmt_count),
+                ("won", "Won", fmt_count),
+                ("rate", "Win rate", fmt_share),
+                ("ci_low", "95 % low", fmt_share),
+                ("ci_high", "95 % high", fmt_share),
+                ("stage_rate", "Stage's rate", fmt_share),
+                ("open", "Still open", fmt_count),
+            ],
+            "t-decision-phase",
+        )
+    )
+    section.parts.append(
+        "<details><summary>Per held-out month</summary>"
+        + html_table(
+            gain,
+            [
+                ("month", "Month", fmt_text),
+                ("n", "Observations", fmt_count),
+                ("brier_stage", "Brier, stage", fmt_score),
+                ("brier_phase", "Brier, stage and phase", fmt_score),
+                ("gain", "Gain", fmt_score),
+                ("ci_low", "95 % low", fmt_score),
+                ("ci_high", "95 % high", fmt_score),
+            ],
+            "t-decision-phase-months",
+        )
+        + "</details>"
+    )
+    return section
+
+
 _BUILDERS: dict[str, Callable[[_Inputs], _Section]] = {
     "overview": _overview,
     "funnel": _funnel,
@@ -859,6 +991,7 @@ _BUILDERS: dict[str, Callable[[_Inputs], _Section]] = {
     "calibration": _calibration,
     "cost": _cost,
     "forecast": _forecast,
+    "decision-phase": _decision_phase,
 }
 
 
@@ -904,6 +1037,8 @@ def build_report(
     progress: bool = False,
     selected: pd.Series | np.ndarray | None = None,
     currency: str | None = None,
+    phase_changes: pd.DataFrame | None = None,
+    phase_note: str | None = None,
 ) -> str:
     """Build the HTML report of a transitions table.
 
@@ -928,6 +1063,10 @@ def build_report(
         leads over their whole history. None: every stay.
     :param currency: the currency of the amounts (costs, expected revenues), e.g. ``EUR``, shown with their
         headings; None: amounts without a currency
+    :param phase_changes: the customers' decision phase changes (``lead_id``, ``changed_at``, ``phase``,
+        see :mod:`funnel_metrics.decision_phase`), or None: the decision phase section then says which
+        option to pass (or ``phase_note``, e.g. why Odoo gave none)
+    :param phase_note: a sentence shown in the decision phase section when there are no phase changes
     :return: the page, a complete HTML document (UTF-8 text) with the sections of :data:`SECTIONS`
     :raises TransitionsError: the table is invalid or empty.
     :raises ValueError: bad ``as_of``, invalid targets, costs or stated probabilities, or ``selected`` not
@@ -943,6 +1082,7 @@ def build_report(
     data = _Inputs(
         table, snapshot, targets, costs, stated, cost_by, _won_stage(table), cost_note, mask, currency
     )
+    data.phase_changes, data.phase_note = phase_changes, phase_note
     sections = []
     for section_id, _ in tqdm(SECTIONS, desc="report", unit=" sections", disable=not progress):
         sections.append(_BUILDERS[section_id](data))

@@ -2,7 +2,7 @@
     "name": "CRM Survey-Driven Stages",
     "summary": "Stages set by a qualification survey that encodes each stage's entry criteria, and the "
     "customer's decision phase set by the customer's own behaviour (tracked document links, surveys, mails)",
-    "version": "19.0.1.5.0",
+    "version": "19.0.1.6.0",
     "category": "Sales/CRM",
     "website": "https://github.com/pipeline-discipline/pipeline-discipline",
     "author": "Pipeline Discipline",
@@ -28,6 +28,7 @@
         "wizards/crm_stage_override_views.xml",
         "wizards/crm_decision_phase_correction_views.xml",
         "wizards/crm_document_link_share_views.xml",
+        "report/crm_decision_phase_report_views.xml",
         "views/crm_stage_survey_menus.xml",
     ],
     "assets": {

@@ -7,3 +7,5 @@ from . import test_stage_lock_paths
 from . import test_new_leads
 from . import test_bulk_insert_events
 from . import test_stage_bar_tour
+from . import test_decision_phase_report
+from . import test_readonly_reports
