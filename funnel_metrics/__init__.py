@@ -25,6 +25,9 @@ The input is the transitions table (one row per stay of a lead in a stage, see
 - :func:`calibration` -- stated stage probabilities against the observed chance of winning, unbiased while
   many leads are still open, with a Brier score;
 - :func:`forecast` -- waterfall of the open pipeline: expected wins (and revenue) per period;
+- :func:`early_warnings` -- the week's significant drops of conversion and time in stage per segment
+  (team, salesperson, product, source, country) and stage, against the segment's own trailing baseline and
+  its target, the false discovery rate controlled by :func:`benjamini_hochberg`;
 - :func:`simulate_funnel` -- synthetic funnels with a known truth, snapshotted mid-flight;
   :mod:`funnel_metrics.demo_plan` -- the plan of the demo pipeline of the ``crm_pipeline_discipline`` addon
   (leads, stays, answers, activities, customer events), built on it.
@@ -53,6 +56,7 @@ from funnel_metrics.cost import cost_per_lead
 from funnel_metrics.forecast import forecast
 from funnel_metrics.calibration import calibration
 from funnel_metrics.simulate import simulate_funnel
+from funnel_metrics.early_warning import benjamini_hochberg, early_warnings
 from funnel_metrics.chatter import stays_from_changes
 from funnel_metrics.periods import cohort_rows, period_bounds
 from funnel_metrics.gates import (
@@ -73,6 +77,7 @@ __all__ = [
     "OUTCOMES",
     "TRANSITION_COLUMNS",
     "TransitionsError",
+    "benjamini_hochberg",
     "breakdown",
     "calibration",
     "cohort_conversion",
@@ -80,6 +85,7 @@ __all__ = [
     "criteria_problems",
     "criterion_holds",
     "cumulative_funnel",
+    "early_warnings",
     "forecast",
     "kaplan_meier",
     "load_transitions",
