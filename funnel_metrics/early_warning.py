@@ -178,15 +178,23 @@ def _segment_codes(table: pd.DataFrame, segments: Sequence[str]) -> list[tuple[s
 
 
 def _log_rank(
-    key: np.ndarray, days: np.ndarray, event: np.ndarray, recent: np.ndarray, n_keys: int
+    key: np.ndarray,
+    days: np.ndarray,
+    event: np.ndarray,
+    recent: np.ndarray,
+    n_keys: int,
+    by_days: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per key: observed minus expected events of the recent stays, and the variance (log-rank), and the
-    number of recent events; censorings at a tied time stay at risk (events first)."""
+    """Per key (0..n_keys-1): the recent stays' observed minus expected events and its variance
+    (log-rank, hypergeometric variance with ties), and the recent stays' events. A censoring at a time
+    with events stays at risk at that time. ``by_days``: the rows in ascending ``days`` order (shared by the
+    segment kinds: sorted once)."""
     observed_minus = np.zeros(n_keys)
     variance = np.zeros(n_keys)
     if len(key) == 0:
         return observed_minus, variance, np.zeros(n_keys, dtype="int64")
-    order = np.lexsort((~event, days, key))
+    small = key[by_days].astype("uint32") if n_keys <= np.iinfo(np.uint32).max else key[by_days]
+    order = by_days[np.argsort(small, kind="stable")]
     key, days, event, recent = key[order], days[order], event[order], recent[order]
     size = len(key)
     new_key = np.r_[True, key[1:] != key[:-1]]
@@ -315,6 +323,9 @@ def early_warnings(
     stay_left = left[stay_rows]
     stay_event = (stay_left != _NAT) & (stay_left <= stay_end)
     stay_days = (np.where(stay_event, stay_left, stay_end) - entered[stay_rows]) / _NANOS_PER_DAY
+    stay_stage = facts.codes[stay_rows]
+    stay_is_recent = stay_recent[stay_rows]
+    stay_order = np.argsort(stay_days, kind="stable")
 
     parts = []
     for column, codes, labels in _segment_codes(table, segments):
@@ -332,18 +343,22 @@ def early_warnings(
             "baseline_events": np.bincount(key[~rec & adv], minlength=size),
         }
         # days per (segment, stage)
+        # stays without a segment value go to one more key, dropped
         sseg = codes[stay_rows]
+        skey = np.where(sseg >= 0, sseg * n_stages + stay_stage, size)
+        o_minus_e, variance, recent_left = _log_rank(
+            skey, stay_days, stay_event, stay_is_recent, size + 1, stay_order
+        )
+        o_minus_e, variance, recent_left = o_minus_e[:size], variance[:size], recent_left[:size]
         sok = sseg >= 0
-        skey = sseg[sok] * n_stages + facts.codes[stay_rows][sok]
-        srecent = stay_recent[stay_rows][sok]
-        o_minus_e, variance, recent_left = _log_rank(skey, stay_days[sok], stay_event[sok], srecent, size)
-        two = skey * 2 + srecent
+        srecent = stay_is_recent[sok]
+        two = skey[sok] * 2 + srecent
         median, _, stays = _grouped_dwell(stay_days[sok], stay_event[sok], two, size * 2)
         days = {
             "recent_n": stays[1::2],
             "recent_events": recent_left,
             "baseline_n": stays[0::2],
-            "baseline_events": np.bincount(skey[~srecent & stay_event[sok]], minlength=size),
+            "baseline_events": np.bincount(skey[sok][~srecent & stay_event[sok]], minlength=size),
             "recent_days": median[1::2],
             "baseline_days": median[0::2],
             "o_minus_e": o_minus_e,
