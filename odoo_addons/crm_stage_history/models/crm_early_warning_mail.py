@@ -151,14 +151,22 @@ class CrmEarlyWarningMail(models.Model):
         teams = env["crm.team"].browse(
             {int(row["segment"]) for row in warnings if row["segment_kind"] == "team"}
         )
+        sources = env["utm.source"].browse(
+            {int(row["segment"]) for row in warnings if row["segment_kind"] == "source"}
+        )
         users = env["res.users"].browse(
             {int(row["segment"]) for row in warnings if row["segment_kind"] == "user"}
         )
+        import pandas as pd  # noqa: PLC0415 - loaded by the report already
+
+        frame = pd.DataFrame(warnings, columns=["segment_kind", "segment"])
         # sudo: names only, of the records the warnings were computed on with a manager's rights
         names = {
-            "stage": {stage.id: stage.name for stage in stages.sudo()},
-            "team": {team.id: team.name for team in teams.sudo()},
-            "user": {person.id: person.name for person in users.sudo()},
+            "stage": {str(stage.id): stage.name for stage in stages.sudo()},
+            "team": {str(team.id): team.name for team in teams.sudo()},
+            "user": {str(person.id): person.name for person in users.sudo()},
+            "source": {str(source.id): source.name for source in sources.sudo()},
+            "product": env["crm.early.warning.report"].sudo()._tag_names(frame),
         }
 
         def percent(value):
@@ -172,8 +180,8 @@ class CrmEarlyWarningMail(models.Model):
             conversion = row["test"].startswith("conversion")
             rows.append(
                 {
-                    "segment": names[row["segment_kind"]].get(int(row["segment"]), ""),
-                    "stage": names["stage"].get(int(row["stage"]), ""),
+                    "segment": names[row["segment_kind"]].get(row["segment"], ""),
+                    "stage": names["stage"].get(row["stage"], ""),
                     "test": tests.get(row["test"], row["test"]),
                     "recent": percent(row["recent_rate"]) if conversion else days(row["recent_days"]),
                     "reference": percent(

@@ -3,8 +3,9 @@ import math
 from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import SQL
 
-SEGMENT_KINDS = [("team", "Sales Team"), ("user", "Salesperson")]
+SEGMENT_KINDS = [("team", "Sales Team"), ("user", "Salesperson"), ("product", "Tags"), ("source", "Source")]
 TESTS = [
     ("conversion_vs_baseline", "Conversion below baseline"),
     ("conversion_vs_target", "Conversion below target"),
@@ -65,16 +66,40 @@ class CrmEarlyWarningReport(models.TransientModel):
                     self.env._("The false alarm rate is a fraction between 0 and 1, e.g. 0.10 for 10 %.")
                 )
 
+    def _with_lead_segments(self, table):
+        """``table`` (keyed by ids) with each lead's source (``source``: its id as text) and tags
+        (``product``: their ids as text, ascending, joined with ", " -- the tags a lead carries together
+        form its segment, as the command's ``product`` joins their names)."""
+        lead_ids = table["lead_id"].unique().tolist()
+        # the leads of the table are those the user may read (their stays came through the leads' rules)
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT l.id, l.source_id,
+                          (SELECT string_agg(r.tag_id::text, ', ' ORDER BY r.tag_id)
+                             FROM crm_tag_rel r WHERE r.lead_id = l.id)
+                     FROM crm_lead l
+                    WHERE l.id = ANY(%s)""",
+                lead_ids,
+            )
+        )
+        source = {lead: str(source) for lead, source, _tags in rows if source}
+        product = {lead: tags for lead, _source, tags in rows if tags}
+        return table.assign(
+            source=table["lead_id"].map(source).astype("string"),
+            product=table["lead_id"].map(product).astype("string"),
+        )
+
     def _warnings(self):
-        """funnel_metrics' early warnings per sales team and salesperson over the stage history the user may
-        read (his record rules and companies), against the stage targets, as a frame keyed by ids."""
+        """funnel_metrics' early warnings per sales team, salesperson, tags and source over the stage
+        history the user may read (his record rules and companies), against the stage targets, as a frame
+        keyed by ids."""
         import funnel_metrics  # noqa: PLC0415 - pandas is heavy: load it when a report is asked for
 
         self.ensure_one()
         table = self.env["crm.lead.stage.history"]._transitions()
         if table.empty:
             return None
-        keyed = self.env["crm.stage.history.scope"]._keyed_by_ids(table)
+        keyed = self._with_lead_segments(self.env["crm.stage.history.scope"]._keyed_by_ids(table))
         return funnel_metrics.early_warnings(
             keyed,
             self.as_of,
@@ -94,10 +119,11 @@ class CrmEarlyWarningReport(models.TransientModel):
             return []
         stages = self.env["crm.stage"].browse(sorted({int(stage) for stage in result["stage"]}))
         sequence = {stage.id: stage.sequence for stage in stages}
+        tags = self._tag_names(result)
         lines = []
         for row in result.to_dict("records"):
             kind = row["segment_kind"]
-            segment = int(row["segment"])
+            segment = int(row["segment"]) if kind != "product" else False
             conversion = row["test"].startswith("conversion")
             # percentages: the conversion's interval, the share of stays over the target, the recent rate of
             # leaving the stage against the baseline's
@@ -106,6 +132,8 @@ class CrmEarlyWarningReport(models.TransientModel):
                     "segment_kind": kind,
                     "team_id": segment if kind == "team" else False,
                     "user_id": segment if kind == "user" else False,
+                    "source_id": segment if kind == "source" else False,
+                    "product": tags[row["segment"]] if kind == "product" else False,
                     "stage_id": int(row["stage"]),
                     "stage_sequence": sequence[int(row["stage"])],
                     "test": row["test"],
@@ -133,6 +161,14 @@ class CrmEarlyWarningReport(models.TransientModel):
             )
         return lines
 
+    def _tag_names(self, result):
+        """The tags segments of ``result`` (ids as text, joined) to their names, sorted and joined with ", "
+        (as the command names a lead's product)."""
+        keys = result.loc[result["segment_kind"] == "product", "segment"].unique().tolist()
+        ids = {int(tag) for key in keys for tag in key.split(", ")}
+        names = {tag.id: tag.name for tag in self.env["crm.tag"].browse(sorted(ids))}
+        return {key: ", ".join(sorted(names[int(tag)] for tag in key.split(", "))) for key in keys}
+
     def action_show(self):
         """Open the early warnings' list, warnings first: its lines are computed as it reads them."""
         return self._report_action(
@@ -158,13 +194,15 @@ class CrmEarlyWarningReportLine(models.Model):
     _inherit = "crm.pipeline.readonly.report"
     _description = "Early Warning"
     _auto = False
-    _order = "warning desc, adjusted_p, segment_kind, team_id, user_id, stage_sequence, stage_id"
+    _order = "warning desc, adjusted_p, segment_kind, team_id, user_id, product, source_id, stage_sequence"
     _report_model = "crm.early.warning.report"
     _report_context_key = "early_warning"
 
     segment_kind = fields.Selection(SEGMENT_KINDS, string="Segment", required=True)
     team_id = fields.Many2one("crm.team", string="Sales Team")
     user_id = fields.Many2one("res.users", string="Salesperson")
+    product = fields.Char(string="Tags", help="The tags of the leads, a lead's tags together.")
+    source_id = fields.Many2one("utm.source", string="Source")
     stage_id = fields.Many2one("crm.stage", required=True)
     stage_sequence = fields.Integer()
     test = fields.Selection(TESTS, required=True)

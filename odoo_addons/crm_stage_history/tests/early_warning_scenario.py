@@ -6,8 +6,10 @@ two salespersons, a stage Inquiry with a 70 % conversion target.
 - recent (2 weeks ago, decided 2 days later): Alice 24 leads, 6 qualified and 18 lost (25 %); Bob 4 leads, 3
   qualified and 1 lost.
 
-Alice's Inquiry conversion dropped (and the team's with it: 36 of 48 against 9 of 28); Bob has too few
-decided leads to be tested. The qualified leads stay open in Qualified.
+Alice's leads come from the source "EW Fair" and carry the tag "EW Pro"; Bob's carry the tags "EW Pro" and
+"EW Basic" together, from no source. Alice's Inquiry conversion dropped (and so did her tag's and her
+source's, and the team's: 36 of 48 against 9 of 28); Bob has too few decided leads to be tested. The
+qualified leads stay open in Qualified.
 """
 
 from datetime import timedelta
@@ -44,6 +46,12 @@ def build_scenario(cls):
     cls.env["crm.stage.target"].create({"stage_id": cls.inquiry.id, "target_conversion_rate": 70})
     cls.as_of = fields.Datetime.now().replace(microsecond=0)
     users = {"alice": cls.alice, "bob": cls.bob}
+    cls.source = cls.env["utm.source"].create({"name": "EW Fair"})
+    pro, basic = cls.env["crm.tag"].create([{"name": "EW Pro"}, {"name": "EW Basic"}])
+    details = {
+        "alice": {"source_id": cls.source.id, "tag_ids": [(6, 0, pro.ids)]},
+        "bob": {"tag_ids": [(6, 0, (pro | basic).ids)]},
+    }
     for (name, weeks), (qualified, lost) in PLAN.items():
         start = cls.as_of - timedelta(weeks=weeks)
         with freeze_time(start):
@@ -55,6 +63,7 @@ def build_scenario(cls):
                         "team_id": cls.team.id,
                         "user_id": users[name].id,
                         "stage_id": cls.inquiry.id,
+                        **details[name],
                     }
                     for i in range(qualified + lost)
                 ]

@@ -48,7 +48,8 @@ class TestEarlyWarnings(Json2Case):
 
     @staticmethod
     def key(line):
-        return (line.segment_kind, (line.team_id or line.user_id).name, line.stage_id.name, line.test)
+        segment = line.product or (line.team_id or line.user_id or line.source_id).name
+        return (line.segment_kind, segment, line.stage_id.name, line.test)
 
     def test_manager_sees_the_drop_with_its_evidence(self):
         lines = self.lines(self.manager)
@@ -60,7 +61,15 @@ class TestEarlyWarnings(Json2Case):
                 ("user", "Alice Warn", "EW Inquiry", "conversion_vs_target"),
                 ("team", "Warning Team", "EW Inquiry", "conversion_vs_baseline"),
                 ("team", "Warning Team", "EW Inquiry", "conversion_vs_target"),
+                ("product", "EW Pro", "EW Inquiry", "conversion_vs_baseline"),
+                ("product", "EW Pro", "EW Inquiry", "conversion_vs_target"),
+                ("source", "EW Fair", "EW Inquiry", "conversion_vs_baseline"),
+                ("source", "EW Fair", "EW Inquiry", "conversion_vs_target"),
             },
+        )
+        # Bob's leads, tagged EW Pro and EW Basic together, form a segment of their own
+        self.assertIn(
+            ("product", "EW Basic, EW Pro", "EW Inquiry", "conversion_vs_baseline"), map(self.key, lines)
         )
         alice = warnings["user", "Alice Warn", "EW Inquiry", "conversion_vs_baseline"]
         self.assertEqual(
@@ -106,7 +115,8 @@ class TestEarlyWarnings(Json2Case):
 
     def test_same_numbers_as_the_command_over_json2(self):
         """The report's lines equal funnel_metrics.early_warnings on the table funnel-metrics' extractor
-        reads over JSON-2 as the manager, with the targets it reads, per sales team and salesperson."""
+        reads over JSON-2 as the manager, with the targets it reads: what ``funnel-metrics report --url``
+        shows, per sales team, salesperson, tags and source."""
         from funnel_metrics.extract import connect, extract_stage_targets, extract_transitions  # noqa: PLC0415
 
         # the SDK's own HTTP client carries no test cookie: let its requests through
@@ -116,7 +126,7 @@ class TestEarlyWarnings(Json2Case):
             )
             table = extract_transitions(connection, page_size=7)
             targets = extract_stage_targets(connection, page_size=2)
-        result = funnel_metrics.early_warnings(table, self.as_of, targets, segments=["team", "user"])
+        result = funnel_metrics.early_warnings(table, self.as_of, targets)
 
         def number(value, scale=1.0):
             return 0.0 if value != value else round(float(value) * scale, 6)
@@ -188,13 +198,20 @@ class TestEarlyWarnings(Json2Case):
         self.assertEqual(mails.recipient_ids, managers.partner_id)
         self.assertFalse(mails.recipient_ids & (self.alice | self.bob).partner_id)
         mine = mails.filtered(lambda mail: mail.recipient_ids == self.manager.partner_id)
-        self.assertIn("4 early warning(s)", mine.subject)
+        self.assertIn("8 early warning(s)", mine.subject)
         body = str(mine.body_html)
-        for text in ("Alice Warn", "Warning Team", "EW Inquiry", "Conversion below baseline", "25 %", "75 %"):
+        for text in (
+            "Alice Warn",
+            "Warning Team",
+            "EW Pro",
+            "EW Fair",
+            "EW Inquiry",
+            "Conversion below baseline",
+        ):
             self.assertIn(text, body)
         self.assertIn("/odoo/action-crm_stage_history.crm_early_warning_report_action", body)
         marker = self.env["crm.early.warning.mail"].search([("company_id", "=", self.env.company.id)])
-        self.assertEqual((marker.warning_count, marker.recipient_count), (4, len(managers)))
+        self.assertEqual((marker.warning_count, marker.recipient_count), (8, len(managers)))
         # a rerun the same week (another worker, a manual run) sends nothing more
         self.run_cron()
         self.assertEqual(self.mails(), mails)

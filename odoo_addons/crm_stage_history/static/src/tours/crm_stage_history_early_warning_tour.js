@@ -50,7 +50,7 @@ registry.category("web_tour.tours").add("crm_stage_history_early_warning_manager
             trigger: ".o_list_view .o_data_row:contains('Alice Warn')",
             run() {
                 const warned = rows();
-                check(warned.length === 4, `${warned.length} warnings`);
+                check(warned.length === 8, `${warned.length} warnings`);
                 check(warned.every((tr) => tr.classList.contains("text-danger")), "a warning is not red");
                 check(warned.every((tr) => cell(tr, "stage_id") === "EW Inquiry"), "a warning outside Inquiry");
                 const alice = warned.find(
