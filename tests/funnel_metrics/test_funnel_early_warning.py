@@ -134,10 +134,10 @@ def _weeks_to_flag(seed: int) -> int | None:
 
 def test_injected_drop_found_within_three_weeks():
     """A drop from 60 % to 35 % with ~40 decisions a week in one product at one stage is flagged within 3
-    weeks in at least 17 of 20 seeds (85 %), and within 5 weeks in every seed."""
+    weeks in at least 18 of 20 seeds (90 %; 19 measured), and within 5 weeks in every seed (4 measured)."""
     weeks = [_weeks_to_flag(seed) for seed in range(20)]
     assert None not in weeks, weeks
-    assert sum(week <= 3 for week in weeks) >= 17, weeks
+    assert sum(week <= 3 for week in weeks) >= 18, weeks
 
 
 def test_stable_pipeline_false_alarm_rate():

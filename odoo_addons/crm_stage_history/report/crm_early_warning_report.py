@@ -40,7 +40,6 @@ class CrmEarlyWarningReport(models.TransientModel):
         string="Recent Weeks", required=True, default=4, help="The recent window, the weeks up to the date."
     )
     baseline_weeks = fields.Integer(
-        string="Baseline Weeks",
         required=True,
         default=26,
         help="The baseline, the weeks just before the recent window: each segment is compared with its own.",
@@ -202,7 +201,7 @@ class CrmEarlyWarningReportLine(models.Model):
     team_id = fields.Many2one("crm.team", string="Sales Team")
     user_id = fields.Many2one("res.users", string="Salesperson")
     product = fields.Char(string="Tags", help="The tags of the leads, a lead's tags together.")
-    source_id = fields.Many2one("utm.source", string="Source")
+    source_id = fields.Many2one("utm.source")
     stage_id = fields.Many2one("crm.stage", required=True)
     stage_sequence = fields.Integer()
     test = fields.Selection(TESTS, required=True)
@@ -213,12 +212,11 @@ class CrmEarlyWarningReportLine(models.Model):
         "the target.",
     )
     recent_events = fields.Integer(
-        string="Recent Events",
         help="Conversion: of them, those that moved forward. Slower than baseline: those that left the "
         "stage. Days over target: those still in the stage after the target.",
     )
     baseline_n = fields.Integer(string="Baseline", help="The same counts over the baseline weeks.")
-    baseline_events = fields.Integer(string="Baseline Events")
+    baseline_events = fields.Integer()
     recent_rate = fields.Float(string="Recent Conversion (%)", aggregator=None)
     baseline_rate = fields.Float(string="Baseline Conversion (%)", aggregator=None)
     target_rate = fields.Float(string="Target Conversion (%)", aggregator=None)
@@ -228,7 +226,7 @@ class CrmEarlyWarningReportLine(models.Model):
         help="Kaplan-Meier median of the recent stays (those still in the stage are censored).",
     )
     baseline_days = fields.Float(string="Baseline Median Days", aggregator=None)
-    target_days = fields.Float(string="Target Days", aggregator=None)
+    target_days = fields.Float(aggregator=None)
     estimate = fields.Float(
         string="Estimate (%)",
         aggregator=None,
