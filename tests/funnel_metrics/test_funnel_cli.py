@@ -55,7 +55,7 @@ def test_demo_report_has_every_section(tmp_path, capsys):
     page = output.read_text(encoding="utf-8")
     for section_id, _ in SECTIONS:
         assert f'<section id="{section_id}">' in page
-    assert page.count('src="data:image/png;base64,') == 9
+    assert page.count('src="data:image/png;base64,') == 10  # every section but overview and skips
     assert "demo data" in page
     # the bundled targets, costs and stated probabilities are used: no section asks for a file
     assert "No stage targets given" not in page and "No costs given" not in page
@@ -65,7 +65,7 @@ def test_demo_report_has_every_section(tmp_path, capsys):
 def test_demo_report_with_progress_bars(tmp_path, capsys):
     code, _, err = run(capsys, "report", "--demo", "--progress", "-o", str(tmp_path / "r.html"))
     assert code == 0
-    assert "report" in err and "11/11" in err
+    assert "report" in err and "12/12" in err
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".csv.gz", ".parquet"])
