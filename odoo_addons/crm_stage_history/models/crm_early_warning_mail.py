@@ -72,7 +72,13 @@ class CrmEarlyWarningMail(models.Model):
     @api.model
     def _early_warning_claim(self, company, week):
         """Set the company's marker of ``week`` in this transaction: True when this run serves it, False
-        when another run did (or is doing it: the insert waits for that run's commit, then finds its row)."""
+        when another run did.
+
+        A run serving the same week at the same time (a second worker, a manual run) holds the marker's
+        row uncommitted: the insert waits for that run. If it rolls back, this run serves the week; if it
+        commits, the insert fails with a serialization failure (the row was committed after this
+        transaction's snapshot), which ``retry_on_concurrency`` in the cron turns into a retry on fresh
+        data: that finds the row and sends nothing. The failure is expected: the query does not log it."""
         self.env.cr.execute(
             SQL(
                 """INSERT INTO crm_early_warning_mail
@@ -85,7 +91,8 @@ class CrmEarlyWarningMail(models.Model):
                 week,
                 self.env.uid,
                 self.env.uid,
-            )
+            ),
+            log_exceptions=False,
         )
         return bool(self.env.cr.fetchone())
 

@@ -14,3 +14,4 @@ from . import test_funnel_tour
 from . import test_readonly_reports
 from . import test_early_warning
 from . import test_early_warning_tour
+from . import test_early_warning_workers
