@@ -91,6 +91,7 @@ WARNING_COLUMNS: tuple[str, ...] = (
 )
 """Columns of :func:`early_warnings`."""
 
+_FLOAT_COLUMNS = WARNING_COLUMNS[WARNING_COLUMNS.index("recent_rate") : WARNING_COLUMNS.index("adjusted_p")]
 _NANOS_PER_DAY = 86_400 * 1_000_000_000
 _NANOS_PER_WEEK = 7 * _NANOS_PER_DAY
 _NAT = np.iinfo(np.int64).min
@@ -555,7 +556,7 @@ def _assemble(parts: list[pd.DataFrame], facts: _Facts, q: float) -> pd.DataFram
     frame["test"] = frame["test"].astype("string")
     for column in ("recent_n", "recent_events", "baseline_n", "baseline_events"):
         frame[column] = frame.get(column, pd.Series(dtype="int64")).astype("int64")
-    for column in WARNING_COLUMNS[9:19]:
+    for column in _FLOAT_COLUMNS:
         frame[column] = frame.get(column, pd.Series(dtype="float64")).astype("float64")
     adjusted, rejected = benjamini_hochberg(frame["p_value"].to_numpy(), q)
     frame["adjusted_p"] = adjusted

@@ -163,3 +163,12 @@ def test_refuses_bad_parameters(make_transitions):
         early_warnings(table, "2024-06-01", segments=["country"])
     with pytest.raises(ValueError, match="q"):
         early_warnings(table, "2024-06-01", q=1.5)
+
+
+def test_nothing_recent_nothing_to_test():
+    empty, _ = simulate_funnel(0)
+    result = early_warnings(empty, "2024-03-01")
+    assert list(result.columns) == list(WARNING_COLUMNS) and result.empty
+    table, _ = simulate_funnel(100)
+    assert early_warnings(table, "2030-03-01").empty  # everything decided long before the window
+    assert early_warnings(table, "2020-03-01").empty  # nothing known yet
