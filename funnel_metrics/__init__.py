@@ -28,6 +28,9 @@ The input is the transitions table (one row per stay of a lead in a stage, see
   decision phase as a forecast input: win rate by stage x phase, and whether adding the phase improves the
   Brier score over the stage alone on held-out months (:mod:`funnel_metrics.decision_phase`);
 - :func:`forecast` -- waterfall of the open pipeline: expected wins (and revenue) per period;
+- :func:`early_warnings` -- the week's significant drops of conversion and time in stage per segment
+  (team, salesperson, product, source, country) and stage, against the segment's own trailing baseline and
+  its target, the false discovery rate controlled by :func:`benjamini_hochberg`;
 - :func:`simulate_funnel` -- synthetic funnels with a known truth, snapshotted mid-flight;
   :mod:`funnel_metrics.demo_plan` -- the plan of the demo pipeline of the ``crm_pipeline_discipline`` addon
   (leads, stays, answers, activities, customer events), built on it.
@@ -56,6 +59,7 @@ from funnel_metrics.cost import cost_per_lead
 from funnel_metrics.forecast import forecast
 from funnel_metrics.calibration import calibration
 from funnel_metrics.simulate import simulate_funnel
+from funnel_metrics.early_warning import benjamini_hochberg, early_warnings
 from funnel_metrics.chatter import stays_from_changes
 from funnel_metrics.periods import cohort_rows, period_bounds
 from funnel_metrics.decision_phase import (
@@ -96,6 +100,7 @@ __all__ = [
     "OUTCOMES",
     "TRANSITION_COLUMNS",
     "TransitionsError",
+    "benjamini_hochberg",
     "breakdown",
     "calibration",
     "cohort_conversion",
@@ -103,6 +108,7 @@ __all__ = [
     "criteria_problems",
     "criterion_holds",
     "cumulative_funnel",
+    "early_warnings",
     "forecast",
     "kaplan_meier",
     "load_transitions",

@@ -42,6 +42,7 @@ from funnel_metrics.decision_phase import (
     phase_win_rates,
 )
 from funnel_metrics.dwell import _latest_timestamp, kaplan_meier, stay_days, time_in_stage
+from funnel_metrics.early_warning import early_warnings
 from funnel_metrics.effectiveness import rep_effectiveness
 from funnel_metrics.forecast import forecast
 from funnel_metrics.funnel import _selection, cohort_conversion, cumulative_funnel, stage_skips
@@ -65,6 +66,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("cost", "Cost per lead"),
     ("forecast", "Forecast"),
     ("decision-phase", "Decision phase and win rate"),
+    ("early-warning", "Early warning"),
 )
 """``(id, heading)`` of the report's sections, in page order; each is a ``<section id=...>``."""
 
@@ -979,6 +981,96 @@ def _decision_phase(data: _Inputs) -> _Section:
     return section
 
 
+_WARNING_TESTS = {
+    "conversion_vs_baseline": "conversion below baseline",
+    "conversion_vs_target": "conversion below target",
+    "days_vs_baseline": "slower than baseline",
+    "days_vs_target": "median days over target",
+}
+
+
+def _fmt_p(value: Any) -> str:
+    """A p-value with two significant digits (``0.0031``, ``2.4e-06``)."""
+    return _DASH if _missing(value) else f"{float(value):.2g}"
+
+
+def _early_warning(data: _Inputs) -> _Section:
+    result = early_warnings(data.table, data.as_of, data.targets)
+    q, tests = result.attrs["q"], result.attrs["tests"]
+    section = _Section(
+        "early-warning",
+        "Early warning",
+        "Per sales team, salesperson, product and source, and per stage: the conversion and time in stage of "
+        "the last 4 weeks against the segment's own 26 weeks before, and against its target. A warning is a "
+        "drop the data makes significant: the week's tests are adjusted together (Benjamini-Hochberg), so at "
+        f"most {q:.0%} of the warnings are expected to be false alarms. Segments with fewer than "
+        f"{result.attrs['min_n']} decided leads or stays in a window are not tested.",
+    )
+    conversion = result[(result["test"] == "conversion_vs_baseline") & result["p_value"].notna()]
+    shown = conversion.sort_values("p_value", kind="stable").head(12)
+    if not shown.empty:
+        fig = _figure(7.5, 0.38 * len(shown) + 1.4)
+        ax = fig.add_subplot()
+        y = np.arange(len(shown))[::-1]
+        recent = shown["recent_rate"].to_numpy(dtype="float64")
+        flagged = shown["warning"].to_numpy(dtype=bool)
+        ax.scatter(shown["baseline_rate"], y, color=_GREY, label="baseline (26 weeks before)", zorder=3)
+        ax.errorbar(
+            recent,
+            y,
+            xerr=[recent - shown["ci_low"].to_numpy(dtype="float64"), shown["ci_high"].to_numpy() - recent],
+            fmt="none",
+            ecolor=_GREY,
+            capsize=3,
+        )
+        ax.scatter(recent, y, color=[_RED if f else _BLUE for f in flagged], label="last 4 weeks", zorder=4)
+        labels = [
+            f"{kind} {segment} / {stage}"
+            for kind, segment, stage in shown[["segment_kind", "segment", "stage"]].itertuples(index=False)
+        ]
+        ax.set_yticks(y, labels)
+        ax.set_xlim(0, 1)
+        _percent_axis(ax.xaxis)
+        ax.set_xlabel("conversion (red: warning; bars: 95 % interval of the last 4 weeks)")
+        ax.legend(fontsize=8, frameon=False, loc="lower right")
+        _style(ax)
+        section.parts.append(
+            _image(fig, "conversion of the last 4 weeks against the baseline, closest calls")
+        )
+    warnings = result[result["warning"]]
+    if warnings.empty:
+        section.note(f"No warning this week: none of the {tests:,} tests shows a significant drop.")
+    else:
+        section.note(f"{len(warnings):,} warning(s) out of {tests:,} tests.", css="note")
+        section.parts.append(
+            html_table(
+                warnings.assign(what=warnings["test"].map(_WARNING_TESTS)),
+                [
+                    ("segment_kind", "Segment", fmt_text),
+                    ("segment", "Value", fmt_text),
+                    ("stage", "Stage", fmt_text),
+                    ("what", "Warning", fmt_text),
+                    ("recent_n", "Recent n", fmt_count),
+                    ("recent_rate", "Recent rate", fmt_share),
+                    ("baseline_rate", "Baseline rate", fmt_share),
+                    ("target_rate", "Target rate", fmt_share),
+                    ("recent_days", "Recent days", fmt_days),
+                    ("baseline_days", "Baseline days", fmt_days),
+                    ("target_days", "Target days", fmt_days),
+                    ("ci_low", "95 % low", fmt_number),
+                    ("ci_high", "95 % high", fmt_number),
+                    ("p_value", "p", _fmt_p),
+                    ("adjusted_p", "Adjusted p", _fmt_p),
+                ],
+                "t-early-warning",
+                max_rows=50,
+            )
+        )
+    if data.targets is None:
+        section.note(_TARGETS_HINT)
+    return section
+
+
 _BUILDERS: dict[str, Callable[[_Inputs], _Section]] = {
     "overview": _overview,
     "funnel": _funnel,
@@ -992,6 +1084,7 @@ _BUILDERS: dict[str, Callable[[_Inputs], _Section]] = {
     "cost": _cost,
     "forecast": _forecast,
     "decision-phase": _decision_phase,
+    "early-warning": _early_warning,
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -111,6 +111,32 @@ def _truth(
     }
 
 
+def _check_drop(
+    drop: Mapping[str, Any] | None, stages: Sequence[str], products: Sequence[str]
+) -> dict[str, Any] | None:
+    """The conversion drop with the product's and stage's codes and ``start`` as a UTC timestamp."""
+    if drop is None:
+        return None
+    keys = {"product", "stage", "advance", "start"}
+    if set(drop) != keys:
+        raise ValueError(f"conversion_drop needs exactly the keys {sorted(keys)}, got {sorted(drop)}")
+    if drop["product"] not in products or drop["stage"] not in stages:
+        raise ValueError(
+            f"conversion_drop: product {drop['product']!r} and stage {drop['stage']!r} must be among "
+            f"products {list(products)} and stages {list(stages)}"
+        )
+    if not 0.0 <= float(drop["advance"]) <= 1.0:
+        raise ValueError(f"conversion_drop: advance must be in [0, 1], got {drop['advance']!r}")
+    return {
+        "product": str(drop["product"]),
+        "stage": str(drop["stage"]),
+        "advance": float(drop["advance"]),
+        "start": _as_utc(drop["start"], "conversion_drop start"),
+        "product_code": list(products).index(drop["product"]),
+        "stage_code": list(stages).index(drop["stage"]),
+    }
+
+
 def simulate_funnel(
     n_leads: int,
     stages: Sequence[str] = ("New", "Qualified", "Proposal", "Negotiation"),
@@ -130,6 +156,7 @@ def simulate_funnel(
     user_skill: Sequence[float] | None = None,
     stuck_share: float = 0.0,
     stuck_factor: float = 10.0,
+    conversion_drop: Mapping[str, Any] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """A synthetic pipeline with known truth, as a transitions table snapshotted at ``snapshot``.
 
@@ -151,7 +178,10 @@ def simulate_funnel(
     - ``user_skill`` (one positive number per user): the advance probabilities of a lead are multiplied by
       its salesperson's skill (capped at 1), so some salespeople convert better than others;
     - ``stuck_share`` (in [0, 1]): that share of the leads, drawn at random, are stuck: each of their stays
-      lasts ``stuck_factor`` times longer (same distribution, longer median).
+      lasts ``stuck_factor`` times longer (same distribution, longer median);
+    - ``conversion_drop`` (a mapping with keys ``product``, ``stage``, ``advance``, ``start``): from the
+      instant ``start`` on, a stay of a lead of that product in that stage that ends advances with
+      probability ``advance`` instead (a drop in one segment, for the early warnings to find).
 
     Each lead gets a salesperson from ``users`` (uniformly; the team is ``teams[i % len(teams)]`` for the
     i-th user), a product, a source and a campaign (uniformly from ``products``, ``sources``,
@@ -166,7 +196,8 @@ def simulate_funnel(
       that a lead entering it is eventually won: the product of ``advance`` from that stage on, adjusted for
       skips; the won stage 1), ``median_days`` (stage -> median stay in days), ``skip_probability``,
       ``won_stage``, ``snapshot`` (UTC timestamp); with ``user_skill``, ``advance_by_user`` (user -> stage ->
-      advance probability); with ``stuck_share``, ``stuck_lead_ids`` (sorted int64 array of the stuck leads).
+      advance probability); with ``stuck_share``, ``stuck_lead_ids`` (sorted int64 array of the stuck leads);
+      with ``conversion_drop``, ``conversion_drop`` (its values, ``start`` as a UTC timestamp).
 
     Vectorised: one pass per stage step, so 200 000 leads take well under a second or two.
 
@@ -202,6 +233,8 @@ def simulate_funnel(
     # the departures draw only when asked for: without them the random stream is the original one
     user = rng.integers(0, len(users), n) if skill is not None else None
     slowness = np.where(rng.random(n) < stuck_share, float(stuck_factor), 1.0) if stuck_share > 0 else None
+    drop = _check_drop(conversion_drop, stages, products)
+    product = rng.integers(0, len(products), n) if drop is not None else None
     active = np.arange(n)
     while len(active):
         stage = stage_now[active]
@@ -216,6 +249,9 @@ def simulate_funnel(
         chance = probabilities[stage]
         if skill is not None:
             chance = np.minimum(chance * skill[user[active]], 1.0)
+        if drop is not None:
+            hit = (product[active] == drop["product_code"]) & (stage == drop["stage_code"])
+            chance = np.where(hit & (left >= drop["start"].value), drop["advance"], chance)
         moves_on = rng.random(len(active)) < chance
         won = moves_on & (stage == k_stages - 1)
         if won.any():
@@ -250,7 +286,8 @@ def simulate_funnel(
 
     if user is None:
         user = rng.integers(0, len(users), n)
-    product = rng.integers(0, len(products), n)
+    if product is None:
+        product = rng.integers(0, len(products), n)
     source = rng.integers(0, len(sources), n)
     campaign = rng.integers(0, len(campaigns), n)
     revenue_scale = 5_000.0 * 4.0 ** np.arange(len(products))  # median revenue by product rank
@@ -285,4 +322,6 @@ def simulate_funnel(
         }
     if slowness is not None:
         truth["stuck_lead_ids"] = np.flatnonzero(slowness > 1.0) + 1
+    if drop is not None:
+        truth["conversion_drop"] = {key: drop[key] for key in ("product", "stage", "advance", "start")}
     return _validated(frame), truth  # already in the normal form: checked, not rebuilt

@@ -137,7 +137,7 @@ def test_every_section_is_there_in_order(demo):
 def test_plots_are_inline_png_and_nothing_is_fetched(demo):
     page = demo["page"]
     plotted = ["funnel", "conversion", "time-in-stage", "stuck", "cohorts", "effectiveness", "calibration"]
-    plotted += ["cost", "forecast"]
+    plotted += ["cost", "forecast", "early-warning"]
     for section_id in plotted:
         images = re.findall(
             r'<img alt="[^"]+" src="data:image/png;base64,([A-Za-z0-9+/=]+)">', section_html(page, section_id)
@@ -615,3 +615,39 @@ def test_amounts_carry_the_currency(demo):
         "Expected revenue (EUR)",
     ]
     assert tables_of(demo["page"])["t-forecast"][0][-1] == "Expected revenue"  # no currency given: none shown
+
+
+# ------------------------------------------------------------------------------------------------------
+# early warning
+# ------------------------------------------------------------------------------------------------------
+
+
+def test_early_warning_section_shows_the_injected_drop_with_its_evidence():
+    from funnel_metrics import early_warnings, simulate_funnel
+
+    drop = {"product": "Pro", "stage": "Qualified", "advance": 0.2, "start": "2024-08-05"}
+    table, _ = simulate_funnel(
+        7800, start="2024-01-01", end="2024-09-30", advance=(0.6, 0.6, 0.6, 0.7), seed=7, conversion_drop=drop
+    )
+    as_of = pd.Timestamp("2024-09-02T00:00:00Z")
+    page = build_report(table, as_of=as_of)
+    section = section_html(page, "early-warning")
+    assert "--targets targets.csv" in section  # no targets: the section says how to compare with them
+    expected = early_warnings(table, as_of)
+    flagged = expected[expected["warning"]]
+    rows = body(tables_of(page), "t-early-warning")
+    assert len(rows) == len(flagged) > 0
+    pro = [row for row in rows if row[:4] == ["product", "Pro", "Qualified", "conversion below baseline"]]
+    assert len(pro) == 1
+    truth = flagged[(flagged["segment"] == "Pro") & (flagged["test"] == "conversion_vs_baseline")].iloc[0]
+    assert pro[0][4:7] == [
+        fmt_count(truth["recent_n"]),
+        fmt_share(truth["recent_rate"]),
+        fmt_share(truth["baseline_rate"]),
+    ]
+
+
+def test_early_warning_section_on_a_stable_pipeline(demo):
+    section = section_html(demo["page"], "early-warning")
+    assert "No warning this week" in section and "t-early-warning" not in section
+    assert "--targets" not in section  # the demo's targets are given

@@ -1,9 +1,11 @@
-from odoo import models
+from odoo import fields, models
 from odoo.exceptions import AccessError
 
 
 class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
+
+    crm_early_warning_mail = fields.Boolean(related="company_id.crm_early_warning_mail", readonly=False)
 
     def action_crm_stage_history_backfill(self):
         """Rebuild from the chatter the stage history of the leads that have none."""

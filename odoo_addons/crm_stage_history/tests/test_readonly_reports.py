@@ -229,3 +229,47 @@ class TestReportsAreReadOnly(Json2Case):
                 self.assertEqual(status, 200, body)
                 self.assertEqual(body, History.with_user(user).funnel_rows(team_ids=self.team.ids))
                 self.assertEqual(len(body["stays"]["lead_id"]), stays)
+
+    def test_early_warning_lines_are_read_on_a_read_only_cursor(self):
+        """The early warnings' list (web_search_read) and its groups through the web client's route, as a
+        salesman and as a manager: no write, the numbers of the same read in Python. As of 90 days ago, the
+        scenario's decisions are recent, against the Inquiry target."""
+        spec = self.list_spec("crm.early.warning.report.line")
+        names = ("segment_kind", "test", "recent_n", "recent_events", "baseline_n", "p_value", "warning")
+        for user in (self.salesman, self.manager):
+            with self.subTest(user=user.login):
+                form = self.env["crm.early.warning.report"].with_user(user)
+                as_of = fields.Datetime.now() - timedelta(days=90)
+                action = form.create({"as_of": as_of}).action_show()
+                expected = report_lines(self.env(user=user), action)
+                self.assertTrue(expected)
+                model, context = action["res_model"], action["context"]
+                records = self.read_only(
+                    self.call_kw, user, model, "web_search_read", [[], spec], {"context": context}
+                )["records"]
+
+                def rows(lines):
+                    return sorted(
+                        (
+                            line["stage_id"]["id"]
+                            if isinstance(line["stage_id"], dict)
+                            else line["stage_id"].id,
+                        )
+                        + tuple(round(line[n], 6) if isinstance(line[n], float) else line[n] for n in names)
+                        for line in lines
+                    )
+
+                self.assertEqual(rows(records), rows(expected))
+                groups = self.read_only(
+                    self.call_kw,
+                    user,
+                    model,
+                    "formatted_read_group",
+                    [[], ["stage_id"], ["recent_n:sum"]],
+                    {"context": context},
+                )
+                Line = self.env[model].with_user(user).with_context(**context)
+                self.assertEqual(
+                    groups,
+                    json.loads(json.dumps(Line.formatted_read_group([], ["stage_id"], ["recent_n:sum"]))),
+                )
