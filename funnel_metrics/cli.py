@@ -57,14 +57,17 @@ import numpy as np
 import pandas as pd
 
 from activity_centric.instants import parse_day, parse_instant
+from funnel_metrics.activity_wins import load_activities, save_activities
 from funnel_metrics.extract import (
     DEFAULT_PAGE_SIZE,
     PROTOCOLS,
     ExtractError,
     _period_text,
     connect,
+    extract_activities,
     extract_campaign_costs,
     extract_currency,
+    extract_deals,
     extract_stage_targets,
     extract_transitions,
     select_period,
@@ -80,6 +83,7 @@ DEMO_FILES: dict[str, str] = {
     "targets": "targets.csv",
     "costs": "costs.csv",
     "stated": "stated.csv",
+    "activities": "activities.csv.gz",
 }
 """The bundled demo dataset, in :data:`DATA_DIR` (see :func:`write_demo_data`)."""
 DEMO_SEED = 20240101
@@ -212,6 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--as-of", metavar="ISO", help="snapshot time of open stays, ISO 8601 (default: latest in data)"
     )
     extra.add_argument("--title", default=None, help="page title")
+    _add_activities_option(report)
     report.add_argument("-o", "--output", required=True, metavar="FILE.html", help="the report to write")
     report.set_defaults(func=_report)
 
@@ -223,6 +228,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_source_options(export)
     export.add_argument(
         "-o", "--output", required=True, metavar="FILE", help="output: .csv, .csv.gz or .parquet"
+    )
+    export.add_argument(
+        "--activities-output",
+        metavar="FILE",
+        help="also write the completed activities of the leads (.csv, .csv.gz or .parquet; with --url read "
+        "from Odoo's chatter, with --demo the bundled ones, not with --input)",
     )
     export.set_defaults(func=_export)
     return parser
@@ -379,6 +390,7 @@ def _report(args: argparse.Namespace) -> int:
             where = f"costs file {costs_path}" if costs_path else f"campaign costs of {label}"
             raise UserError(f"{where}: {exc}") from None
     title = args.title or ("Pipeline funnel report — demo data" if args.demo else report.DEFAULT_TITLE)
+    activities, deals = _activities(args, table, connection)
     page = report.build_report(
         table,
         targets=targets,
@@ -391,6 +403,8 @@ def _report(args: argparse.Namespace) -> int:
         progress=_progress(args),
         selected=team_stays(table, args.teams) if args.teams else None,
         currency=currency,
+        activities=activities,
+        deals=deals,
     )
     _write_text(output, page)
     print(
@@ -437,13 +451,64 @@ def _odoo_targets(connection: Any, args: argparse.Namespace) -> pd.DataFrame | N
 def _export(args: argparse.Namespace) -> int:
     output = _writable(args.output)
     file_format(output)  # refuse an unknown suffix, or Parquet without pyarrow, before reading anything
-    table, label, _connection = _load(args)
+    activities_output = None
+    if args.activities_output:
+        if args.input:
+            raise UserError(
+                "--activities-output needs --url or --demo: a transitions file holds no activities"
+            )
+        activities_output = _writable(args.activities_output)
+        file_format(activities_output)
+    table, label, connection = _load(args)
     try:
         save_transitions(table, output)
     except OSError as exc:
         raise UserError(f"cannot write {output}: {exc.strerror or exc}") from None
     print(f"wrote {output}: {len(table):,} stays of {table['lead_id'].nunique():,} leads from {label}")
+    if activities_output is not None:
+        args.activities = None
+        activities, _deals = _activities(args, table, connection)
+        try:
+            save_activities(activities, activities_output)
+        except OSError as exc:
+            raise UserError(f"cannot write {activities_output}: {exc.strerror or exc}") from None
+        print(f"wrote {activities_output}: {len(activities):,} completed activities from {label}")
     return 0
+
+
+# ------------------------------------------------------------------------------------------------------
+# which activities win deals: the completed activities
+# ------------------------------------------------------------------------------------------------------
+
+
+def _add_activities_option(report: argparse.ArgumentParser) -> None:
+    group = report.add_argument_group("which activities win deals")
+    group.add_argument(
+        "--activities",
+        metavar="FILE",
+        help="completed activities: lead_id,activity_type,done_at,user (.csv, .csv.gz or .parquet; with "
+        "--url and no --activities: read from Odoo's chatter; with --demo: the bundled ones)",
+    )
+
+
+def _activities(
+    args: argparse.Namespace, table: pd.DataFrame, connection: Any
+) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """The completed activities of the table's leads and, from Odoo, their decided deals as Odoo decides
+    them (``None``: the report derives them from the table); no activities when none are given."""
+    path = _side_table(args.activities, args.demo, "activities")
+    if path is not None:
+        try:
+            activities = load_activities(path)
+        except ValueError as exc:
+            raise UserError(f"activities file {path}: {exc}") from None
+        return activities[activities["lead_id"].isin(table["lead_id"])].reset_index(drop=True), None
+    if connection is None:
+        return None, None
+    leads = pd.unique(table["lead_id"]).tolist()
+    options = {"page_size": args.page_size, "retries": args.retries}
+    activities = extract_activities(connection, leads, progress=_progress(args), **options)
+    return activities, extract_deals(connection, leads, **options)
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -577,7 +642,9 @@ def write_demo_data(
         python -c "from funnel_metrics.cli import write_demo_data; write_demo_data('funnel_metrics/data')"
 
     Files: ``transitions.csv.gz`` (:func:`demo_transitions`, gzip without timestamp so that the bytes only
-    change with the data), ``targets.csv``, ``costs.csv`` (per source and month), ``stated.csv``.
+    change with the data), ``targets.csv``, ``costs.csv`` (per source and month), ``stated.csv``,
+    ``activities.csv.gz`` (completed activities drawn by :func:`funnel_metrics.simulate_activities` with its
+    default effects: meetings help up to two, five calls or more go with losing).
     """
     folder = Path(path)
     folder.mkdir(parents=True, exist_ok=True)
@@ -592,8 +659,25 @@ def write_demo_data(
         ):
             shutil.copyfileobj(source, target)
     _demo_costs(table, seed).to_csv(folder / DEMO_FILES["costs"], index=False)
+    _write_demo_activities(table, folder / DEMO_FILES["activities"], seed)
     (folder / DEMO_FILES["targets"]).write_text(_DEMO_TARGETS, encoding="utf-8")
     (folder / DEMO_FILES["stated"]).write_text(_DEMO_STATED, encoding="utf-8")
+
+
+def _write_demo_activities(table: pd.DataFrame, target: Path, seed: int) -> None:
+    """The demo's completed activities, drawn on its transitions, gzip without timestamp."""
+    from funnel_metrics.simulate_activities import simulate_activities
+
+    activities, _truth = simulate_activities(table, seed=seed)
+    with tempfile.TemporaryDirectory() as scratch:
+        plain = Path(scratch) / "activities.csv"
+        save_activities(activities, plain)
+        with (
+            plain.open("rb") as source,
+            target.open("wb") as raw,
+            gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as packed,
+        ):
+            shutil.copyfileobj(source, packed)
 
 
 if __name__ == "__main__":
