@@ -162,6 +162,37 @@ def validate_activities(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _normal_text(values: pd.Series, required: bool) -> bool:
+    """True when a text column is already as :func:`_text` leaves it (each distinct value looked at once)."""
+    if values.dtype != pd.StringDtype():
+        return False
+    distinct = values.unique()
+    missing = pd.isna(distinct)
+    if required and missing.any():
+        return False
+    return all(value == value.strip() and value for value in distinct[~missing])
+
+
+def _activities(df: pd.DataFrame) -> pd.DataFrame:
+    """The activities table as :func:`validate_activities` returns it: a table already in that form (its
+    output, :func:`load_activities`', :func:`funnel_metrics.simulate_activities`') is recognised by cheap
+    checks and used as it is, not copied (nothing here modifies it); anything else is validated."""
+    if (
+        isinstance(df, pd.DataFrame)
+        and [str(c) for c in df.columns] == list(ACTIVITY_COLUMNS)
+        and isinstance(df.index, pd.RangeIndex)
+        and df.index.start == 0
+        and df.index.step == 1
+        and df["lead_id"].dtype == np.dtype("int64")
+        and str(df["done_at"].dtype) == "datetime64[ns, UTC]"
+        and not df["done_at"].isna().any()
+        and _normal_text(df["activity_type"], required=True)
+        and _normal_text(df["user"], required=False)
+    ):
+        return df
+    return validate_activities(df)
+
+
 def validate_deals(df: pd.DataFrame) -> pd.DataFrame:
     """Check a deals table and return a normalised copy, index 0..n-1, columns :data:`DEAL_COLUMNS` only:
     ``lead_id`` int64 (unique), ``outcome`` ``won``/``lost`` (string), ``decided_at``
@@ -222,7 +253,7 @@ class _Counted:
     """Activities done on decided deals before their decision: per deal and type, how many."""
 
     def __init__(self, activities: pd.DataFrame, deals: pd.DataFrame) -> None:
-        acts = validate_activities(activities)
+        acts = _activities(activities)
         self.deals = validate_deals(deals)
         position = pd.Index(self.deals["lead_id"]).get_indexer(acts["lead_id"])
         known = position >= 0
@@ -241,9 +272,15 @@ class _Counted:
         self.won = (self.deals["outcome"] == "won").to_numpy(dtype=bool)
 
     def ordered(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(deal, type code, done) of the counted activities, by deal then time (then type)."""
-        order = np.lexsort((self.code, self.done, self.deal))
-        return self.deal[order], self.code[order], self.done[order]
+        """(deal, type code, done) of the counted activities, by deal then time (then type); activities
+        already in that order (sorted by lead and time, as the extractor and the simulator give them) are
+        not sorted again."""
+        deal, done, code = self.deal, self.done, self.code
+        step, later, next_code = np.diff(deal), np.diff(done), np.diff(code)
+        if ((step > 0) | ((step == 0) & ((later > 0) | ((later == 0) & (next_code >= 0))))).all():
+            return deal, code, done
+        order = np.lexsort((code, done, deal))
+        return deal[order], code[order], done[order]
 
 
 def _check_count(max_count: int) -> int:
@@ -451,16 +488,18 @@ def touch_gaps(activities: pd.DataFrame, deals: pd.DataFrame) -> pd.DataFrame:
     same = deal[1:] == deal[:-1]
     gap_days = (done[1:] - done[:-1])[same] / _NANOS_PER_DAY
     gap_won = counted.won[deal[1:][same]]
+    several = counted.counts.sum(axis=1) >= 2
     rows = []
-    for outcome, mask in (("won", gap_won), ("lost", ~gap_won)):
+    for outcome, mask, of_deal in (("won", gap_won, counted.won), ("lost", ~gap_won, ~counted.won)):
         values = gap_days[mask]
+        median, p90 = np.quantile(values, [0.5, 0.9]) if len(values) else (np.nan, np.nan)
         rows.append(
             {
                 "outcome": outcome,
-                "deals": len(np.unique(deal[1:][same][mask])),
+                "deals": int((several & of_deal).sum()),
                 "gaps": len(values),
-                "median_days": float(np.median(values)) if len(values) else np.nan,
-                "p90_days": float(np.quantile(values, 0.9)) if len(values) else np.nan,
+                "median_days": float(median),
+                "p90_days": float(p90),
             }
         )
     return pd.DataFrame(rows, columns=list(GAP_COLUMNS)).astype({"deals": "int64", "gaps": "int64"})
