@@ -35,6 +35,32 @@ def _poisson_table(mean: float, last: int) -> np.ndarray:
     return pmf / pmf.sum()
 
 
+def draw_activity_counts(
+    won: np.ndarray, odds: Sequence[float], mean: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """How many activities of one type each deal has, given whether it was won: the model of
+    :func:`simulate_activities` (Poisson of mean ``mean`` for a deal not won, tilted by the relative odds
+    ``odds`` by count -- the last for that many or more -- for a won one).
+
+    Output: ``(counts, win_odds_factor)``: int64 counts, one per deal, and per count bucket
+    ``odds / Z`` (float64), the factor by which the bucket multiplies the odds of winning
+    (``w / (1 - w)``) of the deals it is drawn for.
+    """
+    odds = np.asarray(odds, dtype="float64")
+    last = len(odds) - 1
+    prior = _poisson_table(float(mean), last)
+    tilted = prior * odds[np.minimum(np.arange(len(prior)), last)]
+    z = tilted.sum()
+    tilted /= z
+    draw = rng.random(len(won))
+    counts = np.where(
+        won,
+        np.searchsorted(np.cumsum(tilted), draw * tilted.sum(), side="right"),
+        np.searchsorted(np.cumsum(prior), draw * prior.sum(), side="right"),
+    ).astype("int64")
+    return counts, odds / z
+
+
 def simulate_activities(
     transitions: pd.DataFrame,
     effects: Mapping[str, Sequence[float]] | None = None,
@@ -110,18 +136,10 @@ def simulate_activities(
     for code, name in enumerate(type_names):
         odds = np.asarray(effects[name], dtype="float64")
         last = len(odds) - 1
-        prior = _poisson_table(float(means[name]), last)
-        tilted = prior * odds[np.minimum(np.arange(len(prior)), last)]
-        z = tilted.sum()
-        tilted /= z
-        counts = np.where(
-            won,
-            np.searchsorted(np.cumsum(tilted), rng.random(len(leads)) * tilted.sum(), side="right"),
-            np.searchsorted(np.cumsum(prior), rng.random(len(leads)) * prior.sum(), side="right"),
-        ).astype("int64")
+        counts, factor = draw_activity_counts(won, odds, float(means[name]), rng)
         lead_parts.append(np.repeat(np.arange(len(leads)), counts))
         type_parts.append(np.full(int(counts.sum()), code))
-        bucket_odds = w / (1.0 - w) * odds / z
+        bucket_odds = w / (1.0 - w) * factor
         truth["win_rate"][name] = (bucket_odds / (1.0 + bucket_odds)).tolist()
         peak = int(np.argmax(odds))
         truth["useful_count"][name] = peak if peak > 0 and odds[:peak].min() < odds[peak] else None

@@ -50,7 +50,7 @@ def test_deals_leave_open_leads_out_and_are_decided_when_the_last_stay_ends(make
 
 
 def test_known_effects_are_recovered_within_their_intervals(pipeline: pd.DataFrame) -> None:
-    activities, truth = simulate_activities(pipeline, seed=2)
+    activities, truth = simulate_activities(pipeline, seed=3)
     deals = deals_from_transitions(pipeline)
     by_count = win_rate_by_count(activities, deals, max_count=5, confidence=0.999)
     for name, rates in truth["win_rate"].items():
@@ -95,7 +95,7 @@ def test_activities_after_the_decision_and_on_open_leads_do_not_count(make_trans
 
 
 def test_saturation_states_nothing_on_buckets_with_too_few_deals(pipeline: pd.DataFrame) -> None:
-    activities, _truth = simulate_activities(pipeline, seed=2)
+    activities, _truth = simulate_activities(pipeline, seed=3)
     by_count = win_rate_by_count(activities, deals_from_transitions(pipeline))
     points = saturation(by_count, min_deals=len(pipeline))
     assert points["peak_count"].isna().all() and points["useful_count"].isna().all()
@@ -173,3 +173,11 @@ def test_activities_files_round_trip_and_bad_tables_say_what_is_wrong(tmp_path, 
         win_rate_by_count(activities, deals.assign(outcome="open"))
     with pytest.raises(ValueError, match="max_count"):
         win_rate_by_count(activities, deals, max_count=0)
+
+
+def test_the_order_of_the_rows_does_not_matter(pipeline: pd.DataFrame) -> None:
+    activities, _truth = simulate_activities(pipeline, seed=3)
+    deals = deals_from_transitions(pipeline)
+    shuffled = activities.sample(frac=1.0, random_state=0).reset_index(drop=True)
+    for function in (activity_sequences, touch_gaps, win_rate_by_count):
+        pd.testing.assert_frame_equal(function(shuffled, deals), function(activities, deals))
