@@ -281,8 +281,8 @@ class EventPlan:
 @dataclass(frozen=True)
 class DoneActivityPlan:
     """The completed activities of the won and lost leads, by kind then lead: ``lead``, ``kind`` (index into
-    ``story.done_activities``), ``date`` (when it was marked done: between the lead's creation and its
-    decision, UTC seconds)."""
+    ``story.done_activities``), ``date`` (when it was marked done: between the lead's creation and its last
+    stage change, so before its decision; UTC seconds)."""
 
     lead: np.ndarray
     kind: np.ndarray
@@ -560,8 +560,9 @@ def plan_done_activities(
 ) -> DoneActivityPlan:
     """The completed activities of the won and lost leads (see :class:`DoneActivityPlan`): per kind of
     ``story.done_activities``, how many each lead had, drawn by :func:`draw_activity_counts` given whether
-    it was won, each done at a uniform time between its creation and its decision. Open leads get none
-    here (their next activities are :func:`plan_followup`'s)."""
+    it was won, each done at a uniform time between its creation and its last stage change (the decision of
+    a won lead, the entry into the stage a lost one was lost in: the demo's last action of a lead stays its
+    last stage change). Open leads get none here (their next activities are :func:`plan_followup`'s)."""
     decided = np.flatnonzero(funnel.outcome != 2)
     won = funnel.outcome[decided] == 0
     leads, kinds = [], []
@@ -570,7 +571,7 @@ def plan_done_activities(
         leads.append(np.repeat(decided, counts))
         kinds.append(np.full(int(counts.sum()), kind, dtype="int64"))
     lead = np.concatenate(leads) if leads else np.empty(0, dtype="int64")
-    start, end = funnel.created[lead], funnel.last_left[lead]
+    start, end = funnel.created[lead], funnel.last_entered[lead]
     date = start + np.floor(rng.random(len(lead)) * (end - start)).astype("int64")
     return DoneActivityPlan(
         lead=lead, kind=np.concatenate(kinds) if kinds else np.empty(0, dtype="int64"), date=date

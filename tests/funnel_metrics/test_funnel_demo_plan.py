@@ -220,7 +220,7 @@ def test_done_activities_of_decided_leads_show_which_win(plan):
 
     done, funnel = plan.done_activities, plan.funnel
     assert (funnel.outcome[done.lead] != 2).all()
-    assert ((done.date >= funnel.created[done.lead]) & (done.date <= funnel.last_left[done.lead])).all()
+    assert ((done.date >= funnel.created[done.lead]) & (done.date <= funnel.last_entered[done.lead])).all()
     assert set(done.kind.tolist()) == {0, 1, 2}
     decided = np.flatnonzero(funnel.outcome != 2)
     at = pd.to_datetime(funnel.last_left[decided], unit="s", utc=True)

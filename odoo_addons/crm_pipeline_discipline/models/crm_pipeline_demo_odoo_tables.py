@@ -154,9 +154,9 @@ class CrmPipelineDemo(models.AbstractModel):
             self.env.cr,
             """
             INSERT INTO mail_message (
-                model, res_id, record_name, message_type, subtype_id, mail_activity_type_id, author_id,
+                model, res_id, message_type, subtype_id, mail_activity_type_id, author_id,
                 date, body, is_internal, create_uid, create_date, write_uid, write_date)
-            SELECT 'crm.lead', l.id, l.name, 'notification', %(subtype)s, v.type_id, u.partner_id,
+            SELECT 'crm.lead', l.id, 'notification', %(subtype)s, v.type_id, u.partner_id,
                    e.at, t.name->>'en_US', false, l.user_id, e.at, l.user_id, e.at
               FROM unnest(%(lead_id)s::int[], %(type_id)s::int[], %(at)s::bigint[]) AS v(lead_id, type_id, at)
               JOIN crm_lead l ON l.id = v.lead_id
