@@ -16,3 +16,4 @@ from . import test_handover
 from . import test_plan_tomorrow_tour
 from . import test_readonly_reports
 from . import test_activity_wins
+from . import test_activity_win_tour

@@ -29,7 +29,8 @@ class CrmPipelineDemo(models.AbstractModel):
         :param int months: months of history before ``now``, 1 to 36
         :param datetime now: naive UTC; everything is dated relative to it (default: now)
         :return: dict ``teams`` (key -> id), ``manager``, ``reps`` (ids in login order), ``survey``,
-            ``sla_rules``, ``campaigns`` (ids), ``leads``, ``stays``, ``activities``, ``customer_events``,
+            ``sla_rules``, ``campaigns`` (ids), ``leads``, ``stays``, ``activities``, ``done_activities``,
+            ``customer_events``,
             ``sla_events`` (counts) and ``seconds``
         :raise UserError: not an administrator, sizes out of range, a demo pipeline already there
         """
