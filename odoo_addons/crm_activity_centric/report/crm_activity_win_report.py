@@ -287,7 +287,7 @@ class CrmActivityWinReportLine(models.Model):
     _report_context_key = "crm_activity_win_report"
 
     sequence = fields.Integer()
-    activity_type_id = fields.Many2one("mail.activity.type", string="Activity Type", required=True)
+    activity_type_id = fields.Many2one("mail.activity.type", required=True)
     count = fields.Integer(aggregator=None, help="Completed activities of the type before the decision.")
     bucket = fields.Char(
         string="Activities",
@@ -335,7 +335,7 @@ class CrmActivityWinRepLine(models.Model):
 
     sequence = fields.Integer()
     user_id = fields.Many2one("res.users", string="Salesperson")
-    activity_type_id = fields.Many2one("mail.activity.type", string="Activity Type", required=True)
+    activity_type_id = fields.Many2one("mail.activity.type", required=True)
     useful_count = fields.Integer(
         aggregator=None,
         help="The useful count of the type (Activities That Win), or 1 where none is stated: at least one.",
