@@ -34,6 +34,12 @@ campaign has one total cost and no month: it is put on the month of the campaign
 report's totals per campaign are exact while its split per month is not meaningful (see
 :func:`funnel_metrics.extract.extract_campaign_costs`).
 
+Which activities win deals: from ``--activities`` (completed activities: ``lead_id``, ``activity_type``,
+``done_at``, ``user``; CSV or Parquet) when given; else, with ``--url``, the completed activities of the
+extracted leads read from Odoo's chatter, and their won or lost status as Odoo decides it
+(:func:`funnel_metrics.extract.extract_activities`, :func:`~funnel_metrics.extract.extract_deals`); with
+``--demo`` the bundled ones. ``export --activities-output FILE`` writes them.
+
 The API key is read from the environment variable ``FUNNEL_METRICS_API_KEY`` or from ``--api-key-file``,
 never from the command line (where other users could see it) and never printed.
 
