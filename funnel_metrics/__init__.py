@@ -31,6 +31,13 @@ The input is the transitions table (one row per stay of a lead in a stage, see
 - :func:`early_warnings` -- the week's significant drops of conversion and time in stage per segment
   (team, salesperson, product, source, country) and stage, against the segment's own trailing baseline and
   its target, the false discovery rate controlled by :func:`benjamini_hochberg`;
+- :func:`win_rate_by_count`, :func:`saturation`, :func:`activity_sequences`, :func:`touch_gaps`,
+  :func:`rep_activity_shares` -- which activities win deals: win rate by the number of completed activities of
+  each type before the decision (Wilson intervals), where more stops raising or starts lowering it, the
+  frequent sequences and the time between touches in won and lost deals, per salesperson as shares;
+  :func:`deals_from_transitions` -- the decided deals of a transitions table; :func:`load_activities`,
+  :func:`save_activities`, :func:`validate_activities` -- the completed activities table;
+  :func:`simulate_activities` -- activities with a known effect on winning, on a simulated pipeline;
 - :func:`simulate_funnel` -- synthetic funnels with a known truth, snapshotted mid-flight;
   :mod:`funnel_metrics.demo_plan` -- the plan of the demo pipeline of the ``crm_pipeline_discipline`` addon
   (leads, stays, answers, activities, customer events), built on it.
@@ -55,6 +62,19 @@ from funnel_metrics.stats import wilson_interval
 from funnel_metrics.funnel import cohort_conversion, cumulative_funnel, stage_skips
 from funnel_metrics.targets import breakdown, match_targets, selection_funnel, stuck_leads
 from funnel_metrics.effectiveness import rep_effectiveness
+from funnel_metrics.activity_wins import (
+    ActivitiesError,
+    activity_sequences,
+    deals_from_transitions,
+    load_activities,
+    rep_activity_shares,
+    save_activities,
+    saturation,
+    touch_gaps,
+    validate_activities,
+    win_rate_by_count,
+)
+from funnel_metrics.simulate_activities import simulate_activities
 from funnel_metrics.cost import cost_per_lead
 from funnel_metrics.forecast import forecast
 from funnel_metrics.calibration import calibration
@@ -85,6 +105,17 @@ from funnel_metrics.gates import (
 )
 
 __all__ = [
+    "ActivitiesError",
+    "activity_sequences",
+    "deals_from_transitions",
+    "load_activities",
+    "rep_activity_shares",
+    "save_activities",
+    "saturation",
+    "simulate_activities",
+    "touch_gaps",
+    "validate_activities",
+    "win_rate_by_count",
     "CRITERION_KINDS",
     "GAIN_VERDICTS",
     "NO_PHASE",

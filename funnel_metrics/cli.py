@@ -40,6 +40,12 @@ addon as the user may read it (:func:`funnel_metrics.extract.extract_phase_chang
 not installed, no access) the report's section says so. ``--demo`` uses the bundled phase changes, drawn
 with a known link to the outcome (see :func:`demo_phase_changes`).
 
+Which activities win deals: from ``--activities`` (completed activities: ``lead_id``, ``activity_type``,
+``done_at``, ``user``; CSV or Parquet) when given; else, with ``--url``, the completed activities of the
+extracted leads read from Odoo's chatter, and their won or lost status as Odoo decides it
+(:func:`funnel_metrics.extract.extract_activities`, :func:`~funnel_metrics.extract.extract_deals`); with
+``--demo`` the bundled ones. ``export --activities-output FILE`` writes them.
+
 The API key is read from the environment variable ``FUNNEL_METRICS_API_KEY`` or from ``--api-key-file``,
 never from the command line (where other users could see it) and never printed.
 
@@ -63,6 +69,7 @@ import numpy as np
 import pandas as pd
 
 from activity_centric.instants import parse_day, parse_instant
+from funnel_metrics.activity_wins import load_activities, save_activities, validate_activities
 from funnel_metrics.decision_phase import load_phase_changes, simulate_phase_changes
 from funnel_metrics.extract import (
     DEFAULT_PAGE_SIZE,
@@ -70,14 +77,17 @@ from funnel_metrics.extract import (
     ExtractError,
     _period_text,
     connect,
+    extract_activities,
     extract_campaign_costs,
     extract_currency,
+    extract_deals,
     extract_phase_changes,
     extract_stage_targets,
     extract_transitions,
     select_period,
     team_stays,
 )
+from funnel_metrics.simulate_activities import simulate_activities
 from funnel_metrics.transitions import TransitionsError, file_format, load_transitions, save_transitions
 
 PROG = "funnel-metrics"
@@ -87,6 +97,7 @@ DEMO_FILES: dict[str, str] = {
     "transitions": "transitions.csv.gz",
     "targets": "targets.csv",
     "costs": "costs.csv",
+    "activities": "activities.csv.gz",
     "stated": "stated.csv",
     "phase_changes": "phase_changes.csv.gz",
 }
@@ -228,6 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="the customers' decision phase changes: lead_id,changed_at (ISO 8601),phase[,phase_sequence] "
         "(with --url and none given: the decision phase history in Odoo, crm_stage_survey)",
     )
+    _add_activities_option(report)
     report.add_argument("-o", "--output", required=True, metavar="FILE.html", help="the report to write")
     report.set_defaults(func=_report)
 
@@ -239,6 +251,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_source_options(export)
     export.add_argument(
         "-o", "--output", required=True, metavar="FILE", help="output: .csv, .csv.gz or .parquet"
+    )
+    export.add_argument(
+        "--activities-output",
+        metavar="FILE",
+        help="also write the completed activities of the leads (.csv, .csv.gz or .parquet; with --url read "
+        "from Odoo's chatter, with --demo the bundled ones, not with --input)",
     )
     export.set_defaults(func=_export)
     return parser
@@ -405,6 +423,7 @@ def _report(args: argparse.Namespace) -> int:
             where = f"costs file {costs_path}" if costs_path else f"campaign costs of {label}"
             raise UserError(f"{where}: {exc}") from None
     title = args.title or ("Pipeline funnel report — demo data" if args.demo else report.DEFAULT_TITLE)
+    activities, deals = _activities(args, table, connection)
     page = report.build_report(
         table,
         targets=targets,
@@ -417,6 +436,8 @@ def _report(args: argparse.Namespace) -> int:
         progress=_progress(args),
         selected=team_stays(table, args.teams) if args.teams else None,
         currency=currency,
+        activities=activities,
+        deals=deals,
         phase_changes=phase_changes,
         phase_note=phase_note,
     )
@@ -465,13 +486,64 @@ def _odoo_targets(connection: Any, args: argparse.Namespace) -> pd.DataFrame | N
 def _export(args: argparse.Namespace) -> int:
     output = _writable(args.output)
     file_format(output)  # refuse an unknown suffix, or Parquet without pyarrow, before reading anything
-    table, label, _connection = _load(args)
+    activities_output = None
+    if args.activities_output:
+        if args.input:
+            raise UserError(
+                "--activities-output needs --url or --demo: a transitions file holds no activities"
+            )
+        activities_output = _writable(args.activities_output)
+        file_format(activities_output)
+    table, label, connection = _load(args)
     try:
         save_transitions(table, output)
     except OSError as exc:
         raise UserError(f"cannot write {output}: {exc.strerror or exc}") from None
     print(f"wrote {output}: {len(table):,} stays of {table['lead_id'].nunique():,} leads from {label}")
+    if activities_output is not None:
+        args.activities = None
+        activities, _deals = _activities(args, table, connection)
+        try:
+            save_activities(activities, activities_output)
+        except OSError as exc:
+            raise UserError(f"cannot write {activities_output}: {exc.strerror or exc}") from None
+        print(f"wrote {activities_output}: {len(activities):,} completed activities from {label}")
     return 0
+
+
+# ------------------------------------------------------------------------------------------------------
+# which activities win deals: the completed activities
+# ------------------------------------------------------------------------------------------------------
+
+
+def _add_activities_option(report: argparse.ArgumentParser) -> None:
+    group = report.add_argument_group("which activities win deals")
+    group.add_argument(
+        "--activities",
+        metavar="FILE",
+        help="completed activities: lead_id,activity_type,done_at,user (.csv, .csv.gz or .parquet; with "
+        "--url and no --activities: read from Odoo's chatter; with --demo: the bundled ones)",
+    )
+
+
+def _activities(
+    args: argparse.Namespace, table: pd.DataFrame, connection: Any
+) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """The completed activities of the table's leads and, from Odoo, their decided deals as Odoo decides
+    them (``None``: the report derives them from the table); no activities when none are given."""
+    path = _side_table(args.activities, args.demo, "activities")
+    if path is not None:
+        try:
+            activities = load_activities(path)
+        except ValueError as exc:
+            raise UserError(f"activities file {path}: {exc}") from None
+        return activities[activities["lead_id"].isin(table["lead_id"])].reset_index(drop=True), None
+    if connection is None:
+        return None, None
+    leads = pd.unique(table["lead_id"]).tolist()
+    options = {"page_size": args.page_size, "retries": args.retries}
+    activities = extract_activities(connection, leads, progress=_progress(args), **options)
+    return activities, extract_deals(connection, leads, **options)
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -643,7 +715,9 @@ def write_demo_data(
 
     Files: ``transitions.csv.gz`` (:func:`demo_transitions`, gzip without timestamp so that the bytes only
     change with the data), ``targets.csv``, ``costs.csv`` (per source and month), ``stated.csv``,
-    ``phase_changes.csv.gz`` (:func:`demo_phase_changes`).
+    ``phase_changes.csv.gz`` (:func:`demo_phase_changes`), ``activities.csv.gz`` (completed activities
+    drawn by :func:`funnel_metrics.simulate_activities` with its default effects: meetings help up to two,
+    five calls or more go with losing).
     """
     folder = Path(path)
     folder.mkdir(parents=True, exist_ok=True)
@@ -661,6 +735,8 @@ def write_demo_data(
     (folder / DEMO_FILES["targets"]).write_text(_DEMO_TARGETS, encoding="utf-8")
     (folder / DEMO_FILES["stated"]).write_text(_DEMO_STATED, encoding="utf-8")
     _write_gzip_csv(demo_phase_changes(table, seed), folder / DEMO_FILES["phase_changes"])
+    activities, _truth = simulate_activities(table, seed=seed)
+    _write_gzip_csv(validate_activities(activities), folder / DEMO_FILES["activities"])
 
 
 if __name__ == "__main__":

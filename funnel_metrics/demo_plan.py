@@ -15,6 +15,8 @@ seed, in a fixed order, so the same seed and ``now`` give the same plan.
   no-follow-up reason;
 - :func:`plan_answers` -- the survey team's qualification answers, reaching exactly each lead's stage;
 - :func:`plan_customer_events` -- the survey team's customer events and the decision phase they leave;
+- :func:`plan_done_activities` -- the completed activities of the won and lost leads, with a known effect of
+  each kind on winning (see :func:`funnel_metrics.simulate_activities`);
 - :func:`plan_lead_details` -- names, contacts, type, deadline and priority of each lead.
 
 Dates are UTC seconds since the epoch (int64); leads are 0-based indexes in arrival order; stages are indexes
@@ -31,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from funnel_metrics.simulate import LOST_REASONS, simulate_funnel
+from funnel_metrics.simulate_activities import draw_activity_counts
 
 OUTCOME_NAMES: tuple[str, ...] = ("won", "lost", "open")
 """The values of :attr:`DemoFunnel.outcome`: 0 won, 1 lost, 2 open."""
@@ -97,6 +100,10 @@ class DemoStory:
     - ``unqualified_share``: share of the other teams' open leads in the first stage that are still leads,
       not opportunities;
     - ``deadline_days``: the expected closing of open leads, days from now (first, last);
+    - ``done_activities``: per kind of completed activity of the won and lost leads (its key: ``meeting``,
+      ``call``, ``email``), the relative odds of winning by count (the last for that many or more) and the
+      mean count of a lost lead, as :func:`funnel_metrics.simulate_activities` takes them: meetings help up
+      to two, five calls or more go with losing, e-mails do not matter;
     - ``priorities``: the priority values and their shares;
     - ``company_words``, ``first_names``, ``last_names``: what the names are made of.
     """
@@ -152,6 +159,11 @@ class DemoStory:
     unqualified_share: float = 0.3
     deadline_days: tuple[int, int] = (7, 90)
     priorities: tuple[tuple[str, float], ...] = (("0", 0.45), ("1", 0.3), ("2", 0.17), ("3", 0.08))
+    done_activities: tuple[tuple[str, tuple[float, ...], float], ...] = (
+        ("meeting", (1.0, 2.0, 4.0, 4.0, 4.0, 4.0), 1.5),
+        ("call", (1.0, 1.0, 1.0, 1.0, 1.0, 0.3), 2.5),
+        ("email", (1.0, 1.0, 1.0, 1.0, 1.0, 1.0), 2.0),
+    )
     company_words: tuple[tuple[str, ...], ...] = (
         (
             "Blue", "Bright", "North", "Silver", "Green", "Swift", "Prime", "Stone", "Clear", "Urban",
@@ -267,6 +279,17 @@ class EventPlan:
 
 
 @dataclass(frozen=True)
+class DoneActivityPlan:
+    """The completed activities of the won and lost leads, by kind then lead: ``lead``, ``kind`` (index into
+    ``story.done_activities``), ``date`` (when it was marked done: between the lead's creation and its last
+    stage change, so before its decision; UTC seconds)."""
+
+    lead: np.ndarray
+    kind: np.ndarray
+    date: np.ndarray
+
+
+@dataclass(frozen=True)
 class LeadDetails:
     """Per lead: ``partner_name``, ``contact_name``, ``email``, ``name`` (company and product), ``is_lead``
     (still a lead, not an opportunity), ``deadline`` (days from now, -1 for closed leads), ``priority``."""
@@ -291,6 +314,7 @@ class DemoPlan:
     answers: AnswerPlan
     events: EventPlan
     details: LeadDetails = field(repr=False)
+    done_activities: DoneActivityPlan = field(repr=False)
 
 
 def simulate_demo_funnel(
@@ -531,6 +555,29 @@ def plan_lead_details(
     )
 
 
+def plan_done_activities(
+    funnel: DemoFunnel, rng: np.random.Generator, story: DemoStory = DEMO_STORY
+) -> DoneActivityPlan:
+    """The completed activities of the won and lost leads (see :class:`DoneActivityPlan`): per kind of
+    ``story.done_activities``, how many each lead had, drawn by :func:`draw_activity_counts` given whether
+    it was won, each done at a uniform time between its creation and its last stage change (the decision of
+    a won lead, the entry into the stage a lost one was lost in: the demo's last action of a lead stays its
+    last stage change). Open leads get none here (their next activities are :func:`plan_followup`'s)."""
+    decided = np.flatnonzero(funnel.outcome != 2)
+    won = funnel.outcome[decided] == 0
+    leads, kinds = [], []
+    for kind, (_key, odds, mean) in enumerate(story.done_activities):
+        counts, _factor = draw_activity_counts(won, odds, mean, rng)
+        leads.append(np.repeat(decided, counts))
+        kinds.append(np.full(int(counts.sum()), kind, dtype="int64"))
+    lead = np.concatenate(leads) if leads else np.empty(0, dtype="int64")
+    start, end = funnel.created[lead], funnel.last_entered[lead]
+    date = start + np.floor(rng.random(len(lead)) * (end - start)).astype("int64")
+    return DoneActivityPlan(
+        lead=lead, kind=np.concatenate(kinds) if kinds else np.empty(0, dtype="int64"), date=date
+    )
+
+
 def plan_demo(
     n_leads: int,
     seed: int,
@@ -540,8 +587,8 @@ def plan_demo(
     missing_phases: Collection[str] = (),
 ) -> DemoPlan:
     """The whole demo plan: the funnel from ``seed``, then, from a second stream of the same seed and in
-    this order, the follow-up, the answers, the customer events and the leads' details. The same
-    arguments give the same plan.
+    this order, the follow-up, the answers, the customer events and the leads' details; from a third, the
+    completed activities. The same arguments give the same plan.
 
     :param n_leads: number of leads
     :param seed: random seed
@@ -568,4 +615,5 @@ def plan_demo(
         answers=answers,
         events=events,
         details=details,
+        done_activities=plan_done_activities(funnel, np.random.default_rng([int(seed), 2]), story),
     )

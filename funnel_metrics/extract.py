@@ -1122,6 +1122,122 @@ def extract_currency(connection: Any, retries: int = 3, *, backoff: float = 1.0)
     return _m2o_name(companies[0].get("currency_id")) if companies else None
 
 
+ACTIVITY_MESSAGE_MODEL = "mail.message"
+#: fields of a completed activity's chatter message: the lead (``res_id``), the activity's type, when it was
+#: marked done (the message's ``date``) and who marked it (``author_id``, a partner)
+ACTIVITY_MESSAGE_FIELDS: tuple[str, ...] = ("res_id", "mail_activity_type_id", "date", "author_id")
+#: fields of a lead that say whether and when it was decided
+DEAL_FIELDS: tuple[str, ...] = ("won_status", "date_closed", "write_date", "user_id")
+
+
+def extract_activities(
+    connection: Any,
+    lead_ids: Iterable[int],
+    page_size: int = DEFAULT_PAGE_SIZE,
+    progress: bool = False,
+    retries: int = 3,
+    *,
+    backoff: float = 1.0,
+) -> pd.DataFrame:
+    """The completed activities of some leads of an Odoo database, as an activities table (see
+    :mod:`funnel_metrics.activity_wins`).
+
+    A completed activity is what Odoo keeps of it: the chatter message posted when it was marked done (a
+    ``mail.message`` on the lead with an activity type, as Odoo's own *CRM › Reporting › Activities* counts
+    them; the archived activity Odoo 19 also keeps is the same activity, not counted twice). Read with the
+    user's rights (the messages of the leads he may read), in chunks of ``page_size`` lead ids and pages of
+    ``page_size`` messages (``id > last id``), through the retrying caller of :func:`extract_transitions`;
+    then the names of the activity types (in the user's language) and of the authors.
+
+    :param connection: an odoolib connection (:func:`connect`)
+    :param lead_ids: the leads (e.g. ``table["lead_id"].unique()`` of :func:`extract_transitions`)
+    :param page_size: lead ids per chunk, messages per page
+    :param progress: a tqdm progress bar (on stderr)
+    :param retries: retries of a call that failed for a transient reason (see :func:`extract_transitions`)
+    :param backoff: seconds before the first retry
+    :return: the validated activities table (``user``: the name of who marked it done), sorted by lead and
+        time
+    :raises ExtractError: the call failed (see :func:`extract_transitions`).
+    """
+    from tqdm.auto import tqdm
+
+    from funnel_metrics.activity_wins import ACTIVITY_COLUMNS, validate_activities
+
+    if page_size < 1:
+        raise ExtractError(f"page size must be at least 1, got {page_size}")
+    caller = RpcCaller(connection, retries, backoff)
+    reader = RpcReader(connection, caller, page_size, read_context(connection, caller))
+    rows: list[tuple[int, int, str, int]] = []
+    with tqdm(desc="activities", unit=" activities", disable=not progress) as bar:
+        for chunk in _chunks(sorted({int(i) for i in lead_ids}), page_size):
+            domain = [
+                ("model", "=", "crm.lead"),
+                ("res_id", "in", chunk),
+                ("mail_activity_type_id", "!=", False),
+            ]
+            for page in reader.pages(ACTIVITY_MESSAGE_MODEL, domain, ACTIVITY_MESSAGE_FIELDS, bar, bare=True):
+                rows.extend(
+                    (
+                        int(row["res_id"]),
+                        many2one_id(row["mail_activity_type_id"]),
+                        row["date"],
+                        many2one_id(row["author_id"]),
+                    )
+                    for row in page
+                )
+    types = reader.names("mail.activity.type", {row[1] for row in rows})
+    authors = reader.names("res.partner", {row[3] for row in rows if row[3]})
+    frame = pd.DataFrame(
+        {
+            "lead_id": [row[0] for row in rows],
+            "activity_type": [types.get(row[1]) for row in rows],
+            "done_at": [row[2] for row in rows],
+            "user": [authors.get(row[3]) for row in rows],
+        },
+        columns=list(ACTIVITY_COLUMNS),
+    )
+    table = validate_activities(frame)
+    return table.sort_values(["lead_id", "done_at"], kind="stable").reset_index(drop=True)
+
+
+def extract_deals(
+    connection: Any,
+    lead_ids: Iterable[int],
+    page_size: int = DEFAULT_PAGE_SIZE,
+    retries: int = 3,
+    *,
+    backoff: float = 1.0,
+) -> pd.DataFrame:
+    """The decided deals among some leads of an Odoo database, as a deals table (see
+    :mod:`funnel_metrics.activity_wins`): the leads whose ``won_status`` is won or lost (Odoo's own rule:
+    won = in a won stage at 100 %, lost = archived at 0 %; the others are open and left out), decided at
+    their ``date_closed`` (the last write when Odoo has none), with their salesperson's name. Read with the
+    user's rights, in chunks of ``page_size`` ids.
+
+    :raises ExtractError: the call failed (see :func:`extract_transitions`).
+    """
+    from funnel_metrics.activity_wins import DEAL_COLUMNS, validate_deals
+
+    caller = RpcCaller(connection, retries, backoff)
+    reader = RpcReader(connection, caller, max(1, int(page_size)), read_context(connection, caller))
+    rows = [
+        row
+        for row in reader.by_ids("crm.lead", {int(i) for i in lead_ids}, DEAL_FIELDS, bare=True)
+        if row.get("won_status") in ("won", "lost")
+    ]
+    users = reader.names("res.users", {many2one_id(row["user_id"]) for row in rows} - {0})
+    frame = pd.DataFrame(
+        {
+            "lead_id": [int(row["id"]) for row in rows],
+            "outcome": [row["won_status"] for row in rows],
+            "decided_at": [row.get("date_closed") or row["write_date"] for row in rows],
+            "user": [users.get(many2one_id(row["user_id"])) for row in rows],
+        },
+        columns=list(DEAL_COLUMNS),
+    )
+    return validate_deals(frame).sort_values("lead_id", kind="stable").reset_index(drop=True)
+
+
 PHASE_CHANGE_MODEL = "crm.decision.phase.change"
 PHASE_MODEL = "crm.decision.phase"
 #: fields read from ``crm.decision.phase.change`` (bare ids): the lead, when, and the phase after the change

@@ -12,7 +12,9 @@ The side tables, as :func:`load_targets`, :func:`load_costs` and :func:`load_sta
   ``target_days_in_stage`` (days) -- see :mod:`funnel_metrics.targets`;
 - costs: ``source`` (or the ``by`` column), ``period`` (``2024-03`` or a date), ``cost`` -- see
   :func:`funnel_metrics.cost.cost_per_lead`;
-- stated: ``stage``, ``probability`` (fraction 0-1) -- see :func:`funnel_metrics.calibration.calibration`.
+- stated: ``stage``, ``probability`` (fraction 0-1) -- see :func:`funnel_metrics.calibration.calibration`;
+- activities: ``lead_id``, ``activity_type``, ``done_at``, ``user``, one row per completed activity, as
+  :func:`funnel_metrics.activity_wins.load_activities` reads them.
 """
 
 from __future__ import annotations
@@ -31,6 +33,15 @@ import numpy as np
 import pandas as pd
 
 from activity_centric.instants import csv_line
+from funnel_metrics.activity_wins import (
+    activity_sequences,
+    deals_from_transitions,
+    saturation,
+    touch_gaps,
+    validate_activities,
+    validate_deals,
+    win_rate_by_count,
+)
 from funnel_metrics.calibration import calibration
 from funnel_metrics.conversion import stage_conversion
 from funnel_metrics.cost import cost_per_lead
@@ -67,6 +78,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("forecast", "Forecast"),
     ("decision-phase", "Decision phase and win rate"),
     ("early-warning", "Early warning"),
+    ("activity-wins", "Which activities win deals"),
 )
 """``(id, heading)`` of the report's sections, in page order; each is a ``<section id=...>``."""
 
@@ -240,6 +252,8 @@ class _Inputs:
     currency: str | None = None
     phase_changes: pd.DataFrame | None = None
     phase_note: str | None = None
+    activities: pd.DataFrame | None = None
+    deals: pd.DataFrame | None = None
 
     def money(self, heading: str) -> str:
         """A heading of amounts, with the currency when known: ``Cost (EUR)``."""
@@ -1071,6 +1085,116 @@ def _early_warning(data: _Inputs) -> _Section:
     return section
 
 
+_ACTIVITIES_HINT = (
+    "No activities given: pass --activities activities.csv (columns lead_id, activity_type, done_at, user: "
+    "one row per completed activity; with --url they are read from Odoo) to see which activities win deals."
+)
+MAX_ACTIVITY_COUNT = 5
+"""The last bucket of the activity counts in the report: ``5+``."""
+
+
+def _activity_wins(data: _Inputs) -> _Section:
+    section = _Section(
+        "activity-wins",
+        "Which activities win deals",
+        "Per type of completed activity, the win rate of the decided deals by how many of that type they had "
+        f"before the decision (0, 1, ... {MAX_ACTIVITY_COUNT}+), with 95 % intervals (Wilson). Open deals "
+        "are left out, never counted as lost. The points where more stops raising, or starts lowering, the "
+        "win rate are stated only where the intervals (adjusted for the many buckets looked at) do not "
+        "overlap. What won deals had is not proof of what won them.",
+    )
+    if data.activities is None:
+        section.note(_ACTIVITIES_HINT)
+        return section
+    deals = deals_from_transitions(data.table) if data.deals is None else data.deals
+    by_count = win_rate_by_count(data.activities, deals, MAX_ACTIVITY_COUNT)
+    if by_count.empty:
+        section.note("No completed activity on a decided deal: nothing to compare.")
+        return section
+    points = saturation(by_count)
+    fig = _figure(7.5, 3.8)
+    ax = fig.add_subplot()
+    types = points["activity_type"].astype(str).tolist()
+    for offset, name in zip(np.linspace(-0.15, 0.15, len(types)), types, strict=True):
+        rows = by_count[(by_count["activity_type"] == name) & (by_count["deals"] > 0)]
+        rate = rows["win_rate"].to_numpy(dtype="float64")
+        ax.errorbar(
+            rows["count"].to_numpy() + offset,
+            rate,
+            yerr=[
+                rate - rows["ci_low"].to_numpy(dtype="float64"),
+                rows["ci_high"].to_numpy(dtype="float64") - rate,
+            ],
+            fmt="o-",
+            capsize=3,
+            label=name,
+        )
+    labels = by_count["bucket"].iloc[: MAX_ACTIVITY_COUNT + 1].astype(str).tolist()
+    ax.set_xticks(range(MAX_ACTIVITY_COUNT + 1), labels)
+    ax.set_xlabel("completed activities of the type before the decision")
+    ax.set_ylabel("win rate")
+    ax.set_ylim(bottom=0)
+    _percent_axis(ax.yaxis)
+    ax.legend(fontsize=8, frameon=False)
+    _style(ax)
+    section.parts.append(_image(fig, "win rate by number of activities of each type, with 95 % intervals"))
+    for row in points.itertuples(index=False):
+        said = []
+        if not pd.isna(row.useful_count):
+            said.append(f"more go with a higher win rate up to {row.useful_count}; beyond, no clear gain")
+        if not pd.isna(row.lowering_from):
+            said.append(f"from {row.lowering_from} on, more go with a lower win rate")
+        section.note(
+            f"{row.activity_type}: "
+            + ("; ".join(said) if said else "the data states no effect of the count"),
+            "summary",
+        )
+    section.parts.append(
+        html_table(
+            by_count,
+            [
+                ("activity_type", "Activity type", fmt_text),
+                ("bucket", "Activities", fmt_text),
+                ("deals", "Deals", fmt_count),
+                ("won", "Won", fmt_count),
+                ("win_rate", "Win rate", fmt_share),
+                ("ci_low", "95 % low", fmt_share),
+                ("ci_high", "95 % high", fmt_share),
+            ],
+            "t-activity-wins",
+        )
+    )
+    section.parts.append(
+        html_table(
+            activity_sequences(data.activities, deals),
+            [
+                ("sequence", "First activities, in order", fmt_text),
+                ("deals", "Deals", fmt_count),
+                ("won_share", "Share of won deals", fmt_share),
+                ("lost_share", "Share of lost deals", fmt_share),
+                ("win_rate", "Win rate", fmt_share),
+                ("ci_low", "95 % low", fmt_share),
+                ("ci_high", "95 % high", fmt_share),
+            ],
+            "t-activity-sequences",
+        )
+    )
+    section.parts.append(
+        html_table(
+            touch_gaps(data.activities, deals),
+            [
+                ("outcome", "Deals", fmt_text),
+                ("deals", "With 2+ activities", fmt_count),
+                ("gaps", "Gaps", fmt_count),
+                ("median_days", "Median days between touches", fmt_days),
+                ("p90_days", "90th percentile (days)", fmt_days),
+            ],
+            "t-activity-gaps",
+        )
+    )
+    return section
+
+
 _BUILDERS: dict[str, Callable[[_Inputs], _Section]] = {
     "overview": _overview,
     "funnel": _funnel,
@@ -1083,6 +1207,7 @@ _BUILDERS: dict[str, Callable[[_Inputs], _Section]] = {
     "calibration": _calibration,
     "cost": _cost,
     "forecast": _forecast,
+    "activity-wins": _activity_wins,
     "decision-phase": _decision_phase,
     "early-warning": _early_warning,
 }
@@ -1132,6 +1257,8 @@ def build_report(
     currency: str | None = None,
     phase_changes: pd.DataFrame | None = None,
     phase_note: str | None = None,
+    activities: pd.DataFrame | None = None,
+    deals: pd.DataFrame | None = None,
 ) -> str:
     """Build the HTML report of a transitions table.
 
@@ -1160,6 +1287,12 @@ def build_report(
         see :mod:`funnel_metrics.decision_phase`), or None: the decision phase section then says which
         option to pass (or ``phase_note``, e.g. why Odoo gave none)
     :param phase_note: a sentence shown in the decision phase section when there are no phase changes
+    :param activities: the completed activities of the table's leads (see
+        :mod:`funnel_metrics.activity_wins`), or None: the section on which activities win deals then says
+        to pass ``--activities``
+    :param deals: the decided deals of the table's leads as the CRM decides them (e.g.
+        :func:`funnel_metrics.extract.extract_deals`), or None: derived from the table
+        (:func:`~funnel_metrics.activity_wins.deals_from_transitions`)
     :return: the page, a complete HTML document (UTF-8 text) with the sections of :data:`SECTIONS`
     :raises TransitionsError: the table is invalid or empty.
     :raises ValueError: bad ``as_of``, invalid targets, costs or stated probabilities, or ``selected`` not
@@ -1176,6 +1309,8 @@ def build_report(
         table, snapshot, targets, costs, stated, cost_by, _won_stage(table), cost_note, mask, currency
     )
     data.phase_changes, data.phase_note = phase_changes, phase_note
+    data.activities = None if activities is None else validate_activities(activities)
+    data.deals = None if deals is None else validate_deals(deals)
     sections = []
     for section_id, _ in tqdm(SECTIONS, desc="report", unit=" sections", disable=not progress):
         sections.append(_BUILDERS[section_id](data))

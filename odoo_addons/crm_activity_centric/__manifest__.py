@@ -2,7 +2,7 @@
     "name": "CRM Activity-Centric Follow-up",
     "summary": "Every open lead has a next activity or a reason not to: follow-up policy per team, "
     "My Day agenda, capacity and Plan tomorrow, weekly review, gaming signals and event chains",
-    "version": "19.0.1.5.0",
+    "version": "19.0.1.6.0",
     "category": "Sales/CRM",
     "website": "https://github.com/pipeline-discipline/pipeline-discipline",
     "author": "Pipeline Discipline",
@@ -28,6 +28,7 @@
         "report/crm_followup_agenda_views.xml",
         "report/crm_activity_signal_report_views.xml",
         "report/crm_activity_chain_report_views.xml",
+        "report/crm_activity_win_report_views.xml",
         "wizards/crm_activity_plan_tomorrow_views.xml",
         "views/res_config_settings_views.xml",
         "views/crm_activity_centric_menus.xml",

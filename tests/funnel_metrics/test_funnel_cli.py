@@ -60,6 +60,7 @@ def test_demo_report_has_every_section(tmp_path, capsys):
     # the bundled targets, costs and stated probabilities are used: no section asks for a file
     assert "No stage targets given" not in page and "No costs given" not in page
     assert "No stated probabilities given" not in page and "Brier score" in page
+    assert "No activities given" not in page
 
 
 def test_demo_report_with_progress_bars(tmp_path, capsys):
@@ -269,7 +270,7 @@ def test_url_report_costs_file_wins_over_the_campaigns(tmp_path, capsys, odoo):
 
 def test_demo_data_can_be_regenerated(tmp_path, demo_table):
     cli.write_demo_data(tmp_path)
-    for name in ("targets", "costs", "stated"):
+    for name in ("targets", "costs", "stated", "activities"):
         assert (tmp_path / DEMO_FILES[name]).read_bytes() == (DATA_DIR / DEMO_FILES[name]).read_bytes(), name
     regenerated = load_transitions(tmp_path / DEMO_FILES["transitions"])
     pd.testing.assert_frame_equal(regenerated, demo_table)
@@ -500,3 +501,97 @@ def test_currency_of_a_file_or_the_demo(tmp_path, capsys):
     assert code == 0
     tables = tables_of(output.read_text(encoding="utf-8"))
     assert tables["t-cost-total"][0][2:4] == ["Cost (USD)", "Per lead (USD)"]
+
+
+# ------------------------------------------------------------------------------------------------------
+# which activities win deals: --activities, --activities-output, from Odoo
+# ------------------------------------------------------------------------------------------------------
+
+
+def test_report_takes_an_activities_file_and_export_writes_the_demos(tmp_path, capsys, demo_table):
+    from funnel_metrics import load_activities
+
+    activities = tmp_path / "activities.parquet"
+    code, out, err = run(
+        capsys, "export", "--demo", "--no-progress", "-o", str(tmp_path / "t.csv"),
+        "--activities-output", str(activities),
+    )  # fmt: skip
+    assert (code, err) == (0, "")
+    written = load_activities(activities)
+    assert f"wrote {activities}: {len(written):,} completed activities from the demo data" in out
+    assert set(written["lead_id"]) <= set(demo_table["lead_id"])
+
+    save_transitions(demo_table, tmp_path / "t.parquet")
+    output = tmp_path / "r.html"
+    code, _out, err = run(
+        capsys, "report", "--input", str(tmp_path / "t.parquet"), "--activities", str(activities),
+        "--no-progress", "-o", str(output),
+    )  # fmt: skip
+    assert (code, err) == (0, "")
+    section = section_html(output.read_text(encoding="utf-8"), "activity-wins")
+    assert (
+        "No activities given" not in section and "Meeting: more go with a higher win rate up to 2" in section
+    )
+
+    code, _out, err = run(capsys, "report", "--input", str(tmp_path / "t.parquet"), "-o", str(output))
+    assert code == 0 and "--activities activities.csv" in section_html(
+        output.read_text(encoding="utf-8"), "activity-wins"
+    )
+
+
+def test_activities_errors_are_user_errors(tmp_path, capsys):
+    bad = tmp_path / "a.csv"
+    bad.write_text("lead_id,activity_type,done_at\n1,Call,2024-01-01\n", encoding="utf-8")
+    code, out, err = run(capsys, "report", "--demo", "--activities", str(bad), "-o", str(tmp_path / "r.html"))
+    assert_user_error(code, out, err, "missing column(s): user")
+    code, out, err = run(
+        capsys,
+        "export",
+        "--input",
+        str(bad),
+        "--activities-output",
+        str(tmp_path / "x.csv"),
+        "-o",
+        str(tmp_path / "t.csv"),
+    )
+    assert_user_error(code, out, err, "--activities-output needs --url or --demo")
+
+
+def test_url_report_reads_the_activities_and_deals_of_the_extracted_leads(
+    tmp_path, capsys, monkeypatch, demo_table
+):
+    from funnel_metrics import deals_from_transitions, load_activities
+
+    table = demo_table[demo_table["lead_id"] <= 800]
+    seen = {}
+    monkeypatch.setenv(cli.ENV_API_KEY, KEY)
+    monkeypatch.setattr(cli, "connect", lambda *a, **k: "c")
+    monkeypatch.setattr(cli, "extract_transitions", lambda *a, **k: table)
+    monkeypatch.setattr(cli, "extract_stage_targets", lambda *a, **k: pd.DataFrame())
+    monkeypatch.setattr(cli, "extract_currency", lambda *a, **k: None)
+    monkeypatch.setattr(cli, "extract_campaign_costs", lambda *a, **k: None)
+    monkeypatch.setattr(cli, "extract_phase_changes", lambda *a, **k: None)
+    activities = load_activities(DATA_DIR / DEMO_FILES["activities"])
+
+    def fake_activities(connection, leads, page_size, progress, retries):
+        seen["activities"] = (connection, sorted(leads), page_size, retries)
+        return activities[activities["lead_id"].isin(leads)]
+
+    def fake_deals(connection, leads, page_size, retries):
+        seen["deals"] = sorted(leads)
+        return deals_from_transitions(table).iloc[:0]  # Odoo decides: here no deal at all
+
+    monkeypatch.setattr(cli, "extract_activities", fake_activities)
+    monkeypatch.setattr(cli, "extract_deals", fake_deals)
+    output = tmp_path / "r.html"
+    code, _out, err = run(
+        capsys, "report", "--url", "http://odoo.test", "--db", "x", "--page-size", "77", "--no-progress",
+        "-o", str(output),
+    )  # fmt: skip
+    assert code == 0, err
+    leads = sorted(pd.unique(table["lead_id"]).tolist())
+    assert seen["activities"] == ("c", leads, 77, 3) and seen["deals"] == leads
+    # the deals are Odoo's, not re-derived from the stage history
+    assert "No completed activity on a decided deal" in section_html(
+        output.read_text(encoding="utf-8"), "activity-wins"
+    )

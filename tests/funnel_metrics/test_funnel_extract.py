@@ -318,6 +318,8 @@ def _lead(lead_id: int, won_status: str = "pending", active: bool = True, tags=(
         "campaign_id": False,
         "tag_ids": list(tags),
         "expected_revenue": 1000.0 * lead_id,
+        "date_closed": "2024-03-25 12:00:00" if won_status != "pending" else False,
+        "write_date": "2024-03-25 12:00:00",
     }
 
 
@@ -375,6 +377,8 @@ def crm_tables() -> dict[str, list[dict[str, Any]]]:
         "utm.source": [{"id": 3, "name": "Website"}],
         "crm.lost.reason": [{"id": 1, "name": "Too expensive"}],
         "res.company": [{"id": 1, "name": "My Company", "currency_id": [125, "EUR"]}],
+        # the chatter: the completed activities (none here; see test_funnel_activity_extract.py)
+        "mail.message": [],
     }
 
 

@@ -618,6 +618,56 @@ def test_amounts_carry_the_currency(demo):
 
 
 # ------------------------------------------------------------------------------------------------------
+# which activities win deals
+# ------------------------------------------------------------------------------------------------------
+
+
+def test_activity_wins_section_shows_the_functions_numbers_and_the_stated_points(demo):
+    from funnel_metrics import (
+        activity_sequences,
+        deals_from_transitions,
+        load_activities,
+        saturation,
+        touch_gaps,
+        win_rate_by_count,
+    )
+
+    activities = load_activities(DATA_DIR / DEMO_FILES["activities"])
+    page = build_report(demo["table"], activities=activities, as_of=AS_OF)
+    tables, deals = tables_of(page), deals_from_transitions(demo["table"])
+    by_count = win_rate_by_count(activities, deals, report.MAX_ACTIVITY_COUNT)
+    assert body(tables, "t-activity-wins") == expected_rows(
+        by_count,
+        [
+            ("activity_type", fmt_text),
+            ("bucket", fmt_text),
+            ("deals", fmt_count),
+            ("won", fmt_count),
+            ("win_rate", fmt_share),
+            ("ci_low", fmt_share),
+            ("ci_high", fmt_share),
+        ],
+    )
+    sequences = activity_sequences(activities, deals)
+    assert [row[0] for row in body(tables, "t-activity-sequences")] == sequences["sequence"].tolist()
+    gaps = touch_gaps(activities, deals)
+    assert [row[3] for row in body(tables, "t-activity-gaps")] == [fmt_days(v) for v in gaps["median_days"]]
+    # the demo's activities are drawn with meetings helping up to 2 and 5+ calls going with losing
+    points = saturation(by_count).set_index("activity_type")
+    assert points.loc["Meeting", "useful_count"] == 2 and points.loc["Call", "lowering_from"] == 5
+    section = section_html(page, "activity-wins")
+    assert "Meeting: more go with a higher win rate up to 2" in section
+    assert "Call: from 5 on, more go with a lower win rate" in section
+    assert "Email: the data states no effect of the count" in section
+    assert section.count("<img") == 1
+
+
+def test_activity_wins_section_without_activities_says_which_option_to_pass(demo):
+    section = section_html(build_report(demo["table"]), "activity-wins")
+    assert "--activities activities.csv" in section and "<img" not in section and "<table" not in section
+
+
+# ------------------------------------------------------------------------------------------------------
 # early warning
 # ------------------------------------------------------------------------------------------------------
 

@@ -15,3 +15,5 @@ from . import test_team_leader
 from . import test_handover
 from . import test_plan_tomorrow_tour
 from . import test_readonly_reports
+from . import test_activity_wins
+from . import test_activity_win_tour

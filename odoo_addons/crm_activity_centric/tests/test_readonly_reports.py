@@ -232,3 +232,31 @@ class TestReadonlyReports(Json2Case):
             sorted((group["user_id"][0], group["__count"]) for group in grouped),
             sorted([(self.manager.id, 1), (self.rep.id, 4)]),
         )
+
+    def test_activities_that_win(self):
+        """Activities That Win over HTTP, read-only: its lines and graph as a salesperson and as a manager,
+        the per-salesperson lines for the manager only."""
+        self.env["crm.lead"].search([("team_id", "=", self.team.id)]).filtered(
+            lambda lead: lead.name == "RO called"
+        ).action_set_won()
+        self.env.invalidate_all()
+        params = {**self.period, "max_count": 2, "min_deals": 1}
+        context = {"crm_activity_win_report": params}
+        model = "crm.activity.win.report.line"
+        columns = ("activity_type_id", "bucket", "deals", "won", "win_rate")
+        rows = self._read(self.manager, model, context, [], columns)
+        # the call done on "RO called" before it was won
+        self.assertEqual(
+            [(row["bucket"], row["deals"], row["won"]) for row in rows],
+            [("0", 0, 0), ("1", 1, 1), ("2+", 0, 0)],
+        )
+        self.assertEqual(rows, self._read(self.rep, model, context, [], columns))
+        graph = self._groups(self.manager, model, context, [], ["bucket"], ["win_rate:max"])
+        self.assertEqual(
+            [(g["bucket"], g["win_rate:max"]) for g in graph], [("0", 0.0), ("1", 100.0), ("2+", 0.0)]
+        )
+        per_rep = self._read(
+            self.manager, "crm.activity.win.rep.line", context, [], ("user_id", "share_reaching")
+        )
+        self.assertEqual([(row["user_id"], row["share_reaching"]) for row in per_rep], [(self.rep.id, 100.0)])
+        self._refused(self.rep, "crm.activity.win.rep.line", context)

@@ -29,7 +29,8 @@ class CrmPipelineDemo(models.AbstractModel):
         :param int months: months of history before ``now``, 1 to 36
         :param datetime now: naive UTC; everything is dated relative to it (default: now)
         :return: dict ``teams`` (key -> id), ``manager``, ``reps`` (ids in login order), ``survey``,
-            ``sla_rules``, ``campaigns`` (ids), ``leads``, ``stays``, ``activities``, ``customer_events``,
+            ``sla_rules``, ``campaigns`` (ids), ``leads``, ``stays``, ``activities``, ``done_activities``,
+            ``customer_events``,
             ``sla_events`` (counts) and ``seconds``
         :raise UserError: not an administrator, sizes out of range, a demo pipeline already there
         """
@@ -104,7 +105,8 @@ class CrmPipelineDemo(models.AbstractModel):
         (:meth:`_create_configuration`): the plan's indexes become record ids, its sentinels ``None``, and
         each table's rows go to its writer.
 
-        :return: dict of counts: ``leads``, ``stays``, ``activities``, ``customer_events``
+        :return: dict of counts: ``leads``, ``stays``, ``activities`` (open), ``done_activities`` (completed:
+            their chatter messages), ``customer_events``
         """
         import numpy as np  # noqa: PLC0415
 
@@ -157,6 +159,21 @@ class CrmPipelineDemo(models.AbstractModel):
             now,
             config["company"].partner_id.tz or "UTC",
         )
+        done = plan.done_activities
+        done_types = np.array(
+            [
+                self.env.ref(f"mail.mail_activity_data_{key}").id
+                for key, _odds, _mean in plan.story.done_activities
+            ],
+            dtype="int64",
+        )
+        done_count = self._insert_done_activities(
+            {
+                "lead_id": lead_ids[done.lead].tolist(),
+                "type_id": done_types[done.kind].tolist(),
+                "at": done.date.tolist(),
+            }
+        )
         events = plan.events
         event_count = self.env["crm.lead.customer.event"]._bulk_insert_events(
             {
@@ -171,6 +188,7 @@ class CrmPipelineDemo(models.AbstractModel):
             "leads": len(lead_ids),
             "stays": stay_count,
             "activities": activity_count,
+            "done_activities": done_count,
             "customer_events": event_count,
         }
 

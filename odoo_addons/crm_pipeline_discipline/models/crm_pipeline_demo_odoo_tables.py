@@ -140,6 +140,35 @@ class CrmPipelineDemo(models.AbstractModel):
         )
 
     @api.model
+    def _insert_done_activities(self, activities):
+        """Completed activities on leads, as Odoo keeps them: the chatter message posted when an activity is
+        marked done (``mail.message`` on the lead, subtype Activities, with the activity's type), by the
+        lead's salesperson (no author for a lead without one).
+
+        :param dict activities: per activity: ``lead_id``, ``type_id``, ``at`` (UTC seconds since the epoch)
+        :return: the number of messages inserted
+        """
+        if not activities["lead_id"]:
+            return 0
+        return insert_in_pages(
+            self.env.cr,
+            """
+            INSERT INTO mail_message (
+                model, res_id, message_type, subtype_id, mail_activity_type_id, author_id,
+                date, body, is_internal, create_uid, create_date, write_uid, write_date)
+            SELECT 'crm.lead', l.id, 'notification', %(subtype)s, v.type_id, u.partner_id,
+                   e.at, t.name->>'en_US', false, l.user_id, e.at, l.user_id, e.at
+              FROM unnest(%(lead_id)s::int[], %(type_id)s::int[], %(at)s::bigint[]) AS v(lead_id, type_id, at)
+              JOIN crm_lead l ON l.id = v.lead_id
+              JOIN mail_activity_type t ON t.id = v.type_id
+         LEFT JOIN res_users u ON u.id = l.user_id
+        CROSS JOIN LATERAL (SELECT to_timestamp(v.at) AT TIME ZONE 'UTC' AS at) e
+            """,
+            activities,
+            subtype=self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_activities"),
+        )
+
+    @api.model
     def _insert_activities(self, activities, now, tz):
         """Open activities on leads, for the lead's salesperson, planned at the lead's last stage change
         or a week before they are due (never after ``now``).

@@ -74,8 +74,14 @@ class TestDemoDeterminism(TransactionCase):
         other, different = self._generate_and_roll_back(seed=4)
         self.assertEqual(same, digest)
         self.assertEqual(
-            {key: again[key] for key in ("leads", "stays", "activities", "customer_events")},
-            {key: first[key] for key in ("leads", "stays", "activities", "customer_events")},
+            {
+                key: again[key]
+                for key in ("leads", "stays", "activities", "done_activities", "customer_events")
+            },
+            {
+                key: first[key]
+                for key in ("leads", "stays", "activities", "done_activities", "customer_events")
+            },
         )
         self.assertNotEqual(different, digest)
         self.assertEqual(other["leads"], 150)
@@ -310,6 +316,37 @@ class TestDemoStory(TransactionCase):
         )
         self.assertIn("survey", field_moves.mapped("origin"))
         self.assertTrue(stays.filtered(lambda stay: stay.skipped_stage_count > 0), "some stage jumps")
+
+    def test_decided_leads_have_completed_activities_that_tell_what_wins(self):
+        """Won and lost leads have completed activities in their chatter (open ones only next activities),
+        and the manager's Activities That Win report on them shows deals in more than one count."""
+        self.assertGreater(self.summary["done_activities"], 0)
+        messages = self.env["mail.message"].search(
+            [
+                ("model", "=", "crm.lead"),
+                ("res_id", "in", self.leads.ids),
+                ("mail_activity_type_id", "!=", False),
+            ]
+        )
+        self.assertEqual(len(messages), self.summary["done_activities"])
+        self.assertEqual(
+            set(self.Lead.browse(messages.mapped("res_id")).mapped("won_status")), {"won", "lost"}
+        )
+        self.assertEqual(
+            set(messages.mail_activity_type_id.ids),
+            {self.env.ref(f"mail.mail_activity_data_{key}").id for key in ("meeting", "call", "email")},
+        )
+        manager = self.env["res.users"].browse(self.summary["manager"])
+        form = (
+            self.env["crm.activity.win.report"]
+            .with_user(manager)
+            .create({"date_from": False, "min_deals": 10})
+        )
+        action = form.action_show()
+        lines = self.env[action["res_model"]].with_user(manager).with_context(**action["context"]).search([])
+        meetings = lines.filtered(lambda line: line.activity_type_id.name == "Meeting" and line.deals)
+        self.assertGreater(len(meetings), 2)
+        self.assertGreater(max(meetings.mapped("win_rate")), min(meetings.mapped("win_rate")))
 
     def test_some_leads_are_stuck(self):
         stuck = self.Lead.search([("id", "in", self.leads.ids), ("is_stage_stuck", "=", True)])
