@@ -24,6 +24,9 @@ The input is the transitions table (one row per stay of a lead in a stage, see
 - :func:`cost_per_lead` -- cost per lead and per qualified lead by source (or campaign...) and period;
 - :func:`calibration` -- stated stage probabilities against the observed chance of winning, unbiased while
   many leads are still open, with a Brier score;
+- :func:`month_end_snapshots`, :func:`probability_bands`, :func:`snapshot_stage_rates` -- calibration the
+  way a manager checks it: month-end snapshots of the open opportunities' probabilities, per band of stated
+  probability (and per stage), against how often they were won, with intervals and a Brier score;
 - :func:`forecast` -- waterfall of the open pipeline: expected wins (and revenue) per period;
 - :func:`simulate_funnel` -- synthetic funnels with a known truth, snapshotted mid-flight;
   :mod:`funnel_metrics.demo_plan` -- the plan of the demo pipeline of the ``crm_pipeline_discipline`` addon
@@ -53,6 +56,13 @@ from funnel_metrics.cost import cost_per_lead
 from funnel_metrics.forecast import forecast
 from funnel_metrics.calibration import calibration
 from funnel_metrics.simulate import simulate_funnel
+from funnel_metrics.probability_bands import (
+    SNAPSHOT_COLUMNS,
+    load_snapshots,
+    month_end_snapshots,
+    probability_bands,
+    snapshot_stage_rates,
+)
 from funnel_metrics.chatter import stays_from_changes
 from funnel_metrics.periods import cohort_rows, period_bounds
 from funnel_metrics.gates import (
@@ -102,4 +112,10 @@ __all__ = [
     "validate_criteria",
     "validate_transitions",
     "wilson_interval",
+    # month-end probability snapshots
+    "SNAPSHOT_COLUMNS",
+    "load_snapshots",
+    "month_end_snapshots",
+    "probability_bands",
+    "snapshot_stage_rates",
 ]
