@@ -156,7 +156,7 @@ def month_end_snapshots(
     they start, so they never appear; lost leads' last stays end when they were lost).
 
     :param transitions: a transitions table (``lead_id``, ``stage``, ``stage_sequence``, ``entered_at``,
-        ``left_at``, ``outcome``, ``team``, ``user``; validated by :func:`funnel_metrics.validate_transitions`)
+        ``left_at``, ``outcome``, ``team``, ``user``; checked by :func:`funnel_metrics.validate_transitions`)
     :param probability: stage name -> probability stated for the stage (fraction); other stages get NaN
     :param as_of: the latest instant to snapshot at (default: the latest timestamp of the table); only
         month ends whose instant is at or before it are taken
@@ -173,25 +173,29 @@ def month_end_snapshots(
     left = table["left_at"].to_numpy(dtype="datetime64[ns]")
     # month k's snapshot instant is the start of month k + 1; months counted from year 0
     month_of = entered.astype("datetime64[M]")
-    first = month_of + np.where(entered == month_of.astype("datetime64[ns]"), 0, 1)  # first instant >= entry
+    first = month_of + np.where(entered == month_of.astype("datetime64[ns]"), 0, 1).astype("timedelta64[M]")
     end = np.where(np.isnat(left), np.datetime64(latest.to_datetime64(), "ns"), left)
     last_open = end.astype("datetime64[M]")  # the month start at or before the end...
     # ...which must be strictly before a real exit, at or before ``as_of`` for a stay still open
     before_exit = np.where(
-        ~np.isnat(left) & (last_open.astype("datetime64[ns]") == left), last_open - 1, last_open
+        ~np.isnat(left) & (last_open.astype("datetime64[ns]") == left),
+        last_open - np.timedelta64(1, "M"),
+        last_open,
     )
     cap = np.datetime64(latest.to_datetime64(), "ns").astype("datetime64[M]")
     last = np.minimum(before_exit, cap)
     count = np.maximum((last - first).astype("int64") + 1, 0)
     rows = np.repeat(np.arange(len(table)), count)
     offsets = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
-    instants = np.repeat(first, count) + offsets
+    instants = np.repeat(first, count) + offsets.astype("timedelta64[M]")  # the first instants >= entry
     stays = table.iloc[rows]
     stated = _stated_by_stage(probability, stays["stage"].astype(str))
     result = pd.DataFrame(
         {
             "lead_id": stays["lead_id"].to_numpy(dtype="int64"),
-            "snapshot_date": (instants.astype("datetime64[D]") - 1).astype("datetime64[ns]"),
+            "snapshot_date": (instants.astype("datetime64[D]") - np.timedelta64(1, "D")).astype(
+                "datetime64[ns]"
+            ),
             "stage": stays["stage"].to_numpy(),
             "stage_sequence": stays["stage_sequence"].to_numpy(),
             "probability": stated,

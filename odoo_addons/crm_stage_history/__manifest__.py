@@ -2,7 +2,7 @@
     "name": "CRM Stage History",
     "summary": "Every stage transition of leads recorded: funnel conversion, time in stage, "
     "stuck leads and stage targets",
-    "version": "19.0.1.4.0",
+    "version": "19.0.1.5.0",
     "category": "Sales/CRM",
     "website": "https://github.com/pipeline-discipline/pipeline-discipline",
     "author": "Pipeline Discipline",
@@ -12,6 +12,8 @@
     "data": [
         "security/ir.model.access.csv",
         "security/crm_stage_history_security.xml",
+        "security/crm_probability_snapshot_security.xml",
+        "data/crm_probability_snapshot_cron.xml",
         "views/crm_lead_stage_history_views.xml",
         "views/crm_stage_target_views.xml",
         "views/crm_lead_views.xml",
@@ -20,6 +22,7 @@
         "wizards/crm_stage_calibration_views.xml",
         "report/crm_stage_funnel_report_views.xml",
         "report/crm_campaign_cost_report_views.xml",
+        "report/crm_probability_snapshot_report_views.xml",
         "views/res_config_settings_views.xml",
         "views/crm_stage_history_menus.xml",
     ],

@@ -6,3 +6,4 @@ from . import res_config_settings
 from . import crm_stage
 from . import utm_campaign
 from . import crm_lead_stage_history_bulk
+from . import crm_lead_probability_snapshot

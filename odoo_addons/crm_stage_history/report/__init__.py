@@ -1,2 +1,3 @@
 from . import crm_stage_funnel_report
 from . import crm_campaign_cost_report
+from . import crm_probability_snapshot_report

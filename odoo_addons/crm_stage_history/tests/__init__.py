@@ -12,3 +12,4 @@ from . import test_targets
 from . import test_bulk_insert
 from . import test_funnel_tour
 from . import test_readonly_reports
+from . import test_probability_snapshot
