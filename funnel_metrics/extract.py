@@ -1226,3 +1226,7 @@ def extract_snapshots(
     table = validate_snapshots(frame)
     table["stage_id"] = frame["stage_id"].to_numpy()
     return table.sort_values(["snapshot_date", "lead_id"], kind="stable", ignore_index=True)
+
+
+MISSING_MODEL, NOT_FOUND = _MISSING_MODEL, _NOT_FOUND
+"""The kinds of :class:`ExtractError` of a database whose addon is older than a model the caller reads."""

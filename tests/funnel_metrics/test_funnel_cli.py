@@ -55,7 +55,7 @@ def test_demo_report_has_every_section(tmp_path, capsys):
     page = output.read_text(encoding="utf-8")
     for section_id, _ in SECTIONS:
         assert f'<section id="{section_id}">' in page
-    assert page.count('src="data:image/png;base64,') == 9
+    assert page.count('src="data:image/png;base64,') == 10
     assert "demo data" in page
     # the bundled targets, costs and stated probabilities are used: no section asks for a file
     assert "No stage targets given" not in page and "No costs given" not in page
@@ -65,7 +65,8 @@ def test_demo_report_has_every_section(tmp_path, capsys):
 def test_demo_report_with_progress_bars(tmp_path, capsys):
     code, _, err = run(capsys, "report", "--demo", "--progress", "-o", str(tmp_path / "r.html"))
     assert code == 0
-    assert "report" in err and "11/11" in err
+    sections = len(SECTIONS)
+    assert "report" in err and f"{sections}/{sections}" in err
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".csv.gz", ".parquet"])
@@ -500,3 +501,57 @@ def test_currency_of_a_file_or_the_demo(tmp_path, capsys):
     assert code == 0
     tables = tables_of(output.read_text(encoding="utf-8"))
     assert tables["t-cost-total"][0][2:4] == ["Cost (USD)", "Per lead (USD)"]
+
+
+# ------------------------------------------------------------------------------------------------------
+# month-end probability snapshots
+# ------------------------------------------------------------------------------------------------------
+
+
+def test_demo_snapshots_are_the_month_ends_of_the_demo_transitions(tmp_path):
+    """The bundled snapshots are regenerated from the bundled transitions, which do not change."""
+    from funnel_metrics.probability_bands import load_snapshots, month_end_snapshots
+
+    cli.write_demo_data(tmp_path)
+    for name in ("transitions", "snapshots"):
+        assert (tmp_path / DEMO_FILES[name]).read_bytes() == (DATA_DIR / DEMO_FILES[name]).read_bytes()
+    snapshots = load_snapshots(DATA_DIR / DEMO_FILES["snapshots"])
+    stays = month_end_snapshots(load_transitions(DATA_DIR / DEMO_FILES["transitions"]), {})
+    key = ["snapshot_date", "lead_id", "stage", "outcome"]
+    assert snapshots[key].astype(str).values.tolist() == stays[key].astype(str).values.tolist()
+    assert 0.2 < snapshots["is_automated"].mean() < 0.6
+
+
+def test_report_takes_a_snapshots_file(tmp_path, capsys):
+    snapshots = tmp_path / "s.csv"
+    snapshots.write_text(
+        "lead_id,snapshot_date,stage,probability,outcome\n1,2024-01-31,New,0.9,won\n2,2024-01-31,New,0.9,lost\n",
+        encoding="utf-8",
+    )
+    output = tmp_path / "r.html"
+    code, _, err = run(capsys, "report", "--demo", "--snapshots", str(snapshots), "-o", str(output))
+    assert (code, err) == (0, "")
+    rows = body(tables_of(output.read_text(encoding="utf-8")), "t-probability-bands")
+    assert rows[-1][:3] == ["90-100 %", "90.0 %", "50.0 %"]
+    snapshots.write_text("lead_id,snapshot_date,stage,probability,outcome\n1,2024-01-31,New,90,won\n")
+    code, _, err = run(capsys, "report", "--demo", "--snapshots", str(snapshots), "-o", str(output))
+    assert code == 2 and "divide by 100" in err
+
+
+def test_url_report_reads_the_month_end_snapshots(tmp_path, capsys, odoo):
+    odoo.tables["crm.lead.probability.snapshot"] = [
+        {"id": 1, "lead_id": 1, "snapshot_date": "2024-01-31", "stage_id": 1, "team_id": False,
+         "user_id": False, "probability": 80.0, "is_automated": True, "expected_revenue": 0.0},
+    ]  # fmt: skip
+    code, _, err, page = odoo_report(capsys, tmp_path)
+    assert (code, err) == (0, "")
+    rows = body(tables_of(page), "t-probability-bands")
+    assert [(row[5], row[7]) for row in rows if row[0] == "80-90 %"] == [("0", "1")], "lead 1 is open"
+
+
+def test_url_report_with_an_older_addon_without_snapshots(tmp_path, capsys, odoo):
+    del odoo.tables["crm.lead.probability.snapshot"]
+    code, _, err, page = odoo_report(capsys, tmp_path)
+    assert code == 0
+    assert "keeps no month-end snapshots (crm_stage_history before 19.0.1.5.0): update the addon" in err
+    assert "--snapshots snapshots.csv" in section_html(page, "probability-bands")
