@@ -478,8 +478,8 @@ def _odoo_snapshots(connection: Any, args: argparse.Namespace) -> pd.DataFrame |
         if exc.kind not in (MISSING_MODEL, NOT_FOUND):
             raise
         _note(
-            f"database {args.db!r} keeps no month-end snapshots (crm_stage_history before 19.0.1.5.0): update "
-            "the addon, or pass --snapshots FILE to see calibration by month end"
+            f"database {args.db!r} keeps no month-end snapshots (crm_stage_history before 19.0.1.5.0): "
+            "update the addon, or pass --snapshots FILE to see calibration by month end"
         )
         return None
     return None if snapshots.empty else snapshots  # none: the report's section says what to do
