@@ -120,7 +120,7 @@ class CrmLeadProbabilitySnapshot(models.Model):
         return count
 
     @api.model
-    def _backfill_snapshots(self, company_ids=None):
+    def _backfill_snapshots(self, company_ids=None, now=None):
         """Fill the past month ends in from the stage history, in one statement: for each month end (its
         instant the first of the next month, UTC) up to now, each stay of an opportunity open then -- entered
         at or before it, left after it or not yet -- gives the lead's stage, salesperson, team and revenue,
@@ -130,12 +130,14 @@ class CrmLeadProbabilitySnapshot(models.Model):
         keep it.
 
         :param company_ids: only the opportunities of these companies (and those without one); None: all
+        :param now: the instant up to which month ends are taken (naive UTC; default: now), for a generated
+            history dated relative to another instant
         :return: number of snapshots written (0 when another transaction is writing snapshots: run it again
             once that one is done)
         """
         if not self._lock():
             return 0
-        now = fields.Datetime.now()
+        now = now or fields.Datetime.now()
         self.env["crm.lead"].flush_model(["type", "company_id"])
         self.env["crm.lead.stage.history"].flush_model()
         restrict = SQL()
