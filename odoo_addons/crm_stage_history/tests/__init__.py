@@ -14,3 +14,4 @@ from . import test_funnel_tour
 from . import test_readonly_reports
 from . import test_probability_snapshot
 from . import test_probability_snapshot_rpc
+from . import test_probability_snapshot_tour
