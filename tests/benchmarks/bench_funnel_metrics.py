@@ -160,7 +160,8 @@ def bench_snapshots(frame: pd.DataFrame, side: dict, repeat: int) -> dict:
         print(f"    {name:<22} {value:7.3f} s")
     ok = total <= SNAPSHOT_TARGET_SECONDS
     print(
-        f"{'PASS' if ok else 'FAIL'}: month-end snapshots {total:.2f} s against <= {SNAPSHOT_TARGET_SECONDS:.1f} s"
+        f"{'PASS' if ok else 'FAIL'}: month-end snapshots {total:.2f} s "
+        f"against <= {SNAPSHOT_TARGET_SECONDS:.1f} s"
     )
     return {"snapshots": len(snapshots), "seconds": {k: round(v, 4) for k, v in seconds.items()}, "pass": ok}
 
