@@ -1,5 +1,7 @@
+from datetime import timedelta
+
 from odoo import api, fields, models
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 SNAPSHOT_ORIGINS = [
@@ -10,6 +12,9 @@ SNAPSHOT_ORIGINS = [
 # the advisory lock of a transaction that writes snapshots ("SNAP"): one writer at a time
 LOCK_NAMESPACE = 0x534E4150
 LOCK_SQL = SQL("SELECT pg_try_advisory_xact_lock(%s, 0)", LOCK_NAMESPACE)
+
+# how long the month-end cron waits before it tries again when another transaction writes snapshots
+RETRY_DELAY = timedelta(minutes=10)
 
 # the columns every insert fills, in order
 _COLUMNS = SQL(
@@ -102,16 +107,18 @@ class CrmLeadProbabilitySnapshot(models.Model):
         """Store the open opportunities as they stand at the last month end (scheduled on the first of each
         month, shortly after midnight UTC: the live leads then are the month-end pipeline).
 
-        One statement for every company, committed with the job (the set is written whole or not at all); a
-        second worker at the same time finds the writer lock taken and stores nothing. Run late, it still
-        dates the rows the last month end, and keeps any row already there (a month end filled back from the
-        stage history stays as it was).
+        One statement for every company, committed with the job (the set is written whole or not at all). A
+        second worker at the same time (or a manager's fill-back) holds the writer lock: this run stores
+        nothing and comes back in :data:`RETRY_DELAY`, when the rows the other one wrote are kept. Run late,
+        it still dates the rows the last month end, and keeps any row already there (a month end filled back
+        from the stage history stays as it was).
 
         :return: number of snapshots written
         """
-        if not self._lock():
-            return 0
         now = fields.Datetime.now()
+        if not self._lock():
+            self.env.ref("crm_stage_history.ir_cron_probability_snapshot")._trigger(now + RETRY_DELAY)
+            return 0
         month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
         self.env["crm.lead"].flush_model()
         self.env.cr.execute(self._insert_sql(self._month_end_select(month_start, now)))
@@ -132,11 +139,11 @@ class CrmLeadProbabilitySnapshot(models.Model):
         :param company_ids: only the opportunities of these companies (and those without one); None: all
         :param now: the instant up to which month ends are taken (naive UTC; default: now), for a generated
             history dated relative to another instant
-        :return: number of snapshots written (0 when another transaction is writing snapshots: run it again
-            once that one is done)
+        :return: number of snapshots written; None when another transaction is writing snapshots (run it
+            again once that one is done)
         """
         if not self._lock():
-            return 0
+            return None
         now = now or fields.Datetime.now()
         self.env["crm.lead"].flush_model(["type", "company_id"])
         self.env["crm.lead.stage.history"].flush_model()
@@ -173,6 +180,13 @@ class CrmLeadProbabilitySnapshot(models.Model):
                 self.env._("Only sales managers can fill month-end snapshots in from the stage history.")
             )
         count = self._backfill_snapshots(self.env.companies.ids)
+        if count is None:
+            raise UserError(
+                self.env._(
+                    "Month-end snapshots are being written right now (the monthly snapshot, or another "
+                    "fill-in): try again in a few minutes."
+                )
+            )
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",

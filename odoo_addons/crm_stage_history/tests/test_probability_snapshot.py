@@ -3,7 +3,7 @@ from datetime import date, datetime
 
 from freezegun import freeze_time
 from odoo import SUPERUSER_ID, api, sql_db
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
 from ..models.crm_lead_probability_snapshot import LOCK_SQL
@@ -108,6 +108,25 @@ class TestProbabilitySnapshot(StageHistoryCase):
             self.assertEqual((by_lead[manual].probability, by_lead[manual].is_automated), (65.0, False))
             self.assertTrue(by_lead[automated].is_automated)
             self.assertEqual(self.Snapshot._cron_month_end_snapshot(), 0, "a rerun adds nothing")
+
+    def test_month_end_cron_comes_back_while_another_writer_holds_the_lock(self):
+        cron = self.env.ref("crm_stage_history.ir_cron_probability_snapshot")
+        other = sql_db.db_connect(self.env.cr.dbname).cursor()
+        try:
+            other.execute(LOCK_SQL.code, LOCK_SQL.params)
+            with freeze_time(datetime(2026, 6, 1, 0, 5)):
+                self.assertEqual(self.Snapshot._cron_month_end_snapshot(), 0)
+                self.assertIsNone(self.Snapshot._backfill_snapshots())
+                with self.assertRaises(UserError):
+                    self.Snapshot.with_user(self.sales_manager).action_backfill()
+        finally:
+            other.rollback()
+            other.close()
+        self.assertFalse(self.Snapshot.search([("lead_id", "in", self.leads.ids)]), "nothing written")
+        triggers = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)])
+        self.assertEqual(triggers.mapped("call_at"), [datetime(2026, 6, 1, 0, 15)], "it comes back in 10 min")
+        with freeze_time(datetime(2026, 6, 1, 0, 15)):
+            self.assertGreaterEqual(self.Snapshot._cron_month_end_snapshot(), 2)
 
     def test_a_month_end_already_filled_back_is_kept(self):
         with freeze_time(datetime(2026, 6, 1, 0, 5)):
