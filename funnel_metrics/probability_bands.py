@@ -210,18 +210,24 @@ def month_end_snapshots(
     return validate_snapshots(result)
 
 
+# probabilities and band edges are compared to this many decimals: a stated 30 % (0.3, or 30 / 100 in
+# floating point) falls in the band that starts at 30 %
+_DIGITS = 9
+
+
 def _edges(bands: int | Sequence[float]) -> np.ndarray:
     if isinstance(bands, int | np.integer):
         if int(bands) < 1:
             raise ValueError(f"bands must be at least 1, got {bands}")
-        return np.linspace(0.0, 1.0, int(bands) + 1)
+        # rounded: 0.3 is the edge of 30-40 %, not 0.30000000000000004 above it
+        return np.round(np.linspace(0.0, 1.0, int(bands) + 1), _DIGITS)
     edges = np.asarray(list(bands), dtype="float64")
     if len(edges) < 2 or edges[0] != 0.0 or edges[-1] != 1.0 or (np.diff(edges) <= 0).any():
         raise ValueError(
             "bands must be a number of equal bands or increasing edges from 0 to 1 "
             f"(e.g. 0, 0.25, 0.5, 0.75, 1), got {list(edges)}"
         )
-    return edges
+    return np.round(edges, _DIGITS)
 
 
 def _label(low: float, high: float) -> str:
@@ -306,7 +312,8 @@ def probability_bands(
     table = validate_snapshots(snapshots)
     stated = table[table["probability"].notna()]
     size = len(edges) - 1
-    key = np.clip(np.searchsorted(edges, stated["probability"].to_numpy(), side="right") - 1, 0, size - 1)
+    at = np.round(stated["probability"].to_numpy(), _DIGITS)
+    key = np.clip(np.searchsorted(edges, at, side="right") - 1, 0, size - 1)
     is_open = (stated["outcome"] == "open").to_numpy()
     decided = stated[~is_open]
     groups = _grouped(decided, key[~is_open], size, confidence)

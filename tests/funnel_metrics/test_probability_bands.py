@@ -98,6 +98,20 @@ def test_open_leads_are_left_out_and_counted():
     assert result["n"].sum() == 3, "no other band holds anything"
 
 
+def test_a_probability_on_an_edge_is_in_the_band_it_starts():
+    snapshots = pd.DataFrame(
+        {
+            "lead_id": [1, 2, 3, 4],
+            "snapshot_date": ["2024-01-31"] * 4,
+            "stage": ["New"] * 4,
+            "probability": [0.3, 30 / 100, 60 / 100, 1.0],
+            "outcome": ["won", "lost", "won", "won"],
+        }
+    )
+    result = probability_bands(snapshots).set_index("band")["snapshots"]
+    assert (result["30-40 %"], result["60-70 %"], result["90-100 %"], result["20-30 %"]) == (2, 1, 1, 0)
+
+
 def test_band_edges_are_configurable_and_checked():
     snapshots = simulate_snapshots(MIDPOINTS, 200, seed=3)
     result = probability_bands(snapshots, bands=[0, 0.5, 1])
