@@ -27,6 +27,9 @@ The input is the transitions table (one row per stay of a lead in a stage, see
 - :func:`phase_observations`, :func:`phase_win_rates`, :func:`phase_forecast_gain` -- the customer's
   decision phase as a forecast input: win rate by stage x phase, and whether adding the phase improves the
   Brier score over the stage alone on held-out months (:mod:`funnel_metrics.decision_phase`);
+- :func:`month_end_snapshots`, :func:`probability_bands`, :func:`snapshot_stage_rates` -- calibration the
+  way a manager checks it: month-end snapshots of the open opportunities' probabilities, per band of stated
+  probability (and per stage), against how often they were won, with intervals and a Brier score;
 - :func:`forecast` -- waterfall of the open pipeline: expected wins (and revenue) per period;
 - :func:`early_warnings` -- the week's significant drops of conversion and time in stage per segment
   (team, salesperson, product, source, country) and stage, against the segment's own trailing baseline and
@@ -80,6 +83,13 @@ from funnel_metrics.forecast import forecast
 from funnel_metrics.calibration import calibration
 from funnel_metrics.simulate import simulate_funnel
 from funnel_metrics.early_warning import benjamini_hochberg, early_warnings
+from funnel_metrics.probability_bands import (
+    SNAPSHOT_COLUMNS,
+    load_snapshots,
+    month_end_snapshots,
+    probability_bands,
+    snapshot_stage_rates,
+)
 from funnel_metrics.chatter import stays_from_changes
 from funnel_metrics.periods import cohort_rows, period_bounds
 from funnel_metrics.decision_phase import (
@@ -162,4 +172,10 @@ __all__ = [
     "validate_criteria",
     "validate_transitions",
     "wilson_interval",
+    # month-end probability snapshots
+    "SNAPSHOT_COLUMNS",
+    "load_snapshots",
+    "month_end_snapshots",
+    "probability_bands",
+    "snapshot_stage_rates",
 ]

@@ -93,6 +93,28 @@ def _stated_by_stage(stated: Mapping[str, float] | pd.Series, stages: pd.Series)
     return np.array([values.get(name, np.nan) for name in stages.tolist()], dtype="float64")
 
 
+def recommend(
+    observed: np.ndarray, n: np.ndarray, stated: np.ndarray, min_sample: int = 30, prior_weight: float = 20
+) -> np.ndarray:
+    """The probability to state, element-wise: ``observed`` when ``n >= min_sample``; otherwise shrunk
+    toward the stated value, ``(n * observed + prior_weight * stated) / (n + prior_weight)``; ``observed``
+    where nothing is stated, ``stated`` where nothing is observed (NaN: neither); clipped to [0, 1].
+
+    Inputs are fractions (``observed``, ``stated``, NaN when unknown) and sample sizes ``n`` of the same
+    shape; the result is a float64 array of it.
+    """
+    observed = np.asarray(observed, dtype="float64")
+    stated = np.asarray(stated, dtype="float64")
+    n = np.asarray(n, dtype="float64")
+    weight = float(prior_weight)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shrunk = (n * observed + weight * stated) / (n + weight)
+    recommended = np.where(n >= int(min_sample), observed, shrunk)
+    recommended = np.where(np.isnan(stated), observed, recommended)
+    recommended = np.where(np.isnan(observed), stated, recommended)
+    return np.clip(recommended, 0.0, 1.0)
+
+
 def calibration(
     transitions: pd.DataFrame,
     stated: Mapping[str, float] | pd.Series,
@@ -154,13 +176,7 @@ def calibration(
     chain = _chain(facts, z)
     observed, n, won = chain["observed"], chain["n"], chain["won"]
 
-    weight = float(prior_weight)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        shrunk = (n * observed + weight * stated_value) / (n + weight)
-    recommended = np.where(n >= int(min_sample), observed, shrunk)
-    recommended = np.where(np.isnan(stated_value), observed, recommended)
-    recommended = np.where(np.isnan(observed), stated_value, recommended)
-    recommended = np.where(won, 1.0, np.clip(recommended, 0.0, 1.0))
+    recommended = np.where(won, 1.0, recommend(observed, n, stated_value, min_sample, prior_weight))
 
     result = facts.stages.copy()
     result["stated"] = stated_value

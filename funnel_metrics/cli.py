@@ -73,6 +73,8 @@ from funnel_metrics.activity_wins import load_activities, save_activities, valid
 from funnel_metrics.decision_phase import load_phase_changes, simulate_phase_changes
 from funnel_metrics.extract import (
     DEFAULT_PAGE_SIZE,
+    MISSING_MODEL,
+    NOT_FOUND,
     PROTOCOLS,
     ExtractError,
     _period_text,
@@ -82,6 +84,7 @@ from funnel_metrics.extract import (
     extract_currency,
     extract_deals,
     extract_phase_changes,
+    extract_snapshots,
     extract_stage_targets,
     extract_transitions,
     select_period,
@@ -100,6 +103,7 @@ DEMO_FILES: dict[str, str] = {
     "activities": "activities.csv.gz",
     "stated": "stated.csv",
     "phase_changes": "phase_changes.csv.gz",
+    "snapshots": "snapshots.csv.gz",
 }
 """The bundled demo dataset, in :data:`DATA_DIR` (see :func:`write_demo_data`)."""
 DEMO_SEED = 20240101
@@ -240,6 +244,14 @@ def build_parser() -> argparse.ArgumentParser:
         "(with --url and none given: the decision phase history in Odoo, crm_stage_survey)",
     )
     _add_activities_option(report)
+    month_ends = report.add_argument_group("month-end probability snapshots")
+    month_ends.add_argument(
+        "--snapshots",
+        metavar="FILE",
+        help="month-end snapshots of the open opportunities: lead_id,snapshot_date,stage,probability (0-1),"
+        "outcome (won/lost/open), .csv, .csv.gz or .parquet (with --url and no --snapshots: the month-end "
+        "snapshots in Odoo, of --team if given)",
+    )
     report.add_argument("-o", "--output", required=True, metavar="FILE.html", help="the report to write")
     report.set_defaults(func=_report)
 
@@ -394,7 +406,10 @@ def _report(args: argparse.Namespace) -> int:
         phase_changes = load_phase_changes(phase_path) if phase_path else None
     except ValueError as exc:
         raise UserError(str(exc)) from None
+    snapshots = _snapshots(args)
     table, label, connection = _load(args)
+    if snapshots is None and connection is not None:
+        snapshots = _odoo_snapshots(connection, args)
     currency = args.currency.strip() if args.currency else None
     if connection is not None:
         if targets is None:
@@ -440,6 +455,7 @@ def _report(args: argparse.Namespace) -> int:
         deals=deals,
         phase_changes=phase_changes,
         phase_note=phase_note,
+        snapshots=snapshots,
     )
     _write_text(output, page)
     print(
@@ -481,6 +497,41 @@ def _odoo_targets(connection: Any, args: argparse.Namespace) -> pd.DataFrame | N
         )
         return None
     return targets
+
+
+def _snapshots(args: argparse.Namespace) -> pd.DataFrame | None:
+    """The month-end snapshots of ``--snapshots`` (the bundled ones with ``--demo``), or ``None``."""
+    from funnel_metrics.probability_bands import load_snapshots
+
+    path = _side_table(args.snapshots, args.demo, "snapshots")
+    if path is None:
+        return None
+    try:
+        return load_snapshots(path)
+    except ValueError as exc:
+        raise UserError(f"snapshots file {path}: {exc}") from None
+
+
+def _odoo_snapshots(connection: Any, args: argparse.Namespace) -> pd.DataFrame | None:
+    """The month-end snapshots in Odoo for the report, or ``None`` if there are none (with a note on stderr
+    when the addon is too old to keep them)."""
+    try:
+        snapshots = extract_snapshots(
+            connection,
+            teams=args.teams,
+            page_size=args.page_size,
+            progress=_progress(args),
+            retries=args.retries,
+        )
+    except ExtractError as exc:
+        if exc.kind not in (MISSING_MODEL, NOT_FOUND):
+            raise
+        _note(
+            f"database {args.db!r} keeps no month-end snapshots (crm_stage_history before 19.0.1.5.0): "
+            "update the addon, or pass --snapshots FILE to see calibration by month end"
+        )
+        return None
+    return None if snapshots.empty else snapshots  # none: the report's section says what to do
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -694,6 +745,26 @@ def demo_phase_changes(table: pd.DataFrame, seed: int = DEMO_SEED) -> pd.DataFra
     return changes
 
 
+def demo_snapshots(table: pd.DataFrame, seed: int = DEMO_SEED) -> pd.DataFrame:
+    """Month-end snapshots of the demo pipeline (:func:`funnel_metrics.month_end_snapshots` of its stays),
+    with probabilities as a CRM's users leave them: the stage's stated probability (``_DEMO_STATED``),
+    nudged per opportunity by its salesperson or by predictive scoring (``is_automated``, about 40 % of the
+    opportunities), to whole percents. Deterministic for a given seed."""
+    from funnel_metrics.probability_bands import month_end_snapshots
+
+    stated = {str(stage): float(p) for stage, p in (line.split(",") for line in _DEMO_STATED.split()[1:])}
+    snapshots = month_end_snapshots(table, stated)
+    rng = np.random.default_rng(seed)
+    leads = snapshots["lead_id"].unique()
+    nudge = pd.Series(rng.normal(0.0, 0.08, len(leads)), index=leads)
+    automated = pd.Series(rng.random(len(leads)) < 0.4, index=leads)
+    moved = snapshots["probability"] + nudge.reindex(snapshots["lead_id"]).to_numpy()
+    snapshots["probability"] = np.clip(moved, 0.01, 0.99).round(2)
+    snapshots["is_automated"] = automated.reindex(snapshots["lead_id"]).to_numpy()
+    snapshots["snapshot_date"] = snapshots["snapshot_date"].dt.strftime("%Y-%m-%d")
+    return snapshots.drop(columns="expected_revenue")
+
+
 def _write_gzip_csv(frame: pd.DataFrame, path: Path) -> None:
     """``frame`` as a gzipped CSV without a timestamp in the gzip header (the bytes change with the data
     only)."""
@@ -717,7 +788,8 @@ def write_demo_data(
     change with the data), ``targets.csv``, ``costs.csv`` (per source and month), ``stated.csv``,
     ``phase_changes.csv.gz`` (:func:`demo_phase_changes`), ``activities.csv.gz`` (completed activities
     drawn by :func:`funnel_metrics.simulate_activities` with its default effects: meetings help up to two,
-    five calls or more go with losing).
+    five calls or more go with losing), ``snapshots.csv.gz``
+    (:func:`demo_snapshots`).
     """
     folder = Path(path)
     folder.mkdir(parents=True, exist_ok=True)
@@ -732,6 +804,7 @@ def write_demo_data(
         ):
             shutil.copyfileobj(source, target)
     _demo_costs(table, seed).to_csv(folder / DEMO_FILES["costs"], index=False)
+    _write_gzip_csv(demo_snapshots(table, seed), folder / DEMO_FILES["snapshots"])
     (folder / DEMO_FILES["targets"]).write_text(_DEMO_TARGETS, encoding="utf-8")
     (folder / DEMO_FILES["stated"]).write_text(_DEMO_STATED, encoding="utf-8")
     _write_gzip_csv(demo_phase_changes(table, seed), folder / DEMO_FILES["phase_changes"])

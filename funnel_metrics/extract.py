@@ -1313,3 +1313,113 @@ def extract_phase_changes(
         }
     )
     return frame.sort_values(["lead_id", "changed_at"], kind="stable", ignore_index=True)
+
+
+# ------------------------------------------------------------------------------------------------------
+# month-end probability snapshots
+# ------------------------------------------------------------------------------------------------------
+
+SNAPSHOT_MODEL = "crm.lead.probability.snapshot"
+#: fields read from the snapshots (bare ids)
+SNAPSHOT_FIELDS: tuple[str, ...] = (
+    "lead_id",
+    "snapshot_date",
+    "stage_id",
+    "team_id",
+    "user_id",
+    "probability",
+    "is_automated",
+    "expected_revenue",
+)
+
+
+def extract_snapshots(
+    connection: Any,
+    date_from: DateLike | None = None,
+    date_to: DateLike | None = None,
+    teams: Iterable[str | int] | None = None,
+    page_size: int = DEFAULT_PAGE_SIZE,
+    progress: bool = False,
+    retries: int = 3,
+    *,
+    backoff: float = 1.0,
+) -> pd.DataFrame:
+    """The month-end probability snapshots of an Odoo database (*CRM › Reporting › Probability by
+    Month-End* of the ``crm_stage_history`` addon) as a snapshots table for
+    :func:`funnel_metrics.probability_bands`, with each lead's outcome now.
+
+    The selection is that of the Odoo report: the snapshots of the month ends from ``date_from`` to
+    ``date_to`` (days, inclusive; either may be left open) and, with ``teams``, of opportunities that were in
+    one of those teams at the month end -- those this user may read (his own and unassigned opportunities,
+    or all of them; his companies). Read like :func:`extract_transitions`: paged ``search_read`` calls by
+    id with bare ids, retried for transient failures; then the outcome of the leads seen (``won_status``,
+    ``active``: lost leads are archived, read too) and the names of their stages, teams and salespersons.
+
+    :param connection: an odoolib connection (:func:`connect`)
+    :param date_from: first month end to take (``date`` or ``YYYY-MM-DD``), or ``None``
+    :param date_to: last month end to take, or ``None``
+    :param teams: sales teams by name or id, or ``None`` (every team)
+    :param page_size: snapshots per call; leads, stages and names are read by chunks of ids of this size
+    :param progress: show a tqdm progress bar (on stderr)
+    :param retries: retries of a call that failed for a transient reason (see :func:`extract_transitions`)
+    :param backoff: seconds before the first retry
+    :return: the validated snapshots table (:data:`funnel_metrics.probability_bands.SNAPSHOT_COLUMNS`, names
+        for stages, teams and salespersons; probabilities as fractions) plus ``stage_id``, by month end and
+        lead
+    :raises ExtractError: the call failed (see :func:`extract_transitions`), e.g. a database whose
+        ``crm_stage_history`` has no snapshots yet (update it), or the period ends before it starts.
+    """
+    from tqdm.auto import tqdm
+
+    from funnel_metrics.odoo_rows import lead_outcomes
+    from funnel_metrics.probability_bands import validate_snapshots
+
+    start, end = _as_date(date_from, "date_from"), _as_date(date_to, "date_to")
+    if start and end and start > end:
+        raise ExtractError(
+            f"the period ends ({end.isoformat()}) before it starts ({start.isoformat()}): check the two dates"
+        )
+    if page_size < 1:
+        raise ExtractError(f"page size must be at least 1, got {page_size}")
+    caller = RpcCaller(connection, retries, backoff)
+    reader = RpcReader(connection, caller, page_size, read_context(connection, caller))
+    domain: list[Any] = []
+    if start:
+        domain.append(("snapshot_date", ">=", start.isoformat()))
+    if end:
+        domain.append(("snapshot_date", "<=", end.isoformat()))
+    if teams:
+        domain.append(("team_id", "in", _team_ids(reader, list(teams))))
+    with tqdm(desc="snapshots", unit=" snapshots", disable=not progress) as bar:
+        rows = list(reader.paged(SNAPSHOT_MODEL, domain, SNAPSHOT_FIELDS, bar, bare=True))
+    frame = pd.DataFrame(
+        {
+            "lead_id": _id_column([many2one_id(row["lead_id"]) for row in rows]),
+            "snapshot_date": [row["snapshot_date"] for row in rows],
+            "stage_id": _id_column([many2one_id(row["stage_id"]) for row in rows]),
+            "team_id": _id_column([many2one_id(row["team_id"]) for row in rows]),
+            "user_id": _id_column([many2one_id(row["user_id"]) for row in rows]),
+            "probability": np.asarray([float(row["probability"] or 0) for row in rows]) / 100,
+            "is_automated": [bool(row["is_automated"]) for row in rows],
+            "expected_revenue": [float(row["expected_revenue"] or 0) for row in rows],
+        }
+    )
+    del rows
+    leads = reader.by_ids("crm.lead", _seen(frame["lead_id"]), ["won_status", "active"], bare=True)
+    status = {int(row["id"]): (row.get("won_status"), row.get("active")) for row in leads}
+    known = [status.get(int(lead), (None, None)) for lead in frame["lead_id"]]
+    frame["outcome"] = lead_outcomes([value[0] for value in known], [value[1] for value in known])
+    stage_rows = reader.by_ids("crm.stage", _seen(frame["stage_id"]), STAGE_FIELDS, bare=True)
+    stages = {int(row["id"]): (row["name"], int(row["sequence"])) for row in stage_rows}
+    frame["stage"] = [stages.get(int(stage), (None, 0))[0] for stage in frame["stage_id"]]
+    frame["stage_sequence"] = [stages.get(int(stage), (None, 0))[1] for stage in frame["stage_id"]]
+    for field, column in (("team_id", "team"), ("user_id", "user")):
+        names = reader.names(NAMED_MODELS[field], _seen(frame[field]))
+        frame[column] = [names.get(int(value)) for value in frame[field]]
+    table = validate_snapshots(frame)
+    table["stage_id"] = frame["stage_id"].to_numpy()
+    return table.sort_values(["snapshot_date", "lead_id"], kind="stable", ignore_index=True)
+
+
+MISSING_MODEL, NOT_FOUND = _MISSING_MODEL, _NOT_FOUND
+"""The kinds of :class:`ExtractError` of a database whose addon is older than a model the caller reads."""

@@ -143,11 +143,7 @@ def transitions_from_ids(
         values = lead_column(field)
         return _ids(values) if values is not None else np.zeros(count, dtype="int64")
 
-    won_status, active = lead_column("won_status"), lead_column("active")
-    won = won_status == "won" if won_status is not None else np.zeros(count, dtype=bool)
-    lost = won_status == "lost" if won_status is not None else np.zeros(count, dtype=bool)
-    archived = ~pd.Series(active).fillna(True).astype(bool).to_numpy() if active is not None else lost
-    outcome = np.where(won, 1, np.where(lost | archived, 2, 0))
+    outcome = _outcome_codes(lead_column("won_status"), lead_column("active"), count)
     if "tag_ids" in lead_frame and "tag_ids" in names and len(lead_frame):
         products, product_codes = _products(lead_frame["tag_ids"], names["tag_ids"])
         product = _labels(products, np.where(found, product_codes.take(row), -1))
@@ -185,6 +181,23 @@ def transitions_from_ids(
         }
     )
     return validate_transitions(table)
+
+
+def _outcome_codes(won_status: Any, active: Any, count: int) -> np.ndarray:
+    """Per lead: 1 won (``won_status`` won), 2 lost (lost, or archived: Odoo archives lost leads), 0 open;
+    a column that is None is not known (no status: open; no ``active``: only ``won_status`` lost is)."""
+    status = np.asarray(won_status, dtype=object) if won_status is not None else None
+    won = status == "won" if status is not None else np.zeros(count, dtype=bool)
+    lost = status == "lost" if status is not None else np.zeros(count, dtype=bool)
+    archived = ~pd.Series(active).fillna(True).astype(bool).to_numpy() if active is not None else lost
+    return np.where(won, 1, np.where(lost | archived, 2, 0))
+
+
+def lead_outcomes(won_status: Sequence[Any], active: Sequence[Any]) -> np.ndarray:
+    """The outcome of Odoo leads from their ``won_status`` and ``active``, as the transitions table has it:
+    ``won``, ``lost`` (lost, or archived) or ``open`` -- an array of strings, one per lead."""
+    codes = _outcome_codes(list(won_status), list(active), len(won_status))
+    return np.array(["open", "won", "lost"], dtype=object).take(codes)
 
 
 def _instants(values: Any) -> pd.Series:

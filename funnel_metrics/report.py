@@ -79,6 +79,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("decision-phase", "Decision phase and win rate"),
     ("early-warning", "Early warning"),
     ("activity-wins", "Which activities win deals"),
+    ("probability-bands", "Calibration by month-end snapshots"),
 )
 """``(id, heading)`` of the report's sections, in page order; each is a ``<section id=...>``."""
 
@@ -254,6 +255,7 @@ class _Inputs:
     phase_note: str | None = None
     activities: pd.DataFrame | None = None
     deals: pd.DataFrame | None = None
+    snapshots: pd.DataFrame | None = None
 
     def money(self, heading: str) -> str:
         """A heading of amounts, with the currency when known: ``Cost (EUR)``."""
@@ -1195,6 +1197,84 @@ def _activity_wins(data: _Inputs) -> _Section:
     return section
 
 
+_SNAPSHOTS_HINT = (
+    "No month-end snapshots given: pass --snapshots snapshots.csv (columns lead_id, snapshot_date, stage, "
+    "probability as a fraction, outcome won/lost/open; Odoo's CRM › Reporting › Month-End Snapshots, or "
+    "--url reads them) to see how often each band of stated probability was won."
+)
+
+
+def _probability_bands(data: _Inputs) -> _Section:
+    from funnel_metrics.probability_bands import probability_bands
+
+    section = _Section(
+        "probability-bands",
+        "Calibration by month-end snapshots",
+        "Every month end, each open opportunity with the probability it stood at (set by its stage, a "
+        "salesperson or predictive scoring). Per band of stated probability: how often those opportunities "
+        "were won since. Points on the diagonal are well calibrated; the bars are 95 % intervals, in which "
+        "the several month ends of one opportunity count as one outcome.",
+    )
+    if data.snapshots is None:
+        section.note(_SNAPSHOTS_HINT)
+        return section
+    result = probability_bands(data.snapshots)
+    shown = result[result["n"] > 0]
+    fig = _figure(7.5, 4.2)
+    ax = fig.add_subplot()
+    ax.plot([0, 1], [0, 1], color=_GREY, linestyle="--", linewidth=1, label="perfect calibration")
+    if not shown.empty:
+        observed = shown["observed"].to_numpy(dtype="float64")
+        ax.errorbar(
+            shown["mean_stated"].to_numpy(dtype="float64"),
+            observed,
+            yerr=[
+                np.clip(observed - shown["ci_low"].to_numpy(dtype="float64"), 0, None),
+                np.clip(shown["ci_high"].to_numpy(dtype="float64") - observed, 0, None),
+            ],
+            fmt="o",
+            color=_BLUE,
+            ecolor=_GREY,
+            capsize=3,
+            label="band of stated probability",
+        )
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("stated probability at the month end")
+    ax.set_ylabel("share won")
+    _percent_axis(ax.xaxis)
+    _percent_axis(ax.yaxis)
+    ax.legend(fontsize=8, frameon=False, loc="upper left")
+    _style(ax)
+    section.parts.append(_image(fig, "month-end snapshots: stated probability against share won"))
+    attrs = result.attrs
+    section.note(
+        f"Brier score of the stated probabilities: {fmt_number(attrs['brier'])} over "
+        f"{fmt_count(attrs['brier_snapshots'])} snapshots of decided opportunities (0 is perfect; 0.25 is "
+        f"what stating 50 % everywhere scores on an even split). {fmt_count(attrs['open_snapshots'])} "
+        "snapshots of opportunities still open are left out: they have no outcome yet, and the decided ones "
+        "lean toward the deals that decided quickly -- prefer month ends old enough to be mostly decided.",
+        "summary",
+    )
+    section.parts.append(
+        html_table(
+            result,
+            [
+                ("band", "Stated", fmt_text),
+                ("mean_stated", "Mean stated", fmt_share),
+                ("observed", "Won", fmt_share),
+                ("ci_low", "95 % low", fmt_share),
+                ("ci_high", "95 % high", fmt_share),
+                ("n", "Decided snapshots", fmt_count),
+                ("leads", "Decided opportunities", fmt_count),
+                ("open", "Still open", fmt_count),
+            ],
+            "t-probability-bands",
+        )
+    )
+    return section
+
+
 _BUILDERS: dict[str, Callable[[_Inputs], _Section]] = {
     "overview": _overview,
     "funnel": _funnel,
@@ -1208,6 +1288,7 @@ _BUILDERS: dict[str, Callable[[_Inputs], _Section]] = {
     "cost": _cost,
     "forecast": _forecast,
     "activity-wins": _activity_wins,
+    "probability-bands": _probability_bands,
     "decision-phase": _decision_phase,
     "early-warning": _early_warning,
 }
@@ -1259,6 +1340,7 @@ def build_report(
     phase_note: str | None = None,
     activities: pd.DataFrame | None = None,
     deals: pd.DataFrame | None = None,
+    snapshots: pd.DataFrame | None = None,
 ) -> str:
     """Build the HTML report of a transitions table.
 
@@ -1293,6 +1375,8 @@ def build_report(
     :param deals: the decided deals of the table's leads as the CRM decides them (e.g.
         :func:`funnel_metrics.extract.extract_deals`), or None: derived from the table
         (:func:`~funnel_metrics.activity_wins.deals_from_transitions`)
+    :param snapshots: month-end probability snapshots (see :mod:`funnel_metrics.probability_bands`), or
+        None: the section on them then says to pass ``--snapshots``
     :return: the page, a complete HTML document (UTF-8 text) with the sections of :data:`SECTIONS`
     :raises TransitionsError: the table is invalid or empty.
     :raises ValueError: bad ``as_of``, invalid targets, costs or stated probabilities, or ``selected`` not
@@ -1311,6 +1395,7 @@ def build_report(
     data.phase_changes, data.phase_note = phase_changes, phase_note
     data.activities = None if activities is None else validate_activities(activities)
     data.deals = None if deals is None else validate_deals(deals)
+    data.snapshots = snapshots
     sections = []
     for section_id, _ in tqdm(SECTIONS, desc="report", unit=" sections", disable=not progress):
         sections.append(_BUILDERS[section_id](data))

@@ -166,6 +166,31 @@ def floor(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+SNAPSHOT_TARGET_SECONDS = 5.0
+
+
+def bench_snapshots(frame: pd.DataFrame, side: dict, repeat: int) -> dict:
+    """Calibration by month-end snapshots (issue 20, item 3): the snapshots of the frame's stays at every
+    month end (``month_end_snapshots``, what the Odoo fill-back stores), then ``probability_bands`` and
+    ``snapshot_stage_rates`` on them; target <= 5 s for the three."""
+    snapshots = fm.month_end_snapshots(frame, side["stated"])
+    seconds = {
+        "month_end_snapshots": timed(lambda: fm.month_end_snapshots(frame, side["stated"]), repeat)[0],
+        "probability_bands": timed(lambda: fm.probability_bands(snapshots), repeat)[0],
+        "snapshot_stage_rates": timed(lambda: fm.snapshot_stage_rates(snapshots, side["stated"]), repeat)[0],
+    }
+    total = sum(seconds.values())
+    print(f"  month-end snapshots: {len(snapshots):,} snapshots of {snapshots['lead_id'].nunique():,} leads")
+    for name, value in seconds.items():
+        print(f"    {name:<22} {value:7.3f} s")
+    ok = total <= SNAPSHOT_TARGET_SECONDS
+    print(
+        f"{'PASS' if ok else 'FAIL'}: month-end snapshots {total:.2f} s "
+        f"against <= {SNAPSHOT_TARGET_SECONDS:.1f} s"
+    )
+    return {"snapshots": len(snapshots), "seconds": {k: round(v, 4) for k, v in seconds.items()}, "pass": ok}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--leads", type=int, default=200_000, help="simulated leads (default 200000)")
@@ -227,10 +252,12 @@ def main() -> int:
         f"{EARLY_WARNING_SECONDS:.1f} s (peak RSS {warning_peak / 1024**2:,.0f} MB)"
     )
     wins = activity_wins_block(frame, args.repeat, args.seed)
+    snapshots = bench_snapshots(frame, side, args.repeat)
     print(
         json.dumps(
             {
                 "activity_wins": wins,
+                "month_end_snapshots": snapshots,
                 "early_warnings_seconds": round(warning_seconds, 3),
                 "leads": args.leads,
                 "transitions": len(frame),
@@ -245,11 +272,11 @@ def main() -> int:
                 "peak_rss_mb": {name: round(value / 1024**2) for name, value in peaks.items()},
                 "decision_phase_seconds": round(phase_seconds, 4),
                 "process_peak_rss_mb": round(process_peak / 1024**2),
-                "pass": bool(time_ok and memory_ok and warning_ok and wins["pass"]),
+                "pass": bool(time_ok and memory_ok and warning_ok and wins["pass"] and snapshots["pass"]),
             }
         )
     )
-    return 0 if time_ok and memory_ok and warning_ok and wins["pass"] else 1
+    return 0 if time_ok and memory_ok and warning_ok and wins["pass"] and snapshots["pass"] else 1
 
 
 # ------------------------------------------------------------------------------------------------------

@@ -571,6 +571,7 @@ def test_url_report_reads_the_activities_and_deals_of_the_extracted_leads(
     monkeypatch.setattr(cli, "extract_currency", lambda *a, **k: None)
     monkeypatch.setattr(cli, "extract_campaign_costs", lambda *a, **k: None)
     monkeypatch.setattr(cli, "extract_phase_changes", lambda *a, **k: None)
+    monkeypatch.setattr(cli, "extract_snapshots", lambda *a, **k: pd.DataFrame())
     activities = load_activities(DATA_DIR / DEMO_FILES["activities"])
 
     def fake_activities(connection, leads, page_size, progress, retries):
@@ -595,3 +596,57 @@ def test_url_report_reads_the_activities_and_deals_of_the_extracted_leads(
     assert "No completed activity on a decided deal" in section_html(
         output.read_text(encoding="utf-8"), "activity-wins"
     )
+
+
+# ------------------------------------------------------------------------------------------------------
+# month-end probability snapshots
+# ------------------------------------------------------------------------------------------------------
+
+
+def test_demo_snapshots_are_the_month_ends_of_the_demo_transitions(tmp_path):
+    """The bundled snapshots are regenerated from the bundled transitions, which do not change."""
+    from funnel_metrics.probability_bands import load_snapshots, month_end_snapshots
+
+    cli.write_demo_data(tmp_path)
+    for name in ("transitions", "snapshots"):
+        assert (tmp_path / DEMO_FILES[name]).read_bytes() == (DATA_DIR / DEMO_FILES[name]).read_bytes()
+    snapshots = load_snapshots(DATA_DIR / DEMO_FILES["snapshots"])
+    stays = month_end_snapshots(load_transitions(DATA_DIR / DEMO_FILES["transitions"]), {})
+    key = ["snapshot_date", "lead_id", "stage", "outcome"]
+    assert snapshots[key].astype(str).values.tolist() == stays[key].astype(str).values.tolist()
+    assert 0.2 < snapshots["is_automated"].mean() < 0.6
+
+
+def test_report_takes_a_snapshots_file(tmp_path, capsys):
+    snapshots = tmp_path / "s.csv"
+    snapshots.write_text(
+        "lead_id,snapshot_date,stage,probability,outcome\n1,2024-01-31,New,0.9,won\n2,2024-01-31,New,0.9,lost\n",
+        encoding="utf-8",
+    )
+    output = tmp_path / "r.html"
+    code, _, err = run(capsys, "report", "--demo", "--snapshots", str(snapshots), "-o", str(output))
+    assert (code, err) == (0, "")
+    rows = body(tables_of(output.read_text(encoding="utf-8")), "t-probability-bands")
+    assert rows[-1][:3] == ["90-100 %", "90.0 %", "50.0 %"]
+    snapshots.write_text("lead_id,snapshot_date,stage,probability,outcome\n1,2024-01-31,New,90,won\n")
+    code, _, err = run(capsys, "report", "--demo", "--snapshots", str(snapshots), "-o", str(output))
+    assert code == 2 and "divide by 100" in err
+
+
+def test_url_report_reads_the_month_end_snapshots(tmp_path, capsys, odoo):
+    odoo.tables["crm.lead.probability.snapshot"] = [
+        {"id": 1, "lead_id": 1, "snapshot_date": "2024-01-31", "stage_id": 1, "team_id": False,
+         "user_id": False, "probability": 80.0, "is_automated": True, "expected_revenue": 0.0},
+    ]  # fmt: skip
+    code, _, err, page = odoo_report(capsys, tmp_path)
+    assert (code, err) == (0, "")
+    rows = body(tables_of(page), "t-probability-bands")
+    assert [(row[5], row[7]) for row in rows if row[0] == "80-90 %"] == [("0", "1")], "lead 1 is open"
+
+
+def test_url_report_with_an_older_addon_without_snapshots(tmp_path, capsys, odoo):
+    del odoo.tables["crm.lead.probability.snapshot"]
+    code, _, err, page = odoo_report(capsys, tmp_path)
+    assert code == 0
+    assert "keeps no month-end snapshots (crm_stage_history before 19.0.1.5.0): update the addon" in err
+    assert "--snapshots snapshots.csv" in section_html(page, "probability-bands")

@@ -434,6 +434,7 @@ def campaign_server() -> FakeOdoo:
     for lead in tables["crm.lead"]:
         lead["campaign_id"] = CAMPAIGN_OF_LEAD.get(lead["id"], False)
     tables["utm.campaign"] = [dict(row) for row in CAMPAIGNS]
+    tables["crm.lead.probability.snapshot"] = []  # the addon keeps month-end snapshots: none yet
     server = FakeOdoo(tables)
     server.fields["utm.campaign"] = {"id", "name", "title", "display_name", "active", "cost"}
     return server

@@ -701,3 +701,32 @@ def test_early_warning_section_on_a_stable_pipeline(demo):
     section = section_html(demo["page"], "early-warning")
     assert "No warning this week" in section and "t-early-warning" not in section
     assert "--targets" not in section  # the demo's targets are given
+
+
+# ------------------------------------------------------------------------------------------------------
+# calibration by month-end snapshots
+# ------------------------------------------------------------------------------------------------------
+
+
+def test_month_end_section_shows_the_bands_of_the_snapshots(demo):
+    from funnel_metrics.probability_bands import load_snapshots, probability_bands
+
+    snapshots = load_snapshots(DATA_DIR / DEMO_FILES["snapshots"])
+    page = build_report(demo["table"], snapshots=snapshots, as_of=AS_OF)
+    expected = probability_bands(snapshots)
+    rows = body(tables_of(page), "t-probability-bands")
+    assert [row[0] for row in rows] == list(expected["band"])
+    assert [row[2] for row in rows] == [fmt_share(value) for value in expected["observed"]]
+    assert [row[5] for row in rows] == [fmt_count(value) for value in expected["n"]]
+    assert [row[7] for row in rows] == [fmt_count(value) for value in expected["open"]]
+    section = section_html(page, "probability-bands")
+    assert "<img" in section
+    assert f"Brier score of the stated probabilities: {fmt_number(expected.attrs['brier'])}" in section
+    # the demo's stated probabilities are optimistic above 20 %, as a CRM's often are
+    top = expected[expected["low"] >= 0.5]
+    assert (top["ci_high"] < top["mean_stated"]).any()
+
+
+def test_month_end_section_without_snapshots_says_which_option_to_pass(demo):
+    section = section_html(demo["page"], "probability-bands")
+    assert "--snapshots snapshots.csv" in section and "<img" not in section

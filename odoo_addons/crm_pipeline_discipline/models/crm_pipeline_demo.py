@@ -30,8 +30,8 @@ class CrmPipelineDemo(models.AbstractModel):
         :param datetime now: naive UTC; everything is dated relative to it (default: now)
         :return: dict ``teams`` (key -> id), ``manager``, ``reps`` (ids in login order), ``survey``,
             ``sla_rules``, ``campaigns`` (ids), ``leads``, ``stays``, ``activities``, ``done_activities``,
-            ``customer_events``,
-            ``sla_events`` (counts) and ``seconds``
+            ``customer_events``, ``sla_events``, ``snapshots`` (month-end probability snapshots) (counts) and
+            ``seconds``
         :raise UserError: not an administrator, sizes out of range, a demo pipeline already there
         """
         started = time.monotonic()
@@ -47,6 +47,8 @@ class CrmPipelineDemo(models.AbstractModel):
         self.env.invalidate_all()
         counts["sla_events"] = self._write_sla_history(config["sla_rules"], now)
         self.env.invalidate_all()
+        # the month ends of the history, as the fill-back from the stage history gives them
+        counts["snapshots"] = self.env["crm.lead.probability.snapshot"]._backfill_snapshots(now=now)
         return {
             "teams": {key: team.id for key, team in config["teams"].items()},
             "manager": config["manager"].id,

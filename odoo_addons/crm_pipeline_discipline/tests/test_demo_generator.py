@@ -113,6 +113,7 @@ class TestDemoStory(TransactionCase):
         self.assertGreater(summary["stays"], 400)
         self.assertGreater(summary["activities"], 0)
         self.assertGreater(summary["customer_events"], 0)
+        self.assertGreater(summary["snapshots"], 0)
         reps = self.env["res.users"].browse(summary["reps"])
         self.assertEqual(reps.mapped("login"), [f"pd_rep_{i}" for i in range(1, 7)])
         self.assertTrue(all(rep.has_group("sales_team.group_sale_salesman") for rep in reps))
@@ -362,6 +363,17 @@ class TestDemoStory(TransactionCase):
             self.assertTrue(lines[name].has_conversion)
             self.assertLess(lines[name].conversion_rate, 100)
             self.assertGreater(lines[name].conversion_rate, 0)
+
+    def test_probability_by_month_end_has_decided_and_open_snapshots(self):
+        """The month ends of the history are filled in: the report has bands with decided opportunities
+        (some won, some lost) and opportunities still open set apart."""
+        action = self.env["crm.probability.snapshot.report"].create({}).action_show()
+        Line = self.env[action["res_model"]].with_context(**action["context"])
+        lines = Line.search([]).filtered("has_observed")
+        self.assertGreaterEqual(len(lines), 2)
+        self.assertGreater(sum(lines.mapped("won_count")), 0)
+        self.assertLess(sum(lines.mapped("won_count")), sum(lines.mapped("sample_size")))
+        self.assertGreater(sum(Line.search([]).mapped("open_count")), 0)
 
     def test_one_rep_converts_clearly_better(self):
         def win_rate(login):

@@ -8,3 +8,4 @@ from . import utm_campaign
 from . import crm_lead_stage_history_bulk
 from . import res_company
 from . import crm_early_warning_mail
+from . import crm_lead_probability_snapshot

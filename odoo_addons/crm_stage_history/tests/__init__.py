@@ -15,3 +15,6 @@ from . import test_readonly_reports
 from . import test_early_warning
 from . import test_early_warning_tour
 from . import test_early_warning_workers
+from . import test_probability_snapshot
+from . import test_probability_snapshot_rpc
+from . import test_probability_snapshot_tour

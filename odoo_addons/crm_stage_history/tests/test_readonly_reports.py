@@ -273,3 +273,44 @@ class TestReportsAreReadOnly(Json2Case):
                     groups,
                     json.loads(json.dumps(Line.formatted_read_group([], ["stage_id"], ["recent_n:sum"]))),
                 )
+
+    def test_probability_by_month_end_is_read_on_a_read_only_cursor(self):
+        """Probability Calibration by Month-End over JSON-2, its bands as a salesman (his opportunities) and
+        as a manager, its stages as a manager (a salesman is refused)."""
+        self.env["crm.lead.probability.snapshot"]._backfill_snapshots()
+        numbers = ("sample_size", "won_count", "lead_count", "observed", "ci_low", "ci_high", "open_count")
+        for user, model, lines in (
+            (self.salesman, "crm.probability.snapshot.report", "crm.probability.snapshot.band"),
+            (self.manager, "crm.probability.snapshot.report", "crm.probability.snapshot.band"),
+            (self.manager, "crm.probability.snapshot.stage.report", "crm.probability.snapshot.stage"),
+        ):
+            with self.subTest(user=user.login, lines=lines):
+                action = (
+                    self.env[model].with_user(user).create({"team_ids": self.team.ids})._report_action("")
+                )
+                expected = report_lines(self.env(user=user), action)
+                self.assertTrue(expected)
+                names = numbers if "band" in lines else CALIBRATION_NUMBERS
+                status, body = self.read_only(
+                    self.json2,
+                    user,
+                    lines,
+                    "web_search_read",
+                    domain=[],
+                    specification=self.list_spec(lines),
+                    context=action["context"],
+                )
+                self.assertEqual(status, 200, body)
+                self.assertEqual(
+                    [tuple(round(row[name], 6) for name in names) for row in body["records"]],
+                    [tuple(round(line[name], 6) for name in names) for line in expected],
+                )
+        with mute_logger("odoo.http"):
+            status, body = self.json2(
+                self.salesman,
+                "crm.probability.snapshot.stage",
+                "web_search_read",
+                domain=[],
+                specification={"stage_id": {}},
+            )
+        self.assertEqual((status, body["name"]), (403, "odoo.exceptions.AccessError"))
