@@ -2,7 +2,7 @@
     "name": "CRM Pipeline Discipline",
     "summary": "All four Pipeline Discipline capabilities in one install: one settings section to switch "
     "them on per sales team, and a demo pipeline generator",
-    "version": "19.0.1.1.0",
+    "version": "19.0.1.2.0",
     "category": "Sales/CRM",
     "website": "https://github.com/pipeline-discipline/pipeline-discipline",
     "author": "Pipeline Discipline",
