@@ -1,8 +1,8 @@
 import logging
 from datetime import datetime, time, timedelta
 
-from odoo import Command, api, fields, models
-from odoo.addons.crm_pipeline_base.tools import retry_on_concurrency
+from odoo import api, fields, models
+from odoo.addons.crm_pipeline_base.tools import queue_digest_mail, retry_on_concurrency
 from odoo.exceptions import AccessError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import SQL, format_date
@@ -262,23 +262,7 @@ class CrmFollowupDigest(models.AbstractModel):
             overdue=values["overdue"]["count"],
             stale=values["stale"]["count"],
         )
-        # sudo: outgoing mails are reserved to administrators; this one goes to the user it was read for
-        return (
-            self.env["mail.mail"]
-            .sudo()
-            .create(
-                {
-                    "subject": subject,
-                    "body_html": body,
-                    "recipient_ids": [Command.link(user.partner_id.id)],
-                    "email_from": company.email_formatted
-                    or self.env.ref("base.partner_root").email_formatted,
-                    "auto_delete": True,
-                    # no out-of-office replies to an automated review
-                    "headers": str({"X-Auto-Response-Suppress": "OOF"}),
-                }
-            )
-        )
+        return queue_digest_mail(self.env, user, company, subject, body)
 
     def _followup_digest_render(self, values):
         return self.env["ir.qweb"]._render("crm_activity_centric.followup_digest_mail", values)

@@ -125,6 +125,17 @@ class CrmActivityWinReport(models.TransientModel):
         activities["user"] = None
         return activities, deals
 
+    def _win_rates(self):
+        """The activities, the deals and ``funnel_metrics.win_rate_by_count`` of them, or ``None`` when no
+        opportunity was decided or none had an activity."""
+        from funnel_metrics import win_rate_by_count  # noqa: PLC0415 - pandas: load when asked for
+
+        activities, deals = self._tables()
+        if deals is None:
+            return None
+        by_count = win_rate_by_count(activities, deals, self.max_count)
+        return None if by_count.empty else (activities, deals, by_count)
+
     def _verdict(self, row):
         """What the report states about a type (a :func:`funnel_metrics.saturation` row), in words."""
         said = []
@@ -145,14 +156,12 @@ class CrmActivityWinReport(models.TransientModel):
 
     def _report_values(self):
         """One line per activity type (by name) and count, with its win rate and interval (no write)."""
-        from funnel_metrics import saturation, win_rate_by_count  # noqa: PLC0415
+        from funnel_metrics import saturation  # noqa: PLC0415
 
-        activities, deals = self._tables()
-        if deals is None:
+        measured = self._win_rates()
+        if measured is None:
             return []
-        by_count = win_rate_by_count(activities, deals, self.max_count)
-        if by_count.empty:
-            return []
+        _activities, _deals, by_count = measured
         points = saturation(by_count, self.min_deals).set_index("activity_type")
         types = self.env["mail.activity.type"].browse(sorted({int(t) for t in points.index}))
         rank = {
@@ -235,15 +244,13 @@ class CrmActivityWinRepReport(models.TransientModel):
 
     def _report_values(self):
         """One line per salesperson (by name, the unassigned last) and activity type (no write)."""
-        from funnel_metrics import rep_activity_shares, saturation, win_rate_by_count  # noqa: PLC0415
+        from funnel_metrics import rep_activity_shares, saturation  # noqa: PLC0415
 
         self._check_manager()
-        activities, deals = self._tables()
-        if deals is None:
+        measured = self._win_rates()
+        if measured is None:
             return []
-        by_count = win_rate_by_count(activities, deals, self.max_count)
-        if by_count.empty:
-            return []
+        activities, deals, by_count = measured
         shares = rep_activity_shares(activities, deals, saturation(by_count, self.min_deals))
         users = self.env["res.users"].browse(sorted({int(u) for u in shares["user"]} - {0}))
         types = self.env["mail.activity.type"].browse(sorted({int(t) for t in shares["activity_type"]}))

@@ -4,11 +4,13 @@ plain packages ``activity_centric``, ``funnel_metrics`` and ``sla_rules``).
 - :func:`retry_on_concurrency`: run a cron batch again on a serialization failure, without committing;
 - :func:`insert_in_pages`, :func:`reserve_ids`, :func:`array_literal`: set-based inserts of many rows;
 - :func:`cursor_marker`, :func:`cursor_mark`: a flag on the cursor for the duration of a write (the
-  addon's own writes, which an RPC caller cannot forge).
+  addon's own writes, which an RPC caller cannot forge);
+- :func:`queue_digest_mail`: an automated digest mail to one user (the weekly review, the early warnings).
 """
 
 from .bulk import array_literal, insert_in_pages, reserve_ids
 from .concurrency import retry_on_concurrency
+from .mail import queue_digest_mail
 from .markers import cursor_mark, cursor_marker
 
 __all__ = [
@@ -16,6 +18,7 @@ __all__ = [
     "cursor_mark",
     "cursor_marker",
     "insert_in_pages",
+    "queue_digest_mail",
     "reserve_ids",
     "retry_on_concurrency",
 ]

@@ -1,8 +1,8 @@
 import logging
 from datetime import timedelta
 
-from odoo import Command, api, fields, models
-from odoo.addons.crm_pipeline_base.tools import retry_on_concurrency
+from odoo import api, fields, models
+from odoo.addons.crm_pipeline_base.tools import queue_digest_mail, retry_on_concurrency
 from odoo.tools import SQL, format_date
 
 _logger = logging.getLogger(__name__)
@@ -218,19 +218,4 @@ class CrmEarlyWarningMail(models.Model):
             count=len(warnings),
             week=values["week"],
         )
-        # sudo: outgoing mails are reserved to administrators; this one goes to the manager it was read for
-        return (
-            self.env["mail.mail"]
-            .sudo()
-            .create(
-                {
-                    "subject": subject,
-                    "body_html": body,
-                    "recipient_ids": [Command.link(user.partner_id.id)],
-                    "email_from": company.email_formatted
-                    or self.env.ref("base.partner_root").email_formatted,
-                    "auto_delete": True,
-                    "headers": str({"X-Auto-Response-Suppress": "OOF"}),
-                }
-            )
-        )
+        return queue_digest_mail(self.env, user, company, subject, body)

@@ -1,14 +1,7 @@
-import math
-
 from markupsafe import Markup
 from odoo import fields, models
 
-from ..wizards.crm_stage_calibration import _percent
-
-
-def _number(value):
-    """A float from funnel_metrics as a field value (0 when not estimated)."""
-    return 0.0 if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
+from ..wizards.crm_stage_calibration import _number, _percent
 
 
 class CrmProbabilitySnapshotReport(models.TransientModel):
@@ -133,28 +126,13 @@ class CrmProbabilitySnapshotStageReport(models.TransientModel):
         stated = {str(stage.id): stage.probability / 100 for stage in stages}
         result = snapshot_stage_rates(table, stated, min_sample=self.min_sample)
         brier = _number(probability_bands(table).attrs["brier"])
-        lines = []
-        for row in result.itertuples(index=False):
-            stage = stages.filtered(lambda s, stage_id=int(row.stage): s.id == stage_id)
-            if not stage or stage.is_won:
-                continue
-            observed = _percent(row.observed)
-            lines.append(
-                {
-                    "id": stage.id,
-                    "stage_id": stage.id,
-                    "stage_sequence": stage.sequence,
-                    "stated": stage.probability,
-                    "observed": observed,
-                    "has_observed": observed is not False,
-                    "ci_low": _percent(row.ci_low),
-                    "ci_high": _percent(row.ci_high),
-                    "sample_size": int(row.leads),
-                    "recommended": _percent(row.recommended),
-                    "brier_score": brier,
-                }
-            )
-        return lines
+        Line = self.env[self._report_line_model]
+        by_id = {stage.id: stage for stage in stages}
+        return [
+            Line._stage_line_values(stage, row, int(row.leads), brier)
+            for row in result.itertuples(index=False)
+            if (stage := by_id.get(int(row.stage))) and not stage.is_won
+        ]
 
 
 class CrmProbabilitySnapshotBand(models.Model):

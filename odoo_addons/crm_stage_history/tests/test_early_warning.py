@@ -9,28 +9,13 @@ from odoo.tools import mute_logger
 
 # the report imports pandas lazily; under freezegun's patched datetime that import crashes the interpreter
 import funnel_metrics  # noqa: F401 # pylint: disable=unused-import
+from funnel_metrics.early_warning import WARNING_COLUMNS
 
 from .common import report_lines
 from .early_warning_scenario import build_scenario
 
-EW_NUMBERS = (
-    "recent_n",
-    "recent_events",
-    "baseline_n",
-    "baseline_events",
-    "recent_rate",
-    "baseline_rate",
-    "target_rate",
-    "recent_days",
-    "baseline_days",
-    "target_days",
-    "estimate",
-    "ci_low",
-    "ci_high",
-    "p_value",
-    "adjusted_p",
-    "warning",
-)
+# the numbers of a line: every column of funnel_metrics.early_warnings after the segment, stage and test
+EW_NUMBERS = WARNING_COLUMNS[WARNING_COLUMNS.index("recent_n") :]
 
 
 @tagged("post_install", "-at_install")

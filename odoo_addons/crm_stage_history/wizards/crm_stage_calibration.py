@@ -1,7 +1,7 @@
 import math
 
 from markupsafe import Markup
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_compare
 
@@ -9,6 +9,11 @@ from odoo.tools import float_compare
 def _percent(value):
     """A fraction from funnel_metrics as a percentage field value (empty when not estimated)."""
     return False if value is None or (isinstance(value, float) and math.isnan(value)) else value * 100
+
+
+def _number(value):
+    """A score from funnel_metrics as a float field value (0 when not estimated)."""
+    return 0.0 if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
 
 
 class CrmStageCalibration(models.TransientModel):
@@ -50,30 +55,13 @@ class CrmStageCalibration(models.TransientModel):
         stages = Stage.browse(sorted(set(stage_by_key.values())))
         stated = {stage.name: stage.probability / 100 for stage in stages if stage.probability}
         result = calibration(table, stated, min_sample=self.min_sample)
-        brier = result.attrs.get("brier")
-        brier = brier if brier is not None and not math.isnan(brier) else 0.0
-        lines = []
-        for row in result.itertuples(index=False):
-            stage = Stage.browse(int(stage_by_key[(row.stage, row.stage_sequence)]))
-            if stage.is_won:
-                continue
-            observed = _percent(row.observed)
-            lines.append(
-                {
-                    "id": stage.id,
-                    "stage_id": stage.id,
-                    "stage_sequence": stage.sequence,
-                    "stated": stage.probability,
-                    "observed": observed,
-                    "has_observed": observed is not False,
-                    "ci_low": _percent(row.ci_low),
-                    "ci_high": _percent(row.ci_high),
-                    "sample_size": int(row.n),
-                    "recommended": _percent(row.recommended),
-                    "brier_score": brier,
-                }
-            )
-        return lines
+        brier = _number(result.attrs.get("brier"))
+        Line = self.env[self._report_line_model]
+        return [
+            Line._stage_line_values(stage, row, int(row.n), brier)
+            for row in result.itertuples(index=False)
+            if not (stage := Stage.browse(int(stage_by_key[(row.stage, row.stage_sequence)]))).is_won
+        ]
 
     def action_measure(self):
         """Open the stages' measured probabilities: the list measures them as it reads them (no write)."""
@@ -112,6 +100,26 @@ class CrmStageCalibrationLine(models.Model):
         "probability and the outcome of every decided lead (0 is perfect; 0.25 is what always saying 50% "
         "scores).",
     )
+
+    @api.model
+    def _stage_line_values(self, stage, row, sample_size, brier):
+        """A line's values: ``stage``'s measure in ``row`` (``observed``, ``ci_low``, ``ci_high``,
+        ``recommended``: fractions from funnel_metrics) over ``sample_size`` leads, the Brier score of
+        the whole measure; the line's id is the stage's."""
+        observed = _percent(row.observed)
+        return {
+            "id": stage.id,
+            "stage_id": stage.id,
+            "stage_sequence": stage.sequence,
+            "stated": stage.probability,
+            "observed": observed,
+            "has_observed": observed is not False,
+            "ci_low": _percent(row.ci_low),
+            "ci_high": _percent(row.ci_high),
+            "sample_size": sample_size,
+            "recommended": _percent(row.recommended),
+            "brier_score": brier,
+        }
 
     def action_apply(self):
         """Give the selected stages their recommended probability."""
