@@ -314,7 +314,7 @@ class CrmActivityWinReportLine(models.Model):
         help="From this many activities of the type on, more go with a lower win rate (a deal chased rather "
         "than won). Empty: no fall the intervals support.",
     )
-    is_useful_count = fields.Boolean(string="Useful Count")
+    is_useful_count = fields.Boolean(string="At the Useful Count")
     is_lowering = fields.Boolean(string="Lower Win Rate")
     verdict = fields.Char(
         string="What The Data Says",
