@@ -437,3 +437,92 @@ class TestPipelineTours(HttpCase):
             ),
             "its leads without a next step are flagged now",
         )
+
+    # ------------------------------------------------------------------
+    # The analyses of CRM › Reporting (crm_activity_centric, crm_stage_history, crm_stage_survey)
+    # ------------------------------------------------------------------
+
+    # the list cells the tours compare, per report line model: rates are shown to one decimal
+    _REPORT_CELLS = {
+        "crm.activity.win.report.line": ("activity_type_id", "bucket", "deals", "win_rate"),
+        "crm.early.warning.report.line": ("segment_name", "stage_id", "test", "recent_n", "estimate"),
+        "crm.probability.snapshot.band": ("band", "mean_stated", "observed", "lead_count", "open_count"),
+        "crm.decision.phase.report.line": ("stage_id", "phase_id", "decided", "win_rate", "stage_rate"),
+    }
+
+    def _report_cells(self, model, user, domain=()):
+        """The lines of a report computed on read with its default parameters, as ``user`` reads them,
+        each as the texts of the list cells of ``_REPORT_CELLS``."""
+        Lines = self.env[model].with_user(user)
+        lines = Lines.search(list(domain))
+        self.assertTrue(lines, f"the demo pipeline gives {model} lines")
+
+        def text(line, name):
+            field, value = Lines._fields[name], line[name]
+            if field.type == "many2one":
+                return value.display_name or ""
+            if field.type == "selection":
+                return dict(field._description_selection(self.env))[value]
+            return f"{value:.1f}" if field.type == "float" else str(value)
+
+        return [{name: text(line, name) for name in self._REPORT_CELLS[model]} for line in lines]
+
+    @staticmethod
+    def _table(lines):
+        """Lines for a tour, compact (the tour data is a cookie): their column names and their texts."""
+        return {"columns": list(lines[0]), "rows": [list(line.values()) for line in lines]}
+
+    def _win_lines(self, user):
+        """Activities That Win as ``user`` reads it: its lines by (type, count of activities)."""
+        lines = self._report_cells("crm.activity.win.report.line", user)
+        return {(line["activity_type_id"], line["bucket"]): line for line in lines}
+
+    def test_analyses_manager(self):
+        """The four analyses of issue 20 from CRM › Reporting, each shown with its default parameters, on
+        what the demo pipeline was made to show: meetings go with winning, five calls or more with losing
+        (its completed activities); no early warning on a stable pipeline; the month ends of its stages'
+        three probabilities against the share won; win rates per stage and customer's decision phase."""
+        manager = self.manager
+        wins = self._win_lines(manager)
+        shown = [wins[key] for key in (("Meeting", "0"), ("Meeting", "2"), ("Call", "1"), ("Call", "5+"))]
+        rate = [float(line["win_rate"]) for line in shown]
+        self.assertGreater(rate[1], rate[0], "meetings go with winning")
+        self.assertLess(rate[3], rate[2], "a deal chased with calls is lost")
+        Warnings = "crm.early.warning.report.line"
+        self.assertFalse(
+            self.env[Warnings].with_user(manager).search_count([("warning", "=", True)]),
+            "the demo's pipeline is stable: no drop to warn about",
+        )
+        tested = self._report_cells(Warnings, manager, [("tested", "=", True)])
+        bands = [
+            line
+            for line in self._report_cells("crm.probability.snapshot.band", manager)
+            if line["lead_count"] != "0"
+        ]
+        self.assertGreaterEqual(len(bands), 3, "the demo's stages state three probabilities")
+        phases = self._report_cells("crm.decision.phase.report.line", manager)
+        phased = [line for line in phases if line["phase_id"] and line["decided"] != "0"]
+        self.assertTrue(phased, "decided opportunities whose customer was in a decision phase")
+        self._tour(
+            "/odoo/crm",
+            "pd_analyses_manager_tour",
+            manager.login,
+            win_lines=self._table(shown),
+            tested_lines=self._table(tested),
+            bands=self._table(bands),
+            phase_stages=list(dict.fromkeys(line["stage_id"] for line in phases)),
+            phase_lines=self._table(phased),
+        )
+
+    def test_analyses_rep(self):
+        """A salesperson reads Activities That Win on his own opportunities, without Per Salesperson."""
+        rep = self.reps[0]
+        self.assertEqual(rep.login, "pd_rep_1")
+        wins, all_wins = self._win_lines(rep), self._win_lines(self.manager)
+        self.assertLess(
+            sum(int(line["deals"]) for line in wins.values()),
+            sum(int(line["deals"]) for line in all_wins.values()),
+            "his own opportunities only",
+        )
+        shown = [line for key, line in wins.items() if key[0] == "Meeting" and line["deals"] != "0"]
+        self._tour("/odoo/crm", "pd_analyses_rep_tour", rep.login, win_lines=self._table(shown))

@@ -202,6 +202,9 @@ class CrmEarlyWarningReportLine(models.Model):
     user_id = fields.Many2one("res.users", string="Salesperson")
     product = fields.Char(string="Tags", help="The tags of the leads, a lead's tags together.")
     source_id = fields.Many2one("utm.source")
+    segment_name = fields.Char(
+        string="Name", compute="_compute_segment_name", help="The sales team, salesperson, tags or source."
+    )
     stage_id = fields.Many2one("crm.stage", required=True)
     stage_sequence = fields.Integer()
     test = fields.Selection(TESTS, required=True)
@@ -249,3 +252,9 @@ class CrmEarlyWarningReportLine(models.Model):
     is_conversion = fields.Boolean()
     has_recent_days = fields.Boolean()
     has_baseline_days = fields.Boolean()
+
+    @api.depends("team_id", "user_id", "product", "source_id")
+    def _compute_segment_name(self):
+        """The segment in one column, whatever its kind: a list of every kind stays readable."""
+        for line in self:
+            line.segment_name = line.product or (line.team_id or line.user_id or line.source_id).display_name

@@ -54,7 +54,8 @@ registry.category("web_tour.tours").add("crm_stage_history_early_warning_manager
                 check(warned.every((tr) => tr.classList.contains("text-danger")), "a warning is not red");
                 check(warned.every((tr) => cell(tr, "stage_id") === "EW Inquiry"), "a warning outside Inquiry");
                 const alice = warned.find(
-                    (tr) => cell(tr, "user_id").includes("Alice Warn") && cell(tr, "test").includes("baseline")
+                    (tr) =>
+                        cell(tr, "segment_name").includes("Alice Warn") && cell(tr, "test").includes("baseline")
                 );
                 check(alice, "no warning for Alice against her baseline");
                 check(cell(alice, "recent_rate") === "25.0", `Alice's recent rate: ${cell(alice, "recent_rate")}`);
@@ -71,7 +72,7 @@ registry.category("web_tour.tours").add("crm_stage_history_early_warning_manager
             content: "Bob's four recent decisions are shown, untested (muted), no warning",
             trigger: ".o_list_view .o_data_row:contains('Bob Warn')",
             run() {
-                const bob = rows().filter((tr) => cell(tr, "user_id").includes("Bob Warn"));
+                const bob = rows().filter((tr) => cell(tr, "segment_name").includes("Bob Warn"));
                 check(bob.length > 0, "no line for Bob");
                 check(!bob.some((tr) => tr.classList.contains("text-danger")), "a warning for Bob");
                 check(bob.some((tr) => tr.classList.contains("text-muted")), "Bob's untested lines are not muted");
