@@ -240,7 +240,9 @@ class CrmEarlyWarningReportLine(models.Model):
     ci_low = fields.Float(string="95% Low (%)", aggregator=None, help="Interval of the estimate.")
     ci_high = fields.Float(string="95% High (%)", aggregator=None, help="Interval of the estimate.")
     p_value = fields.Float(
-        string="p", aggregator=None, help="One-sided: the chance of a drop at least this large by luck alone."
+        string="p-Value",
+        aggregator=None,
+        help="One-sided: the chance of a drop at least this large by luck alone.",
     )
     adjusted_p = fields.Float(
         string="Adjusted p",

@@ -31,6 +31,9 @@ class CrmDecisionPhaseReport(models.TransientModel):
     _report_line_model = "crm.decision.phase.report.line"
     _report_param_fields = ("date_from", "date_to", "team_ids", "holdout_months")
 
+    # extended here, so that the report's relation table belongs to this addon and goes with it
+    team_ids = fields.Many2many()
+
     holdout_months = fields.Integer(
         string="Held-out Months",
         default=6,
