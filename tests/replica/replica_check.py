@@ -53,7 +53,14 @@ TIME_TOLERANCE_DAYS = 1 / 24
 TOLERATED: list[str] = []  # the differences within that tolerance, printed
 # the data the reports compute from: none of it may be read on the primary while they are opened (the forms'
 # own rows, users, teams and settings may: a form's save is a write)
-DATA_TABLES = ("crm_lead", "crm_lead_stage_history", "mail_activity", "crm_sla_event")
+DATA_TABLES = (
+    "crm_lead",
+    "crm_lead_stage_history",
+    "mail_activity",
+    "crm_sla_event",
+    "crm_lead_probability_snapshot",
+    "crm_decision_phase_change",
+)
 # rules on the demo's teams for `sla_rules simulate`
 SIMULATE_RULES = """\
 calendars:
@@ -158,6 +165,21 @@ def reports(primary: Rpc, login: str) -> dict:
                 "action_show",
             )
             opened["activity chain"] = lambda rpc, action=action: _lines(rpc, action)
+    # issue 20's analyses with their default parameters; the per-salesperson and per-stage views: managers'
+    analyses = [
+        ("activities that win", "crm.activity.win.report", "action_show"),
+        ("early warnings", "crm.early.warning.report", "action_show"),
+        ("probability by month-end", "crm.probability.snapshot.report", "action_show"),
+        ("decision phase and win rate", "crm.decision.phase.report", "action_show"),
+    ]
+    if manager:
+        analyses += [
+            ("activities that win per salesperson", "crm.activity.win.report", "action_show_salespeople"),
+            ("probability by month-end per stage", "crm.probability.snapshot.report", "action_show_stages"),
+        ]
+    for name, model, button in analyses:
+        action = _form_action(primary, model, {}, button)
+        opened[name] = lambda rpc, action=action: _lines(rpc, action)
     opened["stage history"] = lambda rpc: rpc(
         "crm.lead.stage.history",
         "web_search_read",
