@@ -319,13 +319,13 @@ def check_reports(db: str, keys: dict, standby: Standby, replica_url: str, prima
             failures.append(
                 f"{key[1]} as {key[0]}: the replica's numbers differ from the primary's: {difference}"
             )
-    print(f"\n  {'report':34}{'user':12}{'rows':>7}{'replica':>10}{'primary':>10}")
+    print(f"\n  {'report':38}{'user':12}{'rows':>7}{'replica':>10}{'primary':>10}")
     for (login, name), (on_replica, on_primary) in timings.items():
         result = results[(login, name)]
         rows = (
             result.get("length", len(result.get("records", []))) if isinstance(result, dict) else len(result)
         )
-        print(f"  {name:34}{login:12}{rows:>7}{on_replica:>9.2f}s{on_primary:>9.2f}s")
+        print(f"  {name:38}{login:12}{rows:>7}{on_replica:>9.2f}s{on_primary:>9.2f}s")
     print(f"\n  primary: {sum(primary_read.values())} scans, reports opened: {_tables(primary_read)}")
     print(f"  standby: {sum(replica_read.values())} scans on {len(replica_read)} tables")
     if TOLERATED:
