@@ -41,7 +41,7 @@ import pandas as pd
 
 from funnel_metrics.funnel import _validated
 from funnel_metrics.stats import normal_quantile, wilson_interval
-from funnel_metrics.transitions import TransitionsError, file_format
+from funnel_metrics.transitions import TransitionsError, file_format, read_table
 
 ACTIVITY_COLUMNS: tuple[str, ...] = ("lead_id", "activity_type", "done_at", "user")
 """Columns of the activities table, one row per completed activity."""
@@ -571,16 +571,8 @@ def load_activities(path: str | os.PathLike[str]) -> pd.DataFrame:
         ActivitiesError: an empty CSV file, an invalid table. TransitionsError: an unknown suffix, Parquet
             without ``pyarrow``. FileNotFoundError: no such file.
     """
-    if file_format(path) == "parquet":
-        return validate_activities(pd.read_parquet(path, engine="pyarrow"))
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-    except pd.errors.EmptyDataError as exc:
-        raise ActivitiesError(
-            f"{os.fspath(path)!r} is empty: an activities CSV needs at least its header row "
-            f"({','.join(ACTIVITY_COLUMNS)})"
-        ) from exc
-    return validate_activities(frame)
+    what = f"an activities CSV ({','.join(ACTIVITY_COLUMNS)})"
+    return validate_activities(read_table(path, what, ActivitiesError))
 
 
 def save_activities(activities: pd.DataFrame, path: str | os.PathLike[str]) -> None:

@@ -41,6 +41,7 @@ from funnel_metrics.calibration import _won_stages
 from funnel_metrics.dwell import _latest_timestamp
 from funnel_metrics.funnel import LOST, OPEN, WON, _Facts, _validated
 from funnel_metrics.stats import normal_quantile, wilson_interval
+from funnel_metrics.transitions import read_table
 
 PHASE_CHANGE_COLUMNS: tuple[str, ...] = ("lead_id", "changed_at", "phase")
 """Required columns of the phase changes table (``phase_sequence`` is optional)."""
@@ -166,18 +167,15 @@ def validate_phase_changes(phase_changes: pd.DataFrame) -> pd.DataFrame:
 
 
 def load_phase_changes(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """Read a phase changes CSV (``lead_id``, ``changed_at``, ``phase``, optional ``phase_sequence``) and
-    check it (:func:`validate_phase_changes`).
+    """Read a phase changes table (``lead_id``, ``changed_at``, ``phase``, optional ``phase_sequence``) from
+    CSV or Parquet and check it (:func:`validate_phase_changes`).
 
     Raises:
         PhaseChangesError: an empty file, a missing column or a bad value (the message names the file).
-        FileNotFoundError: no such file.
+        TransitionsError: an unknown suffix, Parquet without ``pyarrow``. FileNotFoundError: no such file.
     """
     name = os.fspath(path)
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-    except pd.errors.EmptyDataError:
-        raise PhaseChangesError(f"phase changes file {name!r} is empty: it needs a header row") from None
+    frame = read_table(path, "a phase changes CSV", PhaseChangesError)
     frame.columns = [str(column).strip() for column in frame.columns]
     try:
         return validate_phase_changes(frame)

@@ -33,6 +33,7 @@ as six confirmations.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -40,6 +41,7 @@ import pandas as pd
 
 from funnel_metrics.calibration import _stated_by_stage, recommend
 from funnel_metrics.stats import wilson_interval
+from funnel_metrics.transitions import read_table
 
 SNAPSHOT_COLUMNS: tuple[str, ...] = (
     "lead_id",
@@ -129,20 +131,28 @@ def validate_snapshots(snapshots: pd.DataFrame) -> pd.DataFrame:
     if bad.any():
         raise SnapshotsError(f"outcome must be won, lost or open, got {table.loc[bad, 'outcome'].iloc[0]!r}")
     for name in ("team", "user"):
-        table[name] = table[name].astype("string") if name in table.columns else pd.NA
-        table[name] = table[name].astype("string")
-    automated = table["is_automated"] if "is_automated" in table.columns else False
-    table["is_automated"] = pd.Series(automated, index=table.index).fillna(False).astype(bool)
+        table[name] = (table[name] if name in table.columns else pd.Series(pd.NA, index=table.index)).astype(
+            "string"
+        )
+    given = table["is_automated"] if "is_automated" in table.columns else False
+    automated = pd.Series(given, index=table.index)
+    if automated.dtype != bool:  # a CSV's text ("True", "false", "1"), or empty cells
+        automated = automated.astype("string").str.strip().str.lower().isin(("true", "1")).astype(bool)
+    table["is_automated"] = automated
     revenue = table["expected_revenue"] if "expected_revenue" in table.columns else 0.0
     table["expected_revenue"] = pd.to_numeric(pd.Series(revenue, index=table.index)).fillna(0.0)
     return table[list(SNAPSHOT_COLUMNS)]
 
 
-def load_snapshots(path: str) -> pd.DataFrame:
-    """Read a snapshots table from CSV (gzip by its name) or Parquet, checked (:func:`validate_snapshots`)."""
-    text = str(path)
-    frame = pd.read_parquet(text) if text.endswith(".parquet") else pd.read_csv(text)
-    return validate_snapshots(frame)
+def load_snapshots(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read a snapshots table from CSV (compressed by its name) or Parquet, checked
+    (:func:`validate_snapshots`).
+
+    Raises:
+        SnapshotsError: an empty CSV file, an invalid table. TransitionsError: an unknown suffix, Parquet
+            without ``pyarrow``. FileNotFoundError: no such file.
+    """
+    return validate_snapshots(read_table(path, "a snapshots CSV", SnapshotsError))
 
 
 def month_end_snapshots(

@@ -349,15 +349,30 @@ def load_transitions(path: str | os.PathLike[str]) -> pd.DataFrame:
             pyarrow``), an empty CSV file without header, or an invalid table.
         FileNotFoundError: the file does not exist.
     """
+    frame = read_table(path, "a transitions CSV", TransitionsError)
     if file_format(path) == "parquet":
-        return validate_transitions(pd.read_parquet(path, engine="pyarrow"))
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-    except pd.errors.EmptyDataError as exc:
-        raise TransitionsError(
-            f"{os.fspath(path)!r} is empty: a transitions CSV needs at least its header row"
-        ) from exc
+        return validate_transitions(frame)
     return _validate(frame, _file_line)
+
+
+def read_table(path: str | os.PathLike[str], what: str, error: type[Exception]) -> pd.DataFrame:
+    """A CSV or Parquet file as a raw frame, by its suffix (see :func:`file_format`), for a table's loader
+    to validate: every CSV cell as text, an empty field a missing value, all other text literal (``NA``
+    stays ``"NA"``).
+
+    :param what: the file in the empty file's message, e.g. ``"an activities CSV"``
+    :param error: the loader's error class, raised for an empty CSV file
+    Raises:
+        TransitionsError: unknown suffix, Parquet without ``pyarrow`` installed.
+        error: an empty CSV file (no header row).
+        FileNotFoundError: the file does not exist.
+    """
+    if file_format(path) == "parquet":
+        return pd.read_parquet(path, engine="pyarrow")
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    except pd.errors.EmptyDataError as exc:
+        raise error(f"{os.fspath(path)!r} is empty: {what} needs at least its header row") from exc
 
 
 def save_transitions(df: pd.DataFrame, path: str | os.PathLike[str]) -> None:

@@ -40,6 +40,12 @@ def test_bundled_phase_changes_are_those_of_the_bundled_pipeline(demo):
     assert set(demo["changes"]["lead_id"]) <= set(demo["table"]["lead_id"])
 
 
+def test_phase_changes_read_from_parquet_as_from_csv(demo, tmp_path):
+    path = tmp_path / "phases.parquet"
+    demo["changes"].to_parquet(path, index=False)
+    pd.testing.assert_frame_equal(load_phase_changes(path), demo["changes"])
+
+
 def test_section_shows_the_win_rates_and_the_verdict_of_the_functions(demo):
     observations = phase_observations(demo["table"], demo["changes"], as_of=AS_OF)
     rates = phase_win_rates(observations)
