@@ -43,6 +43,23 @@ def _cost_instants(costs: pd.DataFrame) -> np.ndarray:
     return parsed.astype("datetime64[ns, UTC]").to_numpy(dtype="datetime64[ns]").view("int64")
 
 
+def _cost_amounts(costs: pd.DataFrame, by: str) -> np.ndarray:
+    """The ``cost`` column of a costs table (columns ``<by>``, ``period``, ``cost``) as float64, after
+    checking the table has its columns and every cost is a number."""
+    if not isinstance(costs, pd.DataFrame):
+        raise ValueError(f"costs must be a pandas DataFrame, got {type(costs).__name__}")
+    missing = [c for c in (by, "period", "cost") if c not in costs.columns]
+    if missing:
+        raise ValueError(
+            f"costs table is missing column(s): {', '.join(missing)} (expected: {by}, period, cost)"
+        )
+    amount = pd.to_numeric(costs["cost"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    if not np.isfinite(amount).all():
+        position = int(np.flatnonzero(~np.isfinite(amount))[0])
+        raise ValueError(f"costs: cost must be a number, cannot read {costs['cost'].iloc[position]!r}")
+    return amount
+
+
 def cost_per_lead(
     transitions: pd.DataFrame,
     costs: pd.DataFrame,
@@ -82,23 +99,13 @@ def cost_per_lead(
             ``qualified_stage``, a table with a single stage and no ``qualified_stage``, or a bad ``freq``.
     """
     _offset(freq)
-    if not isinstance(costs, pd.DataFrame):
-        raise ValueError(f"costs must be a pandas DataFrame, got {type(costs).__name__}")
-    missing = [c for c in (by, "period", "cost") if c not in costs.columns]
-    if missing:
-        raise ValueError(
-            f"costs table is missing column(s): {', '.join(missing)} (expected: {by}, period, cost)"
-        )
+    amount = _cost_amounts(costs, by)
     table = _validated(transitions)
     if by not in table.columns:
         raise TransitionsError(
             f"cost_per_lead by {by!r} needs a {by!r} column in the transitions table; it has: "
             f"{', '.join(map(str, table.columns))}"
         )
-    amount = pd.to_numeric(costs["cost"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-    if not np.isfinite(amount).all():
-        position = int(np.flatnonzero(~np.isfinite(amount))[0])
-        raise ValueError(f"costs: cost must be a number, cannot read {costs['cost'].iloc[position]!r}")
     facts = _Facts(table)
     if facts.n_stages == 0:
         qualified = np.zeros(0, dtype=bool)
