@@ -26,7 +26,10 @@ import pandas as pd
 from funnel_metrics.cost import _cost_amounts, _cost_instants
 from funnel_metrics.funnel import _as_utc, _grouped_dwell, _id_codes, _stay_days
 from funnel_metrics.phase_stays import (
+    DECIDED_STATES,
+    HANDOFF_STATES,
     PHASE_KINDS,
+    codes_among,
     handoffs_table,
     phase_stays_table,
     phase_table,
@@ -127,10 +130,14 @@ def _period_start_days(days: np.ndarray, period: str) -> np.ndarray:
     """The first day (day number) of the week (Monday), month or quarter of each day number."""
     if period == "week":
         return days - (days + 3) % 7  # 1970-01-01 was a Thursday: (day + 3) % 7 is 0 on Mondays
-    months = days.astype("datetime64[D]").astype("datetime64[M]").astype("int64")
+    if not len(days):
+        return days
+    first = int(days.min())
+    span = np.arange(first, int(days.max()) + 1)  # every day once: a few hundred dates, not a million
+    months = span.astype("datetime64[D]").astype("datetime64[M]").astype("int64")
     if period == "quarter":
         months = months - months % 3
-    return months.astype("datetime64[M]").astype("datetime64[D]").astype("int64")
+    return months.astype("datetime64[M]").astype("datetime64[D]").astype("int64")[days - first]
 
 
 def _labels_of(codes: np.ndarray, labels: pd.Series) -> pd.Series:
@@ -253,7 +260,7 @@ class _Passages:
         self.order = _time_order(lead, entered, ending, codes)
         lead, code, entered, left = (a[self.order] for a in (lead, codes, entered, left))
         n_rows = len(lead)
-        kind = pd.Categorical(phases["phase_kind"], categories=PHASE_KINDS).codes.astype("int64")
+        kind = codes_among(phases["phase_kind"], PHASE_KINDS)
         cell = lead * n_phases + code
         size = len(self.lead_ids) * n_phases
         position = np.arange(n_rows, dtype="int64")
@@ -472,8 +479,7 @@ def _handoff_rows(
     dims: list[str],
 ) -> tuple[np.ndarray, np.ndarray, list[pd.Series]]:
     """The handoffs from a phase of the stays (their rows), their phase codes and their ``by`` values."""
-    names = pd.Index(phases["phase"].astype(object))
-    phase = names.get_indexer(hand["phase"].astype(object))
+    phase = codes_among(hand["phase"], tuple(phases["phase"].tolist()))
     rows = np.flatnonzero(phase >= 0)
     phase = phase[rows].astype("int64")
     values = []
@@ -521,10 +527,10 @@ def _handoff_counts(
             "acceptance_rate": np.full(n_keys, np.nan),
             "median_hours_to_decision": np.full(n_keys, np.nan),
         }
-    state = hand["state"].to_numpy(dtype=object)[rows]
+    state = codes_among(hand["state"], HANDOFF_STATES)[rows]
     out = {"handed_over": np.bincount(at, minlength=n_keys).astype("int64")}
     for name in ("accepted", "rejected", "returned", "awaiting"):
-        out[name] = np.bincount(at[state == name], minlength=n_keys).astype("int64")
+        out[name] = np.bincount(at[state == HANDOFF_STATES.index(name)], minlength=n_keys).astype("int64")
     auto = hand["auto_accepted"].to_numpy(dtype=bool)[rows]
     out["auto_accepted"] = np.bincount(at[auto], minlength=n_keys).astype("int64")
     out = {
@@ -541,7 +547,7 @@ def _handoff_counts(
     if snapshot is not None:
         ended[ended == _NAT] = snapshot.value
     ended = np.where(ended == _NAT, sent, ended)
-    event = np.isin(state, ("accepted", "rejected", "returned"))
+    event = np.isin(state, [HANDOFF_STATES.index(name) for name in DECIDED_STATES])
     median, _p90, _n = _grouped_dwell(np.maximum(ended - sent, 0) / _DAY_NS, event, at, n_keys)
     out["median_hours_to_decision"] = median * 24.0
     return out
