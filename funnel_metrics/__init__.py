@@ -49,7 +49,8 @@ The input is the transitions table (one row per stay of a lead in a stage, see
   :func:`load_phase_stays`, :func:`load_handoffs`...): leads entering each phase, conversion phase to phase
   (open leads are not failures), time per phase with open stays censored, acceptance rate of the handoffs,
   rejection reasons, cost per sales-accepted lead; :data:`DEFAULT_PHASES` -- the seeded phases;
-  :func:`simulate_waterfall` -- a waterfall with handoffs and recycling of known truth, snapshotted mid-flight.
+  :func:`simulate_waterfall` -- a waterfall with handoffs and recycling of known truth, snapshotted
+  mid-flight.
 
 A pipeline snapshot is right-censored: open leads are not failures, and the slow ones (slow stays, slow
 wins) are exactly those still open, so plain shares over closed leads are biased low. The metrics above

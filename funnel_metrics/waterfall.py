@@ -279,12 +279,11 @@ class _Passages:
         latest = np.full(size, _NAT, dtype="int64")
         advancing = np.isin(kind, _ADVANCING)
         latest[self.cells] = np.where(advancing[self.phase], entered[self.last_row], _NAT)
-        later = (
-            np.maximum.accumulate(latest.reshape(-1, n_phases)[:, ::-1], axis=1)[:, ::-1] if size else latest
-        )
+        matrix = latest.reshape(len(self.lead_ids), n_phases)
+        later = np.maximum.accumulate(matrix[:, ::-1], axis=1)[:, ::-1] if n_phases else matrix
         sequence = phases["phase_sequence"].to_numpy(dtype="int64")
         after = np.searchsorted(sequence, sequence, side="right")  # first phase of a higher sequence
-        later = np.concatenate([later.reshape(-1, n_phases), np.full((len(self.lead_ids), 1), _NAT)], axis=1)
+        later = np.concatenate([later, np.full((len(self.lead_ids), 1), _NAT)], axis=1)
         reached = later[self.cells // max(n_phases, 1), after[self.phase]]
         self.advanced = (kind[self.phase] == _KIND["progress"]) & (reached != _NAT) & (reached >= first_entry)
 
