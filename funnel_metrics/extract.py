@@ -1423,6 +1423,8 @@ def extract_snapshots(
 
 MISSING_MODEL, NOT_FOUND = _MISSING_MODEL, _NOT_FOUND
 """The kinds of :class:`ExtractError` of a database whose addon is older than a model the caller reads."""
+ACCESS = _ACCESS
+"""The kind of :class:`ExtractError` of a read the user's access rights refuse."""
 
 
 # ------------------------------------------------------------------------------------------------------
