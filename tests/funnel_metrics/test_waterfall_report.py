@@ -126,8 +126,9 @@ def test_report_takes_the_phases_and_handoffs_files(tmp_path, capsys, demo):
     stays.to_csv(tmp_path / "stays.csv", index=False)
     handoffs.to_parquet(tmp_path / "handoffs.parquet")
     output = tmp_path / "r.html"
-    code, _out, err = run(capsys, "report", "--demo", "--no-progress", "--phases", str(tmp_path / "stays.csv"),
-                          "--handoffs", str(tmp_path / "handoffs.parquet"), "-o", str(output))  # fmt: skip
+    code, _out, err = run(capsys, "report", "--demo", "--no-progress", "--phases",
+                          str(tmp_path / "stays.csv"), "--handoffs", str(tmp_path / "handoffs.parquet"),
+                          "-o", str(output))  # fmt: skip
     assert (code, err) == (0, "")
     tables = tables_of(section_html(output.read_text(encoding="utf-8"), "waterfall"))
     assert body(tables, "t-waterfall") == expected_rows(waterfall(stays, handoffs), WATERFALL_ROW)
@@ -182,8 +183,9 @@ def odoo_with_handoffs(monkeypatch):
 
 def test_url_report_reads_the_waterfall_of_the_period(tmp_path, capsys, odoo_with_handoffs):
     output = tmp_path / "r.html"
-    code, _out, err = run(capsys, "report", "--url", "http://odoo.test:8069", "--db", "pipeline", "--no-progress",
-                          "--from", "2024-01-01", "--tz", "Europe/Brussels", "-o", str(output))  # fmt: skip
+    code, _out, err = run(capsys, "report", "--url", "http://odoo.test:8069", "--db", "pipeline",
+                          "--no-progress", "--from", "2024-01-01", "--tz", "Europe/Brussels",
+                          "-o", str(output))  # fmt: skip
     assert (code, err) == (0, "")
     ((args, tz),) = odoo_with_handoffs
     assert (str(args[0]), args[1], tz) == ("2024-01-01", None, "Europe/Brussels")
