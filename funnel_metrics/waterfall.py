@@ -159,7 +159,6 @@ class _Groups:
         self._codes: list[np.ndarray] = []
         self.labels: list[pd.Series] = []
         self.period_labels = pd.Series([], dtype="string")
-        self.size = 1
 
     def add(self, values: list[pd.Series], days: np.ndarray | None, length: int) -> int:
         self._lengths.append(length)
@@ -184,7 +183,6 @@ class _Groups:
             bounds = np.cumsum([0, *lengths])
             for t in range(n_tables):
                 codes[t] = codes[t] * width + found[bounds[t] : bounds[t + 1]]
-            self.size *= width
         if self.period is not None:
             starts = [_period_start_days(d, self.period) for d in self._days]
             found, distinct = (
@@ -197,7 +195,6 @@ class _Groups:
             bounds = np.cumsum([0, *lengths])
             for t in range(n_tables):
                 codes[t] = codes[t] * width + found[bounds[t] : bounds[t + 1]]
-            self.size *= width
         self._codes = codes
 
     def code(self, table: int) -> np.ndarray:
@@ -675,7 +672,8 @@ def sales_accepted_cost(
         PhaseStaysError: the table is invalid. ValueError: an unknown ``phase``, a bad ``by``, ``period``,
             ``tz`` or costs table.
     """
-    (dim,) = _dimensions(by) or [None]
+    if not isinstance(by, str) or by not in WATERFALL_BY:
+        raise ValueError(f"by must be one of {', '.join(WATERFALL_BY)}, got {by!r}")
     if period not in WATERFALL_PERIODS:
         raise ValueError(f"period must be one of {', '.join(WATERFALL_PERIODS)}, got {period!r}")
     zone = _zone(tz)
@@ -688,7 +686,7 @@ def sales_accepted_cost(
             f"phase: no phase {phase!r} in the phase stays (phases: {', '.join(map(repr, known))})"
         )
     passages = _Passages(table, phases)
-    values = table[dim].take(passages.order).reset_index(drop=True)
+    values = table[by].take(passages.order).reset_index(drop=True)
     first_phase, accepted = 0, known.index(phase)
     days = _local_days(passages.entered_sorted, zone)
     picked = {}
@@ -696,7 +694,7 @@ def sales_accepted_cost(
         rows = passages.first_row[passages.phase == code]
         picked[name] = (values.take(rows).reset_index(drop=True), days[rows])
     cost_days = np.floor_divide(_cost_instants(costs), _DAY_NS)  # the day as written: no time zone shift
-    groups = _Groups([dim], period)
+    groups = _Groups([by], period)
     tables = [groups.add([v], d, len(d)) for v, d in picked.values()]
     cost_table = groups.add([costs[by].astype("string").reset_index(drop=True)], cost_days, len(cost_days))
     groups.close()

@@ -277,6 +277,8 @@ def test_cost_per_sales_accepted_lead_per_campaign_and_month():
         sales_accepted_cost(stays_table(SMALL), costs, phase="Sales Qualified")
     with pytest.raises(ValueError, match="missing column"):
         sales_accepted_cost(stays_table(SMALL), costs.drop(columns="cost"))
+    with pytest.raises(ValueError, match="by must be one of team, user"):
+        sales_accepted_cost(stays_table(SMALL), costs, by="product")
 
 
 def test_empty_table_and_a_single_phase():
