@@ -657,7 +657,8 @@ def sales_accepted_cost(
       placed in its period) and ``cost`` (rows of the same key are added up);
     - ``phase``: the phase that counts as sales-accepted (default ``Sales Accepted``);
     - ``by``: one of ``team``, ``user``, ``source``, ``medium``, ``campaign`` (default), ``country``;
-    - ``period``: ``week``, ``month`` (default) or ``quarter``, in ``tz``.
+    - ``period``: ``week``, ``month`` (default) or ``quarter``, in ``tz``; None: the whole table, one row
+      per ``by`` value and no ``period`` column (a campaign's total cost over its leads).
 
     A lead is counted under the value of its stay: ``entered`` in the period it first entered the first
     phase of the waterfall (the lowest sequence), ``sales_accepted`` in the period it first entered
@@ -674,8 +675,7 @@ def sales_accepted_cost(
     """
     if not isinstance(by, str) or by not in WATERFALL_BY:
         raise ValueError(f"by must be one of {', '.join(WATERFALL_BY)}, got {by!r}")
-    if period not in WATERFALL_PERIODS:
-        raise ValueError(f"period must be one of {', '.join(WATERFALL_PERIODS)}, got {period!r}")
+    _check_period(period)
     zone = _zone(tz)
     amount = _cost_amounts(costs, by)
     table = phase_stays_table(stays)
@@ -709,7 +709,7 @@ def sales_accepted_cost(
     return pd.DataFrame(
         {
             by: result[by],
-            "period": result["period"],
+            **({"period": result["period"]} if period is not None else {}),
             "entered": entered,
             "sales_accepted": sales_accepted,
             "cost": cost,
