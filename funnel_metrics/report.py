@@ -1670,13 +1670,7 @@ def _waterfall(data: _Inputs) -> _Section:
     accepted_phase = DEFAULT_PHASES[2][1]
     if data.costs is not None and data.cost_by in WATERFALL_BY and accepted_phase in set(result["phase"]):
         by = data.cost_by
-        cost = sales_accepted_cost(stays, data.costs, phase=accepted_phase, by=by)
-        totals = cost.groupby(by, dropna=False, sort=False)[["entered", "sales_accepted", "cost"]].sum()
-        totals = totals.reset_index()
-        with np.errstate(invalid="ignore", divide="ignore"):
-            totals["cost_per_sales_accepted"] = np.where(
-                totals["sales_accepted"] > 0, totals["cost"] / totals["sales_accepted"], np.nan
-            )
+        totals = sales_accepted_cost(stays, data.costs, phase=accepted_phase, by=by, period=None)
         section.parts.append(
             html_table(
                 totals,

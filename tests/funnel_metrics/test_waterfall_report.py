@@ -87,11 +87,12 @@ def test_section_shows_the_functions_numbers(demo):
     assert body(tables, "t-rejections") == expected_rows(
         reasons, [("phase", fmt_text), ("reason", fmt_text), ("rejected", fmt_count), ("share", fmt_share)]
     )
-    cost = sales_accepted_cost(demo["stays"], demo["costs"], by="source")
-    totals = cost.groupby("source", sort=False)[["sales_accepted", "cost"]].sum()
-    assert [[row[0], row[2], row[3], row[4]] for row in body(tables, "t-sales-accepted-cost")] == [
-        [name, fmt_count(n), fmt_money(total), fmt_money(total / n)] for name, (n, total) in totals.iterrows()
-    ]
+    monthly = sales_accepted_cost(demo["stays"], demo["costs"], by="source")
+    totals = monthly.groupby("source", sort=True)[["entered", "sales_accepted", "cost"]].sum()
+    assert body(tables, "t-sales-accepted-cost") == [
+        [name, fmt_count(entered), fmt_count(n), fmt_money(total), fmt_money(total / n)]
+        for name, (entered, n, total) in totals.iterrows()
+    ]  # the whole period's totals: the months add up
     assert "<img" in section_html(demo["page"], "waterfall")
 
 
