@@ -19,7 +19,6 @@ class CrmLead(models.Model):
 
     lifecycle_phase_id = fields.Many2one(
         "crm.lifecycle.phase",
-        string="Lifecycle Phase",
         index="btree_not_null",
         readonly=True,
         copy=False,
@@ -49,7 +48,9 @@ class CrmLead(models.Model):
     )
     handoff_ids = fields.One2many("crm.lead.handoff", "lead_id", string="Handoffs")
     phase_history_ids = fields.One2many("crm.lead.phase.history", "lead_id", string="Phase Stays")
-    handoff_count = fields.Integer(compute="_compute_pd_counts", string="Handoff Count")
+    handoff_count = fields.Integer(
+        compute="_compute_pd_counts",
+    )
     phase_history_count = fields.Integer(compute="_compute_pd_counts", string="Phase Stay Count")
     lifecycle_enabled = fields.Boolean(compute="_compute_handoff_buttons")
     handoff_can_send = fields.Boolean(compute="_compute_handoff_buttons")
