@@ -155,7 +155,21 @@ class CrmLead(models.Model):
         result = super().write(vals)
         if PHASE_TRIGGERS & vals.keys():
             self._lifecycle_sync()
+        if "team_id" in vals and not cursor_mark(self.env.cr, HANDOFF_KEY):
+            self._handoff_cancel_elsewhere()
         return result
+
+    def _handoff_cancel_elsewhere(self):
+        """Cancel the awaiting handoffs of leads sent to another team than the one they were handed to (by
+        hand, by an SLA rule): nobody on the receiving side is to decide on them any more."""
+        leads = self._lifecycle_leads()
+        if not leads:
+            return
+        # sudo: the handoffs of the leads, whoever moves them
+        handoffs = leads.sudo().handoff_id.filtered(
+            lambda handoff: handoff.lead_id.team_id != handoff.to_team_id
+        )
+        handoffs._handoff_close("cancelled")
 
     def _lifecycle_leads(self):
         """The leads of ``self`` whose company records lifecycle phases (a lead without a company: where

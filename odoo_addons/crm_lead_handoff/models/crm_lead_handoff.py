@@ -167,13 +167,14 @@ class CrmLeadHandoff(models.Model):
                 for lead in leads
             ]
         )
-        vals = {}
+        # in the receiving side's queue: unassigned (its receivers see unassigned leads), in the receiving
+        # team or with the partner (website_crm_partner_assign's field, where installed)
+        vals = {"user_id": False}
         if route.to_kind == "team":
-            vals = {"team_id": route.to_team_id.id, "user_id": False}
+            vals["team_id"] = route.to_team_id.id
         elif "partner_assigned_id" in leads._fields:
-            vals = {"partner_assigned_id": route.to_partner_id.id}
-        if vals:
-            leads._handoff_write(vals)
+            vals["partner_assigned_id"] = route.to_partner_id.id
+        leads._handoff_write(vals)
         leads._message_log_batch(
             bodies={
                 handoff.lead_id.id: Markup("<p>%s</p>")
