@@ -59,7 +59,8 @@ def generate(db: str, leads: int) -> dict:
     from odoo.tests import new_test_user  # noqa: PLC0415
 
     with environment(db) as cr:
-        env = superuser(cr).with_context(tracking_disable=True, mail_create_nolog=True)
+        env = superuser(cr)
+        env = env(context=dict(env.context, tracking_disable=True, mail_create_nolog=True))
         started = time.perf_counter()
         manager = new_test_user(env, login="bench_manager", groups="sales_team.group_sale_manager")
         users = [
@@ -216,15 +217,15 @@ def waterfall(db: str, repeat: int) -> dict:
             action = env["crm.waterfall.report.form"].create(vals).action_show()
             Line = env["crm.waterfall.report"].with_context(**action["context"])
 
-            def read(env, Line=Line):
-                lines = Line.with_env(env).search([])
+            def read(_env, Line=Line):
+                lines = Line.search([])
                 lines.fetch(["phase_id", "entered", "conversion_rate", "median_days", "acceptance_rate"])
                 return lines
 
             results[f"report_{name}"] = _median_call(cr, env, read, repeat)
             results[f"lines_{name}"] = len(read(env))
         form = env["crm.waterfall.report.form"].create({})
-        results["read_tables"] = _median_call(cr, env, lambda env: form.with_env(env)._tables(), repeat)
+        results["read_tables"] = _median_call(cr, env, lambda _env: form._tables(), repeat)
         stays, handoffs = form._tables()
         now = admin.cr.now()
         started = time.perf_counter()

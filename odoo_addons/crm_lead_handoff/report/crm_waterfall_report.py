@@ -108,9 +108,8 @@ class CrmWaterfallReportParams(models.AbstractModel):
         self.ensure_one()
         start, end = self._period_bounds()
         History = self.env["crm.lead.phase.history"]
-        stays = History._phase_stays(start, end, self.team_ids)
-        handoffs = History._handoffs(stays["lead_id"].unique())
-        return stays, handoffs
+        stays, leads = History._phase_stays(start, end, self.team_ids)
+        return stays, History._handoffs(leads, stays["lead_id"].unique())
 
 
 class CrmWaterfallReportForm(models.TransientModel):
