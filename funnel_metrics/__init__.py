@@ -48,7 +48,9 @@ The input is the transitions table (one row per stay of a lead in a stage, see
   lifecycle phase stays and the handoffs between groups (:mod:`funnel_metrics.phase_stays`:
   :func:`load_phase_stays`, :func:`load_handoffs`...): leads entering each phase, conversion phase to phase
   (open leads are not failures), time per phase with open stays censored, acceptance rate of the handoffs,
-  rejection reasons, cost per sales-accepted lead; :data:`DEFAULT_PHASES` -- the seeded phases.
+  rejection reasons, cost per sales-accepted lead; :data:`DEFAULT_PHASES` -- the seeded phases;
+  :func:`simulate_waterfall` -- a waterfall with handoffs and recycling of known truth, snapshotted
+  mid-flight.
 
 A pipeline snapshot is right-censored: open leads are not failures, and the slow ones (slow stays, slow
 wins) are exactly those still open, so plain shares over closed leads are biased low. The metrics above
@@ -86,7 +88,7 @@ from funnel_metrics.simulate_activities import simulate_activities
 from funnel_metrics.cost import cost_per_lead
 from funnel_metrics.forecast import forecast
 from funnel_metrics.calibration import calibration
-from funnel_metrics.simulate import simulate_funnel
+from funnel_metrics.simulate import simulate_funnel, simulate_waterfall
 from funnel_metrics.early_warning import benjamini_hochberg, early_warnings
 from funnel_metrics.probability_bands import (
     SNAPSHOT_COLUMNS,
@@ -213,5 +215,6 @@ __all__ = [
     "save_phase_stays",
     "validate_handoffs",
     "validate_phase_stays",
+    "simulate_waterfall",
     "waterfall",
 ]

@@ -238,7 +238,7 @@ def phase_table(stays: pd.DataFrame) -> pd.DataFrame:
         PhaseStaysError: a phase name given two sequences or two kinds.
     """
     names, labels = pd.factorize(stays["phase"])
-    kinds = pd.Categorical(stays["phase_kind"], categories=PHASE_KINDS).codes.astype("int64")
+    kinds = codes_among(stays["phase_kind"], PHASE_KINDS)
     sequence = stays["phase_sequence"].to_numpy(dtype="int64")
     n = len(labels)
     key = (np.asarray(names, dtype="int64") * len(PHASE_KINDS) + kinds) if len(stays) else names
@@ -273,6 +273,14 @@ def phase_table(stays: pd.DataFrame) -> pd.DataFrame:
     )
     table.attrs["codes"] = rank[np.asarray(names, dtype="int64")] if len(stays) else np.empty(0, "int64")
     return table
+
+
+def codes_among(values: pd.Series, choices: tuple[str, ...]) -> np.ndarray:
+    """Each value's position in ``choices`` (int64; -1 for a value not among them, or NA), each distinct
+    value looked up once."""
+    codes, uniques = pd.factorize(values)
+    lookup = np.array([choices.index(v) if v in choices else -1 for v in uniques] + [-1], dtype="int64")
+    return lookup[codes]
 
 
 def _normal_text(values: pd.Series, required: bool) -> bool:

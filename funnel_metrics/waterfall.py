@@ -26,7 +26,10 @@ import pandas as pd
 from funnel_metrics.cost import _cost_amounts, _cost_instants
 from funnel_metrics.funnel import _as_utc, _grouped_dwell, _id_codes, _stay_days
 from funnel_metrics.phase_stays import (
+    DECIDED_STATES,
+    HANDOFF_STATES,
     PHASE_KINDS,
+    codes_among,
     handoffs_table,
     phase_stays_table,
     phase_table,
@@ -127,10 +130,14 @@ def _period_start_days(days: np.ndarray, period: str) -> np.ndarray:
     """The first day (day number) of the week (Monday), month or quarter of each day number."""
     if period == "week":
         return days - (days + 3) % 7  # 1970-01-01 was a Thursday: (day + 3) % 7 is 0 on Mondays
-    months = days.astype("datetime64[D]").astype("datetime64[M]").astype("int64")
+    if not len(days):
+        return days
+    first = int(days.min())
+    span = np.arange(first, int(days.max()) + 1)  # every day once: a few hundred dates, not a million
+    months = span.astype("datetime64[D]").astype("datetime64[M]").astype("int64")
     if period == "quarter":
         months = months - months % 3
-    return months.astype("datetime64[M]").astype("datetime64[D]").astype("int64")
+    return months.astype("datetime64[M]").astype("datetime64[D]").astype("int64")[days - first]
 
 
 def _labels_of(codes: np.ndarray, labels: pd.Series) -> pd.Series:
@@ -152,7 +159,6 @@ class _Groups:
         self._codes: list[np.ndarray] = []
         self.labels: list[pd.Series] = []
         self.period_labels = pd.Series([], dtype="string")
-        self.size = 1
 
     def add(self, values: list[pd.Series], days: np.ndarray | None, length: int) -> int:
         self._lengths.append(length)
@@ -177,7 +183,6 @@ class _Groups:
             bounds = np.cumsum([0, *lengths])
             for t in range(n_tables):
                 codes[t] = codes[t] * width + found[bounds[t] : bounds[t + 1]]
-            self.size *= width
         if self.period is not None:
             starts = [_period_start_days(d, self.period) for d in self._days]
             found, distinct = (
@@ -190,7 +195,6 @@ class _Groups:
             bounds = np.cumsum([0, *lengths])
             for t in range(n_tables):
                 codes[t] = codes[t] * width + found[bounds[t] : bounds[t + 1]]
-            self.size *= width
         self._codes = codes
 
     def code(self, table: int) -> np.ndarray:
@@ -253,7 +257,7 @@ class _Passages:
         self.order = _time_order(lead, entered, ending, codes)
         lead, code, entered, left = (a[self.order] for a in (lead, codes, entered, left))
         n_rows = len(lead)
-        kind = pd.Categorical(phases["phase_kind"], categories=PHASE_KINDS).codes.astype("int64")
+        kind = codes_among(phases["phase_kind"], PHASE_KINDS)
         cell = lead * n_phases + code
         size = len(self.lead_ids) * n_phases
         position = np.arange(n_rows, dtype="int64")
@@ -272,12 +276,11 @@ class _Passages:
         latest = np.full(size, _NAT, dtype="int64")
         advancing = np.isin(kind, _ADVANCING)
         latest[self.cells] = np.where(advancing[self.phase], entered[self.last_row], _NAT)
-        later = (
-            np.maximum.accumulate(latest.reshape(-1, n_phases)[:, ::-1], axis=1)[:, ::-1] if size else latest
-        )
+        matrix = latest.reshape(len(self.lead_ids), n_phases)
+        later = np.maximum.accumulate(matrix[:, ::-1], axis=1)[:, ::-1] if n_phases else matrix
         sequence = phases["phase_sequence"].to_numpy(dtype="int64")
         after = np.searchsorted(sequence, sequence, side="right")  # first phase of a higher sequence
-        later = np.concatenate([later.reshape(-1, n_phases), np.full((len(self.lead_ids), 1), _NAT)], axis=1)
+        later = np.concatenate([later, np.full((len(self.lead_ids), 1), _NAT)], axis=1)
         reached = later[self.cells // max(n_phases, 1), after[self.phase]]
         self.advanced = (kind[self.phase] == _KIND["progress"]) & (reached != _NAT) & (reached >= first_entry)
 
@@ -472,8 +475,7 @@ def _handoff_rows(
     dims: list[str],
 ) -> tuple[np.ndarray, np.ndarray, list[pd.Series]]:
     """The handoffs from a phase of the stays (their rows), their phase codes and their ``by`` values."""
-    names = pd.Index(phases["phase"].astype(object))
-    phase = names.get_indexer(hand["phase"].astype(object))
+    phase = codes_among(hand["phase"], tuple(phases["phase"].tolist()))
     rows = np.flatnonzero(phase >= 0)
     phase = phase[rows].astype("int64")
     values = []
@@ -521,10 +523,10 @@ def _handoff_counts(
             "acceptance_rate": np.full(n_keys, np.nan),
             "median_hours_to_decision": np.full(n_keys, np.nan),
         }
-    state = hand["state"].to_numpy(dtype=object)[rows]
+    state = codes_among(hand["state"], HANDOFF_STATES)[rows]
     out = {"handed_over": np.bincount(at, minlength=n_keys).astype("int64")}
     for name in ("accepted", "rejected", "returned", "awaiting"):
-        out[name] = np.bincount(at[state == name], minlength=n_keys).astype("int64")
+        out[name] = np.bincount(at[state == HANDOFF_STATES.index(name)], minlength=n_keys).astype("int64")
     auto = hand["auto_accepted"].to_numpy(dtype=bool)[rows]
     out["auto_accepted"] = np.bincount(at[auto], minlength=n_keys).astype("int64")
     out = {
@@ -541,7 +543,7 @@ def _handoff_counts(
     if snapshot is not None:
         ended[ended == _NAT] = snapshot.value
     ended = np.where(ended == _NAT, sent, ended)
-    event = np.isin(state, ("accepted", "rejected", "returned"))
+    event = np.isin(state, [HANDOFF_STATES.index(name) for name in DECIDED_STATES])
     median, _p90, _n = _grouped_dwell(np.maximum(ended - sent, 0) / _DAY_NS, event, at, n_keys)
     out["median_hours_to_decision"] = median * 24.0
     return out
@@ -671,7 +673,8 @@ def sales_accepted_cost(
         PhaseStaysError: the table is invalid. ValueError: an unknown ``phase``, a bad ``by``, ``period``,
             ``tz`` or costs table.
     """
-    (dim,) = _dimensions(by) or [None]
+    if not isinstance(by, str) or by not in WATERFALL_BY:
+        raise ValueError(f"by must be one of {', '.join(WATERFALL_BY)}, got {by!r}")
     _check_period(period)
     zone = _zone(tz)
     amount = _cost_amounts(costs, by)
@@ -683,7 +686,7 @@ def sales_accepted_cost(
             f"phase: no phase {phase!r} in the phase stays (phases: {', '.join(map(repr, known))})"
         )
     passages = _Passages(table, phases)
-    values = table[dim].take(passages.order).reset_index(drop=True)
+    values = table[by].take(passages.order).reset_index(drop=True)
     first_phase, accepted = 0, known.index(phase)
     days = _local_days(passages.entered_sorted, zone)
     picked = {}
@@ -691,7 +694,7 @@ def sales_accepted_cost(
         rows = passages.first_row[passages.phase == code]
         picked[name] = (values.take(rows).reset_index(drop=True), days[rows])
     cost_days = np.floor_divide(_cost_instants(costs), _DAY_NS)  # the day as written: no time zone shift
-    groups = _Groups([dim], period)
+    groups = _Groups([by], period)
     tables = [groups.add([v], d, len(d)) for v, d in picked.values()]
     cost_table = groups.add([costs[by].astype("string").reset_index(drop=True)], cost_days, len(cost_days))
     groups.close()
