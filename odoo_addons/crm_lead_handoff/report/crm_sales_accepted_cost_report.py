@@ -12,22 +12,14 @@ class CrmSalesAcceptedCostReportParams(models.AbstractModel):
     _report_line_model = "crm.sales.accepted.cost.report"
 
     def _costs(self, stays):
-        """The campaigns' costs (``utm.campaign.cost``, sales managers only) as a ``funnel_metrics`` costs
-        table keyed by campaign id: a campaign has one total cost and no period, so it lands in the period
-        of its first lead of the table (the campaigns without a lead in it are left out), as the command
-        line's ``extract_campaign_costs`` puts it."""
-        import pandas as pd  # noqa: PLC0415 - pandas is heavy: load it when a report is asked for
+        """The campaigns' costs (``utm.campaign.cost``: sales managers only; archived campaigns too) as a
+        ``funnel_metrics`` costs table keyed by campaign id, placed in time by ``funnel_metrics.cost.
+        campaign_costs``, the rule of the command line's costs."""
+        from funnel_metrics.cost import campaign_costs  # noqa: PLC0415 - pandas is heavy: load it when asked
 
-        first = stays.groupby("campaign")["entered_at"].min()
-        campaigns = self.env["utm.campaign"].with_context(active_test=False).browse(map(int, first.index))
-        cost = {str(campaign.id): campaign.cost for campaign in campaigns}
-        return pd.DataFrame(
-            {
-                "campaign": list(first.index),
-                "period": first.to_numpy(),
-                "cost": [cost[key] for key in first.index],
-            }
-        ).astype({"cost": "float64"})
+        Campaign = self.env["utm.campaign"].with_context(active_test=False)
+        rows = Campaign.search_read([("cost", ">", 0)], ["cost"], load=None)
+        return campaign_costs({str(row["id"]): row["cost"] for row in rows}, stays)
 
     def _report_values(self):
         """Per campaign (and period), the leads that entered the waterfall, those that became sales-accepted

@@ -81,7 +81,7 @@ class TestWaterfallReport(WaterfallScenario, TransactionCase):
             {
                 line.campaign_id: (line.entered, line.sales_accepted, line.cost, line.cost_per_sales_accepted)
                 for line in lines
-                if line.campaign_id
+                if line.campaign_id in self.campaigns.values()
             },
             {
                 self.campaigns["spring"]: (4, 1, 800.0, 800.0),
