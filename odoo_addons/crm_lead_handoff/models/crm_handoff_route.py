@@ -49,7 +49,6 @@ class CrmHandoffRoute(models.Model):
     )
     from_phase_id = fields.Many2one(
         "crm.lifecycle.phase",
-        string="From Phase",
         required=True,
         ondelete="restrict",
         help="The phase a lead must be in to be handed over on this route.",

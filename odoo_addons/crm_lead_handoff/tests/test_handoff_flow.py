@@ -142,10 +142,13 @@ class TestHandoffFlow(HandoffCase):
         handoff = self._send(lead, route, self.inside)
         self.assertEqual((handoff.to_partner_id, handoff.receiver_ids), (partner, self.field))
         self.assertEqual(lead.team_id, self.inside_sales, "a partner route leaves the lead in its team")
+        self.assertFalse(lead.user_id, "unassigned until the partner's side accepts it")
+        self.assertTrue(lead.with_user(self.field).read(["name"]), "the receivers see it")
         with self.assertRaises(AccessError):
             handoff.with_user(self.inside_2).action_accept()
         handoff.with_user(self.field).action_reject(self.wrong_size.id)
         self.assertEqual(lead.lifecycle_phase_id, self.recycled)
+        self.assertEqual(lead.user_id, self.inside, "back to the channel manager")
 
     def test_the_qualification_gate(self):
         survey = self.env["survey.survey"].create({"title": "HO Qualification", "access_mode": "token"})
@@ -190,6 +193,17 @@ class TestHandoffFlow(HandoffCase):
         self.assertEqual(handoff.state, "cancelled")
         self.assertFalse(lead.handoff_id)
         self.assertEqual(lead.lifecycle_phase_id, self.won)
+
+    def test_sent_elsewhere_before_a_decision_cancels_the_handoff(self):
+        lead = self._qualified()
+        handoff = self._send(lead, self.to_inside, self.marketer)
+        lead.with_user(self.manager).write({"team_id": self.field_sales.id})
+        self.assertEqual(handoff.state, "cancelled")
+        self.assertEqual(lead.lifecycle_phase_id, self.mql, "nobody judged it")
+        kept = self._qualified("Kept")
+        awaiting = self._send(kept, self.to_inside, self.marketer)
+        kept.write({"user_id": self.inside.id, "team_id": self.inside_sales.id})
+        self.assertEqual(awaiting.state, "awaiting", "still in the receiving team")
 
     def test_accepted_by_default_after_business_hours(self):
         calendar = self.env["resource.calendar"].create({"name": "HO 8-12 and 13-17 UTC", "tz": "UTC"})

@@ -1,5 +1,6 @@
 from odoo.addons.crm_pipeline_base.tests.common import Json2Case
 from odoo.tests import tagged
+from odoo.tools import mute_logger
 
 from .common import HandoffMixin
 
@@ -20,6 +21,7 @@ class TestRpcRefusals(HandoffMixin, Json2Case):
         self.assertEqual(got, status, body)
         self.assertIn(text, body["message"])
 
+    @mute_logger("odoo.http")  # the refusals are logged as warnings by the server
     def test_salespeople_cannot_write_the_phase_or_the_handoff(self):
         lead = self._qualified()
         self.assertRefused(
@@ -50,6 +52,7 @@ class TestRpcRefusals(HandoffMixin, Json2Case):
         lead.invalidate_recordset()
         self.assertEqual(lead.lifecycle_phase_id, self.mql)
 
+    @mute_logger("odoo.http")  # the refusals are logged as warnings by the server
     def test_only_the_receiving_side_accepts_or_rejects(self):
         lead = self._qualified()
         handoff = self._send(lead, self.to_inside, self.marketer)
@@ -82,6 +85,7 @@ class TestRpcRefusals(HandoffMixin, Json2Case):
         handoff.invalidate_recordset()
         self.assertEqual((handoff.state, handoff.reason_id), ("rejected", self.wrong_size))
 
+    @mute_logger("odoo.http")  # the refusals are logged as warnings by the server
     def test_a_handoff_out_of_phase_is_refused(self):
         lead = self._lead()
         status, body = self.json2(
