@@ -69,13 +69,11 @@ class CrmSalesAcceptedCostReport(models.Model):
     _report_model = "crm.sales.accepted.cost.report.params"
     _report_context_key = "waterfall_report"
 
-    campaign_id = fields.Many2one("utm.campaign", string="Campaign")
+    campaign_id = fields.Many2one("utm.campaign")
     currency_id = fields.Many2one("res.currency")
     period_start = fields.Date(string="Period", help="The first day of the period the leads entered.")
     entered = fields.Integer(string="Leads", help="Leads that entered the waterfall.")
-    sales_accepted = fields.Integer(
-        string="Sales Accepted", help="Leads that entered the Sales Accepted phase in the period."
-    )
+    sales_accepted = fields.Integer(help="Leads that entered the Sales Accepted phase in the period.")
     cost = fields.Monetary(aggregator="sum")
     cost_per_sales_accepted = fields.Monetary(
         string="Cost per Sales-Accepted Lead", aggregator=None, help="Empty when no lead was accepted."

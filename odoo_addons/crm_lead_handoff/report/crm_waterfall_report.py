@@ -263,7 +263,7 @@ class CrmWaterfallReport(models.Model):
     _report_model = "crm.waterfall.report.form"
     _report_context_key = "waterfall_report"
 
-    phase_id = fields.Many2one("crm.lifecycle.phase", string="Phase", required=True)
+    phase_id = fields.Many2one("crm.lifecycle.phase", required=True)
     # the phase's sequence and kind when the report was computed (columns, not related fields: a phase's new
     # sequence would otherwise search the lines, which computes a report)
     phase_sequence = fields.Integer()
@@ -273,10 +273,10 @@ class CrmWaterfallReport(models.Model):
     )
     team_id = fields.Many2one("crm.team", string="Sales Team")
     user_id = fields.Many2one("res.users", string="Salesperson")
-    source_id = fields.Many2one("utm.source", string="Source")
-    medium_id = fields.Many2one("utm.medium", string="Medium")
-    campaign_id = fields.Many2one("utm.campaign", string="Campaign")
-    country_id = fields.Many2one("res.country", string="Country")
+    source_id = fields.Many2one("utm.source")
+    medium_id = fields.Many2one("utm.medium")
+    campaign_id = fields.Many2one("utm.campaign")
+    country_id = fields.Many2one("res.country")
     entered = fields.Integer(help="Leads that entered the phase.")
     advanced = fields.Integer(string="Moved On", help="Leads that reached a later phase (or won).")
     recycled = fields.Integer(help="Leads that did not move on and were recycled (a rejected handoff too).")
@@ -298,7 +298,7 @@ class CrmWaterfallReport(models.Model):
         help="Median days in the phase, leads still in it counted as censored stays (Kaplan-Meier). Empty "
         "while fewer than half have left.",
     )
-    p90_days = fields.Float(string="P90 Days", aggregator=None)
+    p90_days = fields.Float(aggregator=None)
     stays = fields.Integer(help="Stays in the phase (a recycled lead may come back to it).")
     open_stays = fields.Integer(help="Stays still open.")
     handed_over = fields.Integer(help="Handoffs of leads in this phase.")
@@ -315,7 +315,7 @@ class CrmWaterfallReport(models.Model):
     )
     median_hours_to_decision = fields.Float(string="Median Hours to Decide", aggregator=None)
     target_conversion_rate = fields.Float(string="Target Conversion (%)", aggregator=None)
-    target_days = fields.Float(string="Target Days", aggregator=None)
+    target_days = fields.Float(aggregator=None)
     # a float field cannot be empty: these tell "no estimate" from 0
     has_conversion = fields.Boolean()
     has_median = fields.Boolean()
