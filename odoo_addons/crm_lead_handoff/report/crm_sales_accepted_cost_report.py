@@ -24,18 +24,19 @@ class CrmSalesAcceptedCostReportParams(models.AbstractModel):
     def _report_values(self):
         """Per campaign (and period), the leads that entered the waterfall, those that became sales-accepted
         leads and what each cost (``funnel_metrics.sales_accepted_cost``): marketing measured on the leads
-        sales accepted, not on revenue. The sales-accepted phase is the one of code ``sal``."""
+        sales accepted, not on revenue. The sales-accepted phase is the one of code ``sal``; no line while no
+        lead of the period reached it."""
         import funnel_metrics  # noqa: PLC0415 - pandas is heavy: load it when a report is asked for
 
         self.ensure_one()
         Phase = self.env["crm.lifecycle.phase"].with_context(active_test=False)
-        accepted = Phase.search([("code", "=", "sal")], limit=1)
+        accepted = str(Phase.search([("code", "=", "sal")], limit=1).id)
         stays, _handoffs = self._tables()
-        if stays.empty or not accepted:
+        if not (stays["phase"] == accepted).any():
             return []
         period = self._period()
         result = funnel_metrics.sales_accepted_cost(
-            stays, self._costs(stays), phase=str(accepted.id), by="campaign", period=period, tz=self._tz()
+            stays, self._costs(stays), phase=accepted, by="campaign", period=period, tz=self._tz()
         )
         campaigns = self.env["utm.campaign"].browse(
             int(key) for key in result["campaign"] if isinstance(key, str)
@@ -51,7 +52,7 @@ class CrmSalesAcceptedCostReportParams(models.AbstractModel):
                     "period_start": _period_value(row, period),
                     "entered": int(row["entered"]),
                     "sales_accepted": int(row["sales_accepted"]),
-                    "cost": _number(row["cost"]) or 0.0,
+                    "cost": float(row["cost"]),
                     "cost_per_sales_accepted": _number(row["cost_per_sales_accepted"]),
                 }
             )
