@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
@@ -148,4 +150,43 @@ def cost_per_lead(
             "qualified": qualified_count,
             "cost_per_qualified": per_qualified,
         }
+    )
+
+
+def _month_start(instant: pd.Timestamp) -> pd.Timestamp:
+    """The first instant of the month (UTC) of an aware instant."""
+    utc = instant.tz_convert("UTC")
+    return pd.Timestamp(year=utc.year, month=utc.month, day=1, tz="UTC")
+
+
+def campaign_costs(totals: Mapping[str, float], table: pd.DataFrame) -> pd.DataFrame:
+    """Campaigns' total costs as a costs table for the rows of ``table`` (a transitions or phase stays table
+    with ``entered_at`` and ``campaign``): the rule of :func:`funnel_metrics.extract.extract_campaign_costs`
+    and of Odoo's Cost per Sales-Accepted Lead. A campaign has one total cost and no period: it is put on the
+    month (start, UTC) of the first row of its leads in ``table``, or of the table's first row when it has
+    none there.
+
+    :param totals: campaign (as ``table`` keys it) -> its total cost
+    :param table: the rows the costs are for; not empty
+    :return: ``campaign`` (string), ``period`` (``datetime64[ns, UTC]``, month start), ``cost`` (float64),
+        one row per campaign, sorted by campaign
+    :raises ValueError: an empty ``table``.
+    """
+    entered = pd.to_datetime(table["entered_at"], utc=True)
+    if entered.isna().all():
+        raise ValueError("the table is empty: campaign costs need the months of its leads")
+    first: dict[str, pd.Timestamp] = {}
+    if "campaign" in table.columns:
+        first = entered.groupby(table["campaign"].astype("string").to_numpy()).min().to_dict()
+    fallback = entered.min()
+    labels = sorted(totals)
+    return pd.DataFrame(
+        {
+            "campaign": pd.Series(labels, dtype="string"),
+            "period": pd.Series(
+                [_month_start(first.get(label, fallback)) for label in labels], dtype="datetime64[ns, UTC]"
+            ),
+            "cost": pd.Series([float(totals[label]) for label in labels], dtype="float64"),
+        },
+        columns=["campaign", "period", "cost"],
     )

@@ -50,6 +50,7 @@ import numpy as np
 import pandas as pd
 
 from activity_centric.instants import parse_day
+from funnel_metrics.cost import campaign_costs
 from funnel_metrics.odoo_rows import STAGE_FIELDS, transitions_from_ids
 from funnel_metrics.periods import cohort_rows
 
@@ -857,11 +858,6 @@ CAMPAIGN_COST_COLUMNS: tuple[str, ...] = ("campaign", "period", "cost")
 """Columns of :func:`extract_campaign_costs`."""
 
 
-def _month_start(instant: pd.Timestamp) -> pd.Timestamp:
-    utc = instant.tz_convert("UTC")
-    return pd.Timestamp(year=utc.year, month=utc.month, day=1, tz="UTC")
-
-
 def extract_campaign_costs(
     connection: Any,
     transitions: pd.DataFrame,
@@ -927,21 +923,7 @@ def extract_campaign_costs(
     for row in rows:
         label = str(row.get("display_name") or row.get("name") or f"{CAMPAIGN_MODEL},{row['id']}")
         totals[label] = totals.get(label, 0.0) + float(row.get("cost") or 0.0)
-    first: dict[str, pd.Timestamp] = {}
-    if "campaign" in transitions.columns:
-        first = entered.groupby(transitions["campaign"].astype("string").to_numpy()).min().to_dict()
-    fallback = entered.min()
-    labels = sorted(totals)
-    return pd.DataFrame(
-        {
-            "campaign": pd.Series(labels, dtype="string"),
-            "period": pd.Series(
-                [_month_start(first.get(label, fallback)) for label in labels], dtype="datetime64[ns, UTC]"
-            ),
-            "cost": pd.Series([totals[label] for label in labels], dtype="float64"),
-        },
-        columns=list(CAMPAIGN_COST_COLUMNS),
-    )
+    return campaign_costs(totals, transitions)
 
 
 def team_stays(transitions: pd.DataFrame, teams: Iterable[str | int]) -> pd.Series:
