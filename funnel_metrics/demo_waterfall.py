@@ -129,8 +129,8 @@ class PhaseStayPlan:
 class HandoffPlan:
     """One row per handoff: ``lead``, ``route`` (index into :data:`ROUTES`), ``sent``, ``decided`` (-1
     while awaiting), ``state`` (index into :data:`HANDOFF_STATES`), ``reason`` (index into the story's
-    reasons, -1 unless rejected), ``sender`` and ``receiver`` (users: who sent it, who owns the lead once
-    accepted, -1 for nobody)."""
+    reasons, -1 unless rejected), ``sender`` and ``receiver`` (users: who sent it, who decided on it and,
+    when they accepted it, owns the lead since; -1 while awaiting)."""
 
     lead: np.ndarray
     route: np.ndarray
@@ -270,7 +270,7 @@ def plan_waterfall(
             np.full(len(h_field), -1),
         ],
         "sender": [np.full(len(h_reject), MARKETER), np.full(n, MARKETER), inside_user[h_field]],
-        "receiver": [np.full(len(h_reject), -1), inside_user, funnel.user[h_field]],
+        "receiver": [inside_user[h_reject], inside_user, funnel.user[h_field]],
     }
     number = np.cumsum([0, len(h_reject), n])
     step_handoff = np.full((n, len(_STEPS)), -1, dtype="int64")
@@ -325,7 +325,10 @@ def plan_waterfall(
         np.full(len(m_awaiting), -1),
     ]
     handoffs["sender"] += [np.full(len(m_rejected), MARKETER), np.full(len(m_awaiting), MARKETER)]
-    handoffs["receiver"] += [np.full(len(m_rejected), -1), np.full(len(m_awaiting), -1)]
+    handoffs["receiver"] += [
+        inside_reps[rng.integers(0, len(inside_reps), len(m_rejected))],
+        np.full(len(m_awaiting), -1),
+    ]
     m_stays = _flatten(
         n + np.arange(m),
         m_taken,

@@ -136,6 +136,13 @@ def test_handoffs_start_the_stays_their_decisions_made(plan):
     for index in np.flatnonzero(decided)[:500]:
         mine = (stays.lead == handoffs.lead[index]) & (stays.entered <= handoffs.sent[index])
         assert stays.phase[np.flatnonzero(mine)[-1]] == from_phase[index]
+    # decided by Inside Sales' reps, or Field Sales' for route 1; nobody yet while awaiting
+    reps = {
+        key: {i for i, rep in enumerate(DEMO_STORY.reps) if rep.team == key} for key in ("inside", "field")
+    }
+    assert set(handoffs.receiver[decided & (handoffs.route == 0)]) <= reps["inside"]
+    assert set(handoffs.receiver[decided & (handoffs.route == 1)]) <= reps["field"]
+    assert (handoffs.receiver[~decided] == -1).all()
     share = rejected[handoffs.lead < plan.funnel.n].sum() / plan.funnel.n
     assert abs(share - story.reject_share) < 0.03
 
