@@ -280,6 +280,17 @@ class CrmPipelineDemo(models.AbstractModel):
             {"id": ids, **handoffs},
             company=company_id,
         )
+        # who may decide on each: its route's receivers (when it was sent, as now)
+        for route in self.env["crm.handoff.route"].browse(sorted(set(handoffs["route_id"]))):
+            mine = [id_ for id_, route_id in zip(ids, handoffs["route_id"], strict=True) if route_id == route.id]
+            self.env.cr.execute(
+                SQL(
+                    """INSERT INTO crm_lead_handoff_receiver_rel (crm_lead_handoff_id, res_users_id)
+                       SELECT h, u FROM unnest(%s::int[]) h CROSS JOIN unnest(%s::int[]) u""",
+                    mine,
+                    route._receivers().ids,
+                )
+            )
         return ids
 
     @api.model
