@@ -1,10 +1,10 @@
 """Ways around the handoff rules (crm_lead_handoff), tried over JSON-2 the way a salesperson could.
 
 Company A has Marketing (``hs_marketer``) handing its inquiries over to Inside Sales (``hs_inside``), and
-Field Sales (``hs_field``) beside them; ``hs_dual`` belongs to both Marketing and Inside Sales, so that the
-handoffs they send are ones they would otherwise be allowed to decide on. Company B has its own route and a
-handoff awaiting ``hs_rep_b``. Each attempt must be refused with the right error and leave the leads, their
-phase stays and the handoffs as they were (read again as superuser after every attempt), as in
+Field Sales (``hs_field``) beside them; ``hs_dual`` leads Marketing and is a member of Inside Sales, so that
+the handoffs they send are ones they would otherwise be allowed to decide on. Company B has its own route
+and a handoff awaiting ``hs_rep_b``. Each attempt must be refused with the right error and leave the leads,
+their phase stays and the handoffs as they were (read again as superuser after every attempt), as in
 ``test_security_rpc``.
 """
 
@@ -283,6 +283,7 @@ class TestHandoffSecurityOverRpc(Json2Case):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        cls.env = cls.env(su=True)
         env = cls.env
         salesman = "sales_team.group_sale_salesman"
         cls.company_a = env.company
@@ -291,8 +292,9 @@ class TestHandoffSecurityOverRpc(Json2Case):
         cls.field_rep = new_test_user(env, login="hs_field", groups=salesman)
         cls.dual = new_test_user(env, login="hs_dual", groups=salesman)
         Team = env["crm.team"]
+        # a user is a member of one team at a time: the dual one leads Marketing and is a member of Inside
         cls.marketing = Team.create(
-            {"name": "HS Marketing", "member_ids": [(6, 0, (cls.marketer | cls.dual).ids)]}
+            {"name": "HS Marketing", "user_id": cls.dual.id, "member_ids": [(6, 0, cls.marketer.ids)]}
         )
         cls.inside = Team.create(
             {"name": "HS Inside", "member_ids": [(6, 0, (cls.inside_rep | cls.dual).ids)]}
@@ -327,11 +329,16 @@ class TestHandoffSecurityOverRpc(Json2Case):
             ]
         )
         Handoff = env["crm.lead.handoff"]
-        cls.handoff, cls.handoff_accepted = Handoff.with_user(cls.marketer)._handoff_send(
-            cls.lead_awaiting | cls.lead_accepted, cls.route, note="Asked for a demo"
+        # as the sender sends them; read and checked as superuser
+        cls.handoff, cls.handoff_accepted = (
+            Handoff.with_user(cls.marketer)
+            ._handoff_send(cls.lead_awaiting | cls.lead_accepted, cls.route, note="Asked for a demo")
+            .with_env(env)
         )
         cls.handoff_accepted.with_user(cls.inside_rep).action_accept()
-        cls.handoff_by_dual = Handoff.with_user(cls.dual)._handoff_send(cls.lead_dual, cls.route)
+        cls.handoff_by_dual = (
+            Handoff.with_user(cls.dual)._handoff_send(cls.lead_dual, cls.route).with_env(env)
+        )
 
         cls.company_b = env["res.company"].create({"name": "HS Company B"})
         cls.rep_b = new_test_user(
@@ -358,7 +365,6 @@ class TestHandoffSecurityOverRpc(Json2Case):
                 company_id=cls.company_b.id,
                 from_team_ids=[(6, 0, marketing_b.ids)],
                 to_team_id=inside_b.id,
-                receiver_user_ids=[(6, 0, cls.inside_rep.ids)],
             )
         )
         cls.lead_b = Lead.with_company(cls.company_b).create(
@@ -371,7 +377,10 @@ class TestHandoffSecurityOverRpc(Json2Case):
             )
         )
         cls.handoff_b = (
-            Handoff.with_user(cls.rep_b).with_company(cls.company_b)._handoff_send(cls.lead_b, route_b)
+            Handoff.with_user(cls.rep_b)
+            .with_company(cls.company_b)
+            ._handoff_send(cls.lead_b, route_b)
+            .with_env(env)
         )
         cls.stays_awaiting = cls.lead_awaiting.phase_history_ids
         cls.rpc_users = {
