@@ -31,7 +31,7 @@ from sla_rules._common import RuleError, is_number, label, scalar_utc, utc_serie
 from sla_rules.businesstime import BUSINESS_UNITS, UNITS, WorkCalendar, cutoff
 from sla_rules.problems import Problem
 
-CLOCKS: tuple[str, ...] = ("stage_entry", "create", "assignment", "last_action")
+CLOCKS: tuple[str, ...] = ("stage_entry", "create", "assignment", "last_action", "handed_over")
 """What starts a rule's clock."""
 ACTIONS: tuple[str, ...] = (
     "reassign",
@@ -40,8 +40,10 @@ ACTIONS: tuple[str, ...] = (
     "pull_back",
     "escalate",
     "archive",
+    "return_to_sender",
 )
-"""What a rule does to a breached lead."""
+"""What a rule does to a breached lead (``return_to_sender``: the handoff nobody decided on goes back to its
+sender, ``crm_lead_handoff``)."""
 REASSIGN_MODES: tuple[str, ...] = ("round_robin", "team_leader", "user")
 """Who gets a reassigned lead."""
 LEAD_TYPES: tuple[str, ...] = ("lead", "opportunity", "both")
@@ -51,6 +53,7 @@ CLOCK_COLUMNS: dict[str, str] = {
     "create": "create_date",
     "assignment": "date_open",
     "last_action": "sla_last_action_date",
+    "handed_over": "handoff_sent_date",
 }
 """The ``crm.lead`` column of each clock: its own event."""
 CLOCK_RESTARTS: dict[str, tuple[str, ...]] = {
@@ -58,6 +61,7 @@ CLOCK_RESTARTS: dict[str, tuple[str, ...]] = {
     "create": (),
     "assignment": ("sla_owner_since",),
     "last_action": ("sla_owner_since",),
+    "handed_over": (),
 }
 """The ``crm.lead`` columns of the changes of hands that restart each clock: ``sla_owner_since`` (the lead
 got its salesperson or its sales team, whoever changed it) and ``sla_team_since`` (it entered its sales team).
@@ -65,12 +69,15 @@ got its salesperson or its sales team, whoever changed it) and ``sla_team_since`
 A new owner gets the full time to act (``assignment``, ``last_action``): the previous owner's idle days are
 not held against them. A new team also restarts ``stage_entry``: a deal pulled back from a partner, or sent
 to another team, is new to that team's pipeline, while a new salesperson in the same team does not make a
-deal stuck in its stage any less stuck. ``create`` measures the lead's age and never restarts."""
+deal stuck in its stage any less stuck. ``create`` measures the lead's age and never restarts, nor does
+``handed_over`` (the time the receiving side of a handoff takes to accept or reject it: a new handoff is a
+new clock start)."""
 CLOCK_REQUIRES: dict[str, tuple[str, ...]] = {
     "stage_entry": (),
     "create": (),
     "assignment": ("user_id",),
     "last_action": (),
+    "handed_over": (),
 }
 """The other ``crm.lead`` fields that must be set for each clock to run: the ``assignment`` clock has no start
 while the lead has no salesperson."""
@@ -186,7 +193,8 @@ class LeadSnapshot:
 
     Datetimes are naive UTC (Odoo's convention) or aware. ``sla_owner_since`` / ``sla_team_since``: when the
     lead got its current salesperson or team / entered its current team (``None``: no change known, the
-    clocks run from their own columns). ``has_partner_assigned``: the database has the
+    clocks run from their own columns). ``handoff_sent_date``: when the handoff awaiting acceptance was sent
+    (``None``: none awaits; the ``handed_over`` clock). ``has_partner_assigned``: the database has the
     ``partner_assigned_id`` field (``website_crm_partner_assign``).
     """
 
@@ -202,6 +210,7 @@ class LeadSnapshot:
     sla_last_action_date: dt.datetime | None
     sla_owner_since: dt.datetime | None = None
     sla_team_since: dt.datetime | None = None
+    handoff_sent_date: dt.datetime | None = None
     partner_assigned_id: int | str | None = None
     has_partner_assigned: bool = False
     active: bool = True
@@ -539,6 +548,16 @@ class _Planner:
         )
         return PlannedAction(lead.id, "escalate", {}, notify_user_id=team.leader_id, description=text)
 
+    def _return_to_sender(self, lead: LeadSnapshot) -> PlannedAction:
+        if not _present(lead.handoff_sent_date):
+            return self._failed(lead, "No handoff awaits a decision: nothing to return to its sender.")
+        return PlannedAction(
+            lead.id,
+            "return_to_sender",
+            {},
+            description="Handoff returned to its sender: nobody decided on it.",
+        )
+
 
 def plan_actions(
     rule: Rule,
@@ -567,7 +586,9 @@ def plan_actions(
     - ``pull_back``: ``{"team_id": target team (kept when None), "user_id": None}``, plus
       ``{"partner_assigned_id": None}`` when the lead has an assigned partner; an error when it has neither
       a partner nor a salesperson;
-    - ``escalate``: no change, ``notify_user_id`` = the team's leader (an error without one).
+    - ``escalate``: no change, ``notify_user_id`` = the team's leader (an error without one);
+    - ``return_to_sender``: no change of the lead's fields here: the Odoo addon ``crm_lead_handoff`` marks its
+      awaiting handoff returned and gives the lead back to the sender (an error when no handoff awaits).
 
     Output: the planned actions (one per lead, same order) and the new rotation (team id -> last user given
     a lead). Deterministic: same inputs, same output.

@@ -12,6 +12,7 @@ from sla_calendars import BRUSSELS, UTC, at
 from sla_rules import (
     ACTIONS,
     CLOCK_COLUMNS,
+    CLOCK_REQUIRES,
     CLOCK_RESTARTS,
     CLOCKS,
     LEAD_TYPES,
@@ -63,8 +64,16 @@ def lead(**changes) -> LeadSnapshot:
 
 
 def test_constants():
-    assert CLOCKS == ("stage_entry", "create", "assignment", "last_action")
-    assert ACTIONS == ("reassign", "return_to_marketing", "mark_lost", "pull_back", "escalate", "archive")
+    assert CLOCKS == ("stage_entry", "create", "assignment", "last_action", "handed_over")
+    assert ACTIONS == (
+        "reassign",
+        "return_to_marketing",
+        "mark_lost",
+        "pull_back",
+        "escalate",
+        "archive",
+        "return_to_sender",
+    )
     assert REASSIGN_MODES == ("round_robin", "team_leader", "user")
     assert LEAD_TYPES == ("lead", "opportunity", "both")
     assert CLOCK_COLUMNS == {
@@ -72,13 +81,16 @@ def test_constants():
         "create": "create_date",
         "assignment": "date_open",
         "last_action": "sla_last_action_date",
+        "handed_over": "handoff_sent_date",
     }
     assert CLOCK_RESTARTS == {
         "stage_entry": ("sla_team_since",),
         "create": (),
         "assignment": ("sla_owner_since",),
         "last_action": ("sla_owner_since",),
+        "handed_over": (),
     }
+    assert CLOCK_REQUIRES["handed_over"] == ()
 
 
 def test_rule_id_sets_become_frozensets():
@@ -293,6 +305,7 @@ ALL_CLOCKS = {
     "create": dt.datetime(2026, 11, 2, 9),
     "assignment": dt.datetime(2026, 11, 4, 9),
     "last_action": dt.datetime(2026, 11, 5, 9),
+    "handed_over": None,  # no handoff awaits
 }
 CHANGES_OF_HANDS = [
     # a new salesperson in the same team: a fresh clock for the new owner; the deal is as stuck as it was
@@ -620,6 +633,27 @@ def test_escalate():
     no_leader, _ = plan_actions(escalate, leads_owned_by("bob", team="Empty"), TEAMS)
     assert no_leader[0].error == "Empty has no team leader to escalate to."
     assert no_leader[0].notify_user_id is None
+
+
+def test_handed_over_clock_runs_from_the_handoff_and_never_restarts():
+    sent = dt.datetime(2026, 11, 10, 9)
+    # a later change of hands (the lead moved to the receiving team) does not restart it
+    handed = lead(handoff_sent_date=sent, sla_owner_since=HANDED_OVER, sla_team_since=HANDED_OVER)
+    assert clock_start("handed_over", handed) == sent
+    assert clock_start("handed_over", lead()) is None
+    table = pd.DataFrame([dataclasses.asdict(handed), dataclasses.asdict(lead(id=2))])
+    assert clock_starts("handed_over", table).tolist() == [pd.Timestamp(sent, tz="UTC"), pd.NaT]
+
+
+def test_return_to_sender():
+    back = rule(action="return_to_sender", clock="handed_over")
+    assert validate_rule(back) == ()
+    planned, _ = plan_actions(back, [lead(handoff_sent_date=dt.datetime(2026, 11, 10, 9))], TEAMS)
+    assert planned[0] == PlannedAction(
+        10, "return_to_sender", {}, description="Handoff returned to its sender: nobody decided on it."
+    )
+    nothing, _ = plan_actions(back, [lead()], TEAMS)
+    assert nothing[0].error == "No handoff awaits a decision: nothing to return to its sender."
 
 
 def test_plan_actions_is_deterministic_and_keeps_order():

@@ -1,0 +1,63 @@
+from odoo import api, fields, models, tools
+
+PHASE_KINDS = [
+    ("progress", "Progress"),
+    ("won", "Won"),
+    ("lost", "Lost"),
+    ("recycled", "Recycled"),
+    ("disqualified", "Disqualified"),
+]
+
+
+class CrmLifecyclePhase(models.Model):
+    """A phase of the demand waterfall (Inquiry, Marketing Qualified, Sales Accepted...): every lead of a
+    company with handoffs is in one, recorded as stays (``crm.lead.phase.history``)."""
+
+    _name = "crm.lifecycle.phase"
+    _description = "Lifecycle Phase"
+    _order = "sequence, id"
+
+    name = fields.Char(required=True, translate=True)
+    code = fields.Char(required=True, help="Stable key of the phase, used by the exports and reports.")
+    sequence = fields.Integer(default=10, help="Order of the phases in the waterfall.")
+    kind = fields.Selection(
+        PHASE_KINDS,
+        required=True,
+        default="progress",
+        help="Progress: a step of the waterfall. Won, Lost: the end of an opportunity. Recycled: handed back "
+        "(rejected) to be nurtured again. Disqualified: not a lead to pursue.",
+    )
+    active = fields.Boolean(default=True)
+    description = fields.Text(translate=True)
+
+    _code_unique = models.Constraint("UNIQUE(code)", "Two phases cannot share a code.")
+
+    @api.model
+    @tools.ormcache()
+    def _phase_table(self):
+        """``{code: (id, sequence, kind)}`` of the active phases, cached (cleared when phases change)."""
+        # sudo: the waterfall's phases are the same for everyone who records a move
+        phases = self.sudo().search([])
+        return {phase.code: (phase.id, phase.sequence, phase.kind) for phase in phases}
+
+    @api.model
+    def _plain_phases(self):
+        """The active phases as ``funnel_metrics.phase_moves.Phase`` values keyed by code."""
+        from funnel_metrics.phase_moves import as_phases
+
+        return as_phases(
+            (code, sequence, kind) for code, (_id, sequence, kind) in self._phase_table().items()
+        )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.env.registry.clear_cache()  # _phase_table
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self.env.registry.clear_cache()  # _phase_table
+        return super().write(vals)
+
+    def unlink(self):
+        self.env.registry.clear_cache()  # _phase_table
+        return super().unlink()
