@@ -1119,6 +1119,33 @@ def _check_existing(env, expected: dict) -> list[tuple[str, list[str]]]:
             + (["SLA rules exist"] if env["crm.sla.rule"].search_count([]) else []),
         )
     )
+    # no handoff route: no lifecycle phase is recorded; the first route rebuilds them from what exists
+    History = env["crm.lead.phase.history"]
+    unasked = [f"{lead.name}: {lead.lifecycle_phase_id.name}" for lead in leads if lead.lifecycle_phase_id]
+    if History.search_count([("lead_id", "in", leads.ids)]):
+        unasked.append("phase stays were recorded")
+    checks.append(("no handoff route: no lifecycle phase recorded", unasked))
+    team = env["crm.team"].browse(expected["teams"][0])
+    env["crm.handoff.route"].create(
+        {
+            "name": "Existing route",
+            "from_team_ids": [(6, 0, team.ids)],
+            "to_kind": "team",
+            "to_team_id": expected["teams"][1],
+            "from_phase_id": env.ref("crm_lead_handoff.crm_lifecycle_phase_mql").id,
+            "accept_phase_id": env.ref("crm_lead_handoff.crm_lifecycle_phase_sal").id,
+        }
+    )
+    leads.invalidate_recordset()
+    wrong_phase = []
+    for lead in leads:
+        want = {"won": "won", "lost": "lost"}.get(
+            lead.won_status, "opportunity" if lead.type == "opportunity" else "inquiry"
+        )
+        current = History.search([("lead_id", "=", lead.id), ("is_current", "=", True)])
+        if lead.lifecycle_phase_id.code != want or (want in ("won", "lost")) == bool(current):
+            wrong_phase.append(f"{lead.name}: {lead.lifecycle_phase_id.code}, expected {want}")
+    checks.append(("the first handoff route rebuilds every existing lead's phase", wrong_phase))
     refused = []
     attempts = 0
     for lead in leads.filtered(lambda lead: lead.user_id and lead.active and not lead.stage_id.is_won):
