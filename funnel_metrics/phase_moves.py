@@ -72,7 +72,7 @@ def phase_after(lead: LeadState, phases: Mapping[str, Phase]) -> tuple[str | Non
     Won and lost come first (the won or lost phase, unless in it already); an archived lead that is not lost
     stays; a lead without a phase enters the waterfall (:func:`_entry`); a won or lost lead that is open again
     goes back to its last progress phase (else where a new lead of its type enters); an opportunity in a
-    progress or recycled phase before the opportunity phase enters it. Phases missing from ``phases``
+    progress phase before the opportunity phase, or recycled, enters it. Phases missing from ``phases``
     (archived) are not entered.
     """
     current = phases.get(lead.phase) if lead.phase else None
@@ -95,8 +95,10 @@ def phase_after(lead: LeadState, phases: Mapping[str, Phase]) -> tuple[str | Non
         lead.lead_type == "opportunity"
         and opportunity is not None
         and current is not None
-        and current.kind in ("progress", "recycled")
-        and current.sequence < opportunity.sequence
+        and (
+            current.kind == "recycled"
+            or (current.kind == "progress" and current.sequence < opportunity.sequence)
+        )
     ):
         return OPPORTUNITY, "conversion"
     return None, None

@@ -2,7 +2,7 @@
     "name": "CRM SLA Rules",
     "summary": "Service levels on leads and opportunities: scheduled rules that warn, reassign, return to "
     "marketing, close or escalate on business calendars, with preview and an audit log",
-    "version": "19.0.1.4.0",
+    "version": "19.0.1.5.0",
     "category": "Sales/CRM",
     "website": "https://github.com/pipeline-discipline/pipeline-discipline",
     "author": "Pipeline Discipline",

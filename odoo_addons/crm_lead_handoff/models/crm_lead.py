@@ -19,7 +19,6 @@ class CrmLead(models.Model):
 
     lifecycle_phase_id = fields.Many2one(
         "crm.lifecycle.phase",
-        string="Lifecycle Phase",
         index="btree_not_null",
         readonly=True,
         copy=False,
@@ -49,7 +48,9 @@ class CrmLead(models.Model):
     )
     handoff_ids = fields.One2many("crm.lead.handoff", "lead_id", string="Handoffs")
     phase_history_ids = fields.One2many("crm.lead.phase.history", "lead_id", string="Phase Stays")
-    handoff_count = fields.Integer(compute="_compute_pd_counts", string="Handoff Count")
+    handoff_count = fields.Integer(
+        compute="_compute_pd_counts",
+    )
     phase_history_count = fields.Integer(compute="_compute_pd_counts", string="Phase Stay Count")
     lifecycle_enabled = fields.Boolean(compute="_compute_handoff_buttons")
     handoff_can_send = fields.Boolean(compute="_compute_handoff_buttons")
@@ -154,7 +155,21 @@ class CrmLead(models.Model):
         result = super().write(vals)
         if PHASE_TRIGGERS & vals.keys():
             self._lifecycle_sync()
+        if "team_id" in vals and not cursor_mark(self.env.cr, HANDOFF_KEY):
+            self._handoff_cancel_elsewhere()
         return result
+
+    def _handoff_cancel_elsewhere(self):
+        """Cancel the awaiting handoffs of leads sent to another team than the one they were handed to (by
+        hand, by an SLA rule): nobody on the receiving side is to decide on them any more."""
+        leads = self._lifecycle_leads()
+        if not leads:
+            return
+        # sudo: the handoffs of the leads, whoever moves them
+        handoffs = leads.sudo().handoff_id.filtered(
+            lambda handoff: handoff.lead_id.team_id != handoff.to_team_id
+        )
+        handoffs._handoff_close("cancelled")
 
     def _lifecycle_leads(self):
         """The leads of ``self`` whose company records lifecycle phases (a lead without a company: where

@@ -34,12 +34,12 @@ class CrmLeadHandoff(models.Model):
     )
     company_id = fields.Many2one("res.company", readonly=True, index=True)
     sender_id = fields.Many2one("res.users", string="Sent By", readonly=True, index=True)
-    from_team_id = fields.Many2one("crm.team", string="From Team", readonly=True)
+    from_team_id = fields.Many2one("crm.team", readonly=True)
     from_user_id = fields.Many2one(
         "res.users", string="From Salesperson", readonly=True, help="The lead's salesperson when it was sent."
     )
-    to_team_id = fields.Many2one("crm.team", string="To Team", readonly=True)
-    to_partner_id = fields.Many2one("res.partner", string="To Partner", readonly=True)
+    to_team_id = fields.Many2one("crm.team", readonly=True)
+    to_partner_id = fields.Many2one("res.partner", readonly=True)
     receiver_ids = fields.Many2many(
         "res.users",
         "crm_lead_handoff_receiver_rel",
@@ -56,7 +56,7 @@ class CrmLeadHandoff(models.Model):
     state = fields.Selection(HANDOFF_STATES, required=True, default="awaiting", readonly=True, index=True)
     date_sent = fields.Datetime(string="Sent", required=True, readonly=True)
     date_decided = fields.Datetime(string="Decided", readonly=True)
-    decided_by_id = fields.Many2one("res.users", string="Decided By", readonly=True)
+    decided_by_id = fields.Many2one("res.users", readonly=True)
     auto_accepted = fields.Boolean(readonly=True, help="Accepted by default: nobody decided in time.")
     reason_id = fields.Many2one(
         "crm.handoff.reject.reason", string="Rejection Reason", readonly=True, ondelete="restrict"
@@ -167,13 +167,14 @@ class CrmLeadHandoff(models.Model):
                 for lead in leads
             ]
         )
-        vals = {}
+        # in the receiving side's queue: unassigned (its receivers see unassigned leads), in the receiving
+        # team or with the partner (website_crm_partner_assign's field, where installed)
+        vals = {"user_id": False}
         if route.to_kind == "team":
-            vals = {"team_id": route.to_team_id.id, "user_id": False}
+            vals["team_id"] = route.to_team_id.id
         elif "partner_assigned_id" in leads._fields:
-            vals = {"partner_assigned_id": route.to_partner_id.id}
-        if vals:
-            leads._handoff_write(vals)
+            vals["partner_assigned_id"] = route.to_partner_id.id
+        leads._handoff_write(vals)
         leads._message_log_batch(
             bodies={
                 handoff.lead_id.id: Markup("<p>%s</p>")

@@ -35,12 +35,10 @@ class CrmLeadPhaseHistory(models.Model):
         "crm.lead", string="Lead/Opportunity", required=True, index=True, ondelete="cascade", readonly=True
     )
     phase_id = fields.Many2one(
-        "crm.lifecycle.phase", string="Phase", required=True, index=True, ondelete="restrict", readonly=True
+        "crm.lifecycle.phase", required=True, index=True, ondelete="restrict", readonly=True
     )
     phase_kind = fields.Selection(related="phase_id.kind", string="Kind")
-    previous_phase_id = fields.Many2one(
-        "crm.lifecycle.phase", string="Previous Phase", ondelete="set null", readonly=True
-    )
+    previous_phase_id = fields.Many2one("crm.lifecycle.phase", ondelete="set null", readonly=True)
     date_in = fields.Datetime(string="Entered", required=True, index=True, readonly=True)
     date_out = fields.Datetime(string="Left", readonly=True, help="Empty while the lead is in the phase.")
     is_current = fields.Boolean(string="Current Stay", readonly=True)
@@ -48,8 +46,8 @@ class CrmLeadPhaseHistory(models.Model):
     user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
     team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True, index=True)
-    changed_by_id = fields.Many2one("res.users", string="Changed By", readonly=True)
-    handoff_id = fields.Many2one("crm.lead.handoff", string="Handoff", readonly=True, ondelete="set null")
+    changed_by_id = fields.Many2one("res.users", readonly=True)
+    handoff_id = fields.Many2one("crm.lead.handoff", readonly=True, ondelete="set null")
     origin = fields.Selection(ORIGINS, required=True, default="create", readonly=True)
 
     _lead_current_idx = models.Index("(lead_id) WHERE is_current")

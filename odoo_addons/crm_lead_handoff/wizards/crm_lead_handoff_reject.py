@@ -9,7 +9,9 @@ class CrmLeadHandoffReject(models.TransientModel):
 
     handoff_id = fields.Many2one("crm.lead.handoff", required=True, ondelete="cascade")
     lead_id = fields.Many2one(related="handoff_id.lead_id")
-    reason_id = fields.Many2one("crm.handoff.reject.reason", string="Reason")
+    reason_id = fields.Many2one(
+        "crm.handoff.reject.reason",
+    )
     note = fields.Text(help="For the sender: what the lead lacks.")
 
     def action_reject(self):

@@ -9,9 +9,7 @@ class CrmLeadHandoffSend(models.TransientModel):
 
     lead_id = fields.Many2one("crm.lead", required=True, ondelete="cascade")
     route_ids = fields.Many2many("crm.handoff.route", compute="_compute_route_ids", string="Available Routes")
-    route_id = fields.Many2one(
-        "crm.handoff.route", string="Route", required=True, domain="[('id', 'in', route_ids)]"
-    )
+    route_id = fields.Many2one("crm.handoff.route", required=True, domain="[('id', 'in', route_ids)]")
     note = fields.Text(help="For the receiving side: what they should know about the lead.")
 
     @api.depends("lead_id")

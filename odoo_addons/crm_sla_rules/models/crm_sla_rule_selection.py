@@ -87,8 +87,9 @@ class CrmSlaRule(models.Model):
 
     def _sla_select(self, kind, calendar, company_ids, now):
         query = self._sla_query(kind, calendar, company_ids, now)
-        self.env.cr.execute(query.select())
-        return [row[0] for row in self.env.cr.fetchall()]
+        # through the environment: the lead fields the selection reads are flushed first (a clock column
+        # computed in the same transaction, a team just written)
+        return [row[0] for row in self.env.execute_query(query.select())]
 
     def _sla_claim(self, kind, calendar, company_ids, now, lead_ids):
         """Open (warn) or take over (act) the episodes of ``lead_ids`` that still qualify, in one statement:
