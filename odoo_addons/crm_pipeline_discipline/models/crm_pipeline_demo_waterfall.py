@@ -142,7 +142,10 @@ class CrmPipelineDemo(models.AbstractModel):
         previous = np.where(first, -1, np.r_[-1, stays.phase[:-1]])
         stay_user = user_ids[stays.user]
         decider = np.where(stays.handoff >= 0, receiver[stays.handoff], 0)
-        changed_by = np.where(decider > 0, decider, stay_user)
+        # a handoff's stay by who decided on it; a phase set by hand (a correction) by the teams' manager
+        changed_by = np.where(
+            decider > 0, decider, np.where(stays.origin == "correction", config["manager"].id, stay_user)
+        )
         stay_count = self._insert_phase_stays(
             {
                 "lead_id": all_ids[stays.lead].tolist(),
@@ -282,7 +285,9 @@ class CrmPipelineDemo(models.AbstractModel):
         )
         # who may decide on each: its route's receivers (when it was sent, as now)
         for route in self.env["crm.handoff.route"].browse(sorted(set(handoffs["route_id"]))):
-            mine = [id_ for id_, route_id in zip(ids, handoffs["route_id"], strict=True) if route_id == route.id]
+            mine = [
+                id_ for id_, route_id in zip(ids, handoffs["route_id"], strict=True) if route_id == route.id
+            ]
             self.env.cr.execute(
                 SQL(
                     """INSERT INTO crm_lead_handoff_receiver_rel (crm_lead_handoff_id, res_users_id)

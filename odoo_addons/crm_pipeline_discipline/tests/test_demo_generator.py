@@ -431,6 +431,10 @@ class TestDemoStory(TransactionCase):
             )
             self.assertEqual(stay.previous_phase_id, handoff.phase_id)
             self.assertLessEqual(handoff.date_sent, handoff.date_decided)
+        # the phases a team set itself (qualified, recycled, disqualified) are the manager's corrections
+        corrections = History.search([("lead_id", "in", handoffs.lead_id.ids), ("origin", "=", "correction")])
+        self.assertTrue(corrections)
+        self.assertEqual(corrections.changed_by_id.id, summary["manager"])
 
     def test_handoffs_await_inside_sales(self):
         """Some of Marketing's leads were handed over in the last hours: in Inside Sales' queue, nobody's yet,

@@ -35,6 +35,19 @@ registry.category("web_tour.tours").add("pd_handoff_marketer_tour", {
                 run: "click",
             },
             {
+                content: "The route is chosen",
+                trigger: `.modal .o_field_widget[name='route_id'] input:value('${route}')`,
+            },
+            {
+                content: "Close the list of routes",
+                trigger: ".modal .modal-title",
+                run: "click",
+            },
+            {
+                content: "The list is closed",
+                trigger: "body:not(:has(.o-autocomplete--dropdown-menu))",
+            },
+            {
                 content: "A note for the receiving side",
                 trigger: ".modal .o_field_widget[name='note'] textarea",
                 run: `edit ${note}`,
@@ -115,6 +128,19 @@ registry.category("web_tour.tours").add("pd_handoff_inside_tour", {
                 content: "The reason is one of the configured ones",
                 trigger: `.o-autocomplete--dropdown-menu .dropdown-item:contains('${reason}')`,
                 run: "click",
+            },
+            {
+                content: "The reason is chosen",
+                trigger: `.modal .o_field_widget[name='reason_id'] input:value('${reason}')`,
+            },
+            {
+                content: "Close the list of reasons",
+                trigger: ".modal .modal-title",
+                run: "click",
+            },
+            {
+                content: "The list is closed",
+                trigger: "body:not(:has(.o-autocomplete--dropdown-menu))",
             },
             {
                 content: "A note for the sender",
