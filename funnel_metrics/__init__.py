@@ -43,7 +43,14 @@ The input is the transitions table (one row per stay of a lead in a stage, see
   :func:`simulate_activities` -- activities with a known effect on winning, on a simulated pipeline;
 - :func:`simulate_funnel` -- synthetic funnels with a known truth, snapshotted mid-flight;
   :mod:`funnel_metrics.demo_plan` -- the plan of the demo pipeline of the ``crm_pipeline_discipline`` addon
-  (leads, stays, answers, activities, customer events), built on it.
+  (leads, stays, answers, activities, customer events), built on it;
+- :func:`waterfall`, :func:`rejection_reasons`, :func:`sales_accepted_cost` -- the demand waterfall over the
+  lifecycle phase stays and the handoffs between groups (:mod:`funnel_metrics.phase_stays`:
+  :func:`load_phase_stays`, :func:`load_handoffs`...): leads entering each phase, conversion phase to phase
+  (open leads are not failures), time per phase with open stays censored, acceptance rate of the handoffs,
+  rejection reasons, cost per sales-accepted lead; :data:`DEFAULT_PHASES` -- the seeded phases;
+  :func:`simulate_waterfall` -- a waterfall with handoffs and recycling of known truth, snapshotted
+  mid-flight.
 
 A pipeline snapshot is right-censored: open leads are not failures, and the slow ones (slow stays, slow
 wins) are exactly those still open, so plain shares over closed leads are biased low. The metrics above
@@ -81,7 +88,7 @@ from funnel_metrics.simulate_activities import simulate_activities
 from funnel_metrics.cost import cost_per_lead
 from funnel_metrics.forecast import forecast
 from funnel_metrics.calibration import calibration
-from funnel_metrics.simulate import simulate_funnel
+from funnel_metrics.simulate import simulate_funnel, simulate_waterfall
 from funnel_metrics.early_warning import benjamini_hochberg, early_warnings
 from funnel_metrics.probability_bands import (
     SNAPSHOT_COLUMNS,
@@ -113,6 +120,21 @@ from funnel_metrics.gates import (
     reached_stage,
     validate_criteria,
 )
+from funnel_metrics.phase_stays import (
+    DEFAULT_PHASES,
+    HANDOFF_COLUMNS,
+    HANDOFF_STATES,
+    PHASE_KINDS,
+    PHASE_STAY_COLUMNS,
+    PhaseStaysError,
+    load_handoffs,
+    load_phase_stays,
+    save_handoffs,
+    save_phase_stays,
+    validate_handoffs,
+    validate_phase_stays,
+)
+from funnel_metrics.waterfall import rejection_reasons, sales_accepted_cost, waterfall
 
 __all__ = [
     "ActivitiesError",
@@ -178,4 +200,21 @@ __all__ = [
     "month_end_snapshots",
     "probability_bands",
     "snapshot_stage_rates",
+    # demand waterfall: lifecycle phases and handoffs
+    "DEFAULT_PHASES",
+    "HANDOFF_COLUMNS",
+    "HANDOFF_STATES",
+    "PHASE_KINDS",
+    "PHASE_STAY_COLUMNS",
+    "PhaseStaysError",
+    "load_handoffs",
+    "load_phase_stays",
+    "rejection_reasons",
+    "sales_accepted_cost",
+    "save_handoffs",
+    "save_phase_stays",
+    "validate_handoffs",
+    "validate_phase_stays",
+    "simulate_waterfall",
+    "waterfall",
 ]

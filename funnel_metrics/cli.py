@@ -72,6 +72,7 @@ from activity_centric.instants import parse_day, parse_instant
 from funnel_metrics.activity_wins import load_activities, save_activities, validate_activities
 from funnel_metrics.decision_phase import load_phase_changes, simulate_phase_changes
 from funnel_metrics.extract import (
+    ACCESS,
     DEFAULT_PAGE_SIZE,
     MISSING_MODEL,
     NOT_FOUND,
@@ -83,7 +84,9 @@ from funnel_metrics.extract import (
     extract_campaign_costs,
     extract_currency,
     extract_deals,
+    extract_handoffs,
     extract_phase_changes,
+    extract_phase_stays,
     extract_snapshots,
     extract_stage_targets,
     extract_transitions,
@@ -104,6 +107,8 @@ DEMO_FILES: dict[str, str] = {
     "stated": "stated.csv",
     "phase_changes": "phase_changes.csv.gz",
     "snapshots": "snapshots.csv.gz",
+    "phase_stays": "phase_stays.csv.gz",
+    "handoffs": "handoffs.csv.gz",
 }
 """The bundled demo dataset, in :data:`DATA_DIR` (see :func:`write_demo_data`)."""
 DEMO_SEED = 20240101
@@ -252,6 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
         "outcome (won/lost/open), .csv, .csv.gz or .parquet (with --url and no --snapshots: the month-end "
         "snapshots in Odoo, of --team if given)",
     )
+    _add_waterfall_options(report)
     report.add_argument("-o", "--output", required=True, metavar="FILE.html", help="the report to write")
     report.set_defaults(func=_report)
 
@@ -270,6 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="also write the completed activities of the leads (.csv, .csv.gz or .parquet; with --url read "
         "from Odoo's chatter, with --demo the bundled ones, not with --input)",
     )
+    _add_waterfall_outputs(export)
     export.set_defaults(func=_export)
     return parser
 
@@ -407,6 +414,7 @@ def _report(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UserError(str(exc)) from None
     snapshots = _snapshots(args)
+    waterfall = _waterfall_files(args)
     table, label, connection = _load(args)
     if snapshots is None and connection is not None:
         snapshots = _odoo_snapshots(connection, args)
@@ -456,6 +464,7 @@ def _report(args: argparse.Namespace) -> int:
         phase_changes=phase_changes,
         phase_note=phase_note,
         snapshots=snapshots,
+        waterfall=waterfall if connection is None else _odoo_waterfall(connection, args, waterfall),
     )
     _write_text(output, page)
     print(
@@ -545,6 +554,7 @@ def _export(args: argparse.Namespace) -> int:
             )
         activities_output = _writable(args.activities_output)
         file_format(activities_output)
+    waterfall_outputs = _waterfall_outputs(args)
     table, label, connection = _load(args)
     try:
         save_transitions(table, output)
@@ -559,6 +569,7 @@ def _export(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise UserError(f"cannot write {activities_output}: {exc.strerror or exc}") from None
         print(f"wrote {activities_output}: {len(activities):,} completed activities from {label}")
+    _export_waterfall(args, waterfall_outputs, connection, label)
     return 0
 
 
@@ -789,7 +800,7 @@ def write_demo_data(
     ``phase_changes.csv.gz`` (:func:`demo_phase_changes`), ``activities.csv.gz`` (completed activities
     drawn by :func:`funnel_metrics.simulate_activities` with its default effects: meetings help up to two,
     five calls or more go with losing), ``snapshots.csv.gz``
-    (:func:`demo_snapshots`).
+    (:func:`demo_snapshots`), ``phase_stays.csv.gz`` and ``handoffs.csv.gz`` (:func:`demo_waterfall`).
     """
     folder = Path(path)
     folder.mkdir(parents=True, exist_ok=True)
@@ -810,6 +821,164 @@ def write_demo_data(
     _write_gzip_csv(demo_phase_changes(table, seed), folder / DEMO_FILES["phase_changes"])
     activities, _truth = simulate_activities(table, seed=seed)
     _write_gzip_csv(validate_activities(activities), folder / DEMO_FILES["activities"])
+    write_demo_waterfall(folder, seed=seed)
+
+
+# ------------------------------------------------------------------------------------------------------
+# the demand waterfall: lifecycle phase stays and handoffs
+# ------------------------------------------------------------------------------------------------------
+
+
+def _add_waterfall_options(report: argparse.ArgumentParser) -> None:
+    group = report.add_argument_group("demand waterfall (--demo uses the bundled one unless given)")
+    group.add_argument(
+        "--phases",
+        metavar="FILE",
+        help="lifecycle phase stays: lead_id,phase,phase_sequence,phase_kind,entered_at,left_at,team,user,"
+        "source,medium,campaign,country,origin (.csv, .csv.gz or .parquet; with --url and no --phases: the "
+        "phase history in Odoo, crm_lead_handoff)",
+    )
+    group.add_argument(
+        "--handoffs",
+        metavar="FILE",
+        help="the handoffs of those leads: handoff_id,lead_id,route,from_team,to,phase,sent_at,decided_at,"
+        "state,auto_accepted,reason,team,source,medium,campaign,country",
+    )
+    group.add_argument(
+        "--phase-targets",
+        metavar="CSV",
+        help="phase targets: phase[,team,user],target_conversion_rate (0-1),target_days_in_phase",
+    )
+
+
+def _add_waterfall_outputs(export: argparse.ArgumentParser) -> None:
+    for option, what in (("--phases-output", "lifecycle phase stays"), ("--handoffs-output", "handoffs")):
+        export.add_argument(
+            option,
+            metavar="FILE",
+            help=f"also write the {what} of the demand waterfall (.csv, .csv.gz or .parquet; with --url read "
+            "from Odoo's crm_lead_handoff, with --demo the bundled ones, not with --input)",
+        )
+
+
+def _waterfall_files(args: argparse.Namespace) -> dict[str, Any]:
+    """The waterfall's inputs given as files (the bundled ones with ``--demo``), read before a long
+    extraction: ``phase_stays`` (None when not given), ``handoffs``, ``targets``."""
+    from funnel_metrics.phase_stays import load_handoffs, load_phase_stays
+    from funnel_metrics.report import load_phase_targets
+
+    if args.handoffs and not (args.phases or args.url):
+        raise UserError("--handoffs needs --phases (the phase stays of the handed-over leads)")
+    bundled = args.demo and not args.phases
+    inputs: dict[str, Any] = {"phase_stays": None, "handoffs": None, "targets": None}
+    files = (
+        ("phase_stays", _side_table(args.phases, bundled, "phase_stays"), load_phase_stays),
+        ("handoffs", _side_table(args.handoffs, bundled, "handoffs"), load_handoffs),
+        (
+            "targets",
+            _existing(args.phase_targets, "phase targets") if args.phase_targets else None,
+            load_phase_targets,
+        ),
+    )
+    for name, path, load in files:
+        if path is None:
+            continue
+        try:
+            inputs[name] = load(path)
+        except ValueError as exc:
+            raise UserError(f"{name.replace('_', ' ')} file {path}: {exc}") from None
+    return inputs
+
+
+def _read_waterfall(connection: Any, args: argparse.Namespace) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The phase stays of the period and teams of ``args`` in Odoo, and their handoffs."""
+    start, end = _dates(args)
+    options = {"page_size": args.page_size, "progress": _progress(args), "retries": args.retries}
+    stays = extract_phase_stays(connection, start, end, args.teams, tz=args.tz, **options)
+    return stays, extract_handoffs(connection, pd.unique(stays["lead_id"]).tolist(), **options)
+
+
+def _odoo_waterfall(connection: Any, args: argparse.Namespace, inputs: dict[str, Any]) -> dict[str, Any]:
+    """``inputs`` completed from Odoo when no phase stays were given; a database without the phases (or a
+    user who may not read them) is a note in the report's section."""
+    if inputs["phase_stays"] is not None:
+        return inputs
+    try:
+        stays, handoffs = _read_waterfall(connection, args)
+    except ExtractError as exc:
+        if exc.kind not in (MISSING_MODEL, NOT_FOUND, ACCESS):
+            raise
+        return {**inputs, "note": f"{exc}; or pass --phases FILE."}
+    return {**inputs, "phase_stays": stays, "handoffs": inputs["handoffs"] if args.handoffs else handoffs}
+
+
+def _waterfall_outputs(args: argparse.Namespace) -> dict[str, Path]:
+    """The ``--phases-output`` / ``--handoffs-output`` files, checked before anything is read."""
+    outputs = {
+        name: _writable(path)
+        for name, path in (("phase_stays", args.phases_output), ("handoffs", args.handoffs_output))
+        if path
+    }
+    if outputs and args.input:
+        raise UserError(
+            "--phases-output and --handoffs-output need --url or --demo: a transitions file holds "
+            "no lifecycle phases"
+        )
+    for path in outputs.values():
+        file_format(path)
+    return outputs
+
+
+def _export_waterfall(
+    args: argparse.Namespace, outputs: dict[str, Path], connection: Any, label: str
+) -> None:
+    from funnel_metrics.phase_stays import load_handoffs, load_phase_stays, save_handoffs, save_phase_stays
+
+    if not outputs:
+        return
+    if connection is not None:
+        stays, handoffs = _read_waterfall(connection, args)
+    else:
+        stays = load_phase_stays(DATA_DIR / DEMO_FILES["phase_stays"])
+        handoffs = load_handoffs(DATA_DIR / DEMO_FILES["handoffs"])
+    tables = {
+        "phase_stays": (stays, save_phase_stays, "lifecycle phase stays"),
+        "handoffs": (handoffs, save_handoffs, "handoffs"),
+    }
+    for name, path in outputs.items():
+        frame, save, what = tables[name]
+        try:
+            save(frame, path)
+        except OSError as exc:
+            raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
+        print(f"wrote {path}: {len(frame):,} {what} from {label}")
+
+
+def demo_waterfall(n_leads: int = 5000, seed: int = DEMO_SEED) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The demand waterfall of the demo: ``n_leads`` leads over 2024
+    (:func:`funnel_metrics.simulate_waterfall` with its default phases, handoffs, rejections and recycling;
+    the demo pipeline's sources), snapshotted on 2025-01-01, instants cut to whole seconds. Deterministic
+    for a given seed."""
+    from funnel_metrics.simulate import simulate_waterfall
+
+    stays, handoffs, _truth = simulate_waterfall(
+        n_leads, start="2024-01-01", end="2025-01-01", sources=tuple(_DEMO_UNIT_COST), seed=seed
+    )
+    for frame, columns in ((stays, ("entered_at", "left_at")), (handoffs, ("sent_at", "decided_at"))):
+        for column in columns:
+            frame[column] = frame[column].dt.floor("s")
+    return stays, handoffs
+
+
+def write_demo_waterfall(
+    path: str | os.PathLike[str] = DATA_DIR, n_leads: int = 5000, seed: int = DEMO_SEED
+) -> None:
+    """Write the demo's ``phase_stays.csv.gz`` and ``handoffs.csv.gz`` (:func:`demo_waterfall`) into folder
+    ``path``, gzip without timestamp (part of :func:`write_demo_data`)."""
+    stays, handoffs = demo_waterfall(n_leads, seed)
+    folder = Path(path)
+    _write_gzip_csv(stays, folder / DEMO_FILES["phase_stays"])
+    _write_gzip_csv(handoffs, folder / DEMO_FILES["handoffs"])
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
@@ -43,6 +45,23 @@ def _cost_instants(costs: pd.DataFrame) -> np.ndarray:
     return parsed.astype("datetime64[ns, UTC]").to_numpy(dtype="datetime64[ns]").view("int64")
 
 
+def _cost_amounts(costs: pd.DataFrame, by: str) -> np.ndarray:
+    """The ``cost`` column of a costs table (columns ``<by>``, ``period``, ``cost``) as float64, after
+    checking the table has its columns and every cost is a number."""
+    if not isinstance(costs, pd.DataFrame):
+        raise ValueError(f"costs must be a pandas DataFrame, got {type(costs).__name__}")
+    missing = [c for c in (by, "period", "cost") if c not in costs.columns]
+    if missing:
+        raise ValueError(
+            f"costs table is missing column(s): {', '.join(missing)} (expected: {by}, period, cost)"
+        )
+    amount = pd.to_numeric(costs["cost"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    if not np.isfinite(amount).all():
+        position = int(np.flatnonzero(~np.isfinite(amount))[0])
+        raise ValueError(f"costs: cost must be a number, cannot read {costs['cost'].iloc[position]!r}")
+    return amount
+
+
 def cost_per_lead(
     transitions: pd.DataFrame,
     costs: pd.DataFrame,
@@ -82,23 +101,13 @@ def cost_per_lead(
             ``qualified_stage``, a table with a single stage and no ``qualified_stage``, or a bad ``freq``.
     """
     _offset(freq)
-    if not isinstance(costs, pd.DataFrame):
-        raise ValueError(f"costs must be a pandas DataFrame, got {type(costs).__name__}")
-    missing = [c for c in (by, "period", "cost") if c not in costs.columns]
-    if missing:
-        raise ValueError(
-            f"costs table is missing column(s): {', '.join(missing)} (expected: {by}, period, cost)"
-        )
+    amount = _cost_amounts(costs, by)
     table = _validated(transitions)
     if by not in table.columns:
         raise TransitionsError(
             f"cost_per_lead by {by!r} needs a {by!r} column in the transitions table; it has: "
             f"{', '.join(map(str, table.columns))}"
         )
-    amount = pd.to_numeric(costs["cost"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-    if not np.isfinite(amount).all():
-        position = int(np.flatnonzero(~np.isfinite(amount))[0])
-        raise ValueError(f"costs: cost must be a number, cannot read {costs['cost'].iloc[position]!r}")
     facts = _Facts(table)
     if facts.n_stages == 0:
         qualified = np.zeros(0, dtype=bool)
@@ -141,4 +150,43 @@ def cost_per_lead(
             "qualified": qualified_count,
             "cost_per_qualified": per_qualified,
         }
+    )
+
+
+def _month_start(instant: pd.Timestamp) -> pd.Timestamp:
+    """The first instant of the month (UTC) of an aware instant."""
+    utc = instant.tz_convert("UTC")
+    return pd.Timestamp(year=utc.year, month=utc.month, day=1, tz="UTC")
+
+
+def campaign_costs(totals: Mapping[str, float], table: pd.DataFrame) -> pd.DataFrame:
+    """Campaigns' total costs as a costs table for the rows of ``table`` (a transitions or phase stays table
+    with ``entered_at`` and ``campaign``): the rule of :func:`funnel_metrics.extract.extract_campaign_costs`
+    and of Odoo's Cost per Sales-Accepted Lead. A campaign has one total cost and no period: it is put on the
+    month (start, UTC) of the first row of its leads in ``table``, or of the table's first row when it has
+    none there.
+
+    :param totals: campaign (as ``table`` keys it) -> its total cost
+    :param table: the rows the costs are for; not empty
+    :return: ``campaign`` (string), ``period`` (``datetime64[ns, UTC]``, month start), ``cost`` (float64),
+        one row per campaign, sorted by campaign
+    :raises ValueError: an empty ``table``.
+    """
+    entered = pd.to_datetime(table["entered_at"], utc=True)
+    if entered.isna().all():
+        raise ValueError("the table is empty: campaign costs need the months of its leads")
+    first: dict[str, pd.Timestamp] = {}
+    if "campaign" in table.columns:
+        first = entered.groupby(table["campaign"].astype("string").to_numpy()).min().to_dict()
+    fallback = entered.min()
+    labels = sorted(totals)
+    return pd.DataFrame(
+        {
+            "campaign": pd.Series(labels, dtype="string"),
+            "period": pd.Series(
+                [_month_start(first.get(label, fallback)) for label in labels], dtype="datetime64[ns, UTC]"
+            ),
+            "cost": pd.Series([float(totals[label]) for label in labels], dtype="float64"),
+        },
+        columns=["campaign", "period", "cost"],
     )

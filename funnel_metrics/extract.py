@@ -50,6 +50,7 @@ import numpy as np
 import pandas as pd
 
 from activity_centric.instants import parse_day
+from funnel_metrics.cost import campaign_costs
 from funnel_metrics.odoo_rows import STAGE_FIELDS, transitions_from_ids
 from funnel_metrics.periods import cohort_rows
 
@@ -857,11 +858,6 @@ CAMPAIGN_COST_COLUMNS: tuple[str, ...] = ("campaign", "period", "cost")
 """Columns of :func:`extract_campaign_costs`."""
 
 
-def _month_start(instant: pd.Timestamp) -> pd.Timestamp:
-    utc = instant.tz_convert("UTC")
-    return pd.Timestamp(year=utc.year, month=utc.month, day=1, tz="UTC")
-
-
 def extract_campaign_costs(
     connection: Any,
     transitions: pd.DataFrame,
@@ -927,21 +923,7 @@ def extract_campaign_costs(
     for row in rows:
         label = str(row.get("display_name") or row.get("name") or f"{CAMPAIGN_MODEL},{row['id']}")
         totals[label] = totals.get(label, 0.0) + float(row.get("cost") or 0.0)
-    first: dict[str, pd.Timestamp] = {}
-    if "campaign" in transitions.columns:
-        first = entered.groupby(transitions["campaign"].astype("string").to_numpy()).min().to_dict()
-    fallback = entered.min()
-    labels = sorted(totals)
-    return pd.DataFrame(
-        {
-            "campaign": pd.Series(labels, dtype="string"),
-            "period": pd.Series(
-                [_month_start(first.get(label, fallback)) for label in labels], dtype="datetime64[ns, UTC]"
-            ),
-            "cost": pd.Series([totals[label] for label in labels], dtype="float64"),
-        },
-        columns=list(CAMPAIGN_COST_COLUMNS),
-    )
+    return campaign_costs(totals, transitions)
 
 
 def team_stays(transitions: pd.DataFrame, teams: Iterable[str | int]) -> pd.Series:
@@ -1423,3 +1405,232 @@ def extract_snapshots(
 
 MISSING_MODEL, NOT_FOUND = _MISSING_MODEL, _NOT_FOUND
 """The kinds of :class:`ExtractError` of a database whose addon is older than a model the caller reads."""
+ACCESS = _ACCESS
+"""The kind of :class:`ExtractError` of a read the user's access rights refuse."""
+
+
+# ------------------------------------------------------------------------------------------------------
+# the demand waterfall: lifecycle phase stays and handoffs (crm_lead_handoff)
+# ------------------------------------------------------------------------------------------------------
+
+PHASE_HISTORY_MODEL = "crm.lead.phase.history"
+LIFECYCLE_PHASE_MODEL = "crm.lifecycle.phase"
+HANDOFF_MODEL = "crm.lead.handoff"
+#: fields read from the phase stays, the handoffs and their leads (bare ids)
+PHASE_HISTORY_FIELDS: tuple[str, ...] = (
+    "lead_id",
+    "phase_id",
+    "date_in",
+    "date_out",
+    "user_id",
+    "team_id",
+    "origin",
+)
+HANDOFF_FIELDS: tuple[str, ...] = (
+    "lead_id",
+    "route_id",
+    "from_team_id",
+    "to_team_id",
+    "to_partner_id",
+    "phase_id",
+    "state",
+    "date_sent",
+    "date_decided",
+    "auto_accepted",
+    "reason_id",
+)
+LEAD_ORIGIN_FIELDS: tuple[str, ...] = ("source_id", "medium_id", "campaign_id", "country_id")
+#: the model of each many2one whose name the waterfall's tables show
+WATERFALL_MODELS: dict[str, str] = {
+    "user_id": "res.users",
+    "team_id": "crm.team",
+    "from_team_id": "crm.team",
+    "to_team_id": "crm.team",
+    "to_partner_id": "res.partner",
+    "route_id": "crm.handoff.route",
+    "reason_id": "crm.handoff.reject.reason",
+    "source_id": "utm.source",
+    "medium_id": "utm.medium",
+    "campaign_id": "utm.campaign",
+    "country_id": "res.country",
+}
+_HANDOFF_HINT = (
+    "install the crm_lead_handoff module in that database (Apps › CRM Handoffs and Demand Waterfall)"
+)
+
+
+def _waterfall_rows(
+    reader: RpcReader, model: str, fields: Sequence[str], bar: Any = None
+) -> list[dict[str, Any]]:
+    """Every row of ``model`` the user may read (bare ids); a database without ``crm_lead_handoff`` is an
+    :class:`ExtractError` saying to install it."""
+    try:
+        return list(reader.paged(model, [], fields, bar, bare=True))
+    except ExtractError as exc:
+        if exc.kind in (_MISSING_MODEL, _NOT_FOUND):
+            error = ExtractError(
+                f"database {reader.caller.database!r} has no lifecycle phases ({model}): {_HANDOFF_HINT}"
+            )
+            error.kind = exc.kind
+            raise error from None
+        raise
+
+
+def _named(reader: RpcReader, rows: list[dict[str, Any]], field: str) -> list[str | None]:
+    """The display names of a many2one field of ``rows`` (None when empty), one name map per model."""
+    ids = [many2one_id(row.get(field)) for row in rows]
+    names = reader.names(WATERFALL_MODELS[field], set(ids) - {0}) if any(ids) else {}
+    return [names.get(i) for i in ids]
+
+
+def _lead_origins(reader: RpcReader, lead_ids: Iterable[int]) -> dict[int, tuple[str | None, ...]]:
+    """lead id -> names of its source, medium, campaign and country (archived leads too)."""
+    leads = reader.by_ids("crm.lead", lead_ids, LEAD_ORIGIN_FIELDS, bare=True)
+    columns = [_named(reader, leads, field) for field in LEAD_ORIGIN_FIELDS]
+    return {int(row["id"]): tuple(column[i] for column in columns) for i, row in enumerate(leads)}
+
+
+def extract_phase_stays(
+    connection: Any,
+    date_from: DateLike | None = None,
+    date_to: DateLike | None = None,
+    teams: Iterable[str | int] | None = None,
+    page_size: int = DEFAULT_PAGE_SIZE,
+    progress: bool = False,
+    retries: int = 3,
+    *,
+    backoff: float = 1.0,
+    tz: str = "UTC",
+) -> pd.DataFrame:
+    """The lifecycle phase stays of an Odoo database (the ``crm_lead_handoff`` addon's
+    ``crm.lead.phase.history``) as a phase stays table for :func:`funnel_metrics.waterfall`.
+
+    The selection is the rule of the reports (:func:`funnel_metrics.cohort_rows`): the leads whose first
+    phase stay began between ``date_from`` and ``date_to`` (days in ``tz``) and, with ``teams``, that have a
+    stay in one of them, each with all its stays -- among those the user may read (his record rules and
+    companies). Read like :func:`extract_transitions`: paged ``search_read`` calls by id with bare ids,
+    retried for transient failures; then the phases (name, sequence, kind; archived ones too), the leads'
+    source, medium, campaign and country, and one name map per model.
+
+    :return: the validated phase stays table (:data:`funnel_metrics.PHASE_STAY_COLUMNS`), by lead and entry
+    :raises ExtractError: the call failed (see :func:`extract_transitions`), a database without
+        ``crm_lead_handoff`` (the message says to install it), an unknown team, a period ending before it
+        starts.
+    """
+    from tqdm.auto import tqdm
+
+    from funnel_metrics.phase_stays import PHASE_STAY_COLUMNS, validate_phase_stays
+
+    start, end = _as_date(date_from, "date_from"), _as_date(date_to, "date_to")
+    if start and end and start > end:
+        raise ExtractError(
+            f"the period ends ({end.isoformat()}) before it starts ({start.isoformat()}): check the two dates"
+        )
+    if page_size < 1:
+        raise ExtractError(f"page size must be at least 1, got {page_size}")
+    caller = RpcCaller(connection, retries, backoff)
+    reader = RpcReader(connection, caller, page_size, read_context(connection, caller))
+    team_ids = _team_ids(reader, list(teams)) if teams else None
+    with tqdm(desc="phase stays", unit=" stays", disable=not progress) as bar:
+        rows = _waterfall_rows(reader, PHASE_HISTORY_MODEL, PHASE_HISTORY_FIELDS, bar)
+    lead = [many2one_id(row.get("lead_id")) for row in rows]
+    entered = _datetime_column([row.get("date_in") for row in rows])
+    of_scope = [many2one_id(row.get("team_id")) in team_ids for row in rows] if team_ids is not None else None
+    keep = cohort_rows(np.asarray(lead, dtype="int64"), entered, *_bounds(start, end, tz), of_scope)
+    rows = [row for row, kept in zip(rows, keep, strict=True) if kept]
+    phase_rows = reader.by_ids(
+        LIFECYCLE_PHASE_MODEL,
+        {many2one_id(row.get("phase_id")) for row in rows},
+        ["name", "sequence", "kind"],
+        bare=True,
+    )
+    phases = {int(row["id"]): (row["name"], int(row["sequence"]), row["kind"]) for row in phase_rows}
+    phase = [phases[many2one_id(row.get("phase_id"))] for row in rows]
+    origins = _lead_origins(reader, {many2one_id(row.get("lead_id")) for row in rows})
+    origin_of = [origins.get(many2one_id(row.get("lead_id")), (None,) * 4) for row in rows]
+    frame = pd.DataFrame(
+        {
+            "lead_id": _id_column([many2one_id(row.get("lead_id")) for row in rows]),
+            "phase": [p[0] for p in phase],
+            "phase_sequence": np.asarray([p[1] for p in phase], dtype="int64"),
+            "phase_kind": [p[2] for p in phase],
+            "entered_at": _datetime_column([row.get("date_in") for row in rows]),
+            "left_at": _datetime_column([row.get("date_out") for row in rows]),
+            "team": _named(reader, rows, "team_id"),
+            "user": _named(reader, rows, "user_id"),
+            **{
+                name: [o[i] for o in origin_of]
+                for i, name in enumerate(("source", "medium", "campaign", "country"))
+            },
+            "origin": [row.get("origin") or None for row in rows],
+        },
+        columns=list(PHASE_STAY_COLUMNS),
+    )
+    table = validate_phase_stays(frame)
+    return table.sort_values(["lead_id", "entered_at"], kind="stable", ignore_index=True)
+
+
+def extract_handoffs(
+    connection: Any,
+    lead_ids: Iterable[int],
+    page_size: int = DEFAULT_PAGE_SIZE,
+    progress: bool = False,
+    retries: int = 3,
+    *,
+    backoff: float = 1.0,
+) -> pd.DataFrame:
+    """The handoffs of the given leads (the ``crm_lead_handoff`` addon's ``crm.lead.handoff``) the user may
+    read, as a handoffs table for :func:`funnel_metrics.waterfall`.
+
+    ``route``, ``from_team``, ``to`` (the receiving team, else the partner), ``phase`` (handed over from) and
+    ``reason`` are names; ``team`` is the sending team; ``source``, ``medium``, ``campaign`` and ``country``
+    the lead's.
+
+    :return: the validated handoffs table (:data:`funnel_metrics.HANDOFF_COLUMNS`), in id order
+    :raises ExtractError: the call failed, a database without ``crm_lead_handoff``.
+    """
+    from tqdm.auto import tqdm
+
+    from funnel_metrics.phase_stays import HANDOFF_COLUMNS, validate_handoffs
+
+    caller = RpcCaller(connection, retries, backoff)
+    reader = RpcReader(connection, caller, max(1, int(page_size)), read_context(connection, caller))
+    wanted = {int(lead) for lead in lead_ids}
+    with tqdm(desc="handoffs", unit=" handoffs", disable=not progress) as bar:
+        rows = _waterfall_rows(reader, HANDOFF_MODEL, HANDOFF_FIELDS, bar)
+    rows = [row for row in rows if many2one_id(row.get("lead_id")) in wanted]
+    phase_rows = reader.by_ids(
+        LIFECYCLE_PHASE_MODEL, {many2one_id(row.get("phase_id")) for row in rows}, ["name"], bare=True
+    )
+    phases = {int(row["id"]): row["name"] for row in phase_rows}
+    origins = _lead_origins(reader, {many2one_id(row.get("lead_id")) for row in rows})
+    origin_of = [origins.get(many2one_id(row.get("lead_id")), (None,) * 4) for row in rows]
+    from_team = _named(reader, rows, "from_team_id")
+    to = [
+        team or partner
+        for team, partner in zip(
+            _named(reader, rows, "to_team_id"), _named(reader, rows, "to_partner_id"), strict=True
+        )
+    ]
+    frame = pd.DataFrame(
+        {
+            "handoff_id": _id_column([int(row["id"]) for row in rows]),
+            "lead_id": _id_column([many2one_id(row.get("lead_id")) for row in rows]),
+            "route": _named(reader, rows, "route_id"),
+            "from_team": from_team,
+            "to": to,
+            "phase": [phases.get(many2one_id(row.get("phase_id"))) for row in rows],
+            "sent_at": _datetime_column([row.get("date_sent") for row in rows]),
+            "decided_at": _datetime_column([row.get("date_decided") for row in rows]),
+            "state": [row.get("state") for row in rows],
+            "auto_accepted": [bool(row.get("auto_accepted")) for row in rows],
+            "reason": _named(reader, rows, "reason_id"),
+            "team": from_team,
+            **{
+                name: [o[i] for o in origin_of]
+                for i, name in enumerate(("source", "medium", "campaign", "country"))
+            },
+        },
+        columns=list(HANDOFF_COLUMNS),
+    )
+    return validate_handoffs(frame)

@@ -80,6 +80,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("early-warning", "Early warning"),
     ("activity-wins", "Which activities win deals"),
     ("probability-bands", "Calibration by month-end snapshots"),
+    ("waterfall", "Demand waterfall"),
 )
 """``(id, heading)`` of the report's sections, in page order; each is a ``<section id=...>``."""
 
@@ -256,6 +257,7 @@ class _Inputs:
     activities: pd.DataFrame | None = None
     deals: pd.DataFrame | None = None
     snapshots: pd.DataFrame | None = None
+    waterfall: dict[str, Any] = field(default_factory=dict)
 
     def money(self, heading: str) -> str:
         """A heading of amounts, with the currency when known: ``Cost (EUR)``."""
@@ -1341,6 +1343,7 @@ def build_report(
     activities: pd.DataFrame | None = None,
     deals: pd.DataFrame | None = None,
     snapshots: pd.DataFrame | None = None,
+    waterfall: Mapping[str, Any] | None = None,
 ) -> str:
     """Build the HTML report of a transitions table.
 
@@ -1377,6 +1380,9 @@ def build_report(
         (:func:`~funnel_metrics.activity_wins.deals_from_transitions`)
     :param snapshots: month-end probability snapshots (see :mod:`funnel_metrics.probability_bands`), or
         None: the section on them then says to pass ``--snapshots``
+    :param waterfall: the demand waterfall's inputs (see :func:`_waterfall`): ``phase_stays`` (a phase stays
+        table), optional ``handoffs``, ``targets`` (phase targets), ``note`` (shown when there are no phase
+        stays, e.g. why Odoo gave none); None or no ``phase_stays``: the section says which option to pass
     :return: the page, a complete HTML document (UTF-8 text) with the sections of :data:`SECTIONS`
     :raises TransitionsError: the table is invalid or empty.
     :raises ValueError: bad ``as_of``, invalid targets, costs or stated probabilities, or ``selected`` not
@@ -1396,6 +1402,7 @@ def build_report(
     data.activities = None if activities is None else validate_activities(activities)
     data.deals = None if deals is None else validate_deals(deals)
     data.snapshots = snapshots
+    data.waterfall = {**(waterfall or {}), "as_of": as_of}
     sections = []
     for section_id, _ in tqdm(SECTIONS, desc="report", unit=" sections", disable=not progress):
         sections.append(_BUILDERS[section_id](data))
@@ -1518,3 +1525,166 @@ def load_stated(path: str | os.PathLike[str]) -> dict[str, float]:
     if duplicated:
         raise ValueError(f"stated file {name!r}: stage(s) listed twice: {', '.join(map(str, duplicated))}")
     return dict(zip(frame["stage"].astype(str), values.astype(float), strict=True))
+
+
+# ------------------------------------------------------------------------------------------------------
+# the demand waterfall (lifecycle phases and handoffs between groups)
+# ------------------------------------------------------------------------------------------------------
+
+WATERFALL_HINT = (
+    "No lifecycle phases given: pass --phases phase_stays.csv (one row per stay of a lead in a lifecycle "
+    "phase: lead_id, phase, phase_sequence, phase_kind, entered_at, left_at, team, user, source, medium, "
+    "campaign, country, origin) and --handoffs handoffs.csv, or --url a database with the crm_lead_handoff "
+    "module, to see the demand waterfall."
+)
+
+
+def load_phase_targets(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read phase targets (``phase``, optional ``team``/``user``, ``target_conversion_rate`` as a fraction,
+    ``target_days_in_phase`` in days), the shape of the stage targets, and check them.
+
+    :raises ValueError: a missing ``phase`` column, neither measure, or a bad value (the message says which).
+    :raises FileNotFoundError: no such file.
+    """
+    frame = _read_csv(path, "phase targets", ["phase"])
+    if not {"target_conversion_rate", "target_days_in_phase"} & set(frame.columns):
+        raise ValueError(
+            f"phase targets file {os.fspath(path)!r} has neither target_conversion_rate nor "
+            "target_days_in_phase"
+        )
+    as_stage = frame.rename(columns={"phase": "stage", "target_days_in_phase": "target_days_in_stage"})
+    for measure in ("target_conversion_rate", "target_days_in_stage"):
+        try:
+            match_targets(pd.DataFrame({"stage": pd.Series(dtype="string")}), as_stage, measure)
+        except ValueError as exc:
+            raise ValueError(f"phase targets file {os.fspath(path)!r}: {exc}") from None
+    return frame
+
+
+def _waterfall(data: _Inputs) -> _Section:
+    """The waterfall of ``data.waterfall["phase_stays"]`` (with its ``handoffs``, ``targets``): leads
+    entering each phase and conversion, the handoffs' acceptance, rejection reasons, and the cost per
+    sales-accepted lead when costs are given by a column the phase stays have."""
+    from funnel_metrics.phase_stays import DEFAULT_PHASES
+    from funnel_metrics.waterfall import WATERFALL_BY, rejection_reasons, sales_accepted_cost, waterfall
+
+    section = _Section(
+        "waterfall",
+        "Demand waterfall",
+        "How leads mature phase by phase, from inquiry to won deal, and how each group receives the leads "
+        "handed over to it. Conversion = moved on / (moved on + recycled + disqualified + lost): leads still "
+        "in a phase are not failures. A lead recycled and coming back counts once per phase. Times are "
+        "medians with the stays still open counted as at least as long as they have lasted.",
+    )
+    inputs = data.waterfall
+    stays = inputs.get("phase_stays")
+    if stays is None:
+        section.note(inputs.get("note") or WATERFALL_HINT)
+        return section
+    handoffs = inputs.get("handoffs")
+    result = waterfall(stays, handoffs, as_of=inputs.get("as_of"), targets=inputs.get("targets"))
+    if result.empty:
+        section.note("The phase stays are empty: no lead has a lifecycle phase yet.")
+        return section
+    steps = result[result["phase_kind"] == "progress"]
+    fig = _figure()
+    ax = fig.add_subplot()
+    x = np.arange(len(steps))
+    ax.bar(x, steps["entered"], color=_BLUE, width=0.6, label="leads entering")
+    ax.set_xticks(x, steps["phase"].astype(str).tolist(), rotation=15, ha="right")
+    ax.set_ylabel("leads entering the phase")
+    _style(ax)
+    rate = ax.twinx()
+    rate.plot(x, steps["conversion_rate"].to_numpy(dtype="float64"), "o-", color=_ORANGE, label="conversion")
+    rate.set_ylim(0, 1.05)
+    _percent_axis(rate.yaxis)
+    rate.set_ylabel("conversion to the next phase")
+    rate.spines[["top"]].set_visible(False)
+    bars, line = ax.get_legend_handles_labels(), rate.get_legend_handles_labels()
+    rate.legend(bars[0] + line[0], bars[1] + line[1], fontsize=8, frameon=False, loc="upper right")
+    section.parts.append(_image(fig, "demand waterfall: leads entering each phase and conversion"))
+    section.parts.append(
+        html_table(
+            result,
+            [
+                ("phase", "Phase", fmt_text),
+                ("entered", "Entered", fmt_count),
+                ("advanced", "Moved on", fmt_count),
+                ("recycled", "Recycled", fmt_count),
+                ("disqualified", "Disqualified", fmt_count),
+                ("lost", "Lost", fmt_count),
+                ("open", "Still in phase", fmt_count),
+                ("conversion_rate", "Conversion", fmt_share),
+                ("ci_low", "95 % low", fmt_share),
+                ("ci_high", "95 % high", fmt_share),
+                ("median_days", "Median days", fmt_days),
+                ("p90_days", "90th pct days", fmt_days),
+                *(
+                    [
+                        ("target_conversion_rate", "Target", fmt_share),
+                        ("target_days", "Target days", fmt_days),
+                    ]
+                    if "target_days" in result.columns
+                    else []
+                ),
+            ],
+            "t-waterfall",
+        )
+    )
+    if handoffs is None:
+        section.note(
+            "No handoffs given: pass --handoffs handoffs.csv to see how each group accepts its leads."
+        )
+    else:
+        handed = result[result["handed_over"] > 0]
+        section.parts.append(
+            html_table(
+                handed,
+                [
+                    ("phase", "Handed over from", fmt_text),
+                    ("handed_over", "Handoffs", fmt_count),
+                    ("accepted", "Accepted", fmt_count),
+                    ("auto_accepted", "Of which automatically", fmt_count),
+                    ("rejected", "Rejected", fmt_count),
+                    ("returned", "Returned at the deadline", fmt_count),
+                    ("awaiting", "Awaiting", fmt_count),
+                    ("acceptance_rate", "Acceptance", fmt_share),
+                    ("median_hours_to_decision", "Median hours to decide", fmt_number),
+                ],
+                "t-handoffs",
+            )
+        )
+        reasons = rejection_reasons(handoffs)
+        section.parts.append(
+            html_table(
+                reasons,
+                [
+                    ("phase", "Handed over from", fmt_text),
+                    ("reason", "Rejection reason", fmt_text),
+                    ("rejected", "Rejected", fmt_count),
+                    ("share", "Share", fmt_share),
+                ],
+                "t-rejections",
+            )
+        )
+    accepted_phase = DEFAULT_PHASES[2][1]
+    if data.costs is not None and data.cost_by in WATERFALL_BY and accepted_phase in set(result["phase"]):
+        by = data.cost_by
+        totals = sales_accepted_cost(stays, data.costs, phase=accepted_phase, by=by, period=None)
+        section.parts.append(
+            html_table(
+                totals,
+                [
+                    (by, by.capitalize(), fmt_text),
+                    ("entered", "Inquiries", fmt_count),
+                    ("sales_accepted", "Sales accepted", fmt_count),
+                    ("cost", data.money("Cost"), fmt_money),
+                    ("cost_per_sales_accepted", data.money("Per sales-accepted lead"), fmt_money),
+                ],
+                "t-sales-accepted-cost",
+            )
+        )
+    return section
+
+
+_BUILDERS["waterfall"] = _waterfall

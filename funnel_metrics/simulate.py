@@ -13,6 +13,7 @@ import pandas as pd
 from funnel_metrics.funnel import _as_utc, _validated
 
 _NANOS_PER_DAY = 86_400 * 1_000_000_000
+_NAT = np.iinfo(np.int64).min
 LOST_REASONS: tuple[str, ...] = ("price", "timing", "competitor", "no budget")
 """The lost reasons :func:`simulate_funnel` gives lost leads, drawn uniformly."""
 
@@ -325,3 +326,356 @@ def simulate_funnel(
     if drop is not None:
         truth["conversion_drop"] = {key: drop[key] for key in ("product", "stage", "advance", "start")}
     return _validated(frame), truth  # already in the normal form: checked, not rebuilt
+
+
+# ------------------------------------------------------------------------------------------------------
+# the demand waterfall
+# ------------------------------------------------------------------------------------------------------
+
+WATERFALL_REASONS: Mapping[str, float] = {
+    "wrong_company_size": 0.25,
+    "wrong_persona": 0.2,
+    "wrong_region": 0.1,
+    "existing_customer": 0.05,
+    "competitor": 0.05,
+    "no_reachable_contact": 0.15,
+    "not_ready_yet": 0.2,
+}
+"""The rejection reasons :func:`simulate_waterfall` draws by default, with their shares (the Odoo seed's
+codes)."""
+
+# outcomes of a stay in a progress phase, in the order of the probability vector
+_ACCEPTED, _REJECTED, _RETURNED, _RECYCLE, _DISQUALIFY, _LOSE = range(6)
+
+
+def _waterfall_probabilities(
+    names: Sequence[str],
+    advance: Sequence[float],
+    recycle: Sequence[float],
+    disqualify: Sequence[float],
+    median_days: Sequence[float],
+    handoffs: Mapping[str, Mapping[str, Any]],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per progress phase, the probabilities of the six outcomes of a stay, and the exponential scales."""
+    sizes = {len(names), len(advance), len(recycle), len(disqualify), len(median_days)}
+    if len(sizes) != 1 or not names:
+        raise ValueError("advance, recycle, disqualify and median_days need one value per progress phase")
+    unknown = sorted(set(handoffs) - set(names))
+    if unknown:
+        raise ValueError(f"handoffs from unknown phase(s) {unknown}; the progress phases are {list(names)}")
+    probabilities = np.zeros((len(names), 6))
+    for k, name in enumerate(names):
+        share = np.array([advance[k], recycle[k], disqualify[k]], dtype="float64")
+        if not (np.isfinite(share).all() and (share >= 0).all() and share.sum() <= 1 + 1e-12):
+            raise ValueError(
+                f"phase {name!r}: advance, recycle and disqualify must be >= 0 and add up to at most 1"
+            )
+        handoff = handoffs.get(name)
+        if handoff is None:
+            probabilities[k, _ACCEPTED] = share[0]
+        else:
+            acceptance, returned = float(handoff["acceptance"]), float(handoff.get("returned", 0.0))
+            if not (0 <= acceptance <= 1 and 0 <= returned <= 1):
+                raise ValueError(f"handoff from {name!r}: acceptance and returned must be in [0, 1]")
+            probabilities[k, _ACCEPTED] = share[0] * acceptance
+            probabilities[k, _REJECTED] = share[0] * (1 - acceptance) * (1 - returned)
+            probabilities[k, _RETURNED] = share[0] * (1 - acceptance) * returned
+        probabilities[k, _RECYCLE] = share[1]
+        probabilities[k, _DISQUALIFY] = share[2]
+        probabilities[k, _LOSE] = max(1.0 - share.sum(), 0.0)
+    medians = np.asarray(median_days, dtype="float64")
+    if not (np.isfinite(medians) & (medians > 0)).all():
+        raise ValueError(f"median_days must be positive numbers, got {list(median_days)}")
+    return probabilities, medians / math.log(2.0) * _NANOS_PER_DAY
+
+
+def _utc(nanoseconds: np.ndarray) -> pd.Series:
+    """int64 nanoseconds (NaT marker for none) as a UTC timestamp Series."""
+    return pd.Series(nanoseconds.view("datetime64[ns]")).dt.tz_localize("UTC")
+
+
+def simulate_waterfall(
+    n_leads: int,
+    advance: Sequence[float] = (0.7, 0.6, 0.7, 0.6, 0.45),
+    recycle: Sequence[float] = (0.0, 0.05, 0.1, 0.1, 0.0),
+    disqualify: Sequence[float] = (0.2, 0.1, 0.05, 0.0, 0.0),
+    median_days: Sequence[float] = (2, 6, 4, 10, 20),
+    handoffs: Mapping[str, Mapping[str, Any]] | None = None,
+    reasons: Mapping[str, float] | None = None,
+    re_entry: float = 0.3,
+    recycled_median_days: float = 30.0,
+    start: TimestampLike = "2024-01-01",
+    end: TimestampLike = "2024-07-01",
+    snapshot: TimestampLike | None = None,
+    sources: Sequence[str] = ("web", "event", "referral"),
+    mediums: Sequence[str] = ("organic", "paid", "email"),
+    campaigns: Sequence[str] = ("spring", "summer", "webinar"),
+    countries: Sequence[str] = ("Belgium", "France", "Germany"),
+    seed: int = 0,
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """A synthetic demand waterfall with known truth: phase stays and handoffs, snapshotted mid-flight.
+
+    The phases are the seeded ones (:data:`funnel_metrics.phase_stays.DEFAULT_PHASES`): five progress phases
+    (Inquiry, Marketing Qualified, Sales Accepted, Sales Qualified, Opportunity), then Won, Lost, Recycled,
+    Disqualified. The model (every lead independent, everything memoryless):
+
+    - ``n_leads`` leads arrive uniformly between ``start`` and ``end`` (naive = UTC) in Inquiry; lead ids
+      1..n in arrival order; each gets a source, medium, campaign and country (uniformly from the pools);
+    - a stay in progress phase k lasts an exponential time of median ``median_days[k]`` days, whatever
+      its outcome; at its end the lead moves on with probability ``advance[k]`` (from Opportunity: to Won),
+      is recycled with probability ``recycle[k]``, disqualified with ``disqualify[k]``, else lost;
+    - ``handoffs`` (default: from Marketing Qualified, marketing to inside sales, acceptance 0.7, 10 % of
+      the others returned by the deadline, decisions in a median of 8 hours, 20 % of the acceptances
+      automatic; from Sales Qualified, inside sales to the field, acceptance 0.85, median 24 hours): maps a
+      phase to ``acceptance``, ``returned``, ``decision_hours``, ``auto`` and optional ``route``, ``to``.
+      Moving on from such a phase goes through a handoff, accepted with probability ``acceptance``;
+      otherwise it is rejected (a reason drawn from ``reasons``, default :data:`WATERFALL_REASONS`) or, with
+      probability ``returned``, returned by the deadline; both recycle the lead. The handoff is sent a time
+      ``min(D, stay)`` before the end of the stay, ``D`` exponential of median ``decision_hours``, and
+      decided at the end of the stay;
+    - Won, Lost and Disqualified are final (their stays stay open). A Recycled stay lasts an exponential time
+      of median ``recycled_median_days``, after which the lead re-enters Inquiry with probability
+      ``re_entry``; otherwise it stays recycled;
+    - the tables are cut at ``snapshot`` (default ``end``): stays and handoffs begun after it are dropped,
+      stays running at it are open, handoffs decided after it are awaiting.
+
+    The team of a stay is the phase's group: ``Marketing`` (Inquiry, Marketing Qualified), ``Inside Sales``
+    (Sales Accepted, Sales Qualified), ``Field Sales`` (Opportunity and after); its user is the lead's
+    salesperson in that group (``user_<group>_<n>``, none in marketing).
+
+    Output: ``(stays, handoffs, truth)``: validated tables (:mod:`funnel_metrics.phase_stays`), rows by lead
+    then time (handoffs by id = time order per lead), and ``truth``: ``phases`` (the progress phases), per
+    phase ``conversion`` (the probability that a stay ends by moving on), ``recycle``, ``disqualify``,
+    ``lost`` (idem), ``median_days``; per handoff phase ``acceptance`` (accepted / decided),
+    ``median_hours_to_decision`` (``1 / (1 / decision_hours + 1 / (24 median_days))``: the earlier of the
+    decision delay and the stay), ``reason_share`` (reason -> share of the rejections); ``re_entry``,
+    ``snapshot``.
+
+    A lead recycled from a phase and coming back to it counts once in :func:`funnel_metrics.waterfall` (it
+    advanced if any of its passages did), so with ``re_entry`` > 0 the waterfall's conversion of the phases
+    recycled leads come back to is at least the per-stay ``conversion``; the other phases and the times,
+    acceptance and reasons are per stay and per handoff, recovered as they are.
+
+    Raises:
+        ValueError: inconsistent or out-of-range parameters, ``end`` not after ``start``.
+    """
+    from funnel_metrics.phase_stays import DEFAULT_PHASES, handoffs_table, phase_stays_table
+
+    progress = [row for row in DEFAULT_PHASES if row[3] == "progress"]
+    names = [row[1] for row in progress]
+    final = {row[3]: row for row in DEFAULT_PHASES if row[3] != "progress"}
+    if handoffs is None:
+        handoffs = {
+            names[1]: {
+                "acceptance": 0.7,
+                "returned": 0.1,
+                "decision_hours": 8.0,
+                "auto": 0.2,
+                "route": "Marketing to Inside Sales",
+                "to": "Inside Sales",
+            },
+            names[3]: {
+                "acceptance": 0.85,
+                "returned": 0.0,
+                "decision_hours": 24.0,
+                "auto": 0.0,
+                "route": "Inside Sales to Field",
+                "to": "Field Sales",
+            },
+        }
+    probabilities, scale_ns = _waterfall_probabilities(
+        names, advance, recycle, disqualify, median_days, handoffs
+    )
+    mix = dict(WATERFALL_REASONS if reasons is None else reasons)
+    weights = np.asarray(list(mix.values()), dtype="float64")
+    if not mix or not (np.isfinite(weights).all() and (weights >= 0).all() and weights.sum() > 0):
+        raise ValueError("reasons must map at least one reason to a non-negative share")
+    weights = weights / weights.sum()
+    if not 0.0 <= float(re_entry) <= 1.0:
+        raise ValueError(f"re_entry must be in [0, 1], got {re_entry!r}")
+    if not (math.isfinite(float(recycled_median_days)) and float(recycled_median_days) > 0):
+        raise ValueError(f"recycled_median_days must be a positive number, got {recycled_median_days!r}")
+    if int(n_leads) < 0:
+        raise ValueError(f"n_leads must be >= 0, got {n_leads!r}")
+    for name, pool in (
+        ("sources", sources),
+        ("mediums", mediums),
+        ("campaigns", campaigns),
+        ("countries", countries),
+    ):
+        if len(pool) == 0:
+            raise ValueError(f"{name} must name at least one value")
+    begin, finish = _as_utc(start, "start"), _as_utc(end, "end")
+    if finish <= begin:
+        raise ValueError(f"end ({finish}) must be after start ({begin})")
+    cut = _as_utc(snapshot, "snapshot") if snapshot is not None else finish
+    rng = np.random.default_rng(seed)
+    n = int(n_leads)
+    k_progress = len(names)
+    handoff_of = np.array([names[k] in handoffs for k in range(k_progress)])
+    spec = [handoffs.get(name, {}) for name in names]
+    decision_ns = np.array([float(s.get("decision_hours", 1.0)) for s in spec]) / math.log(2.0) * 3.6e12
+    auto = np.array([float(s.get("auto", 0.0)) for s in spec])
+    cumulative = np.cumsum(probabilities, axis=1)
+    # phase codes: 0..4 progress, then won, lost, recycled, disqualified (in DEFAULT_PHASES order)
+    won, lost, recycled, disqualified = k_progress, k_progress + 1, k_progress + 2, k_progress + 3
+
+    arrival = np.sort(begin.value + np.floor(rng.random(n) * (finish.value - begin.value)).astype("int64"))
+    group_of = np.array([0, 0, 1, 1, 2])  # Marketing, Inside Sales, Field Sales by progress phase
+    stays: list[tuple[np.ndarray, ...]] = []  # (lead, phase code, entered, left or NaT, group)
+    sent: list[tuple[np.ndarray, ...]] = []  # (lead, phase, sent, decided, outcome, auto)
+    active, phase_now, time_now = np.arange(n), np.zeros(n, dtype="int64"), arrival
+    while len(active):
+        phase = phase_now
+        dwell = (rng.exponential(1.0, len(active)) * scale_ns[phase]).astype("int64")
+        left = time_now + dwell
+        stays.append((active, phase, time_now, left, group_of[phase]))
+        draw = rng.random(len(active))
+        outcome = (draw[:, None] >= cumulative[phase]).sum(axis=1).clip(max=_LOSE)
+        delay = (rng.exponential(1.0, len(active)) * decision_ns[phase]).astype("int64")
+        automatic = rng.random(len(active)) < auto[phase]
+        handed = handoff_of[phase] & (outcome <= _RETURNED)
+        sent.append(
+            (
+                active[handed],
+                phase[handed],
+                (left - np.minimum(delay, dwell))[handed],
+                left[handed],
+                outcome[handed],
+                (automatic & (outcome == _ACCEPTED))[handed],
+            )
+        )
+        onward = outcome == _ACCEPTED
+        to_won = onward & (phase == k_progress - 1)
+        ending = {
+            won: to_won,
+            recycled: (outcome >= _REJECTED) & (outcome <= _RECYCLE),
+            disqualified: outcome == _DISQUALIFY,
+            lost: outcome == _LOSE,
+        }
+        back = np.zeros(len(active), dtype=bool)
+        back_at = np.zeros(len(active), dtype="int64")
+        for code, where in ending.items():
+            entered = left[where]
+            closes = np.full(len(entered), _NAT)
+            if code == recycled:
+                stay = (
+                    rng.exponential(1.0, len(entered)) * recycled_median_days / math.log(2.0) * _NANOS_PER_DAY
+                ).astype("int64")
+                again = rng.random(len(entered)) < re_entry
+                closes = np.where(again, entered + stay, _NAT)
+                back[where] = again
+                back_at[where] = entered + stay
+            # an outcome is the group's the lead was in; a recycled lead goes back to marketing
+            group = np.zeros(len(entered), "int64") if code == recycled else group_of[phase[where]]
+            stays.append((active[where], np.full(len(entered), code), entered, closes, group))
+        going = onward & ~to_won
+        phase_next = np.where(going, phase + 1, 0)
+        time_next = np.where(going, left, back_at)
+        keep = going | back
+        active, phase_now, time_now = active[keep], phase_next[keep], time_next[keep]
+
+    if not stays:  # no lead at all
+        stays.append(tuple(np.empty(0, "int64") for _ in range(5)))
+        sent.append(tuple(np.empty(0, "int64") for _ in range(6)))
+    lead, code, entered, left, group = (np.concatenate(c) for c in zip(*stays, strict=True))
+    kept = entered <= cut.value
+    lead, code, entered, left, group = (a[kept] for a in (lead, code, entered, left, group))
+    left = np.where((left == _NAT) | (left > cut.value), _NAT, left)
+    order = np.lexsort((np.where(left == _NAT, np.iinfo(np.int64).max, left), entered, lead))
+    lead, code, entered, left, group = (a[order] for a in (lead, code, entered, left, group))
+
+    all_phases = [*progress, final["won"], final["lost"], final["recycled"], final["disqualified"]]
+    codes_order = [*range(k_progress), won, lost, recycled, disqualified]
+    phase_names = [all_phases[codes_order.index(c)][1] for c in range(len(all_phases))]
+    phase_sequence = np.array([all_phases[codes_order.index(c)][2] for c in range(len(all_phases))])
+    phase_kinds = [all_phases[codes_order.index(c)][3] for c in range(len(all_phases))]
+    groups = ("Marketing", "Inside Sales", "Field Sales")
+    source, medium = rng.integers(0, len(sources), n), rng.integers(0, len(mediums), n)
+    campaign, country = rng.integers(0, len(campaigns), n), rng.integers(0, len(countries), n)
+    rep = rng.integers(0, 3, (n, 3))
+    users = [f"user_{g.split()[0].lower()}_{i + 1}" for g in groups for i in range(3)]
+    user = np.where(group == 0, -1, group * 3 + rep[lead, group])
+    first_stay = np.r_[True, lead[1:] != lead[:-1]] if len(lead) else np.zeros(0, bool)
+    origins = ("create", "accept", "won", "lost", "reject")
+    accepted_into = np.isin(code, np.flatnonzero(np.r_[False, handoff_of[:-1]]))  # entered on an acceptance
+    origin = np.select(
+        [first_stay, accepted_into, code == won, code == lost, code == recycled], [0, 1, 2, 3, 4], default=-1
+    )
+    frame = pd.DataFrame(
+        {
+            "lead_id": lead + 1,
+            "phase": _labels(phase_names, code),
+            "phase_sequence": phase_sequence[code].astype("int64"),
+            "phase_kind": _labels(phase_kinds, code),
+            "entered_at": _utc(entered),
+            "left_at": _utc(left),
+            "team": _labels(groups, group),
+            "user": _labels(users, user),
+            "source": _labels(sources, source[lead]),
+            "medium": _labels(mediums, medium[lead]),
+            "campaign": _labels(campaigns, campaign[lead]),
+            "country": _labels(countries, country[lead]),
+            "origin": _labels(origins, origin),
+        }
+    )
+    h_lead, h_phase, h_sent, h_decided, h_outcome, h_auto = (
+        np.concatenate(c) for c in zip(*sent, strict=True)
+    )
+    kept = h_sent <= cut.value
+    h_lead, h_phase, h_sent, h_decided, h_outcome, h_auto = (
+        a[kept] for a in (h_lead, h_phase, h_sent, h_decided, h_outcome, h_auto)
+    )
+    order = np.lexsort((h_sent, h_lead))
+    h_lead, h_phase, h_sent, h_decided, h_outcome, h_auto = (
+        a[order] for a in (h_lead, h_phase, h_sent, h_decided, h_outcome, h_auto)
+    )
+    awaiting = h_decided > cut.value
+    state = np.where(awaiting, 0, np.select([h_outcome == _ACCEPTED, h_outcome == _REJECTED], [1, 2], 3))
+    reason = np.where(state == 2, rng.choice(len(mix), size=len(state), p=weights), -1)
+    route = [str(s.get("route", f"From {name}")) for s, name in zip(spec, names, strict=True)]
+    to = [str(s.get("to", groups[min(group_of[k] + 1, 2)])) for k, s in enumerate(spec)]
+    handoff_frame = pd.DataFrame(
+        {
+            "handoff_id": np.arange(1, len(h_lead) + 1, dtype="int64"),
+            "lead_id": h_lead + 1,
+            "route": _labels(route, h_phase),
+            "from_team": _labels(groups, group_of[h_phase]),
+            "to": _labels(to, h_phase),
+            "phase": _labels(phase_names, h_phase),
+            "sent_at": _utc(h_sent),
+            "decided_at": _utc(np.where(awaiting, _NAT, h_decided)),
+            "state": _labels(("awaiting", "accepted", "rejected", "returned"), state),
+            "auto_accepted": h_auto & ~awaiting,
+            "reason": _labels(list(mix), reason),
+            "team": _labels(groups, group_of[h_phase]),
+            "source": _labels(sources, source[h_lead]),
+            "medium": _labels(mediums, medium[h_lead]),
+            "campaign": _labels(campaigns, campaign[h_lead]),
+            "country": _labels(countries, country[h_lead]),
+        }
+    )
+    truth: dict[str, Any] = {
+        "phases": names,
+        "conversion": dict(zip(names, probabilities[:, _ACCEPTED].tolist(), strict=True)),
+        "recycle": dict(
+            zip(names, probabilities[:, _REJECTED:_DISQUALIFY].sum(axis=1).tolist(), strict=True)
+        ),
+        "disqualify": dict(zip(names, probabilities[:, _DISQUALIFY].tolist(), strict=True)),
+        "lost": dict(zip(names, probabilities[:, _LOSE].tolist(), strict=True)),
+        "median_days": dict(zip(names, [float(m) for m in median_days], strict=True)),
+        "acceptance": {},
+        "median_hours_to_decision": {},
+        "reason_share": dict(zip(mix, weights.tolist(), strict=True)),
+        "re_entry": float(re_entry),
+        "snapshot": cut,
+    }
+    for k, name in enumerate(names):
+        if handoff_of[k]:
+            decided = probabilities[k, _ACCEPTED:_RECYCLE].sum()
+            truth["acceptance"][name] = float(probabilities[k, _ACCEPTED] / decided) if decided else math.nan
+            hours = float(spec[k].get("decision_hours", 1.0))
+            truth["median_hours_to_decision"][name] = 1.0 / (
+                1.0 / hours + 1.0 / (24.0 * float(median_days[k]))
+            )
+    return phase_stays_table(frame), handoffs_table(handoff_frame), truth

@@ -26,5 +26,8 @@
         "wizards/crm_lead_handoff_reject_views.xml",
         "wizards/crm_lead_phase_correction_views.xml",
         "views/crm_lead_handoff_menus.xml",
+        "security/crm_waterfall_report_security.xml",
+        "views/crm_lifecycle_phase_target_views.xml",
+        "report/crm_waterfall_report_views.xml",
     ],
 }

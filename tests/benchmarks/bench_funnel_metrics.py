@@ -17,6 +17,11 @@ Targets: all metrics <= 3 s in total, peak memory <= 1.5 GB; the week's early wa
 the total) <= 5 s. Prints a table, PASS/FAIL, and one JSON object
 on its last line.
 
+A block times the demand waterfall (:func:`funnel_metrics.waterfall`, issue 19) on about a million lifecycle
+phase stays of as many leads, drawn by :func:`funnel_metrics.simulate_waterfall` with handoffs, rejections and
+recycling: on its own, by campaign and month, by team and country and week in a time zone; target <= 3 s for
+each; in the JSON object's ``waterfall``.
+
 A separate block times which activities win deals (:func:`funnel_metrics.win_rate_by_count` and its
 companions) on about 5 million completed activities drawn onto the same pipeline by
 :func:`funnel_metrics.simulate_activities` (about 25 a lead): target <= 5 s in total; in the JSON object's
@@ -253,10 +258,12 @@ def main() -> int:
     )
     wins = activity_wins_block(frame, args.repeat, args.seed)
     snapshots = bench_snapshots(frame, side, args.repeat)
+    waterfall = waterfall_block(args.leads, args.repeat, args.seed)
     print(
         json.dumps(
             {
                 "activity_wins": wins,
+                "waterfall": waterfall,
                 "month_end_snapshots": snapshots,
                 "early_warnings_seconds": round(warning_seconds, 3),
                 "leads": args.leads,
@@ -272,11 +279,13 @@ def main() -> int:
                 "peak_rss_mb": {name: round(value / 1024**2) for name, value in peaks.items()},
                 "decision_phase_seconds": round(phase_seconds, 4),
                 "process_peak_rss_mb": round(process_peak / 1024**2),
-                "pass": bool(time_ok and memory_ok and warning_ok and wins["pass"] and snapshots["pass"]),
+                "pass": bool(time_ok and memory_ok and warning_ok and wins["pass"] and snapshots["pass"])
+                and waterfall["pass"],
             }
         )
     )
-    return 0 if time_ok and memory_ok and warning_ok and wins["pass"] and snapshots["pass"] else 1
+    passed = time_ok and memory_ok and warning_ok and wins["pass"] and snapshots["pass"] and waterfall["pass"]
+    return 0 if passed else 1
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -321,6 +330,59 @@ def activity_wins_block(frame: pd.DataFrame, repeat: int, seed: int) -> dict:
         "deals": len(deals),
         "seconds": {name: round(value, 4) for name, value in seconds.items()},
         "total_seconds": round(total, 3),
+        "peak_rss_mb": {name: round(value / 1024**2) for name, value in peaks.items()},
+        "pass": passed,
+    }
+
+
+# ------------------------------------------------------------------------------------------------------
+# the demand waterfall: about a million lifecycle phase stays
+# ------------------------------------------------------------------------------------------------------
+
+WATERFALL_TARGET_SECONDS = 3.0
+
+
+def waterfall_block(leads: int, repeat: int, seed: int) -> dict:
+    """Times :func:`funnel_metrics.waterfall` on the phase stays and handoffs of ``leads`` simulated leads
+    (about 5 stays a lead: 200,000 leads give about a million stays), three ways; prints and returns them."""
+    start = time.perf_counter()
+    stays, handoffs, _truth = fm.simulate_waterfall(
+        leads,
+        advance=(0.95, 0.9, 0.9, 0.9, 0.6),
+        recycle=(0.0, 0.05, 0.05, 0.05, 0.0),
+        disqualify=(0.03, 0.02, 0.02, 0.0, 0.0),
+        re_entry=0.35,
+        recycled_median_days=5,
+        end="2025-01-01",
+        seed=seed,
+    )
+    simulate_seconds = time.perf_counter() - start
+    calls = {
+        "waterfall": lambda: fm.waterfall(stays, handoffs),
+        "by campaign, month": lambda: fm.waterfall(stays, handoffs, by="campaign", period="month"),
+        "by team+country, week": lambda: fm.waterfall(
+            stays, handoffs, by=["team", "country"], period="week", tz="Europe/Brussels"
+        ),
+    }
+    print(
+        f"demand waterfall: {len(stays):,} phase stays of {stays['lead_id'].nunique():,} leads, "
+        f"{len(handoffs):,} handoffs; simulate_waterfall took {simulate_seconds:.2f} s",
+        flush=True,
+    )
+    seconds, peaks = {}, {}
+    for name, call in calls.items():
+        seconds[name], peaks[name] = timed(call, repeat)
+        print(f"  {name:<22} {seconds[name]:7.3f} s   peak RSS {peaks[name] / 1024**2:8,.0f} MB", flush=True)
+    slowest = max(seconds.values())
+    passed = slowest <= WATERFALL_TARGET_SECONDS
+    print(
+        f"{'PASS' if passed else 'FAIL'}: waterfall {slowest:.2f} s (slowest of the three) against "
+        f"<= {WATERFALL_TARGET_SECONDS:.1f} s"
+    )
+    return {
+        "phase_stays": len(stays),
+        "handoffs": len(handoffs),
+        "seconds": {name: round(value, 4) for name, value in seconds.items()},
         "peak_rss_mb": {name: round(value / 1024**2) for name, value in peaks.items()},
         "pass": passed,
     }

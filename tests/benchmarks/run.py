@@ -35,14 +35,20 @@ Sections (BENCH_SECTIONS): `history` 1-2, `followup` 3-4, `sla` 5, `demo` 6, `sc
    leads from the same code (the addons and plain packages of this tree), and rebuilt otherwise (a few
    minutes); BENCH_SCREEN_REBUILD=1, or dropping the database, forces a rebuild.
 
-Environment: BENCH_SECTIONS (default history,followup,sla,demo,screens: the sections to run, e.g.
+8. The Demand Waterfall (crm_lead_handoff, `handoff`) on BENCH_HANDOFF_LEADS (default 200,000) leads with
+   five lifecycle phase stays each (1,000,000) and a handoff each, written in SQL: the report's read as a
+   sales manager (seconds against the 2 s goal, queries), the tables' read and the waterfall alone; and the
+   phase writes (``_record_moves``) on batches of 10, 100 and 1,000 leads: seconds and queries, whose count
+   must not grow with the batch.
+
+Environment: BENCH_SECTIONS (default history,followup,sla,demo,screens,handoff: the sections to run, e.g.
 BENCH_SECTIONS=screens), BENCH_LEADS (default 1000), BENCH_HISTORY (stays written first, default 200000),
 BENCH_BACKFILL_LEADS (default 100000),
 BENCH_COMPLETIONS (default 300), BENCH_FOLLOWUP_LEADS (default 100000), BENCH_SLA_LEADS (default 100000),
-BENCH_DEMO_LEADS (default 10000,100000: the last size also gets the funnel report), BENCH_SCREEN_LEADS
-(default 200000), BENCH_SCREEN_DB, BENCH_SCREEN_REBUILD, BENCH_SCREEN_REPEAT (default 3), BENCH_HTTP_PORT
-(the export's server; default a free port), BENCH_CLIENT_PYTHON (the export's client; default the
-project's .venv).
+BENCH_DEMO_LEADS (default 10000,100000: the last size also gets the funnel report), BENCH_HANDOFF_LEADS
+(default 200000), BENCH_SCREEN_LEADS (default 200000), BENCH_SCREEN_DB, BENCH_SCREEN_REBUILD,
+BENCH_SCREEN_REPEAT (default 3), BENCH_HTTP_PORT (the export's server; default a free port),
+BENCH_CLIENT_PYTHON (the export's client; default the project's .venv).
 """
 
 from __future__ import annotations
@@ -67,6 +73,7 @@ WORKER = HERE / "bench_stage_history.py"
 FOLLOWUP_WORKER = HERE / "bench_activity_centric.py"
 SLA_WORKER = HERE / "bench_sla_rules.py"
 DEMO_WORKER = HERE / "bench_demo.py"
+HANDOFF_WORKER = HERE / "bench_lead_handoff.py"
 SLA_GOAL_S = 10.0
 
 
@@ -94,7 +101,7 @@ def compare_many(native: dict, others: dict[str, dict], rows: tuple[tuple[str, s
         print(f"  {label:28}{native[key]:>12.3f}{cells}")
 
 
-SECTIONS = ("history", "followup", "sla", "demo", "screens")
+SECTIONS = ("history", "followup", "sla", "demo", "screens", "handoff")
 
 
 def main() -> int:
@@ -110,6 +117,7 @@ def main() -> int:
         "sla": bench_sla,
         "demo": bench_demo,
         "screens": bench_screens,
+        "handoff": bench_handoff,
     }
     for name in SECTIONS:
         if name in sections:
@@ -483,6 +491,50 @@ def bench_screens(odoo_bin: str, python: str, data_dir: Path) -> None:
     print(
         f"    {export['rows']:,} stays in {export['s']:.1f}s; client peak RSS {export['peak_rss_mb']} MB "
         f"({export['start_rss_mb']} MB before the export; goal: flat memory)"
+    )
+
+
+# --------------------------------------------------------------------------- 8. handoffs (issue 19)
+
+
+def bench_handoff(odoo_bin: str, python: str, data_dir: Path) -> None:
+    leads = os.environ.get("BENCH_HANDOFF_LEADS", "200000")
+    db = "pd_bench_handoff"
+    print(f"\ncreating {db} (crm_lead_handoff) and {int(leads):,} leads with their phases", flush=True)
+    run_tiers.drop_db(db, data_dir)
+    run_tiers.install_modules(odoo_bin, db, ["crm_lead_handoff"])
+    try:
+        made = worker(python, "generate", db, "--leads", leads, script=HANDOFF_WORKER)
+        shown = worker(python, "waterfall", db, script=HANDOFF_WORKER)
+        written = worker(python, "writes", db, "--repeat", "5", script=HANDOFF_WORKER)
+    finally:
+        run_tiers.drop_db(db, data_dir)
+    goal = shown["goal_s"]
+    print(
+        f"\nDemand Waterfall on {shown['stays']:,} phase stays of {made['leads']:,} leads and "
+        f"{shown['handoffs']:,} handoffs (generated in {made['seconds']}s), sales manager, "
+        "median of warm reads:"
+    )
+    for key, label in (("phase", "per phase"), ("team_month", "per team and month")):
+        result = shown[f"report_{key}"]
+        verdict = "pass" if result["s"] <= goal else "FAIL"
+        print(
+            f"  report {label:<20} {result['s']:6.2f}s  {result['queries']:>3} queries  "
+            f"{shown[f'lines_{key}']:>4} lines  goal {goal:g}s: {verdict}"
+        )
+    print(
+        f"  of which: the tables' read {shown['read_tables']['s']:.2f}s, "
+        f"funnel_metrics.waterfall {shown['waterfall_s']:.2f}s"
+    )
+    sizes = sorted(written, key=int)
+    print("\nphase writes (_record_moves), median of 5, rolled back:")
+    for size in sizes:
+        result = written[size]
+        print(f"  {int(size):>5} leads  {result['s'] * 1000:8.1f} ms  {result['queries']} queries")
+    first, last = written[sizes[0]], written[sizes[-1]]
+    print(
+        f"  ratio {sizes[-1]} / {sizes[0]} leads: queries {last['queries'] / first['queries']:.2f}x, "
+        f"time {last['s'] / first['s']:.2f}x"
     )
 
 

@@ -560,7 +560,7 @@ def test_activities_errors_are_user_errors(tmp_path, capsys):
 def test_url_report_reads_the_activities_and_deals_of_the_extracted_leads(
     tmp_path, capsys, monkeypatch, demo_table
 ):
-    from funnel_metrics import deals_from_transitions, load_activities
+    from funnel_metrics import deals_from_transitions, load_activities, load_handoffs, load_phase_stays
 
     table = demo_table[demo_table["lead_id"] <= 800]
     seen = {}
@@ -572,6 +572,10 @@ def test_url_report_reads_the_activities_and_deals_of_the_extracted_leads(
     monkeypatch.setattr(cli, "extract_campaign_costs", lambda *a, **k: None)
     monkeypatch.setattr(cli, "extract_phase_changes", lambda *a, **k: None)
     monkeypatch.setattr(cli, "extract_snapshots", lambda *a, **k: pd.DataFrame())
+    monkeypatch.setattr(
+        cli, "extract_phase_stays", lambda *a, **k: load_phase_stays(DATA_DIR / "phase_stays.csv.gz")
+    )
+    monkeypatch.setattr(cli, "extract_handoffs", lambda *a, **k: load_handoffs(DATA_DIR / "handoffs.csv.gz"))
     activities = load_activities(DATA_DIR / DEMO_FILES["activities"])
 
     def fake_activities(connection, leads, page_size, progress, retries):

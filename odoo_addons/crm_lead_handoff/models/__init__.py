@@ -5,5 +5,7 @@ from . import (
     crm_lead_handoff,
     crm_lead_phase_history,
     crm_lifecycle_phase,
+    crm_lifecycle_phase_target,
     crm_sla_rule,
+    crm_waterfall_tables,
 )

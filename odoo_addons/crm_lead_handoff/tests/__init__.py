@@ -5,4 +5,7 @@ from . import (
     test_phase_recording,
     test_rpc,
     test_sla,
+    test_readonly_reports,
+    test_waterfall_report,
+    test_waterfall_same_numbers,
 )
