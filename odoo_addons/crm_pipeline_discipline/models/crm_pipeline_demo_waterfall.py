@@ -8,6 +8,14 @@ from .crm_pipeline_demo import _nullable
 # the marketer of the demo: login (the password too) and name; Marketing's team: name, follow-up policy
 MARKETER = ("pd_marketer", "Maya Brooks")
 MARKETING_TEAM = ("Marketing", "off")
+# targets per phase (every team): code, conversion (%), days in the phase; Inside Sales' own for sal
+PHASE_TARGETS = (
+    ("mql", None, 90.0, 7.0),
+    ("sal", None, 85.0, 5.0),
+    ("sal", "inside", 90.0, 3.0),
+    ("sql", None, 75.0, 7.0),
+    ("opportunity", None, 35.0, 30.0),
+)
 # the story's routes (funnel_metrics.demo_waterfall.ROUTES, in that order): name, quality criteria
 ROUTE_NAMES = (
     ("Marketing to Inside Sales", "[('email_from', '!=', False), ('partner_name', '!=', False)]"),
@@ -25,7 +33,8 @@ class CrmPipelineDemo(models.AbstractModel):
 
     @api.model
     def _create_waterfall_configuration(self, config):
-        """Marketing (its leader the demo's manager, its member the marketer) and the routes of the story.
+        """Marketing (its leader the demo's manager, its member the marketer), the routes of the story and
+        targets per phase.
         The routes switch the lifecycle phases on for the company: created before the leads are written,
         their rebuild of the phases finds none of the demo's leads.
 
@@ -87,6 +96,18 @@ class CrmPipelineDemo(models.AbstractModel):
                     "domain": domain,
                 }
             )
+        self.env["crm.lifecycle.phase.target"].create(
+            [
+                {
+                    "phase_id": phases[PHASES.index(code)].id,
+                    "team_id": teams[team].id if team else False,
+                    "company_id": company.id,
+                    "target_conversion_rate": rate,
+                    "target_days_in_phase": days,
+                }
+                for code, team, rate, days in PHASE_TARGETS
+            ]
+        )
         reasons = self.env["crm.handoff.reject.reason"]
         for code, _share in WaterfallStory().reasons:
             reasons |= self.env.ref(f"crm_lead_handoff.crm_handoff_reject_reason_{code}")

@@ -431,6 +431,13 @@ class TestDemoStory(TransactionCase):
             )
             self.assertEqual(stay.previous_phase_id, handoff.phase_id)
             self.assertLessEqual(handoff.date_sent, handoff.date_decided)
+        # the Demand Waterfall shows the phases against their targets, Inside Sales' own where it has one
+        form = self.env["crm.waterfall.report.form"].create({"group_by": "team"})
+        action = form.action_show()
+        Line = self.env[action["res_model"]].with_context(**action["context"])
+        targets = {(line.team_id.name, line.phase_id.code): line.target_days for line in Line.search([])}
+        self.assertEqual(targets[("Inside Sales", "sal")], 3.0)
+        self.assertEqual(targets[("Field Sales", "opportunity")], 30.0)
         # the phases a team set itself (qualified, recycled, disqualified) are the manager's corrections
         corrections = History.search([("lead_id", "in", handoffs.lead_id.ids), ("origin", "=", "correction")])
         self.assertTrue(corrections)

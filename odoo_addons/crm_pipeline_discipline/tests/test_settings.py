@@ -23,6 +23,8 @@ CONFIGURATION_MODELS = {
     "crm.handoff.route",
     "crm.handoff.reject.reason",
     "crm.lifecycle.phase",
+    "crm.lifecycle.phase.target",
+    "crm.waterfall.report.form",
 }
 
 

@@ -634,3 +634,30 @@ class TestPipelineTours(HttpCase):
         )
         self.env.invalidate_all()
         self.assertEqual(awaiting.state, "awaiting", "nothing decided")
+
+    def test_handoff_manager(self):
+        """The Demand Waterfall of the demo as its manager reads it: the marketing qualified leads handed
+        over, accepted and rejected as the demo's handoffs say, the rejection reasons, the cost per
+        sales-accepted lead per campaign."""
+        route = self.env["crm.handoff.route"].browse(self.summary["routes"][0])
+        handoffs = self.env["crm.lead.handoff"].search([("route_id", "=", route.id)])
+        counts = {
+            state: len(handoffs.filtered(lambda h, s=state: h.state == s))
+            for state in ("accepted", "rejected")
+        }
+        self.assertTrue(counts["accepted"] and counts["rejected"])
+        sal = self._phase("sal")
+        entered_sal = self.env["crm.lead.phase.history"].search([("phase_id", "=", sal.id)]).lead_id
+        reasons = handoffs.filtered(lambda handoff: handoff.state == "rejected").reason_id
+        self._tour(
+            "/odoo/crm",
+            "pd_handoff_manager_tour",
+            self.manager.login,
+            mql=self._phase("mql").name,
+            handed_over=len(handoffs),
+            accepted=counts["accepted"],
+            rejected=counts["rejected"],
+            sal=sal.name,
+            sal_entered=len(entered_sal),
+            reason=reasons.sorted("sequence")[0].name,
+        )

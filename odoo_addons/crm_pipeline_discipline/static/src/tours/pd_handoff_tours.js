@@ -204,3 +204,57 @@ registry.category("web_tour.tours").add("pd_handoff_field_tour", {
         ];
     },
 });
+
+registry.category("web_tour.tours").add("pd_handoff_manager_tour", {
+    steps: () => {
+        const { mql, handed_over, accepted, rejected, sal, sal_entered, reason } = tourData();
+        const mqlRow = `.o_list_view .o_data_row:has(td[name='phase_id']:contains('${mql}'))`;
+        return [
+            ...menu("crm.crm_menu_report", "crm_lead_handoff.crm_waterfall_report_menu"),
+            {
+                content: "The waterfall of every lead, per phase",
+                trigger: ".modal .modal-footer button[name='action_show']",
+                run: "click",
+            },
+            {
+                content: "Marketing qualified leads: how many were handed over",
+                trigger: `${mqlRow} td[name='handed_over']:contains('${handed_over}')`,
+            },
+            {
+                content: "how many Inside Sales accepted",
+                trigger: `${mqlRow} td[name='accepted']:contains('${accepted}')`,
+            },
+            {
+                content: "and rejected",
+                trigger: `${mqlRow} td[name='rejected']:contains('${rejected}')`,
+            },
+            {
+                content: "The leads Inside Sales accepted entered Sales Accepted",
+                trigger: `.o_list_view .o_data_row:has(td[name='phase_id']:contains('${sal}')) td[name='entered']:contains('${sal_entered}')`,
+            },
+            ...screenshot("crm_lead_handoff/waterfall"),
+            ...menu("crm.crm_menu_report", "crm_lead_handoff.crm_waterfall_report_menu"),
+            {
+                content: "Why Inside Sales rejected leads",
+                trigger: ".modal .modal-footer button[name='action_show_rejections']",
+                run: "click",
+            },
+            {
+                content: "One line per phase and reason",
+                trigger: `.o_list_view .o_data_row td[name='reason_id']:contains('${reason}')`,
+            },
+            ...screenshot("crm_lead_handoff/rejection_reasons"),
+            ...menu("crm.crm_menu_report", "crm_lead_handoff.crm_waterfall_report_menu"),
+            {
+                content: "What a sales-accepted lead cost, per campaign",
+                trigger: ".modal .modal-footer button[name='action_show_costs']",
+                run: "click",
+            },
+            {
+                content: "One line per campaign",
+                trigger: ".o_list_view .o_data_row td[name='cost_per_sales_accepted']:not(:empty)",
+            },
+            ...screenshot("crm_lead_handoff/sales_accepted_cost"),
+        ];
+    },
+});
