@@ -30,21 +30,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from funnel_metrics.phase_stays import DEFAULT_PHASES
+
 if TYPE_CHECKING:
     from funnel_metrics.demo_plan import DemoFunnel, DemoStory
 
-PHASES: tuple[str, ...] = (
-    "inquiry",
-    "mql",
-    "sal",
-    "sql",
-    "opportunity",
-    "won",
-    "lost",
-    "recycled",
-    "disqualified",
-)
-"""The seeded lifecycle phases' codes, in their order (``crm_lead_handoff``'s seed)."""
+PHASES: tuple[str, ...] = tuple(code for code, _name, _sequence, _kind in DEFAULT_PHASES)
+"""The seeded lifecycle phases' codes, in their order (:data:`funnel_metrics.phase_stays.DEFAULT_PHASES`)."""
 INQUIRY, MQL, SAL, SQL, OPPORTUNITY, WON, LOST, RECYCLED, DISQUALIFIED = range(len(PHASES))
 TEAM_KEYS: tuple[str, ...] = ("marketing", "field", "inside", "partner")
 """The teams of the demo, Marketing first (the demo story's keys)."""

@@ -19,6 +19,7 @@ from funnel_metrics.demo_waterfall import (
     MARKETER,
     MQL,
     OPPORTUNITY,
+    PHASES,
     RECYCLED,
     REJECTED,
     ROUTES,
@@ -166,3 +167,90 @@ def test_marketing_leads_open_recycled_disqualified_or_awaiting(plan):
     for index in awaiting:
         lead_last = np.flatnonzero(last & (stays.lead == handoffs.lead[index]))[0]
         assert stays.phase[lead_last] == MQL and stays.entered[lead_last] <= handoffs.sent[index]
+
+
+def _tables(plan):
+    """The plan's phase stays and handoffs as funnel_metrics' tables (the lead's source as its group)."""
+    import pandas as pd
+
+    from funnel_metrics.phase_stays import DEFAULT_PHASES
+
+    stays, handoffs = plan.waterfall.stays, plan.waterfall.handoffs
+    sequence = {code: seq for code, _name, seq, _kind in DEFAULT_PHASES}
+    kind = {code: kind for code, _name, _seq, kind in DEFAULT_PHASES}
+    codes = np.array(PHASES)[stays.phase]
+    source = np.r_[plan.funnel.source, plan.waterfall.marketing.source]
+    at = lambda seconds: pd.to_datetime(seconds, unit="s", utc=True)  # noqa: E731
+    stay_table = pd.DataFrame(
+        {
+            "lead_id": stays.lead,
+            "phase": codes,
+            "phase_sequence": [sequence[code] for code in codes],
+            "phase_kind": [kind[code] for code in codes],
+            "entered_at": at(stays.entered),
+            "left_at": at(np.where(stays.left >= 0, stays.left, 0)).where(stays.left >= 0),
+            "team": np.array(TEAM_KEYS)[stays.team],
+            "user": stays.user.astype(str),
+            "source": np.array(DEMO_STORY.sources)[source[stays.lead]],
+            "medium": "",
+            "campaign": "",
+            "country": "",
+            "origin": stays.origin,
+        }
+    )
+    decided = handoffs.decided >= 0
+    handoff_table = pd.DataFrame(
+        {
+            "handoff_id": np.arange(len(handoffs.lead)),
+            "lead_id": handoffs.lead,
+            "route": handoffs.route.astype(str),
+            "from_team": [ROUTES[route][0] for route in handoffs.route],
+            "to": [ROUTES[route][1] for route in handoffs.route],
+            "phase": [PHASES[ROUTES[route][2]] for route in handoffs.route],
+            "sent_at": at(handoffs.sent),
+            "decided_at": at(np.where(decided, handoffs.decided, 0)).where(decided),
+            "state": np.array(["awaiting", "accepted", "rejected"])[handoffs.state],
+            "auto_accepted": False,
+            "reason": np.where(
+                handoffs.reason >= 0,
+                np.array([code for code, _share in DEMO_STORY.waterfall.reasons])[handoffs.reason],
+                "",
+            ),
+            "team": [ROUTES[route][1] for route in handoffs.route],
+            "source": np.array(DEMO_STORY.sources)[source[handoffs.lead]],
+            "medium": "",
+            "campaign": "",
+            "country": "",
+        }
+    )
+    return stay_table, handoff_table
+
+
+def test_the_waterfall_of_the_demo_shows_its_story(plan):
+    """funnel_metrics.waterfall on the plan: Marketing's handoffs accepted at about 1 - reject_share, every
+    sales lead accepted, rejected leads recycled and back (they still advanced from mql), the awaiting ones
+    neither failures nor decisions."""
+    from funnel_metrics import waterfall
+
+    stays, handoffs = _tables(plan)
+    rows = waterfall(stays, handoffs, as_of=NOW).set_index("phase")
+    story = DEMO_STORY.waterfall
+    n, m = plan.funnel.n, len(plan.waterfall.marketing.created)
+    mql, state = rows.loc["mql"], plan.waterfall.handoffs.state
+    route0 = plan.waterfall.handoffs.route == 0
+    assert mql["handed_over"] == route0.sum()
+    assert (mql["accepted"], mql["rejected"], mql["awaiting"]) == (
+        (state[route0] == ACCEPTED).sum(),
+        (state[route0] == REJECTED).sum(),
+        (state[route0] == AWAITING).sum(),
+    )
+    assert mql["accepted"] == n, "every sales lead was accepted once"
+    assert abs(mql["acceptance_rate"] - n / (n + mql["rejected"])) < 1e-9
+    assert 1 - mql["acceptance_rate"] < story.reject_share + story.marketing_share * story.marketing_mix[3]
+    assert rows.loc["inquiry", "entered"] == n + m and rows.loc["sal", "entered"] == n
+    # a sales lead rejected once came back and moved on: only Marketing's own are recycled for good
+    marketing_rejected = (state == REJECTED) & (plan.waterfall.handoffs.lead >= n)
+    assert mql["recycled"] == marketing_rejected.sum() > 0
+    assert rows.loc["sql", "handed_over"] == (plan.waterfall.handoffs.route == 1).sum()
+    assert rows.loc["won", "entered"] == (plan.funnel.outcome == 0).sum()
+    assert rows.loc["opportunity", "open"] > 0 and rows.loc["mql", "open"] > 0, "many leads still open"
