@@ -46,6 +46,13 @@ extracted leads read from Odoo's chatter, and their won or lost status as Odoo d
 (:func:`funnel_metrics.extract.extract_activities`, :func:`~funnel_metrics.extract.extract_deals`); with
 ``--demo`` the bundled ones. ``export --activities-output FILE`` writes them.
 
+Demand waterfall: from ``--phases`` (lifecycle phase stays) and ``--handoffs`` (the handoffs between groups;
+CSV or Parquet, see :mod:`funnel_metrics.phase_stays`) when given, with ``--phase-targets``; else, with
+``--url``, the phase history and handoffs of the ``crm_lead_handoff`` addon, of the period and teams chosen,
+as the user may read them (:func:`funnel_metrics.extract.extract_phase_stays`); with ``--demo`` the bundled
+ones. The cost per sales-accepted lead uses ``--costs`` when it is by a column the phase stays have
+(``source``, ``campaign``...). ``export --phases-output FILE --handoffs-output FILE`` writes them.
+
 The API key is read from the environment variable ``FUNNEL_METRICS_API_KEY`` or from ``--api-key-file``,
 never from the command line (where other users could see it) and never printed.
 

@@ -127,8 +127,8 @@ _HANDOFF_TEXT: tuple[str, ...] = (
     "source",
     "medium",
     "campaign",
+    "country",
 )
-_HANDOFF_TEXT_ALL: tuple[str, ...] = (*_HANDOFF_TEXT, "country")
 _TRUE_TEXT = frozenset({"true", "t", "yes", "y", "1"})
 _FALSE_TEXT = frozenset({"false", "f", "no", "n", "0"})
 _UTC_NS = "datetime64[ns, UTC]"
@@ -408,7 +408,7 @@ def _validate_handoffs(df: pd.DataFrame, where: _Where) -> pd.DataFrame:
     out["state"] = _text_column(out["state"])
     _check_choice(out["state"], "state", HANDOFF_STATES, what, where)
     out["auto_accepted"] = _bool_column(out["auto_accepted"], "auto_accepted", where)
-    for column in _HANDOFF_TEXT_ALL:
+    for column in _HANDOFF_TEXT:
         out[column] = _text_column(out[column])
     _check_handoff_states(out, where)
     _check_order(out["sent_at"], out["decided_at"], ("sent_at", "decided_at"), out["handoff_id"], what)
@@ -449,7 +449,7 @@ def handoffs_table(handoffs: pd.DataFrame) -> pd.DataFrame:
         and _normal_text(handoffs["phase"], required=True)
         and _normal_text(handoffs["state"], required=True)
         and set(handoffs["state"].unique()) <= set(HANDOFF_STATES)
-        and all(_normal_text(handoffs[c], required=False) for c in _HANDOFF_TEXT_ALL)
+        and all(_normal_text(handoffs[c], required=False) for c in _HANDOFF_TEXT)
     ):
         decided = handoffs["state"].isin(DECIDED_STATES).to_numpy(dtype=bool)
         dated = handoffs["decided_at"].notna().to_numpy(dtype=bool)

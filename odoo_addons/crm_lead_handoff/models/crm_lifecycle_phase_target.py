@@ -21,9 +21,7 @@ class CrmLifecyclePhaseTarget(models.Model):
     _rec_name = "phase_id"
 
     active = fields.Boolean(default=True)
-    phase_id = fields.Many2one(
-        "crm.lifecycle.phase", string="Phase", required=True, ondelete="cascade", index=True
-    )
+    phase_id = fields.Many2one("crm.lifecycle.phase", required=True, ondelete="cascade", index=True)
     team_id = fields.Many2one(
         "crm.team", string="Sales Team", ondelete="cascade", help="Leave empty for every team."
     )

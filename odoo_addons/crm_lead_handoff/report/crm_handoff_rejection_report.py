@@ -53,12 +53,12 @@ class CrmHandoffRejectionReport(models.Model):
     _report_context_key = "waterfall_report"
 
     phase_id = fields.Many2one("crm.lifecycle.phase", string="Phase Handed Over", required=True)
-    reason_id = fields.Many2one("crm.handoff.reject.reason", string="Reason")
+    reason_id = fields.Many2one("crm.handoff.reject.reason")
     period_start = fields.Date(string="Period", help="The first day of the period the handoffs were sent.")
     team_id = fields.Many2one("crm.team", string="Sending Team")
-    source_id = fields.Many2one("utm.source", string="Source")
-    medium_id = fields.Many2one("utm.medium", string="Medium")
-    campaign_id = fields.Many2one("utm.campaign", string="Campaign")
-    country_id = fields.Many2one("res.country", string="Country")
+    source_id = fields.Many2one("utm.source")
+    medium_id = fields.Many2one("utm.medium")
+    campaign_id = fields.Many2one("utm.campaign")
+    country_id = fields.Many2one("res.country")
     rejected = fields.Integer(help="Handoffs rejected for this reason.")
     share = fields.Float(string="Share (%)", aggregator=None, help="Of the group's rejected handoffs.")

@@ -24,18 +24,19 @@ class CrmSalesAcceptedCostReportParams(models.AbstractModel):
     def _report_values(self):
         """Per campaign (and period), the leads that entered the waterfall, those that became sales-accepted
         leads and what each cost (``funnel_metrics.sales_accepted_cost``): marketing measured on the leads
-        sales accepted, not on revenue. The sales-accepted phase is the one of code ``sal``."""
+        sales accepted, not on revenue. The sales-accepted phase is the one of code ``sal``; no line while no
+        lead of the period reached it."""
         import funnel_metrics  # noqa: PLC0415 - pandas is heavy: load it when a report is asked for
 
         self.ensure_one()
         Phase = self.env["crm.lifecycle.phase"].with_context(active_test=False)
-        accepted = Phase.search([("code", "=", "sal")], limit=1)
+        accepted = str(Phase.search([("code", "=", "sal")], limit=1).id)
         stays, _handoffs = self._tables()
-        if stays.empty or not accepted:
+        if not (stays["phase"] == accepted).any():
             return []
         period = self._period()
         result = funnel_metrics.sales_accepted_cost(
-            stays, self._costs(stays), phase=str(accepted.id), by="campaign", period=period, tz=self._tz()
+            stays, self._costs(stays), phase=accepted, by="campaign", period=period, tz=self._tz()
         )
         campaigns = self.env["utm.campaign"].browse(
             int(key) for key in result["campaign"] if isinstance(key, str)
@@ -51,7 +52,7 @@ class CrmSalesAcceptedCostReportParams(models.AbstractModel):
                     "period_start": _period_value(row, period),
                     "entered": int(row["entered"]),
                     "sales_accepted": int(row["sales_accepted"]),
-                    "cost": _number(row["cost"]) or 0.0,
+                    "cost": float(row["cost"]),
                     "cost_per_sales_accepted": _number(row["cost_per_sales_accepted"]),
                 }
             )
@@ -69,13 +70,11 @@ class CrmSalesAcceptedCostReport(models.Model):
     _report_model = "crm.sales.accepted.cost.report.params"
     _report_context_key = "waterfall_report"
 
-    campaign_id = fields.Many2one("utm.campaign", string="Campaign")
+    campaign_id = fields.Many2one("utm.campaign")
     currency_id = fields.Many2one("res.currency")
     period_start = fields.Date(string="Period", help="The first day of the period the leads entered.")
     entered = fields.Integer(string="Leads", help="Leads that entered the waterfall.")
-    sales_accepted = fields.Integer(
-        string="Sales Accepted", help="Leads that entered the Sales Accepted phase in the period."
-    )
+    sales_accepted = fields.Integer(help="Leads that entered the Sales Accepted phase in the period.")
     cost = fields.Monetary(aggregator="sum")
     cost_per_sales_accepted = fields.Monetary(
         string="Cost per Sales-Accepted Lead", aggregator=None, help="Empty when no lead was accepted."

@@ -1,3 +1,4 @@
+import math
 from datetime import date
 
 from markupsafe import Markup
@@ -33,30 +34,24 @@ PHASE_KINDS = [
 
 def _number(value, scale=1.0):
     """NaN or NA (no estimate) becomes an empty field; a fraction becomes a percentage with ``scale`` 100."""
-    if value is None or value is False or value != value:  # noqa: PLR0124 - NaN is the value not equal to itself
+    try:
+        number = float(value)
+    except TypeError:  # None, pandas' NA
         return False
-    return float(value) * scale
-
-
-def _count(value):
-    return int(value) if _number(value) is not False else 0
+    return False if math.isnan(number) else number * scale
 
 
 def _group_values(row, by):
     """The lines' group fields of a row of funnel_metrics' tables (ids as text, NA for none)."""
     values = dict.fromkeys(GROUP_FIELDS.values(), False)
     if by:
-        key = row[by]
-        values[GROUP_FIELDS[by]] = int(key) if isinstance(key, str) and key.isdigit() else False
+        values[GROUP_FIELDS[by]] = int(row[by]) if isinstance(row[by], str) else False
     return values
 
 
 def _period_value(row, period):
-    return (
-        date.fromisoformat(str(row["period"])[:10])
-        if period and isinstance(row.get("period"), str)
-        else False
-    )
+    """The line's period: the first day of the row's period (an ISO date), False without periods."""
+    return date.fromisoformat(row["period"]) if period else False
 
 
 class CrmWaterfallReportParams(models.AbstractModel):
@@ -155,7 +150,7 @@ class CrmWaterfallReportForm(models.TransientModel):
                     "phase_sequence": int(row["phase_sequence"]),
                     "phase_kind": row["phase_kind"],
                     **{
-                        name: _count(row[name])
+                        name: int(row[name])
                         for name in (
                             "entered",
                             "advanced",
@@ -244,7 +239,9 @@ class CrmWaterfallReportForm(models.TransientModel):
             self.env._("Cost per Sales-Accepted Lead"),
             context={"waterfall_per": "campaign"},
             help=Markup('<p class="o_view_nocontent_empty_folder">%s</p>')
-            % self.env._("No campaign brought leads into the waterfall in this period, and none has a cost."),
+            % self.env._(
+                "No lead of this period and these teams reached Sales Accepted yet: widen the filters."
+            ),
         )
 
 
@@ -263,7 +260,7 @@ class CrmWaterfallReport(models.Model):
     _report_model = "crm.waterfall.report.form"
     _report_context_key = "waterfall_report"
 
-    phase_id = fields.Many2one("crm.lifecycle.phase", string="Phase", required=True)
+    phase_id = fields.Many2one("crm.lifecycle.phase", required=True)
     # the phase's sequence and kind when the report was computed (columns, not related fields: a phase's new
     # sequence would otherwise search the lines, which computes a report)
     phase_sequence = fields.Integer()
@@ -273,10 +270,10 @@ class CrmWaterfallReport(models.Model):
     )
     team_id = fields.Many2one("crm.team", string="Sales Team")
     user_id = fields.Many2one("res.users", string="Salesperson")
-    source_id = fields.Many2one("utm.source", string="Source")
-    medium_id = fields.Many2one("utm.medium", string="Medium")
-    campaign_id = fields.Many2one("utm.campaign", string="Campaign")
-    country_id = fields.Many2one("res.country", string="Country")
+    source_id = fields.Many2one("utm.source")
+    medium_id = fields.Many2one("utm.medium")
+    campaign_id = fields.Many2one("utm.campaign")
+    country_id = fields.Many2one("res.country")
     entered = fields.Integer(help="Leads that entered the phase.")
     advanced = fields.Integer(string="Moved On", help="Leads that reached a later phase (or won).")
     recycled = fields.Integer(help="Leads that did not move on and were recycled (a rejected handoff too).")
@@ -298,7 +295,7 @@ class CrmWaterfallReport(models.Model):
         help="Median days in the phase, leads still in it counted as censored stays (Kaplan-Meier). Empty "
         "while fewer than half have left.",
     )
-    p90_days = fields.Float(string="P90 Days", aggregator=None)
+    p90_days = fields.Float(aggregator=None)
     stays = fields.Integer(help="Stays in the phase (a recycled lead may come back to it).")
     open_stays = fields.Integer(help="Stays still open.")
     handed_over = fields.Integer(help="Handoffs of leads in this phase.")
@@ -315,7 +312,7 @@ class CrmWaterfallReport(models.Model):
     )
     median_hours_to_decision = fields.Float(string="Median Hours to Decide", aggregator=None)
     target_conversion_rate = fields.Float(string="Target Conversion (%)", aggregator=None)
-    target_days = fields.Float(string="Target Days", aggregator=None)
+    target_days = fields.Float(aggregator=None)
     # a float field cannot be empty: these tell "no estimate" from 0
     has_conversion = fields.Boolean()
     has_median = fields.Boolean()
