@@ -7,17 +7,19 @@ records it reads into their names, after checking that every name the rules use 
 
 CSV columns: ``id``, ``type``, ``team``, ``user``, ``stage`` (required), ``name``, ``company``,
 ``partner_assigned``, ``active``, ``won``, the clock columns ``create_date``,
-``date_last_stage_update``, ``date_open``, ``sla_last_action_date`` (ISO 8601, UTC; required when a rule
-uses that clock), and the changes of hands that restart clocks, ``sla_owner_since`` and ``sla_team_since``
-(optional; see :data:`~sla_rules.rules.CLOCK_RESTARTS`). ``team_id``/``user_id``/``stage_id``/``company_id``/
-``partner_assigned_id`` are accepted for ``team``... An empty cell is a missing value.
+``date_last_stage_update``, ``date_open``, ``sla_last_action_date``, ``handoff_sent_date`` (ISO 8601, UTC;
+required when a rule uses that clock), and the changes of hands that restart clocks, ``sla_owner_since`` and
+``sla_team_since`` (optional; see :data:`~sla_rules.rules.CLOCK_RESTARTS`).
+``team_id``/``user_id``/``stage_id``/``company_id``/``partner_assigned_id`` are accepted for ``team``... An
+empty cell is a missing value.
 
 Odoo: open leads (``crm.lead``, active, in batches), their stages (``is_won``), the sales teams of the
 leads and of the rules with their leaders and members (``crm.team``, ``crm.team.member``: a member is
 absent when paused, ``assignment_optout``, or out of office, ``res.users.is_out_of_office``; with an
 ``assignment_max`` its capacity left is ``assignment_max - lead_month_count``). ``sla_last_action_date``,
 ``sla_owner_since`` and ``sla_team_since`` are read when the database has them (the ``crm_sla_rules``
-addon); rules on the ``last_action`` clock are refused otherwise. Working calendars always come from the rules
+addon), ``handoff_sent_date`` too (``crm_lead_handoff``); rules on the ``last_action`` or ``handed_over``
+clock are refused otherwise. Working calendars always come from the rules
 file.
 """
 
@@ -48,7 +50,7 @@ CSV_ALIASES: dict[str, str] = {
 CSV_REQUIRED: tuple[str, ...] = ("id", "type", "team_id", "user_id", "stage_id")
 RESTART_COLUMNS: tuple[str, ...] = tuple(sorted({c for columns in CLOCK_RESTARTS.values() for c in columns}))
 DATETIME_COLUMNS: tuple[str, ...] = (*CLOCK_COLUMNS.values(), *RESTART_COLUMNS)
-ADDON_COLUMNS: tuple[str, ...] = ("sla_last_action_date", *RESTART_COLUMNS)
+ADDON_COLUMNS: tuple[str, ...] = ("sla_last_action_date", "handoff_sent_date", *RESTART_COLUMNS)
 """The datetime columns that only a database with the ``crm_sla_rules`` addon has."""
 
 
@@ -243,6 +245,12 @@ def read_odoo(
             f"Rule(s) {', '.join(refused)} use the last_action clock, but database {database!r} has no "
             "last action date: the crm_sla_rules module is not installed there. Install it, or use another "
             "clock."
+        )
+    refused = [rule.name for rule in config.rules if rule.clock == "handed_over"]
+    if refused and "handoff_sent_date" not in lead_fields:
+        raise RuleError(
+            f"Rule(s) {', '.join(refused)} use the handed_over clock, but database {database!r} has no "
+            "handoffs: the crm_lead_handoff module is not installed there. Install it, or use another clock."
         )
     rules = _rename_rules(config.rules, _Names(reader, database))
 

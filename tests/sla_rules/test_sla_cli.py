@@ -671,6 +671,29 @@ def test_odoo_without_crm_sla_rules(capsys, tmp_path, monkeypatch):
     assert code == 0 and "Lost: 0 to warn, 3 to act on" in out
 
 
+def test_odoo_without_crm_lead_handoff(capsys, tmp_path, monkeypatch):
+    server = FakeOdoo()
+    monkeypatch.setattr(cli, "connect", lambda *args, **kwargs: server)
+    monkeypatch.setenv("SLA_RULES_API_KEY", "k")
+    rules = write(
+        tmp_path,
+        "rules.yaml",
+        ODOO_RULES.replace(
+            "clock: create, threshold: 10, unit: days, action: mark_lost",
+            "clock: handed_over, threshold: 10, unit: days, action: return_to_sender",
+        ),
+    )
+    base = ["simulate", "--rules", rules, "--url", "http://x", "--db", "prod", "--at", AT]
+    code, _, err = run(capsys, *base)
+    assert code == 2
+    assert "Rule(s) Lost use the handed_over clock" in err
+    assert "crm_lead_handoff module is not installed" in err
+    # with the addon, the handoffs' clock column is read: no handoff awaits, nothing to return
+    server.lead_fields.add("handoff_sent_date")
+    code, out, _ = run(capsys, *base)
+    assert code == 0 and "Lost: 0 to warn, 0 to act on" in out
+
+
 def test_api_key_sources(capsys, tmp_path, monkeypatch):
     monkeypatch.delenv("SLA_RULES_API_KEY", raising=False)
     rules = write(tmp_path, "rules.yaml", ODOO_RULES)

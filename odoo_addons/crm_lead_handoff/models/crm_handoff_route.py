@@ -146,10 +146,12 @@ class CrmHandoffRoute(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    @tools.ormcache()
+    @tools.ormcache(cache="stable")
     def _handoff_company_ids(self):
         """The ids of the companies with at least one active route: the lifecycle phases are recorded only
-        there. Cached: a lead write in a company without routes costs no query."""
+        there. Cached: a lead write in a company without routes costs no query. In the "stable" cache,
+        which only a change of routes clears: the default cache is cleared by many writes (teams, users),
+        and a lead write after each would pay the query again."""
         # sudo: every company's routes, whoever writes a lead; only ids leave this method
         routes = self.sudo().with_context(active_test=True).search([])
         return frozenset(routes.company_id.ids)
@@ -157,7 +159,7 @@ class CrmHandoffRoute(models.Model):
     def _switch_on(self, before):
         """After routes changed: rebuild the phases of the companies switched on by it (``before``: the ids
         of the companies on before)."""
-        self.env.registry.clear_cache()  # _handoff_company_ids
+        self.env.registry.clear_cache("stable")  # _handoff_company_ids
         new = self._handoff_company_ids() - before
         if new:
             self.env["crm.lead.phase.history"]._backfill(company_ids=sorted(new))
@@ -178,7 +180,7 @@ class CrmHandoffRoute(models.Model):
 
     def unlink(self):
         result = super().unlink()
-        self.env.registry.clear_cache()  # _handoff_company_ids
+        self.env.registry.clear_cache("stable")  # _handoff_company_ids
         return result
 
     def action_rebuild_phases(self):

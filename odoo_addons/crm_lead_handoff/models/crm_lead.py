@@ -225,9 +225,11 @@ class CrmLead(models.Model):
 
     def _merge_dependences(self, opportunities):
         # the merged leads are deleted afterwards: their stays and handoffs go to the lead that survives
-        now = fields.Datetime.now()
-        self.env["crm.lead.phase.history"]._move_to_lead(opportunities.ids, self.id, now)
-        self.env["crm.lead.handoff"]._move_to_lead(opportunities.ids, self.id, now)
+        # (where phases are recorded: a merge elsewhere, like crm's lead assignment, costs no query)
+        if (self | opportunities)._lifecycle_leads():
+            now = fields.Datetime.now()
+            self.env["crm.lead.phase.history"]._move_to_lead(opportunities.ids, self.id, now)
+            self.env["crm.lead.handoff"]._move_to_lead(opportunities.ids, self.id, now)
         return super()._merge_dependences(opportunities)
 
     # ------------------------------------------------------------------

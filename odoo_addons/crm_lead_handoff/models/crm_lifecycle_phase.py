@@ -33,7 +33,7 @@ class CrmLifecyclePhase(models.Model):
     _code_unique = models.Constraint("UNIQUE(code)", "Two phases cannot share a code.")
 
     @api.model
-    @tools.ormcache()
+    @tools.ormcache(cache="stable")
     def _phase_table(self):
         """``{code: (id, sequence, kind)}`` of the active phases, cached (cleared when phases change)."""
         # sudo: the waterfall's phases are the same for everyone who records a move
@@ -51,13 +51,13 @@ class CrmLifecyclePhase(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        self.env.registry.clear_cache()  # _phase_table
+        self.env.registry.clear_cache("stable")  # _phase_table
         return super().create(vals_list)
 
     def write(self, vals):
-        self.env.registry.clear_cache()  # _phase_table
+        self.env.registry.clear_cache("stable")  # _phase_table
         return super().write(vals)
 
     def unlink(self):
-        self.env.registry.clear_cache()  # _phase_table
+        self.env.registry.clear_cache("stable")  # _phase_table
         return super().unlink()
