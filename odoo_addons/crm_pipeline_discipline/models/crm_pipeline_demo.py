@@ -197,7 +197,7 @@ class CrmPipelineDemo(models.AbstractModel):
             "activities": activity_count,
             "done_activities": done_count,
             "customer_events": event_count,
-            **self._write_waterfall(plan, config, lead_ids.tolist()),
+            **self._write_waterfall(plan, config, lead_ids.tolist(), now),
         }
 
     @api.model

@@ -120,11 +120,12 @@ class CrmPipelineDemo(models.AbstractModel):
         }
 
     @api.model
-    def _write_waterfall(self, plan, config, lead_ids):
+    def _write_waterfall(self, plan, config, lead_ids, now):
         """Write the plan's waterfall: Marketing's own leads (with their stay in the first stage), the
         handoffs, the phase stays, then each lead's current phase and awaiting handoff.
 
         :param lead_ids: the ids of the plan's sales leads, in the plan's order
+        :param datetime now: naive UTC, the demo's time
         :return: dict of counts: ``marketing_leads``, ``phase_stays``, ``handoffs``
         """
         import numpy as np  # noqa: PLC0415
@@ -132,7 +133,7 @@ class CrmPipelineDemo(models.AbstractModel):
         from funnel_metrics.demo_waterfall import TEAM_KEYS  # noqa: PLC0415
 
         waterfall = plan.waterfall
-        marketing_ids = self._insert_marketing_leads(waterfall.marketing, config)
+        marketing_ids = self._insert_marketing_leads(waterfall.marketing, config, now)
         all_ids = np.array([*lead_ids, *marketing_ids], dtype="int64")
         teams = {"marketing": config["marketing"], **config["teams"]}
         team_ids = np.array([teams[key].id for key in TEAM_KEYS], dtype="int64")
@@ -190,7 +191,7 @@ class CrmPipelineDemo(models.AbstractModel):
         }
 
     @api.model
-    def _insert_marketing_leads(self, marketing, config):
+    def _insert_marketing_leads(self, marketing, config, now):
         """Marketing's own leads (``demo_waterfall.MarketingLeads``): leads in the first stage of the
         marketer in Marketing, or, handed over and awaiting Inside Sales' decision, nobody's yet in Inside
         Sales' queue; created by the marketer, each with its stay in the first stage. Returns their ids."""
@@ -242,7 +243,7 @@ class CrmPipelineDemo(models.AbstractModel):
                 "tag_id": np.array(config["tags"].ids)[marketing.product].tolist(),
             },
             company_id,
-            self.env.cr.now().date(),
+            now.date(),
         )
         self.env.cr.execute(
             SQL(
