@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from funnel_metrics.demo_waterfall import WaterfallPlan, WaterfallStory, plan_waterfall
 from funnel_metrics.simulate import LOST_REASONS, simulate_funnel
 from funnel_metrics.simulate_activities import draw_activity_counts
 
@@ -105,7 +106,8 @@ class DemoStory:
       mean count of a lost lead, as :func:`funnel_metrics.simulate_activities` takes them: meetings help up
       to two, five calls or more go with losing, e-mails do not matter;
     - ``priorities``: the priority values and their shares;
-    - ``company_words``, ``first_names``, ``last_names``: what the names are made of.
+    - ``company_words``, ``first_names``, ``last_names``: what the names are made of;
+    - ``waterfall``: Marketing, the handoffs and the lifecycle phases (:mod:`funnel_metrics.demo_waterfall`).
     """
 
     stages: tuple[DemoStage, ...] = (
@@ -186,6 +188,7 @@ class DemoStory:
         "Adams", "Baker", "Costa", "Evans", "Fischer", "Garcia", "Horvat", "Jensen", "Lopez", "Meyer",
         "Novak", "Olsen", "Rossi", "Weber",
     )  # fmt: skip
+    waterfall: WaterfallStory = WaterfallStory()
 
 
 DEMO_STORY = DemoStory()
@@ -315,6 +318,7 @@ class DemoPlan:
     events: EventPlan
     details: LeadDetails = field(repr=False)
     done_activities: DoneActivityPlan = field(repr=False)
+    waterfall: WaterfallPlan = field(repr=False)
 
 
 def simulate_demo_funnel(
@@ -588,7 +592,8 @@ def plan_demo(
 ) -> DemoPlan:
     """The whole demo plan: the funnel from ``seed``, then, from a second stream of the same seed and in
     this order, the follow-up, the answers, the customer events and the leads' details; from a third, the
-    completed activities. The same arguments give the same plan.
+    completed activities; from a fourth, the waterfall (Marketing's leads, the lifecycle phases and the
+    handoffs). The same arguments give the same plan.
 
     :param n_leads: number of leads
     :param seed: random seed
@@ -616,4 +621,7 @@ def plan_demo(
         events=events,
         details=details,
         done_activities=plan_done_activities(funnel, np.random.default_rng([int(seed), 2]), story),
+        waterfall=plan_waterfall(
+            funnel, details.is_lead, np.random.default_rng([int(seed), 3]), story, story.waterfall
+        ),
     )

@@ -4,7 +4,7 @@
    other dependencies, none of our addons), a running business's CRM data are made with Odoo's own API
    (teams, salespeople, leads moved through stages over two months, won and lost ones, activities, chatter
    messages from salespeople and customers, a UTM campaign); then ``crm_pipeline_discipline`` (and with it
-   the four addons) is installed. Checked: the stage history backfilled from the tracked stage changes, the
+   the five addons) is installed. Checked: the stage history backfilled from the tracked stage changes, the
    follow-up state of every lead, the SLA "last action" clock from the salesperson's chatter, no decision
    phase invented, every feature off (nobody blocked), and the leads' own data untouched.
 2. Uninstall and reinstall on that database: a little data of our own goes in, the addons are uninstalled
@@ -47,6 +47,7 @@ BUNDLE = "crm_pipeline_discipline"
 # reverse dependency order: each module is uninstalled after every module that depends on it
 UNINSTALL_ORDER = (
     BUNDLE,
+    "crm_lead_handoff",
     "crm_sla_rules",
     "crm_stage_survey",
     "crm_activity_centric",
@@ -54,7 +55,7 @@ UNINSTALL_ORDER = (
     "crm_pipeline_base",
 )
 # modules that came after the released version: the upgrade installs them as new dependencies
-ADDED_SINCE_RELEASE = ("crm_pipeline_base",)
+ADDED_SINCE_RELEASE = ("crm_pipeline_base", "crm_lead_handoff")
 LEAD_PREFIX = "Lifecycle lead"
 EXISTING_PREFIX = "Existing lead:"
 # the released version the upgrade starts from, and what of it the old addons need
@@ -655,10 +656,13 @@ def _install_and_reinstall(life: Lifecycle, log_dir: Path) -> dict[str, set] | N
 
     result = life.step("put data in", "data")
     if result is None or not life.check(
-        "put data in: leads moved through stages, activities, an SLA rule run, a customer email, a criterion",
+        "put data in: leads moved through stages, activities, an SLA rule run, a customer email, a "
+        "criterion, two handoffs (one rejected, one accepted) with their phase stays",
         result.get("leads", 0) > 0
         and result.get("sla_events", 0) > 0
-        and result.get("customer_events", 0) > 0,
+        and result.get("customer_events", 0) > 0
+        and result.get("handoffs") == 2
+        and result.get("phase_stays", 0) >= 4,
         json.dumps(result)[:300],
     ):
         return fresh
@@ -1115,6 +1119,33 @@ def _check_existing(env, expected: dict) -> list[tuple[str, list[str]]]:
             + (["SLA rules exist"] if env["crm.sla.rule"].search_count([]) else []),
         )
     )
+    # no handoff route: no lifecycle phase is recorded; the first route rebuilds them from what exists
+    History = env["crm.lead.phase.history"]
+    unasked = [f"{lead.name}: {lead.lifecycle_phase_id.name}" for lead in leads if lead.lifecycle_phase_id]
+    if History.search_count([("lead_id", "in", leads.ids)]):
+        unasked.append("phase stays were recorded")
+    checks.append(("no handoff route: no lifecycle phase recorded", unasked))
+    team = env["crm.team"].browse(expected["teams"][0])
+    env["crm.handoff.route"].create(
+        {
+            "name": "Existing route",
+            "from_team_ids": [(6, 0, team.ids)],
+            "to_kind": "team",
+            "to_team_id": expected["teams"][1],
+            "from_phase_id": env.ref("crm_lead_handoff.crm_lifecycle_phase_mql").id,
+            "accept_phase_id": env.ref("crm_lead_handoff.crm_lifecycle_phase_sal").id,
+        }
+    )
+    leads.invalidate_recordset()
+    wrong_phase = []
+    for lead in leads:
+        want = {"won": "won", "lost": "lost"}.get(
+            lead.won_status, "opportunity" if lead.type == "opportunity" else "inquiry"
+        )
+        current = History.search([("lead_id", "=", lead.id), ("is_current", "=", True)])
+        if lead.lifecycle_phase_id.code != want or (want in ("won", "lost")) == bool(current):
+            wrong_phase.append(f"{lead.name}: {lead.lifecycle_phase_id.code}, expected {want}")
+    checks.append(("the first handoff route rebuilds every existing lead's phase", wrong_phase))
     refused = []
     attempts = 0
     for lead in leads.filtered(lambda lead: lead.user_id and lead.active and not lead.stage_id.is_won):
@@ -1226,7 +1257,9 @@ def _put_data(env) -> dict:
     # three days later the rule archives the open leads nobody touched (the run commits per batch)
     rule._sla_run(env.cr.now() + timedelta(days=3))
     env.flush_all()
+    handoffs = _put_handoffs(env) if "crm.handoff.route" in env else {}
     return {
+        **handoffs,
         "leads": len(leads),
         "stays": env["crm.lead.stage.history"].search_count([("lead_id", "in", leads.ids)]),
         "sla_events": env["crm.sla.event"].search_count([("rule_id", "=", rule.id)]),
@@ -1235,6 +1268,68 @@ def _put_data(env) -> dict:
             "activity_centric": str(Path(activity_centric.__file__).resolve()),
             "crm_stage_history": str(Path(get_module_path("crm_stage_history")).resolve()),
         },
+    }
+
+
+def _put_handoffs(env) -> dict:
+    """crm_lead_handoff's data (its code only, not the released version's): a route from one team to
+    another (switching the lifecycle phases on), a lead handed over on it and rejected with a seeded reason
+    (recycled), another handed over and accepted, an SLA rule on the 'handed over' clock."""
+    sender, receiver = (
+        env["res.users"]
+        .with_context(no_reset_password=True)
+        .create(
+            [
+                {
+                    "name": f"Lifecycle {role}",
+                    "login": f"lifecycle.{role}@example.com",
+                    "group_ids": [(6, 0, env.ref("sales_team.group_sale_salesman").ids)],
+                }
+                for role in ("marketer", "receiver")
+            ]
+        )
+    )
+    marketing, inside = env["crm.team"].create(
+        [
+            {"name": "Lifecycle marketing", "member_ids": [(6, 0, sender.ids)]},
+            {"name": "Lifecycle inside sales", "member_ids": [(6, 0, receiver.ids)]},
+        ]
+    )
+    route = env["crm.handoff.route"].create(
+        {
+            "name": "Lifecycle route",
+            "from_team_ids": [(6, 0, marketing.ids)],
+            "to_kind": "team",
+            "to_team_id": inside.id,
+            "from_phase_id": env.ref("crm_lead_handoff.crm_lifecycle_phase_inquiry").id,
+            "accept_phase_id": env.ref("crm_lead_handoff.crm_lifecycle_phase_sal").id,
+        }
+    )
+    leads = env["crm.lead"].create(
+        [
+            {"name": f"Lifecycle inquiry {index}", "type": "lead", "team_id": marketing.id}
+            for index in range(2)
+        ]
+    )
+    sent = env["crm.lead.handoff"].with_user(sender)._handoff_send(leads, route, note="Ready for a call")
+    sent[0].with_user(receiver).action_reject(
+        reason_id=env.ref("crm_lead_handoff.crm_handoff_reject_reason_not_ready_yet").id, note="Next year"
+    )
+    sent[1].with_user(receiver).action_accept()
+    env["crm.sla.rule"].create(
+        {
+            "name": "Lifecycle handoff deadline",
+            "team_ids": [(6, 0, inside.ids)],
+            "clock": "handed_over",
+            "threshold": 8,
+            "unit": "business_hours",
+            "action": "return_to_sender",
+        }
+    )
+    env.flush_all()
+    return {
+        "handoffs": env["crm.lead.handoff"].search_count([("route_id", "=", route.id)]),
+        "phase_stays": env["crm.lead.phase.history"].search_count([("lead_id", "in", leads.ids)]),
     }
 
 

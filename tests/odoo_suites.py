@@ -6,9 +6,10 @@ those this Odoo has, with ``test_mail`` for its activity tests). Three copies of
 (``SUITES``: crm, sales_team, survey, survey_crm and the activity tests of mail and test_mail):
 
 1. **Odoo alone** (the baseline);
-2. **features off**: our five addons installed, nothing configured (as after an install);
+2. **features off**: our addons installed, nothing configured (as after an install);
 3. **features on**: the same, with every feature switched on for a team of its own that Odoo's tests
-   do not use (``odoo_suites_features.py``).
+   do not use (``odoo_suites_features.py``). Handoff routes are left out: a route switches the lifecycle
+   phases on for the whole company, not for one team, so Odoo's own tests would run with them.
 
 The suites run through ``odoo_suites_runner.py``: every selected test, ``at_install`` and
 ``post_install`` alike, runs once the whole registry is loaded — Odoo's tests with our code loaded.

@@ -74,9 +74,11 @@ class PipelineDemo(Command):
         sys.stdout.write(
             f"Demo pipeline generated in {dbnames[0]}: {summary['leads']} leads, {summary['stays']} stage "
             f"stays, {summary['activities']} activities, {summary['customer_events']} customer events, "
-            f"{len(summary['sla_rules'])} SLA rules, {len(summary['campaigns'])} campaigns; "
+            f"{len(summary['sla_rules'])} SLA rules, {len(summary['campaigns'])} campaigns, "
+            f"{summary['marketing_leads']} leads of Marketing, {summary['handoffs']} handoffs, "
+            f"{summary['phase_stays']} lifecycle phase stays; "
             f"{summary['seconds']:.1f} s to generate, {time.monotonic() - started:.1f} s with the commit. "
-            "Log in as pd_manager or pd_rep_1 ... pd_rep_6 (password = login).\n"
+            "Log in as pd_manager, pd_marketer or pd_rep_1 ... pd_rep_6 (password = login).\n"
         )
 
     @staticmethod

@@ -28,10 +28,11 @@ class CrmPipelineDemo(models.AbstractModel):
         :param int seed: the same seed and ``now`` give the same data
         :param int months: months of history before ``now``, 1 to 36
         :param datetime now: naive UTC; everything is dated relative to it (default: now)
-        :return: dict ``teams`` (key -> id), ``manager``, ``reps`` (ids in login order), ``survey``,
-            ``sla_rules``, ``campaigns`` (ids), ``leads``, ``stays``, ``activities``, ``done_activities``,
-            ``customer_events``, ``sla_events``, ``snapshots`` (month-end probability snapshots) (counts) and
-            ``seconds``
+        :return: dict ``teams`` (key -> id, Marketing's ``marketing``), ``manager``, ``marketer``, ``reps``
+            (ids in login order), ``routes`` (handoff routes), ``survey``, ``sla_rules``, ``campaigns``
+            (ids), ``leads`` (the sales teams'), ``stays``, ``activities``, ``done_activities``,
+            ``customer_events``, ``marketing_leads``, ``phase_stays``, ``handoffs``, ``sla_events``,
+            ``snapshots`` (month-end probability snapshots) (counts) and ``seconds``
         :raise UserError: not an administrator, sizes out of range, a demo pipeline already there
         """
         started = time.monotonic()
@@ -41,6 +42,7 @@ class CrmPipelineDemo(models.AbstractModel):
         from funnel_metrics.demo_plan import DEMO_STORY, plan_demo  # noqa: PLC0415
 
         config = self._create_configuration(DEMO_STORY)
+        config.update(self._create_waterfall_configuration(config))
         missing = [key for key, phase in config["phases"].items() if not phase]
         plan = plan_demo(leads, int(seed), months, now, DEMO_STORY, missing_phases=missing)
         counts = self._write_plan(plan, config, now)
@@ -50,8 +52,11 @@ class CrmPipelineDemo(models.AbstractModel):
         # the month ends of the history, as the fill-back from the stage history gives them
         counts["snapshots"] = self.env["crm.lead.probability.snapshot"]._backfill_snapshots(now=now)
         return {
-            "teams": {key: team.id for key, team in config["teams"].items()},
+            "teams": {key: team.id for key, team in config["teams"].items()}
+            | {"marketing": config["marketing"].id},
             "manager": config["manager"].id,
+            "marketer": config["marketer"].id,
+            "routes": config["routes"].ids,
             "reps": config["reps"].ids,
             "survey": config["survey"].id,
             "sla_rules": config["sla_rules"].ids,
@@ -108,7 +113,7 @@ class CrmPipelineDemo(models.AbstractModel):
         each table's rows go to its writer.
 
         :return: dict of counts: ``leads``, ``stays``, ``activities`` (open), ``done_activities`` (completed:
-            their chatter messages), ``customer_events``
+            their chatter messages), ``customer_events``, and those of :meth:`_write_waterfall`
         """
         import numpy as np  # noqa: PLC0415
 
@@ -192,6 +197,7 @@ class CrmPipelineDemo(models.AbstractModel):
             "activities": activity_count,
             "done_activities": done_count,
             "customer_events": event_count,
+            **self._write_waterfall(plan, config, lead_ids.tolist(), now),
         }
 
     @api.model

@@ -1,6 +1,8 @@
 from odoo import api, models
 from odoo.fields import Command
 
+from .crm_pipeline_demo_waterfall import MARKETER
+
 # The demo's story (stages, reps, teams, products, sources, campaigns...) is funnel_metrics.demo_plan's
 # DEMO_STORY; here are the details of the records that tell it, by the story's keys.
 MANAGER = ("pd_manager", "Morgan Reyes")
@@ -67,7 +69,7 @@ class CrmPipelineDemo(models.AbstractModel):
     @api.model
     def _demo_logins(self):
         """The logins of the demo's users, the manager first."""
-        return [MANAGER[0], *REPS]
+        return [MANAGER[0], *REPS, MARKETER[0]]
 
     @api.model
     def _create_configuration(self, story):

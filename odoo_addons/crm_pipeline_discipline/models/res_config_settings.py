@@ -19,6 +19,11 @@ class ResConfigSettings(models.TransientModel):
         compute="_compute_pipeline_summaries",
         help="SLA rules that the scheduled job runs.",
     )
+    pipeline_handoff_summary = fields.Char(
+        string="Handoff Routes",
+        compute="_compute_pipeline_summaries",
+        help="Active handoff routes: with one, the lifecycle phases of the company's leads are recorded.",
+    )
     pipeline_history_summary = fields.Char(
         string="Stage History",
         compute="_compute_pipeline_summaries",
@@ -55,8 +60,18 @@ class ResConfigSettings(models.TransientModel):
             [], aggregates=["__count", "lead_id:count_distinct"]
         )
         history = self.env._("Recording: %(stays)s stays of %(leads)s leads", stays=stays, leads=leads)
+        route_count = self.env["crm.handoff.route"].search_count([])
+        if route_count:
+            handoff = (
+                self.env._("%(count)s active routes: lifecycle phases recorded", count=route_count)
+                if route_count > 1
+                else self.env._("1 active route: lifecycle phases recorded")
+            )
+        else:
+            handoff = self.env._("None: no handoffs, no lifecycle phases")
         for settings in self:
             settings.pipeline_followup_summary = followup
             settings.pipeline_survey_summary = survey
             settings.pipeline_sla_summary = sla
             settings.pipeline_history_summary = history
+            settings.pipeline_handoff_summary = handoff

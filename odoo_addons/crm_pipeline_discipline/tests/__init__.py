@@ -5,3 +5,4 @@ from . import test_security_rpc
 from . import test_capabilities_rpc
 from . import test_lead_form_queries
 from . import test_stage_write_queries
+from . import test_security_rpc_handoff

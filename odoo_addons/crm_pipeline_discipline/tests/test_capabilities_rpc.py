@@ -53,3 +53,28 @@ class TestCapabilitiesOverRpc(Json2Case):
         # the settings section is for administrators only: the reason for the menu
         settings = self.env.ref("crm.crm_config_settings_menu")
         self.assertNotIn(settings.id, self.env["ir.ui.menu"].with_user(self.manager)._visible_menu_ids())
+
+    def test_handoff_routes_are_the_sales_managers(self):
+        """A sales manager defines a handoff route (switching the lifecycle phases on) over the API and
+        finds it under CRM › Configuration; a salesperson can do neither."""
+        other = self.env["crm.team"].create({"name": "PD Caps Receiving Team"})
+        route = {
+            "name": "PD Caps route",
+            "from_team_ids": [[6, 0, self.team.ids]],
+            "to_kind": "team",
+            "to_team_id": other.id,
+            "from_phase_id": self.env.ref("crm_lead_handoff.crm_lifecycle_phase_mql").id,
+            "accept_phase_id": self.env.ref("crm_lead_handoff.crm_lifecycle_phase_sal").id,
+        }
+        Route = self.env["crm.handoff.route"]
+        with self.assertLogs("odoo.http", "WARNING"):
+            status, body = self.json2(self.salesperson, "crm.handoff.route", "create", vals_list=[route])
+        self.assertEqual((status, body.get("name")), (403, "odoo.exceptions.AccessError"))
+        self.assertFalse(Route.search([("name", "=", "PD Caps route")]))
+        status, body = self.json2(self.manager, "crm.handoff.route", "create", vals_list=[route])
+        self.assertEqual(status, 200, body)
+        self.assertEqual(Route.browse(body).to_team_id, other)
+        menu = self.env.ref("crm_lead_handoff.crm_handoff_route_menu")
+        for user, shown in ((self.manager, True), (self.salesperson, False)):
+            visible = self.env["ir.ui.menu"].with_user(user)._visible_menu_ids()
+            self.assertEqual(menu.id in visible, shown, user.login)

@@ -7,11 +7,13 @@ from pathlib import Path
 from unittest.mock import patch
 
 import odoo
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import TransactionCase, freeze_time, new_test_user, tagged
 from odoo.tools import config
 
 NOW = datetime(2025, 6, 2, 9, 0)
+PHASE_CODES = ("inquiry", "mql", "sal", "sql", "opportunity", "won", "lost", "recycled", "disqualified")
+COUNTS = ("leads", "stays", "activities", "done_activities", "customer_events")
 
 
 def fingerprint(env):
@@ -46,6 +48,18 @@ def fingerprint(env):
         LEFT JOIN survey_question_answer sa ON sa.id = x.suggested_answer_id
              JOIN crm_lead l ON l.id = i.lead_id JOIN res_users u ON u.id = l.user_id
             WHERE u.login LIKE 'pd_rep_%' ORDER BY i.lead_id, q.sequence""",
+        """SELECT dense_rank() OVER (ORDER BY h.lead_id), p.code, h.date_in, h.date_out, h.origin,
+                  t.name->>'en_US', u.login, c.login
+             FROM crm_lead_phase_history h JOIN crm_lifecycle_phase p ON p.id = h.phase_id
+             JOIN crm_team t ON t.id = h.team_id LEFT JOIN res_users u ON u.id = h.user_id
+        LEFT JOIN res_users c ON c.id = h.changed_by_id
+            ORDER BY h.lead_id, h.date_in, h.id""",
+        """SELECT dense_rank() OVER (ORDER BY x.lead_id), x.state, x.date_sent, x.date_decided,
+                  r.code, s.login, d.login
+             FROM crm_lead_handoff x JOIN res_users s ON s.id = x.sender_id
+        LEFT JOIN res_users d ON d.id = x.decided_by_id
+        LEFT JOIN crm_handoff_reject_reason r ON r.id = x.reason_id
+            ORDER BY x.lead_id, x.date_sent, x.id""",
     ]
     digest = hashlib.sha256()
     for query in queries:
@@ -74,14 +88,8 @@ class TestDemoDeterminism(TransactionCase):
         other, different = self._generate_and_roll_back(seed=4)
         self.assertEqual(same, digest)
         self.assertEqual(
-            {
-                key: again[key]
-                for key in ("leads", "stays", "activities", "done_activities", "customer_events")
-            },
-            {
-                key: first[key]
-                for key in ("leads", "stays", "activities", "done_activities", "customer_events")
-            },
+            {key: again[key] for key in (*COUNTS, "marketing_leads", "phase_stays", "handoffs")},
+            {key: first[key] for key in (*COUNTS, "marketing_leads", "phase_stays", "handoffs")},
         )
         self.assertNotEqual(different, digest)
         self.assertEqual(other["leads"], 150)
@@ -383,6 +391,105 @@ class TestDemoStory(TransactionCase):
             return len(closed.filtered(lambda lead: lead.won_status == "won")) / len(closed)
 
         self.assertGreater(win_rate("pd_rep_1"), 1.5 * win_rate("pd_rep_2"))
+
+    # ------------------------------------------------------------------
+    # Handoffs and the demand waterfall (crm_lead_handoff)
+    # ------------------------------------------------------------------
+
+    def test_marketing_hands_over_to_inside_then_field_sales(self):
+        summary = self.summary
+        marketer = self.env["res.users"].browse(summary["marketer"])
+        self.assertEqual(marketer.login, "pd_marketer")
+        marketing = self.teams["marketing"]
+        self.assertEqual(
+            (marketing.name, marketing.member_ids, marketing.user_id.id),
+            ("Marketing", marketer, summary["manager"]),
+        )
+        routes = self.env["crm.handoff.route"].browse(summary["routes"])
+        phase = {code: self.env.ref(f"crm_lead_handoff.crm_lifecycle_phase_{code}") for code in PHASE_CODES}
+        self.assertEqual(
+            [(r.from_team_ids, r.to_team_id, r.from_phase_id, r.accept_phase_id) for r in routes],
+            [
+                (marketing, self.teams["inside"], phase["mql"], phase["sal"]),
+                (self.teams["inside"], self.teams["field"], phase["sql"], phase["opportunity"]),
+            ],
+        )
+        self.assertTrue(all(routes.mapped("active")) and all(routes.mapped("domain")))
+        handoffs = self.env["crm.lead.handoff"].search([("route_id", "in", routes.ids)])
+        self.assertEqual(len(handoffs), summary["handoffs"])
+        self.assertEqual(set(handoffs.mapped("state")), {"awaiting", "accepted", "rejected"})
+        rejected = handoffs.filtered(lambda handoff: handoff.state == "rejected")
+        self.assertGreater(len(rejected.reason_id), 3, "rejected for various reasons")
+        self.assertEqual(rejected.decided_by_id.crm_team_ids, self.teams["inside"], "by Inside Sales")
+        # each decision left the lead in its phase: accepted into the route's next one, rejected: recycled
+        History = self.env["crm.lead.phase.history"]
+        for handoff in handoffs.filtered("date_decided"):
+            stay = History.search([("handoff_id", "=", handoff.id)])
+            expected = phase["recycled"] if handoff.state == "rejected" else handoff.route_id.accept_phase_id
+            self.assertEqual(
+                (stay.phase_id, stay.date_in), (expected, handoff.date_decided), handoff.lead_id.name
+            )
+            self.assertEqual(stay.previous_phase_id, handoff.phase_id)
+            self.assertLessEqual(handoff.date_sent, handoff.date_decided)
+        # the Demand Waterfall shows the phases against their targets, Inside Sales' own where it has one
+        form = self.env["crm.waterfall.report.form"].create({"group_by": "team"})
+        action = form.action_show()
+        Line = self.env[action["res_model"]].with_context(**action["context"])
+        targets = {(line.team_id.name, line.phase_id.code): line.target_days for line in Line.search([])}
+        self.assertEqual(targets[("Inside Sales", "sal")], 3.0)
+        self.assertEqual(targets[("Field Sales", "opportunity")], 30.0)
+        # the phases a team set itself (qualified, recycled, disqualified) are the manager's corrections
+        corrections = History.search([("lead_id", "in", handoffs.lead_id.ids), ("origin", "=", "correction")])
+        self.assertTrue(corrections)
+        self.assertEqual(corrections.changed_by_id.id, summary["manager"])
+
+    def test_handoffs_await_inside_sales(self):
+        """Some of Marketing's leads were handed over in the last hours: in Inside Sales' queue, nobody's yet,
+        awaiting; an Inside Sales rep accepts one (it becomes theirs, Sales Accepted), a Field Sales rep may
+        not."""
+        awaiting = self.env["crm.lead.handoff"].search([("state", "=", "awaiting")], order="date_sent, id")
+        self.assertGreaterEqual(len(awaiting), 4)
+        leads = awaiting.lead_id
+        self.assertEqual(leads.team_id, self.teams["inside"])
+        self.assertFalse(leads.user_id)
+        self.assertEqual(leads.mapped("handoff_id"), awaiting)
+        self.assertEqual(leads.mapped("handoff_sent_date"), awaiting.mapped("date_sent"))
+        self.assertEqual(set(leads.lifecycle_phase_id.mapped("code")), {"mql"})
+        self.assertTrue(all(NOW - timedelta(hours=6) < sent < NOW for sent in awaiting.mapped("date_sent")))
+        inside_rep = self.teams["inside"].member_ids[0]
+        field_rep = self.teams["field"].member_ids[0]
+        with self.assertRaises(AccessError):
+            awaiting[0].with_user(field_rep).action_accept()
+        awaiting[0].with_user(inside_rep).action_accept()
+        self.assertEqual(
+            (leads[0].lifecycle_phase_id.code, leads[0].user_id, leads[0].handoff_id),
+            ("sal", inside_rep, awaiting[:0]),
+        )
+
+    def test_every_lead_is_in_the_phase_of_its_current_stay(self):
+        leads = self.Lead.search([("create_uid", "in", [*self.summary["reps"], self.summary["marketer"]])])
+        self.assertEqual(len(leads), self.summary["leads"] + self.summary["marketing_leads"])
+        History = self.env["crm.lead.phase.history"]
+        stays = History.search([("lead_id", "in", leads.ids)])
+        self.assertEqual(len(stays), self.summary["phase_stays"])
+        self.assertEqual(set(stays.lead_id.ids), set(leads.ids))
+        last = {}
+        for stay in stays.sorted(lambda stay: (stay.date_in, stay.id)):
+            last[stay.lead_id] = stay
+        kinds = {}
+        for lead in leads:
+            stay = last[lead]
+            self.assertEqual(
+                (lead.lifecycle_phase_id, lead.lifecycle_phase_date), (stay.phase_id, stay.date_in)
+            )
+            self.assertEqual(stay.is_current, not stay.date_out, lead.name)
+            kinds.setdefault(lead.won_status, set()).add(stay.phase_id.kind)
+        self.assertEqual(kinds["won"], {"won"})
+        self.assertEqual(kinds["lost"], {"lost"})
+        self.assertEqual(kinds["pending"], {"progress", "recycled", "disqualified"})
+        self.assertEqual(
+            len(stays.filtered("is_current")), len(stays.filtered(lambda stay: not stay.date_out))
+        )
 
     def test_refusals(self):
         Demo = self.env["crm.pipeline.demo"]

@@ -20,6 +20,11 @@ CONFIGURATION_MODELS = {
     "utm.campaign",
     "crm.campaign.cost.report",
     "crm.stage.funnel.report",
+    "crm.handoff.route",
+    "crm.handoff.reject.reason",
+    "crm.lifecycle.phase",
+    "crm.lifecycle.phase.target",
+    "crm.waterfall.report.form",
 }
 
 
@@ -90,6 +95,30 @@ class TestPipelineSettings(TransactionCase):
         self.assertEqual(settings.pipeline_followup_summary, "Off in every team (5)")
         self.assertEqual(settings.pipeline_survey_summary, "None: every team moves its leads by hand")
         self.assertEqual(settings.pipeline_sla_summary, "None active")
+
+    def test_handoff_summary_counts_active_routes(self):
+        self.env["crm.handoff.route"].search([]).write({"active": False})
+        self.assertEqual(self._settings().pipeline_handoff_summary, "None: no handoffs, no lifecycle phases")
+        Route = self.env["crm.handoff.route"]
+        base = {
+            "to_kind": "team",
+            "to_team_id": self.warn_team.id,
+            "from_team_ids": [(6, 0, self.off_team.ids)],
+            "from_phase_id": self.env.ref("crm_lead_handoff.crm_lifecycle_phase_mql").id,
+            "accept_phase_id": self.env.ref("crm_lead_handoff.crm_lifecycle_phase_sal").id,
+        }
+        first = Route.create({**base, "name": "PD Marketing to Inside"})
+        self.assertEqual(
+            self._settings().pipeline_handoff_summary, "1 active route: lifecycle phases recorded"
+        )
+        Route.create({**base, "name": "PD Inside to Field", "to_team_id": self.enforce_team.id})
+        self.assertEqual(
+            self._settings().pipeline_handoff_summary, "2 active routes: lifecycle phases recorded"
+        )
+        first.active = False
+        self.assertEqual(
+            self._settings().pipeline_handoff_summary, "1 active route: lifecycle phases recorded"
+        )
 
     def test_history_summary_counts_stays(self):
         History = self.env["crm.lead.stage.history"]

@@ -526,3 +526,138 @@ class TestPipelineTours(HttpCase):
         )
         shown = [line for key, line in wins.items() if key[0] == "Meeting" and line["deals"] != "0"]
         self._tour("/odoo/crm", "pd_analyses_rep_tour", rep.login, win_lines=self._table(shown))
+
+    # ------------------------------------------------------------------
+    # Handoffs and the demand waterfall (crm_lead_handoff)
+    # ------------------------------------------------------------------
+
+    def _phase(self, code):
+        return self.env.ref(f"crm_lead_handoff.crm_lifecycle_phase_{code}")
+
+    def _awaiting(self):
+        """The handoffs awaiting Inside Sales whose leads the tours can find by name, oldest first."""
+        handoffs = self.env["crm.lead.handoff"].search([("state", "=", "awaiting")], order="date_sent, id")
+        unique = self._open_leads([("id", "in", handoffs.lead_id.ids)])
+        return handoffs.filtered(lambda handoff: handoff.lead_id in unique)
+
+    def test_handoff_marketer(self):
+        """The marketer hands a marketing qualified lead over to Inside Sales, with a note."""
+        marketer = self.env["res.users"].browse(self.summary["marketer"])
+        route = self.env["crm.handoff.route"].browse(self.summary["routes"][0])
+        lead = self._open_leads(
+            [
+                ("phase_history_ids.phase_id", "!=", self._phase("recycled").id),
+                ("team_id", "=", self.teams["marketing"].id),
+                ("user_id", "=", marketer.id),
+                ("lifecycle_phase_id", "=", self._phase("mql").id),
+                ("handoff_id", "=", False),
+            ]
+        )[0]
+        note = "Asked for a demo next week; 40 seats"
+        self._tour(
+            f"/odoo/crm/{lead.id}",
+            "pd_handoff_marketer_tour",
+            marketer.login,
+            route=route.name,
+            note=note,
+        )
+        self.env.invalidate_all()
+        handoff = lead.handoff_id
+        self.assertEqual(
+            (handoff.state, handoff.route_id, handoff.sender_id, handoff.note),
+            ("awaiting", route, marketer, note),
+        )
+        self.assertEqual(
+            (lead.team_id, lead.user_id.id), (self.teams["inside"], False), "in Inside Sales' queue"
+        )
+        self.assertEqual(lead.lifecycle_phase_id, self._phase("mql"), "marketing qualified until accepted")
+        self.assertEqual(lead.handoff_sent_date, handoff.date_sent)
+
+    def test_handoff_inside(self):
+        """An Inside Sales rep accepts a lead handed over (it becomes theirs, Sales Accepted) and rejects
+        another with a reason (back to the marketer, recycled)."""
+        rep = self.reps[2]
+        self.assertIn(rep, self.teams["inside"].member_ids)
+        accepted, rejected = self._awaiting()[:2]
+        reason = self.env.ref("crm_lead_handoff.crm_handoff_reject_reason_wrong_company_size")
+        note = "12 employees: below our minimum of 50"
+        self._tour(
+            "/odoo/crm",
+            "pd_handoff_inside_tour",
+            rep.login,
+            accept_url=f"/odoo/crm/{accepted.lead_id.id}",
+            reject_url=f"/odoo/crm/{rejected.lead_id.id}",
+            reject_lead=rejected.lead_id.name,
+            reason=reason.name,
+            note=note,
+        )
+        self.env.invalidate_all()
+        self.assertEqual(
+            (accepted.state, accepted.decided_by_id, accepted.new_user_id), ("accepted", rep, rep)
+        )
+        lead = accepted.lead_id
+        self.assertEqual(
+            (lead.user_id, lead.lifecycle_phase_id, lead.handoff_id.id), (rep, self._phase("sal"), False)
+        )
+        self.assertEqual(
+            (rejected.state, rejected.reason_id, rejected.decision_note, rejected.decided_by_id),
+            ("rejected", reason, note, rep),
+        )
+        lead = rejected.lead_id
+        self.assertEqual((lead.team_id, lead.user_id), (self.teams["marketing"], rejected.from_user_id))
+        self.assertEqual(lead.lifecycle_phase_id, self._phase("recycled"))
+
+    def test_handoff_field(self):
+        """A Field Sales rep's opportunity that Inside Sales handed over shows its phase and its stays; a lead
+        awaiting Inside Sales offers the rep no decision."""
+        rep = self.reps[0]
+        route = self.env["crm.handoff.route"].browse(self.summary["routes"][1])
+        accepted = self.env["crm.lead.handoff"].search(
+            [("route_id", "=", route.id), ("state", "=", "accepted"), ("new_user_id", "=", rep.id)]
+        )
+        lead = self._open_leads(
+            [
+                ("id", "in", accepted.lead_id.ids),
+                ("user_id", "=", rep.id),
+                ("lifecycle_phase_id", "=", self._phase("opportunity").id),
+            ]
+        )[0]
+        awaiting = self._awaiting()[0]
+        self.assertNotIn(rep, awaiting.receiver_ids)
+        self._tour(
+            f"/odoo/crm/{lead.id}",
+            "pd_handoff_field_tour",
+            rep.login,
+            phase=self._phase("opportunity").name,
+            stays=lead.phase_history_count,
+            awaiting_url=f"/odoo/crm/{awaiting.lead_id.id}",
+        )
+        self.env.invalidate_all()
+        self.assertEqual(awaiting.state, "awaiting", "nothing decided")
+
+    def test_handoff_manager(self):
+        """The Demand Waterfall of the demo as its manager reads it: the marketing qualified leads handed
+        over, accepted and rejected as the demo's handoffs say, the rejection reasons, the cost per
+        sales-accepted lead per campaign."""
+        route = self.env["crm.handoff.route"].browse(self.summary["routes"][0])
+        handoffs = self.env["crm.lead.handoff"].search([("route_id", "=", route.id)])
+        counts = {
+            state: len(handoffs.filtered(lambda h, s=state: h.state == s))
+            for state in ("accepted", "rejected")
+        }
+        self.assertTrue(counts["accepted"] and counts["rejected"])
+        sal = self._phase("sal")
+        entered_sal = self.env["crm.lead.phase.history"].search([("phase_id", "=", sal.id)]).lead_id
+        reasons = handoffs.filtered(lambda handoff: handoff.state == "rejected").reason_id
+        self._tour(
+            "/odoo/crm",
+            "pd_handoff_manager_tour",
+            self.manager.login,
+            mql=self._phase("mql").name,
+            handed_over=len(handoffs),
+            accepted=counts["accepted"],
+            rejected=counts["rejected"],
+            sal=sal.name,
+            sal_entered=len(entered_sal),
+            reason=reasons.sorted("sequence")[0].name,
+        )
