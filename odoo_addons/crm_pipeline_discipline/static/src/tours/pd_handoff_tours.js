@@ -25,9 +25,9 @@ registry.category("web_tour.tours").add("pd_handoff_marketer_tour", {
                 run: "click",
             },
             {
-                content: "Choose the route to Inside Sales",
+                content: "Open the routes offered",
                 trigger: ".modal .o_field_widget[name='route_id'] input",
-                run: `edit ${route}`,
+                run: "click",
             },
             {
                 content: "The route is offered",
@@ -37,11 +37,6 @@ registry.category("web_tour.tours").add("pd_handoff_marketer_tour", {
             {
                 content: "The route is chosen",
                 trigger: `.modal .o_field_widget[name='route_id'] input:value('${route}')`,
-            },
-            {
-                content: "Close the list of routes",
-                trigger: ".modal .modal-title",
-                run: "click",
             },
             {
                 content: "The list is closed",
@@ -120,9 +115,9 @@ registry.category("web_tour.tours").add("pd_handoff_inside_tour", {
                 run: "click",
             },
             {
-                content: "Say why",
+                content: "Say why: open the reasons",
                 trigger: ".modal .o_field_widget[name='reason_id'] input",
-                run: `edit ${reason}`,
+                run: "click",
             },
             {
                 content: "The reason is one of the configured ones",
@@ -132,11 +127,6 @@ registry.category("web_tour.tours").add("pd_handoff_inside_tour", {
             {
                 content: "The reason is chosen",
                 trigger: `.modal .o_field_widget[name='reason_id'] input:value('${reason}')`,
-            },
-            {
-                content: "Close the list of reasons",
-                trigger: ".modal .modal-title",
-                run: "click",
             },
             {
                 content: "The list is closed",
