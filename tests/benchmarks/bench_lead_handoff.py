@@ -6,11 +6,13 @@
 
 `generate` writes, in SQL, ``--leads`` leads (three teams, ten salespersons, sources, mediums, campaigns,
 countries) with five lifecycle phase stays each (1,000,000 for 200,000 leads: some still open in a phase,
-some recycled, lost or won) and one handoff each (accepted, rejected with a reason, returned or awaiting),
+some recycled, lost or won) and one handoff each (accepted, some by default, or rejected with a reason),
 then commits. `waterfall` times the Demand Waterfall as a sales manager, whole period, per phase and per team
 and month: the read its list makes, which computes the report (``crm.lead.phase.history._phase_stays`` and
 ``_handoffs``, then ``funnel_metrics.waterfall``), warm (one untimed call, then the median of ``--repeat``),
-with an empty cache as a new request has; the read of the tables and the waterfall alone are timed too.
+with an empty cache as a new request has, and the CPU seconds it used in this process and in its PostgreSQL
+backend (what it takes on a machine doing nothing else); the read of the tables and the waterfall alone
+are timed too.
 `writes` times ``crm.lead.phase.history._record_moves`` (every phase write of the addon goes through it) on
 batches of 10, 100 and 1,000 leads: seconds and queries (``cr.sql_log_count``), median of ``--repeat``,
 each rolled back. Each prints one JSON object on its last line.
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -182,19 +185,35 @@ def generate(db: str, leads: int) -> dict:
         }
 
 
+def _backend_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a PostgreSQL backend used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _median_call(cr, env, call, repeat: int) -> dict:
-    """Median seconds and queries of ``call(env)``, warm: one untimed call, each with an empty cache."""
-    times, queries = [], []
+    """Median seconds and queries of ``call(env)``, warm: one untimed call, each with an empty cache; and
+    the CPU seconds of this process and of its PostgreSQL backend during the call (the time the call takes
+    on a machine that does nothing else: the two alternate)."""
+    cr.execute("SELECT pg_backend_pid()")
+    backend = cr.fetchone()[0]
+    times, queries, cpu = [], [], []
     for run in range(repeat + 1):
         env.invalidate_all()
         cr.cache.clear()
         before, started = cr.sql_log_count, time.perf_counter()
+        cpu_before = time.process_time() + _backend_cpu(backend)
         call(env)
         seconds, count = time.perf_counter() - started, cr.sql_log_count - before
         if run:
             times.append(seconds)
             queries.append(count)
-    return {"s": round(statistics.median(times), 3), "queries": int(statistics.median(queries))}
+            cpu.append(time.process_time() + _backend_cpu(backend) - cpu_before)
+    return {
+        "s": round(statistics.median(times), 3),
+        "queries": int(statistics.median(queries)),
+        "cpu_s": round(statistics.median(cpu), 3),
+    }
 
 
 def waterfall(db: str, repeat: int) -> dict:
@@ -225,8 +244,8 @@ def waterfall(db: str, repeat: int) -> dict:
             results[f"report_{name}"] = _median_call(cr, env, read, repeat)
             results[f"lines_{name}"] = len(read(env))
         form = env["crm.waterfall.report.form"].create({})
-        results["read_tables"] = _median_call(cr, env, lambda _env: form._tables(), repeat)
-        stays, handoffs = form._tables()
+        results["read_tables"] = _median_call(cr, env, lambda _env: form._tables(()), repeat)
+        stays, handoffs = form._tables(())
         now = admin.cr.now()
         started = time.perf_counter()
         funnel_metrics.waterfall(stays, handoffs, as_of=now)

@@ -519,13 +519,15 @@ def bench_handoff(odoo_bin: str, python: str, data_dir: Path) -> None:
         result = shown[f"report_{key}"]
         verdict = "pass" if result["s"] <= goal else "FAIL"
         print(
-            f"  report {label:<20} {result['s']:6.2f}s  {result['queries']:>3} queries  "
-            f"{shown[f'lines_{key}']:>4} lines  goal {goal:g}s: {verdict}"
+            f"  report {label:<20} {result['s']:6.2f}s (CPU {result['cpu_s']:.2f}s)  {result['queries']:>3} "
+            f"queries  {shown[f'lines_{key}']:>4} lines  goal {goal:g}s: {verdict}"
         )
+    read = shown["read_tables"]
     print(
-        f"  of which: the tables' read {shown['read_tables']['s']:.2f}s, "
+        f"  of which: the tables' read {read['s']:.2f}s (CPU {read['cpu_s']:.2f}s), "
         f"funnel_metrics.waterfall {shown['waterfall_s']:.2f}s"
     )
+    print("  (CPU: Odoo's and its PostgreSQL backend's, the time on a machine doing nothing else)")
     sizes = sorted(written, key=int)
     print("\nphase writes (_record_moves), median of 5, rolled back:")
     for size in sizes:

@@ -240,11 +240,14 @@ class CrmLeadHandoff(models.Model):
         return True
 
     def _accept(self, owner=None):
-        """Accept these awaiting handoffs (``owner``: the new salesperson; none: accepted by default,
-        the lead keeps its owner)."""
+        """Accept these handoffs still awaiting (``owner``: the new salesperson; none: accepted by
+        default, the lead keeps its owner); those decided meanwhile are left as they are."""
+        handoffs = self.filtered(lambda handoff: handoff.state == "awaiting")
+        if not handoffs:
+            return
         now = fields.Datetime.now()
         auto = not owner
-        self.write(
+        handoffs.write(
             {
                 "state": "accepted",
                 "date_decided": now,
@@ -254,7 +257,7 @@ class CrmLeadHandoff(models.Model):
             }
         )
         if owner:
-            self.lead_id._handoff_write({"user_id": owner.id})
+            handoffs.lead_id._handoff_write({"user_id": owner.id})
         self.env["crm.lead.phase.history"]._record_moves(
             {
                 handoff.lead_id.id: (
@@ -262,11 +265,11 @@ class CrmLeadHandoff(models.Model):
                     "auto_accept" if auto else "accept",
                     handoff.id,
                 )
-                for handoff in self
+                for handoff in handoffs
             },
             now,
         )
-        self.lead_id._message_log_batch(
+        handoffs.lead_id._message_log_batch(
             bodies={
                 handoff.lead_id.id: Markup("<p>%s</p>")
                 % (
@@ -274,7 +277,7 @@ class CrmLeadHandoff(models.Model):
                     if auto
                     else self.env._("Handoff accepted by %(user)s.", user=self.env.user.name)
                 )
-                for handoff in self
+                for handoff in handoffs
             }
         )
 

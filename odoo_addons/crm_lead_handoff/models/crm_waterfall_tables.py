@@ -5,6 +5,8 @@ from odoo.tools import SQL
 
 # the lead's columns a waterfall groups by, besides the stay's own team and salesperson
 LEAD_GROUPS = ("source_id", "medium_id", "campaign_id", "country_id")
+# the columns of the phase stays and handoffs tables a report can group by
+GROUPS = ("team", "user", "source", "medium", "campaign", "country")
 
 
 # the binary COPY's fixed-width columns: their PostgreSQL type's size and numpy type (big-endian)
@@ -84,6 +86,15 @@ def id_labels(ids):
     return labels.take(codes)
 
 
+def _labels(values, groups, length):
+    """The group columns of a table (those of ``values``: column name to ids): :func:`id_labels` of the
+    values of the columns in ``groups``, empty (NA) for the others."""
+    import numpy as np  # noqa: PLC0415
+
+    empty = id_labels(np.zeros(length, dtype="int64"))
+    return {name: id_labels(ids) if name in groups else empty for name, ids in values.items()}
+
+
 class CrmLeadPhaseHistory(models.Model):
     _inherit = "crm.lead.phase.history"
 
@@ -101,12 +112,14 @@ class CrmLeadPhaseHistory(models.Model):
         return _copy_frame(self.env, select, dict.fromkeys(("id", *LEAD_GROUPS), "id"))
 
     @api.model
-    def _phase_stays(self, start=None, end=None, teams=None):
+    def _phase_stays(self, start=None, end=None, teams=None, groups=GROUPS):
         """``(stays, leads)``: every phase stay of the leads in scope as a ``funnel_metrics`` phase stays
         table, and those leads (:meth:`_readable_leads`' columns), read with the current user's rights: the
         stays he may read of the leads he may read. The table is keyed by ids: ``phase``, ``team``, ``user``,
         ``source``, ``medium``, ``campaign`` and ``country`` hold the records' ids as text (two may share a
-        name, never an id), NA for none; the source, medium, campaign and country are the lead's.
+        name, never an id), NA for none; the source, medium, campaign and country are the lead's. Of the
+        :data:`GROUPS` columns, those not in ``groups`` are left empty (a report per team needs no campaign:
+        a million texts fewer to make and check).
 
         The leads in scope are ``funnel_metrics.cohort_rows``': those whose first phase stay began at or
         after ``start`` and before ``end`` (naive UTC, either may be None) and, with ``teams``, that had a
@@ -138,12 +151,15 @@ class CrmLeadPhaseHistory(models.Model):
         if not readable.all():
             frame, position = frame[readable].reset_index(drop=True), position[readable]
         lead_columns = leads.take(position).reset_index(drop=True)
-        return self._stays_table(frame, lead_columns), leads
+        values = {"team": frame["team_id"], "user": frame["user_id"]}
+        values.update({name.removesuffix("_id"): lead_columns[name] for name in LEAD_GROUPS})
+        return self._stays_table(frame, _labels(values, groups, len(frame))), leads
 
     @api.model
-    def _stays_table(self, frame, lead_columns):
+    def _stays_table(self, frame, groups):
         """The phase stays table of ``funnel_metrics`` for the rows of :meth:`_phase_stays`' read and their
-        leads' columns, with the phases' sequence and kind (archived phases too)."""
+        group columns (``groups``: :data:`GROUPS` to text arrays), with the phases' sequence and kind
+        (archived phases too)."""
         import numpy as np  # noqa: PLC0415
         import pandas as pd  # noqa: PLC0415
 
@@ -160,16 +176,14 @@ class CrmLeadPhaseHistory(models.Model):
                 "phase_kind": phase_id.map({row["id"]: row["kind"] for row in phases}).astype("string"),
                 "entered_at": frame["date_in"],
                 "left_at": frame["date_out"],
-                "team": id_labels(frame["team_id"]),
-                "user": id_labels(frame["user_id"]),
-                **{name.removesuffix("_id"): id_labels(lead_columns[name]) for name in LEAD_GROUPS},
+                **groups,
                 # the origin of a stay is not a dimension of the waterfall: not read
                 "origin": id_labels(np.zeros(len(frame), dtype="int64")),
             }
         )
 
     @api.model
-    def _handoffs(self, leads, lead_ids):
+    def _handoffs(self, leads, lead_ids, groups=GROUPS):
         """The handoffs the current user may read of the leads ``lead_ids`` (an array of ids among the rows
         of ``leads``, :meth:`_readable_leads`') as a ``funnel_metrics`` handoffs table keyed by ids, as
         :meth:`_phase_stays` keys its stays: ``route``, ``from_team``, ``to`` (the receiving team's id as
@@ -211,6 +225,8 @@ class CrmLeadPhaseHistory(models.Model):
         )
         frame = frame[frame["lead_id"].isin(lead_ids)].reset_index(drop=True)
         lead_columns = leads.set_index("id").loc[frame["lead_id"]].reset_index(drop=True)
+        values = {"team": frame["from_team_id"]}
+        values.update({name.removesuffix("_id"): lead_columns[name] for name in LEAD_GROUPS})
         # the receiving side: a team's id, or a partner's as partner:<id> (the two share no key)
         to = pd.Series(id_labels(frame["to_team_id"])).fillna(
             "partner:" + pd.Series(id_labels(frame["to_partner_id"]))
@@ -228,7 +244,6 @@ class CrmLeadPhaseHistory(models.Model):
                 "state": pd.array(states, dtype="string").take(frame["state"].to_numpy() - 1),
                 "auto_accepted": frame["auto_accepted"],
                 "reason": id_labels(frame["reason_id"]),
-                "team": id_labels(frame["from_team_id"]),
-                **{name.removesuffix("_id"): id_labels(lead_columns[name]) for name in LEAD_GROUPS},
+                **_labels(values, groups, len(frame)),
             }
         )

@@ -22,10 +22,10 @@ class CrmHandoffRejectionReportParams(models.AbstractModel):
         import funnel_metrics  # noqa: PLC0415 - pandas is heavy: load it when a report is asked for
 
         self.ensure_one()
-        _stays, handoffs = self._tables()
+        by = self._by() if self._by() in HANDOFF_GROUPS else None
+        _stays, handoffs = self._tables((by,) if by else ())
         if handoffs.empty:
             return []
-        by = self._by() if self._by() in HANDOFF_GROUPS else None
         period = self._period()
         result = funnel_metrics.rejection_reasons(handoffs, by=by, period=period, tz=self._tz())
         return [

@@ -31,7 +31,7 @@ class CrmSalesAcceptedCostReportParams(models.AbstractModel):
         self.ensure_one()
         Phase = self.env["crm.lifecycle.phase"].with_context(active_test=False)
         accepted = str(Phase.search([("code", "=", "sal")], limit=1).id)
-        stays, _handoffs = self._tables()
+        stays, _handoffs = self._tables(("campaign",))
         if not (stays["phase"] == accepted).any():
             return []
         period = self._period()

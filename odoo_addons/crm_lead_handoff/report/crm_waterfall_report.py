@@ -97,14 +97,14 @@ class CrmWaterfallReportParams(models.AbstractModel):
     def _period(self):
         return None if self.period == "none" else self.period
 
-    def _tables(self):
+    def _tables(self, groups):
         """``(stays, handoffs)`` of the leads in scope, read with the user's rights and keyed by ids
-        (``crm.lead.phase.history._phase_stays``, ``_handoffs``)."""
+        (``crm.lead.phase.history._phase_stays``, ``_handoffs``), with the group columns ``groups``."""
         self.ensure_one()
         start, end = self._period_bounds()
         History = self.env["crm.lead.phase.history"]
-        stays, leads = History._phase_stays(start, end, self.team_ids)
-        return stays, History._handoffs(leads, stays["lead_id"].unique())
+        stays, leads = History._phase_stays(start, end, self.team_ids, groups)
+        return stays, History._handoffs(leads, stays["lead_id"].unique(), groups)
 
 
 class CrmWaterfallReportForm(models.TransientModel):
@@ -122,11 +122,11 @@ class CrmWaterfallReportForm(models.TransientModel):
         import funnel_metrics  # noqa: PLC0415 - pandas is heavy: load it when a report is asked for
 
         self.ensure_one()
-        stays, handoffs = self._tables()
+        by, period = self._by(), self._period()
+        stays, handoffs = self._tables((by,) if by else ())
         if stays.empty:
             return []
         targets = self.env["crm.lifecycle.phase.target"]._targets_table()
-        by, period = self._by(), self._period()
         result = funnel_metrics.waterfall(
             stays,
             handoffs,

@@ -1,4 +1,4 @@
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, tagged
 
 from .common import HandoffCase
@@ -124,6 +124,13 @@ class TestPhaseRecording(HandoffCase):
         lead.action_set_won()
         self.assertFalse(self._stays(lead))
         self.assertFalse(lead.lifecycle_enabled)
+        correction = (
+            self.env["crm.lead.phase.correction"]
+            .with_company(self.company_off)
+            .create({"lead_id": lead.id, "phase_id": self.mql.id, "reason": "Qualified"})
+        )
+        with self.assertRaises(UserError):
+            correction.action_apply()
 
     def test_first_route_rebuilds_the_company_phases(self):
         Lead = self.env["crm.lead"].with_company(self.company_off)

@@ -4,7 +4,7 @@ from freezegun import freeze_time
 from odoo.addons.crm_stage_history.tests.common import report_lines
 from odoo.tests import TransactionCase, tagged
 
-from .waterfall_scenario import AS_OF, WaterfallScenario
+from .waterfall_scenario import AS_OF, T0, WaterfallScenario
 
 
 @tagged("post_install", "-at_install")
@@ -88,6 +88,25 @@ class TestWaterfallReport(WaterfallScenario, TransactionCase):
                 self.campaigns["expo"]: (3, 2, 300.0, 150.0),
             },
         )
+
+    def test_no_cost_line_before_a_lead_is_accepted(self):
+        """The leads of a team none of whose leads reached Sales Accepted yet: a waterfall, no cost lines."""
+        events = self.env["crm.team"].create({"name": "WF Events"})
+        with freeze_time(T0):
+            self.env["crm.lead"].create(
+                {
+                    "name": "WF Event lead",
+                    "type": "lead",
+                    "team_id": events.id,
+                    "campaign_id": self.campaigns["expo"].id,
+                }
+            )
+        teams = [(6, 0, events.ids)]
+        self.assertEqual(
+            [(line.phase_id.code, line.entered) for line in self._lines(self.manager, team_ids=teams)],
+            [("inquiry", 1)],
+        )
+        self.assertFalse(self._lines(self.manager, action="action_show_costs", team_ids=teams))
 
     def test_a_salesperson_sees_the_leads_he_may_read(self):
         """Alice was given two leads (L0 and L6), Bob one; the marketer keeps those sales did not accept."""

@@ -23,6 +23,14 @@ class CrmLeadPhaseCorrection(models.TransientModel):
         lead.check_access("write")
         if not (self.reason or "").strip():
             raise UserError(self.env._("Say why you correct the lifecycle phase: the reason is logged."))
+        if not lead._lifecycle_leads():
+            raise UserError(
+                self.env._(
+                    "The company of “%(lead)s” records no lifecycle phases: create a handoff route for it "
+                    "first.",
+                    lead=lead.name,
+                )
+            )
         if self.phase_id == lead.lifecycle_phase_id:
             raise UserError(self.env._("The lead is in this phase already."))
         note = Markup("<p>%s</p><p>%s</p>") % (
