@@ -147,6 +147,12 @@ registry.category("web_tour.tours").add("pd_handoff_inside_tour", {
                 content: "Back to Marketing, with the reason in the chatter",
                 trigger: `.o-mail-Message:contains('Handoff rejected by'):contains('${reason}')`,
             },
+            {
+                // crm_lead_handoff's Reject dialog closes onto the lead, reloaded, which is the marketer's
+                // again and hidden from the rep by crm's rules: Odoo says so (tests/test_tours.py)
+                content: "The lead is the marketer's again: the rep may no longer open it",
+                trigger: ".o_error_dialog:contains('Access Error')",
+            },
         ];
     },
 });
