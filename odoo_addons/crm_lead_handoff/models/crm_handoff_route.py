@@ -84,7 +84,13 @@ class CrmHandoffRoute(models.Model):
     handoff_ids = fields.One2many("crm.lead.handoff", "route_id")
 
     @api.constrains(
-        "to_kind", "to_team_id", "to_partner_id", "receiver_user_ids", "domain", "auto_accept_hours"
+        "to_kind",
+        "to_team_id",
+        "to_partner_id",
+        "receiver_user_ids",
+        "domain",
+        "auto_accept_hours",
+        "calendar_id",
     )
     def _check_route(self):
         for route in self:
@@ -101,6 +107,14 @@ class CrmHandoffRoute(models.Model):
             if route.auto_accept_hours < 0:
                 raise ValidationError(
                     self.env._("Route “%s”: “Accept After” is 0 (never) or a number of hours.", route.name)
+                )
+            if route.auto_accept_hours and not (route.calendar_id or route.company_id.resource_calendar_id):
+                raise ValidationError(
+                    self.env._(
+                        "Route “%s”: business hours are counted on a working schedule: choose one on the "
+                        "route, or give its company one.",
+                        route.name,
+                    )
                 )
             try:
                 route._quality_domain().validate(self.env["crm.lead"])

@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.addons.crm_pipeline_base.tools import cursor_mark, cursor_marker
+from odoo.addons.crm_pipeline_base.tools import array_literal, cursor_mark, cursor_marker
 from odoo.exceptions import AccessError
 from odoo.tools import SQL, sql
 
@@ -197,16 +197,16 @@ class CrmLead(models.Model):
             SQL(
                 """SELECT l.id, p.code, l.type, l.won_status, COALESCE(l.active, false), last.code,
                           l.handoff_id
-                     FROM crm_lead l
+                     FROM unnest(%s::int[]) AS v(id)
+                     JOIN crm_lead l ON l.id = v.id
                 LEFT JOIN crm_lifecycle_phase p ON p.id = l.lifecycle_phase_id
                 LEFT JOIN LATERAL (
                           SELECT lp.code FROM crm_lead_phase_history h
                             JOIN crm_lifecycle_phase lp ON lp.id = h.phase_id
                            WHERE h.lead_id = l.id AND lp.kind = 'progress'
                         ORDER BY h.date_in DESC, h.id DESC LIMIT 1
-                          ) last ON l.lifecycle_phase_id IS NOT NULL
-                    WHERE l.id = ANY(%s)""",
-                leads.ids,
+                          ) last ON l.lifecycle_phase_id IS NOT NULL""",
+                array_literal(leads.ids),
             )
         )
         moves, closed_handoffs = {}, []

@@ -90,11 +90,12 @@ class CrmLeadPhaseHistory(models.Model):
         previous = dict(cr.fetchall())
         cr.execute(
             SQL(
-                """UPDATE crm_lead_phase_history
+                """UPDATE crm_lead_phase_history h
                       SET date_out = %(now)s, is_current = false,
-                          duration_hours = GREATEST(EXTRACT(EPOCH FROM (%(now)s - date_in)) / 3600.0, 0),
+                          duration_hours = GREATEST(EXTRACT(EPOCH FROM (%(now)s - h.date_in)) / 3600.0, 0),
                           write_uid = %(uid)s, write_date = %(now)s
-                    WHERE lead_id = ANY(%(ids)s::int[]) AND is_current""",
+                     FROM unnest(%(ids)s::int[]) AS v(lead_id)
+                    WHERE h.lead_id = v.lead_id AND h.is_current""",
                 now=now,
                 uid=self.env.uid,
                 ids=array_literal(lead_ids),
@@ -174,12 +175,17 @@ class CrmLeadPhaseHistory(models.Model):
         conditions = [SQL("NOT EXISTS (SELECT 1 FROM crm_lead_phase_history h WHERE h.lead_id = l.id)")]
         if company_ids is not None:
             conditions.append(SQL("(l.company_id = ANY(%s) OR l.company_id IS NULL)", list(company_ids)))
+        only = SQL()
         if lead_ids is not None:
-            conditions.append(SQL("l.id = ANY(%s)", list(lead_ids)))
+            only = SQL("JOIN unnest(%s::int[]) AS v(id) ON v.id = l.id", array_literal(lead_ids))
         todo = [
             lead_id
             for (lead_id,) in self.env.execute_query(
-                SQL("SELECT l.id FROM crm_lead l WHERE %s ORDER BY l.id", SQL(" AND ").join(conditions))
+                SQL(
+                    "SELECT l.id FROM crm_lead l %s WHERE %s ORDER BY l.id",
+                    only,
+                    SQL(" AND ").join(conditions),
+                )
             )
         ]
         count = 0
@@ -203,8 +209,8 @@ class CrmLeadPhaseHistory(models.Model):
                     """SELECT l.id, l.create_date, l.type, l.date_conversion, l.won_status,
                               CASE WHEN l.won_status IN ('won', 'lost')
                                    THEN COALESCE(l.date_closed, l.write_date) END
-                         FROM crm_lead l WHERE l.id = ANY(%s)""",
-                    lead_ids,
+                         FROM unnest(%s::int[]) AS v(id) JOIN crm_lead l ON l.id = v.id""",
+                    array_literal(lead_ids),
                 )
             ),
             columns=["lead_id", "created_at", "lead_type", "converted_at", "won_status", "closed_at"],

@@ -3,6 +3,7 @@ from . import (
     test_multicompany,
     test_performance,
     test_phase_recording,
+    test_routes,
     test_rpc,
     test_sla,
     test_readonly_reports,
