@@ -9,13 +9,8 @@ LEAD_GROUPS = ("source_id", "medium_id", "campaign_id", "country_id")
 GROUPS = ("team", "user", "source", "medium", "campaign", "country")
 
 
-# the binary COPY's fixed-width columns: their PostgreSQL type's size and numpy type (big-endian)
-_BINARY = {
-    "id": ("int4", ">i4"),
-    "code": ("int4", ">i4"),
-    "instant": ("timestamp", ">i8"),
-    "bool": ("bool", "u1"),
-}
+# the numpy type (big-endian) of each kind of column of :func:`_copy_frame`, as PostgreSQL sends it
+_BINARY = {"id": ">i4", "code": ">i4", "instant": ">i8", "bool": "u1"}
 # a binary COPY's header (signature, flags, header extension length) and trailer
 _HEADER, _TRAILER = 19, 2
 # PostgreSQL's timestamps count microseconds from 2000-01-01; 'infinity' is the largest int64
@@ -56,7 +51,7 @@ def _copy_frame(env, select, columns):
         + [
             field
             for position, kind in enumerate(columns.values())
-            for field in ((f"size{position}", ">i4"), (f"value{position}", _BINARY[kind][1]))
+            for field in ((f"size{position}", ">i4"), (f"value{position}", _BINARY[kind]))
         ]
     )
     rows = np.frombuffer(data[_HEADER + extension : len(data) - _TRAILER], dtype=row)
@@ -71,7 +66,6 @@ def _copy_frame(env, select, columns):
             frame[name] = pd.Series(ns.view("datetime64[ns]")).dt.tz_localize("UTC")
         else:
             frame[name] = values.astype("bool" if kind == "bool" else "int64")
-    del data
     return pd.DataFrame(frame)
 
 
@@ -125,8 +119,9 @@ class CrmLeadPhaseHistory(models.Model):
         after ``start`` and before ``end`` (naive UTC, either may be None) and, with ``teams``, that had a
         stay in one of them, each with its whole history (its later phases tell whether it moved on).
 
-        Three reads whatever the number of stays: the leads, the stays (one ``COPY`` each, parsed by Arrow)
-        and the phases; the leads' rules are applied by matching the stays to the readable leads.
+        Three reads whatever the number of stays: the leads, the stays (one binary ``COPY`` each, see
+        :func:`_copy_frame`) and the phases; the leads' rules are applied by matching the stays to the
+        readable leads (a join of every stay to its lead costs more than the whole read).
         """
         from funnel_metrics import cohort_rows  # noqa: PLC0415 - pandas is heavy: load it when asked for
 

@@ -1,9 +1,6 @@
 from odoo import fields, models
 
-from .crm_waterfall_report import _group_values, _number, _period_value
-
-# the handoffs table's columns a rejection can be grouped by (a handoff has no salesperson of its own)
-HANDOFF_GROUPS = ("team", "source", "medium", "campaign", "country")
+from .crm_waterfall_report import HANDOFF_GROUPS, _group_values, _number, _period_value
 
 
 class CrmHandoffRejectionReportParams(models.AbstractModel):

@@ -23,6 +23,8 @@ GROUP_FIELDS = {
     "campaign": "campaign_id",
     "country": "country_id",
 }
+# the handoffs table's columns a rejection can be grouped by (a handoff has no salesperson of its own)
+HANDOFF_GROUPS = ("team", "source", "medium", "campaign", "country")
 PHASE_KINDS = [
     ("progress", "Progress"),
     ("won", "Won"),
@@ -200,9 +202,10 @@ class CrmWaterfallReportForm(models.TransientModel):
             "context": {**action.get("context", {}), lines._report_context_key: self._report_params()},
         }
 
-    def _group_by(self):
-        """The list's default grouping: per group, then per period."""
-        group_by = [GROUP_FIELDS[self.group_by]] if self.group_by in GROUP_FIELDS else []
+    def _group_by(self, groups=tuple(GROUP_FIELDS)):
+        """The list's default grouping: per group (one of ``groups``, the lines' group columns), then per
+        period."""
+        group_by = [GROUP_FIELDS[self.group_by]] if self.group_by in groups else []
         return group_by + ([f"period_start:{self.period}"] if self._period() else [])
 
     def _empty_help(self):
@@ -227,7 +230,8 @@ class CrmWaterfallReportForm(models.TransientModel):
             "crm.handoff.rejection.report",
             self.env._("Handoff Rejection Reasons"),
             view_mode="list,graph",
-            context={"group_by": self._group_by(), "waterfall_per": self.group_by},
+            # a handoff is a team's: no line per salesperson
+            context={"group_by": self._group_by(HANDOFF_GROUPS), "waterfall_per": self.group_by},
             help=Markup('<p class="o_view_nocontent_empty_folder">%s</p>')
             % self.env._("No handoff of these leads was rejected."),
         )

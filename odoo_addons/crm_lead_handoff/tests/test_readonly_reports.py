@@ -148,3 +148,23 @@ class TestWaterfallReportsAreReadOnly(WaterfallScenario, Json2Case):
                 context=action["context"],
             )
         self.assertEqual((status, body["name"]), (403, "odoo.exceptions.AccessError"))
+
+    def test_phase_targets_are_set_by_managers_only(self):
+        """Over JSON-2, a salesperson reads the phase targets but may not set one; a sales manager may."""
+        vals = {"phase_id": self.phases["mql"].id, "target_conversion_rate": 55}
+        with mute_logger("odoo.http"):
+            status, body = self.json2(self.marketer, "crm.lifecycle.phase.target", "create", vals_list=[vals])
+        self.assertEqual((status, body["name"]), (403, "odoo.exceptions.AccessError"))
+        status, body = self.json2(self.manager, "crm.lifecycle.phase.target", "create", vals_list=[vals])
+        self.assertEqual(status, 200, body)
+        status, body = self.json2(
+            self.marketer,
+            "crm.lifecycle.phase.target",
+            "search_read",
+            domain=[],
+            fields=["phase_id", "target_conversion_rate"],
+        )
+        self.assertEqual(
+            (status, [(row["phase_id"][0], row["target_conversion_rate"]) for row in body]),
+            (200, [(self.phases["mql"].id, 55.0)]),
+        )

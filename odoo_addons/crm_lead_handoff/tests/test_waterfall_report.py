@@ -74,6 +74,16 @@ class TestWaterfallReport(WaterfallScenario, TransactionCase):
             [("mql", "not_ready_yet", 1, 50.0), ("mql", "wrong_region", 1, 50.0)],
         )
 
+    def test_rejection_reasons_per_salesperson_open_per_phase(self):
+        """A handoff is a team's: asked per salesperson, the rejection reasons open grouped per phase."""
+        form = self.env["crm.waterfall.report.form"].with_user(self.manager).create({"group_by": "user"})
+        action = form.action_show_rejections()
+        Line = self.env[action["res_model"]].with_user(self.manager).with_context(**action["context"])
+        groups = Line.formatted_read_group(
+            [], action["context"]["group_by"] or ["phase_id"], ["rejected:sum"]
+        )
+        self.assertEqual(sum(group["rejected:sum"] for group in groups), 2)
+
     def test_cost_per_sales_accepted_lead(self):
         """Spring cost 800 and brought 4 leads, 1 accepted by sales; Expo cost 300 for 3 leads, 2 accepted."""
         lines = self._lines(self.manager, action="action_show_costs")
