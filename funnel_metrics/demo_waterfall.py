@@ -63,8 +63,10 @@ class WaterfallStory:
     - ``marketing_mix``: the shares of Marketing's leads open in ``inquiry``, open in ``mql``,
       ``disqualified``, ``recycled`` after a rejection, and awaiting Inside Sales' decision;
     - ``min_awaiting``: at least that many handoffs await a decision at ``now``;
-    - ``awaiting_hours``: how long ago they were sent (first, last);
-    - ``marketing_days``: how far back Marketing's leads were created (days before ``now``).
+    - ``awaiting_hours``: how long ago they were sent (first, last).
+
+    Marketing's leads arrive over the same months as the sales leads (none in the last hours), so that the
+    pipeline's recent weeks look like its earlier ones.
     """
 
     reject_share: float = 0.15
@@ -81,7 +83,6 @@ class WaterfallStory:
     marketing_mix: tuple[float, float, float, float, float] = (0.3, 0.25, 0.15, 0.2, 0.1)
     min_awaiting: int = 4
     awaiting_hours: tuple[float, float] = (0.5, 5.0)
-    marketing_days: int = 45
 
 
 @dataclass(frozen=True)
@@ -272,7 +273,8 @@ def plan_waterfall(
     sales_stays = _flatten(np.arange(n), taken, phases, times, teams, users, origins, step_handoff)
 
     # -- Marketing's own leads
-    mkt = _plan_marketing_leads(n, now, rng, story, waterfall)
+    start = int(funnel.created.min()) if n else now - 30 * 86400
+    mkt = _plan_marketing_leads(n, start, now, rng, story, waterfall)
     m = len(mkt.created)
     kind = rng.choice(5, m, p=np.array(waterfall.marketing_mix) / sum(waterfall.marketing_mix))
     kind[mkt.awaiting] = 4
@@ -365,10 +367,12 @@ def _flatten(lead, taken, phases, times, teams, users, origins, handoff):
     }
 
 
-def _plan_marketing_leads(n, now, rng, story, waterfall) -> MarketingLeads:
-    """Marketing's own leads: how many, when created, from which campaign and source, who they are."""
+def _plan_marketing_leads(n, start, now, rng, story, waterfall) -> MarketingLeads:
+    """Marketing's own leads: how many, when created (between ``start`` and six hours before ``now``), from
+    which campaign and source, who they are."""
     m = max(round(n * waterfall.marketing_share), waterfall.min_awaiting + 5)
-    created = np.sort(now - rng.integers(3600 * 6, waterfall.marketing_days * 86400, m))
+    latest = now - 3600 * 6
+    created = np.sort(rng.integers(min(start, latest - 1), latest, m))
     awaiting = np.zeros(m, bool)
     # the newest leads are the ones awaiting, at least min_awaiting of them
     awaiting_count = max(waterfall.min_awaiting, round(m * waterfall.marketing_mix[4]))

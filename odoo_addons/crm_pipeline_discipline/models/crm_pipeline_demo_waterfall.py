@@ -8,6 +8,8 @@ from .crm_pipeline_demo import _nullable
 # the marketer of the demo: login (the password too) and name; Marketing's team: name, follow-up policy
 MARKETER = ("pd_marketer", "Maya Brooks")
 MARKETING_TEAM = ("Marketing", "off")
+# the acceptance deadline of Inside Sales: an SLA rule on the handed-over clock (business hours)
+ACCEPTANCE_HOURS = 8
 # targets per phase (every team): code, conversion (%), days in the phase; Inside Sales' own for sal
 PHASE_TARGETS = (
     ("mql", None, 90.0, 7.0),
@@ -33,13 +35,14 @@ class CrmPipelineDemo(models.AbstractModel):
 
     @api.model
     def _create_waterfall_configuration(self, config):
-        """Marketing (its leader the demo's manager, its member the marketer), the routes of the story and
-        targets per phase.
+        """Marketing (its leader the demo's manager, its member the marketer), the routes of the story,
+        targets per phase and Inside Sales' acceptance deadline (an SLA rule on the handed-over clock).
         The routes switch the lifecycle phases on for the company: created before the leads are written,
         their rebuild of the phases finds none of the demo's leads.
 
         :param dict config: :meth:`_create_configuration`'s records
-        :return: dict of records: ``marketer``, ``marketing`` (the team), ``routes`` (in the story's order),
+        :return: dict of records: ``sla_rules`` (the configuration's and the acceptance deadline of Inside
+            Sales), ``marketer``, ``marketing`` (the team), ``routes`` (in the story's order),
             ``lifecycle_phases`` (in ``demo_waterfall.PHASES`` order), ``reject_reasons`` (in the story's
             order of reasons)
         """
@@ -108,10 +111,29 @@ class CrmPipelineDemo(models.AbstractModel):
                 for code, team, rate, days in PHASE_TARGETS
             ]
         )
+        # nobody in Inside Sales decided in time: the handoff goes back to its sender (not run here: the
+        # demo's handoffs awaiting a decision were sent in the last hours)
+        deadline = self.env["crm.sla.rule"].create(
+            {
+                "name": self.env._(
+                    "Handoff not decided in %(hours)s business hours: back to the sender",
+                    hours=ACCEPTANCE_HOURS,
+                ),
+                "sequence": 40,
+                "team_ids": [Command.set(config["teams"]["inside"].ids)],
+                "company_ids": [Command.set(company.ids)],
+                "lead_type": "both",
+                "clock": "handed_over",
+                "threshold": ACCEPTANCE_HOURS,
+                "unit": "business_hours",
+                "action": "return_to_sender",
+            }
+        )
         reasons = self.env["crm.handoff.reject.reason"]
         for code, _share in WaterfallStory().reasons:
             reasons |= self.env.ref(f"crm_lead_handoff.crm_handoff_reject_reason_{code}")
         return {
+            "sla_rules": config["sla_rules"] | deadline,
             "marketer": marketer,
             "marketing": marketing,
             "routes": routes,

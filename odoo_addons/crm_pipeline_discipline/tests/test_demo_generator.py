@@ -140,8 +140,10 @@ class TestDemoStory(TransactionCase):
         criteria = self.env["crm.stage.criterion"].search([("survey_id", "=", summary["survey"])])
         self.assertEqual(set(criteria.stage_id.mapped("name")), {"Qualified", "Proposition"})
         rules = self.env["crm.sla.rule"].browse(summary["sla_rules"])
-        self.assertEqual(len(rules), 3)
+        self.assertEqual(len(rules), 4)
         self.assertTrue(all(rules.mapped("active")))
+        deadline = rules.filtered(lambda rule: rule.clock == "handed_over")
+        self.assertEqual((deadline.action, deadline.team_ids), ("return_to_sender", inside))
 
     def test_campaigns_have_costs_and_leads(self):
         report = self.env["crm.campaign.cost.report"].search(

@@ -25,9 +25,9 @@ registry.category("web_tour.tours").add("pd_handoff_marketer_tour", {
                 run: "click",
             },
             {
-                content: "Choose the route to Inside Sales",
+                content: "Open the routes offered",
                 trigger: ".modal .o_field_widget[name='route_id'] input",
-                run: `edit ${route}`,
+                run: "click",
             },
             {
                 content: "The route is offered",
@@ -37,11 +37,6 @@ registry.category("web_tour.tours").add("pd_handoff_marketer_tour", {
             {
                 content: "The route is chosen",
                 trigger: `.modal .o_field_widget[name='route_id'] input:value('${route}')`,
-            },
-            {
-                content: "Close the list of routes",
-                trigger: ".modal .modal-title",
-                run: "click",
             },
             {
                 content: "The list is closed",
@@ -120,9 +115,9 @@ registry.category("web_tour.tours").add("pd_handoff_inside_tour", {
                 run: "click",
             },
             {
-                content: "Say why",
+                content: "Say why: open the reasons",
                 trigger: ".modal .o_field_widget[name='reason_id'] input",
-                run: `edit ${reason}`,
+                run: "click",
             },
             {
                 content: "The reason is one of the configured ones",
@@ -132,11 +127,6 @@ registry.category("web_tour.tours").add("pd_handoff_inside_tour", {
             {
                 content: "The reason is chosen",
                 trigger: `.modal .o_field_widget[name='reason_id'] input:value('${reason}')`,
-            },
-            {
-                content: "Close the list of reasons",
-                trigger: ".modal .modal-title",
-                run: "click",
             },
             {
                 content: "The list is closed",
@@ -156,6 +146,12 @@ registry.category("web_tour.tours").add("pd_handoff_inside_tour", {
             {
                 content: "Back to Marketing, with the reason in the chatter",
                 trigger: `.o-mail-Message:contains('Handoff rejected by'):contains('${reason}')`,
+            },
+            {
+                // crm_lead_handoff's Reject dialog closes onto the lead, reloaded, which is the marketer's
+                // again and hidden from the rep by crm's rules: Odoo says so (tests/test_tours.py)
+                content: "The lead is the marketer's again: the rep may no longer open it",
+                trigger: ".o_error_dialog:contains('Access Error')",
             },
         ];
     },

@@ -182,8 +182,10 @@ registry.category("web_tour.tours").add("pd_survey_manager_tour", {
                 run: "click",
             },
             {
-                content: "The lead is in the chosen stage",
-                trigger: `body:not(:has(.modal)) .o_form_view .o_statusbar_status button.o_arrow_button_current:contains('${to_stage}')`,
+                content: "The lead is in the chosen stage: the chatter tracks the change",
+                // not read from the status bar: a manager's header has more buttons (Correct Phase), and the
+                // stages may fold there into one list
+                trigger: `body:not(:has(.modal)) .o-mail-Message:contains('Stage changed'):contains('${to_stage}')`,
             },
             {
                 content: "The chatter keeps the reason",
