@@ -16,5 +16,10 @@ class CrmLeadHandoffReject(models.TransientModel):
 
     def action_reject(self):
         self.ensure_one()
+        lead = self.handoff_id.lead_id
         self.handoff_id.action_reject(self.reason_id.id, self.note)
-        return {"type": "ir.actions.act_window_close"}
+        if lead.has_access("read"):
+            return {"type": "ir.actions.act_window_close"}
+        # the lead is its sender's again and crm's rules may hide it from the receiver now: back to the queue
+        # rather than onto a lead the receiver can no longer open
+        return self.env["ir.actions.act_window"]._for_xml_id("crm_lead_handoff.crm_lead_handoff_action_to_accept")

@@ -144,14 +144,12 @@ registry.category("web_tour.tours").add("pd_handoff_inside_tour", {
                 run: "click",
             },
             {
-                content: "Back to Marketing, with the reason in the chatter",
-                trigger: `.o-mail-Message:contains('Handoff rejected by'):contains('${reason}')`,
+                content: "Back in the queue, without the lead rejected (it is the marketer's again)",
+                trigger: `.o_list_view:not(:has(.o_data_row td[name='lead_id']:contains('${reject_lead}')))`,
             },
             {
-                // crm_lead_handoff's Reject dialog closes onto the lead, reloaded, which is the marketer's
-                // again and hidden from the rep by crm's rules: Odoo says so (tests/test_tours.py)
-                content: "The lead is the marketer's again: the rep may no longer open it",
-                trigger: ".o_error_dialog:contains('Access Error')",
+                content: "and no error on the way",
+                trigger: "body:not(:has(.o_error_dialog))",
             },
         ];
     },
