@@ -51,7 +51,7 @@ class CrmPipelineDemo(models.AbstractModel):
             ``lifecycle_phases`` (in ``demo_waterfall.PHASES`` order), ``reject_reasons`` (in the story's
             order of reasons), ``marketing_stage``
         """
-        from funnel_metrics.demo_waterfall import MQL, PHASES, ROUTES, SQL, WaterfallStory  # noqa: PLC0415
+        from funnel_metrics.demo_waterfall import PHASES, ROUTES, WaterfallStory  # noqa: PLC0415
 
         company, manager = config["company"], config["manager"]
         marketer = (
@@ -96,8 +96,8 @@ class CrmPipelineDemo(models.AbstractModel):
                 "team_ids": [Command.set(marketing.ids)],
             }
         )
-        phases[MQL].stage_ids = [Command.link(marketing_stage.id)]
-        phases[SQL].stage_ids = [Command.link(config["stages"][1].id)]
+        phases[PHASES.index("mql")].stage_ids = [Command.link(marketing_stage.id)]
+        phases[PHASES.index("sql")].stage_ids = [Command.link(config["stages"][1].id)]
         routes = self.env["crm.handoff.route"]
         for sequence, ((name, domain), (source, target, from_phase, accept_phase)) in enumerate(
             zip(ROUTE_NAMES, ROUTES, strict=True)
