@@ -5,16 +5,20 @@ teams that passed it along (plain numpy, no Odoo needed), for the demo generator
 The story (:class:`WaterfallStory`): a Marketing team turns inquiries into marketing qualified leads and
 hands them over to Inside Sales (route 0, from ``mql``, accepted into ``sal``); Inside Sales qualifies them
 (``sql``) and hands Field Sales its deals (route 1, from ``sql``, accepted into ``opportunity``); Inside and
-Partner Sales convert their own. Some handoffs are rejected with a reason: the lead goes back to Marketing as
-``recycled`` and most are qualified again and handed over a second time.
+Partner Sales convert their own. The teams' own steps (``mql``, ``sql``) are entered at pipeline stages
+(origin ``stage``: Marketing's qualified stage, the Qualified stage), as their own people's; a manager's
+correction sends a recycled lead back to ``inquiry`` and disqualifies leads. Some handoffs are rejected with a
+reason: the lead goes back to Marketing as ``recycled`` and most are qualified again and handed over a second
+time.
 
 Two kinds of leads:
 
 - the demo's sales leads (those of :class:`funnel_metrics.demo_plan.DemoFunnel`, indexes ``0 .. n - 1``):
   their phases before ``opportunity`` fall inside their first stage stay (created in New, worked there
-  until the first stage change), ``opportunity`` starts when they leave it, ``won`` / ``lost`` when the
-  funnel closes them; leads lost or still open in New stop in ``sal`` or ``sql`` (or ``opportunity`` for
-  the open opportunities);
+  until the first stage change: their stage history is the funnel's, the qualifying stage moves of their
+  ``mql`` and ``sql`` steps are not replayed in it), ``opportunity`` starts when they leave it, ``won`` /
+  ``lost`` when the funnel closes them; leads lost or still open in New stop in ``sal`` or ``sql`` (or
+  ``opportunity`` for the open opportunities);
 - Marketing's own leads (indexes ``n .. n + m - 1``, :class:`MarketingLeads`), not handed over yet or not
   accepted: open in ``inquiry`` or ``mql``, ``disqualified``, ``recycled`` after a rejection, or handed over
   to Inside Sales in the last hours and awaiting its decision.
@@ -137,26 +141,30 @@ class HandoffPlan:
 
 @dataclass(frozen=True)
 class WaterfallPlan:
-    """Everything :func:`plan_waterfall` decided."""
+    """Everything :func:`plan_waterfall` decided; ``qualified_at``: per Marketing lead, when it entered
+    Marketing's qualified stage, where it still is (open in ``mql``, not handed over), -1 for the others
+    (still in the first stage)."""
 
     marketing: MarketingLeads
     stays: PhaseStayPlan
     handoffs: HandoffPlan
+    qualified_at: np.ndarray
 
 
-# a team qualifies its leads (Marketing to mql, Inside Sales to sql), Marketing recycles the rejected ones and
-# disqualifies others by setting their phase: a manager's correction, the one way into a phase that is
-# neither a handoff's nor the CRM's own
+# a team qualifies its leads (Marketing to mql, Inside Sales to sql) by moving them to the stage entered at
+# that phase; a manager sends the recycled ones back to inquiry and disqualifies others with a correction,
+# the one way into a phase that is neither a stage's, a handoff's nor the CRM's own
+AT_STAGE = "stage"
 BY_HAND = "correction"
 # the steps of a lead's path, in order: (phase, origin); a lead takes those its masks allow
 _STEPS = (
     (INQUIRY, "create"),
-    (MQL, BY_HAND),
+    (MQL, AT_STAGE),
     (RECYCLED, "reject"),
     (INQUIRY, BY_HAND),
-    (MQL, BY_HAND),
+    (MQL, AT_STAGE),
     (SAL, "accept"),
-    (SQL, BY_HAND),
+    (SQL, AT_STAGE),
     (OPPORTUNITY, "accept"),
     (WON, "won"),
 )
@@ -296,7 +304,7 @@ def plan_waterfall(
     m_origins = np.stack(
         [
             np.full(m, "create", dtype=object),
-            np.full(m, BY_HAND, dtype=object),
+            np.full(m, AT_STAGE, dtype=object),
             np.where(kind == 2, BY_HAND, "reject").astype(object),
         ],
         axis=1,
@@ -337,7 +345,8 @@ def plan_waterfall(
         **{name: np.concatenate([sales_stays[name], m_stays[name]]) for name in sales_stays}
     )
     plan = HandoffPlan(**{name: np.concatenate(parts).astype("int64") for name, parts in handoffs.items()})
-    return WaterfallPlan(marketing=mkt, stays=stays, handoffs=plan)
+    qualified_at = np.where(kind == 1, m_times[:, 1], -1)
+    return WaterfallPlan(marketing=mkt, stays=stays, handoffs=plan, qualified_at=qualified_at)
 
 
 def _between(start: np.ndarray, stop: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -9,7 +9,10 @@ the rebuild of the phases of existing leads:
 - a new lead enters the first progress phase, a new opportunity the opportunity phase;
 - a lead converted to an opportunity enters the opportunity phase, unless it is past it already;
 - a won lead enters the won phase, a lost one (archived with probability 0) the lost phase;
-- a won or lost lead reopened goes back to the last progress phase it was in.
+- a won or lost lead reopened goes back to the last progress phase it was in;
+- a lead whose pipeline stage is written to a stage mapped to a phase (``crm.lifecycle.phase``'s "Entered at
+  Stages") enters that phase when it is a progress phase later than its own (never backwards, never out of
+  won, lost or disqualified; a recycled lead re-enters).
 
 Phases are given as :class:`Phase` values keyed by code; the kinds are ``progress``, ``won``, ``lost``,
 ``recycled``, ``disqualified``. The functions are pure.
@@ -42,7 +45,9 @@ class LeadState:
 
     - ``phase``: the code of its recorded phase (``None``: none recorded yet, a new lead);
     - ``lead_type``: ``lead`` or ``opportunity``; ``won_status``: ``won``, ``lost`` or ``pending``;
-    - ``active``: not archived; ``last_progress``: the code of the last progress phase it stayed in.
+    - ``active``: not archived; ``last_progress``: the code of the last progress phase it stayed in;
+    - ``stage_phase``: the code of the phase mapped to the stage it was just put in (``None``: its stage was
+      not written, or is mapped to no phase).
     """
 
     phase: str | None
@@ -50,6 +55,7 @@ class LeadState:
     won_status: str
     active: bool
     last_progress: str | None = None
+    stage_phase: str | None = None
 
 
 def _first_of_kind(phases: Mapping[str, Phase], kind: str) -> str | None:
@@ -65,15 +71,26 @@ def _entry(phases: Mapping[str, Phase], lead_type: str) -> str | None:
     return _first_of_kind(phases, "progress")
 
 
+def _later(phases: Mapping[str, Phase], code: str | None, than: str | None) -> bool:
+    """Whether ``code`` is a progress phase later in the waterfall than ``than`` (any, when ``None``)."""
+    phase = phases.get(code) if code else None
+    if phase is None or phase.kind != "progress":
+        return False
+    return than is None or phase.sequence > phases[than].sequence
+
+
 def phase_after(lead: LeadState, phases: Mapping[str, Phase]) -> tuple[str | None, str | None]:
     """``(phase code, origin)``: where ``lead`` belongs after a change, and why (``create``, ``conversion``,
-    ``won``, ``lost``, ``restore``); ``(None, None)`` when it stays where it is.
+    ``stage``, ``won``, ``lost``, ``restore``); ``(None, None)`` when it stays where it is.
 
     Won and lost come first (the won or lost phase, unless in it already); an archived lead that is not lost
-    stays; a lead without a phase enters the waterfall (:func:`_entry`); a won or lost lead that is open again
-    goes back to its last progress phase (else where a new lead of its type enters); an opportunity in a
-    progress phase before the opportunity phase, or recycled, enters it. Phases missing from ``phases``
-    (archived) are not entered.
+    stays; a lead without a phase enters the waterfall (:func:`_entry`, or its stage's phase when that is a
+    later progress phase: created there, origin ``create``); a won or lost lead that is open again goes back
+    to its last progress phase (else where a new lead of its type enters); an opportunity in a progress phase
+    before the opportunity phase, or recycled, enters it (``conversion``); a lead put in a stage mapped to a
+    progress phase later than its own progress phase, or recycled, enters it (``stage``); when both apply,
+    the later phase wins (the conversion on a tie). Phases missing from ``phases`` (archived) are not
+    entered.
     """
     current = phases.get(lead.phase) if lead.phase else None
     for status in ("won", "lost"):
@@ -86,22 +103,25 @@ def phase_after(lead: LeadState, phases: Mapping[str, Phase]) -> tuple[str | Non
         return None, None
     if lead.phase is None:
         target = _entry(phases, lead.lead_type)
+        if _later(phases, lead.stage_phase, target):
+            target = lead.stage_phase
         return (target, "create") if target else (None, None)
     if current is not None and current.kind in ("won", "lost"):
         target = lead.last_progress if lead.last_progress in phases else _entry(phases, lead.lead_type)
         return (target, "restore") if target else (None, None)
+    if current is None or current.kind not in ("progress", "recycled"):
+        return None, None
+    moves = []
     opportunity = phases.get(OPPORTUNITY)
-    if (
-        lead.lead_type == "opportunity"
-        and opportunity is not None
-        and current is not None
-        and (
-            current.kind == "recycled"
-            or (current.kind == "progress" and current.sequence < opportunity.sequence)
-        )
-    ):
-        return OPPORTUNITY, "conversion"
-    return None, None
+    since = lead.phase if current.kind == "progress" else None
+    if lead.lead_type == "opportunity" and opportunity is not None and _later(phases, OPPORTUNITY, since):
+        moves.append((opportunity.sequence, 1, OPPORTUNITY, "conversion"))
+    if _later(phases, lead.stage_phase, since):
+        moves.append((phases[lead.stage_phase].sequence, 0, lead.stage_phase, "stage"))
+    if not moves:
+        return None, None
+    _sequence, _tie, target, origin = max(moves)
+    return target, origin
 
 
 def rebuilt_phase_stays(leads: pd.DataFrame, phases: Mapping[str, Phase]) -> pd.DataFrame:
@@ -115,7 +135,8 @@ def rebuilt_phase_stays(leads: pd.DataFrame, phases: Mapping[str, Phase]) -> pd.
     Returns one row per stay, ordered by lead and entry: ``lead_id``, ``phase``, ``previous_phase``
     (``None`` for the first), ``entered_at``, ``left_at`` (``NaT`` for the current stay; a won or lost stay
     ends as it starts, the journey is over), ``origin`` (``create``, ``conversion``, ``won``, ``lost``).
-    An opportunity converted at (or before) its creation, or without a conversion date, starts in the
+    Stages are not replayed: phases entered at stages (``stage``) are recorded live only. An opportunity
+    converted at (or before) its creation, or without a conversion date, starts in the
     opportunity phase.
     """
     columns = ["lead_id", "phase", "previous_phase", "entered_at", "left_at", "origin"]

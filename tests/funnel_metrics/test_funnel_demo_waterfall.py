@@ -24,6 +24,7 @@ from funnel_metrics.demo_waterfall import (
     REJECTED,
     ROUTES,
     SAL,
+    SQL,
     TEAM_KEYS,
     WON,
     WaterfallStory,
@@ -76,7 +77,40 @@ def test_every_lead_enters_as_an_inquiry_and_its_stays_follow_each_other(plan):
     assert (stays.left[last & ~terminal] == -1).all()
     assert (stays.left[~last] >= stays.entered[~last]).all()
     assert stays.entered.max() <= NOW_S
-    assert set(stays.origin) <= {"create", "correction", "accept", "reject", "conversion", "won", "lost"}
+    assert set(stays.origin) <= {
+        "create",
+        "stage",
+        "correction",
+        "accept",
+        "reject",
+        "conversion",
+        "won",
+        "lost",
+    }
+
+
+def test_teams_qualify_at_stages_and_a_manager_corrects_the_rest(plan):
+    """The teams' own steps (mql, sql) are entered at stages, by the team's people; a manager's corrections
+    only send recycled leads back to inquiry and disqualify."""
+    stays = plan.waterfall.stays
+    np.testing.assert_array_equal(np.isin(stays.phase, (MQL, SQL)), stays.origin == "stage")
+    corrected = stays.origin == "correction"
+    assert set(stays.phase[corrected]) == {INQUIRY, DISQUALIFIED}
+    previous = np.r_[-1, stays.phase[:-1]]
+    assert set(previous[corrected & (stays.phase == INQUIRY)]) == {RECYCLED}
+    assert set(stays.team[stays.phase == MQL]) == {TEAM_KEYS.index("marketing")}
+    assert set(stays.team[stays.phase == SQL]) == {TEAM_KEYS.index("inside")}
+    # Marketing's leads open in mql are in Marketing's qualified stage since they entered mql
+    n, qualified_at = plan.funnel.n, plan.waterfall.qualified_at
+    last = np.r_[stays.lead[1:] != stays.lead[:-1], True]
+    open_mql = last & (stays.lead >= n) & (stays.phase == MQL)
+    awaiting = plan.waterfall.marketing.awaiting
+    in_stage = np.flatnonzero(qualified_at >= 0)
+    expected = sorted(set((stays.lead[open_mql] - n).tolist()) - set(np.flatnonzero(awaiting).tolist()))
+    assert in_stage.tolist() == expected and len(expected) > 10
+    np.testing.assert_array_equal(
+        qualified_at[in_stage], stays.entered[open_mql][~awaiting[stays.lead[open_mql] - n]]
+    )
 
 
 def test_sales_leads_phases_follow_their_funnel(plan):

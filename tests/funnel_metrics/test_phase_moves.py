@@ -43,6 +43,32 @@ PHASES = as_phases(
         (LeadState("lost", "opportunity", "pending", True, "sal"), ("sal", "restore")),
         (LeadState("won", "opportunity", "pending", True, None), ("opportunity", "restore")),
         (LeadState("lost", "lead", "pending", True, None), ("inquiry", "restore")),
+        # put in a stage mapped to a later progress phase: enters it; never backwards, never sideways
+        (LeadState("inquiry", "lead", "pending", True, None, "mql"), ("mql", "stage")),
+        (LeadState("sal", "lead", "pending", True, None, "sql"), ("sql", "stage")),
+        (LeadState("sql", "lead", "pending", True, None, "mql"), (None, None)),
+        (LeadState("mql", "lead", "pending", True, None, "mql"), (None, None)),
+        # a recycled lead re-enters; a disqualified one stays out
+        (LeadState("recycled", "lead", "pending", True, None, "mql"), ("mql", "stage")),
+        (LeadState("disqualified", "lead", "pending", True, None, "mql"), (None, None)),
+        # won, lost and archived leads: the stage does not move them
+        (LeadState("won", "opportunity", "won", True, "sql", "sql"), (None, None)),
+        (LeadState("lost", "lead", "lost", False, "mql", "sql"), (None, None)),
+        (LeadState("sql", "opportunity", "won", True, None, "sql"), ("won", "won")),
+        (LeadState("mql", "lead", "pending", False, None, "sql"), (None, None)),
+        # a stage mapped to a phase that is not a progress one is no way into it
+        (LeadState("mql", "lead", "pending", True, None, "disqualified"), (None, None)),
+        (LeadState("mql", "lead", "pending", True, None, "won"), (None, None)),
+        # a new lead created in a mapped stage starts there, unless its entry is later
+        (LeadState(None, "lead", "pending", True, None, "mql"), ("mql", "create")),
+        (LeadState(None, "opportunity", "pending", True, None, "sql"), ("opportunity", "create")),
+        # converted while put in a stage: the later phase wins, the conversion on a tie
+        (LeadState("mql", "opportunity", "pending", True, None, "sql"), ("opportunity", "conversion")),
+        (
+            LeadState("mql", "opportunity", "pending", True, None, "opportunity"),
+            ("opportunity", "conversion"),
+        ),
+        (LeadState("recycled", "opportunity", "pending", True, None, "sal"), ("opportunity", "conversion")),
     ],
 )
 def test_phase_after(state, expected):
@@ -58,6 +84,15 @@ def test_phase_after_without_the_phases_it_would_enter():
         "create",
     )
     assert phase_after(LeadState("mql", "opportunity", "pending", True), no_opportunity) == (None, None)
+    # a stage mapped to an archived phase (missing here) moves nothing
+    no_sql = {code: phase for code, phase in PHASES.items() if code != "sql"}
+    assert phase_after(LeadState("sal", "lead", "pending", True, None, "sql"), no_sql) == (None, None)
+
+
+def test_a_stage_mapped_after_the_opportunity_phase_wins_over_the_conversion():
+    phases = {**PHASES, "negotiation": as_phases([("negotiation", 55, "progress")])["negotiation"]}
+    state = LeadState("mql", "opportunity", "pending", True, None, "negotiation")
+    assert phase_after(state, phases) == ("negotiation", "stage")
 
 
 def _t(text):

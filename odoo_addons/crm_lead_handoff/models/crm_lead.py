@@ -23,8 +23,8 @@ class CrmLead(models.Model):
         readonly=True,
         copy=False,
         ondelete="restrict",
-        help="Where the lead is in the demand waterfall. Set by handoffs, conversion, won and lost; a sales "
-        "manager corrects it with a reason.",
+        help="Where the lead is in the demand waterfall. Set by handoffs, conversion, the stages mapped to "
+        "phases, won and lost; a sales manager corrects it with a reason.",
     )
     lifecycle_phase_kind = fields.Selection(related="lifecycle_phase_id.kind", string="Phase Kind")
     lifecycle_phase_date = fields.Datetime(string="In Phase Since", readonly=True, copy=False)
@@ -147,14 +147,14 @@ class CrmLead(models.Model):
         for vals in vals_list:
             self._handoff_guard(vals)
         leads = super().create(vals_list)
-        leads._lifecycle_sync()
+        leads._lifecycle_sync(stage_written=True)
         return leads
 
     def write(self, vals):
         self._handoff_guard(vals)
         result = super().write(vals)
         if PHASE_TRIGGERS & vals.keys():
-            self._lifecycle_sync()
+            self._lifecycle_sync(stage_written="stage_id" in vals)
         if "team_id" in vals and not cursor_mark(self.env.cr, HANDOFF_KEY):
             self._handoff_cancel_elsewhere()
         return result
@@ -180,10 +180,14 @@ class CrmLead(models.Model):
         current = self.env.company.id
         return self.filtered(lambda lead: (lead.company_id.id or current) in on)
 
-    def _lifecycle_sync(self):
+    def _lifecycle_sync(self, stage_written=False):
         """Move the leads to the phase their change puts them in (``funnel_metrics.phase_moves.phase_after``:
-        creation, conversion, won, lost, restore), set-based: one read, then the moves
-        (``crm.lead.phase.history._record_moves``); awaiting handoffs of leads won or lost are cancelled."""
+        creation, conversion, stage, won, lost, restore), set-based: one read, then the moves
+        (``crm.lead.phase.history._record_moves``); awaiting handoffs of leads won or lost are cancelled.
+
+        :param bool stage_written: the leads were put in their stage now (created, or their stage written):
+            a stage mapped to a phase (``crm.lifecycle.phase.stage_ids``) may move them to it
+        """
         leads = self._lifecycle_leads()
         if not leads:
             return
@@ -192,11 +196,12 @@ class CrmLead(models.Model):
         Phase = self.env["crm.lifecycle.phase"]
         phases = Phase._plain_phases()
         table = Phase._phase_table()
-        leads.flush_recordset(["type", "won_status", "active", "lifecycle_phase_id"])
+        stage_phases = Phase._stage_phase_codes() if stage_written else {}
+        leads.flush_recordset(["type", "won_status", "active", "lifecycle_phase_id", "stage_id"])
         rows = self.env.execute_query(
             SQL(
                 """SELECT l.id, p.code, l.type, l.won_status, COALESCE(l.active, false), last.code,
-                          l.handoff_id
+                          l.handoff_id, l.stage_id
                      FROM unnest(%s::int[]) AS v(id)
                      JOIN crm_lead l ON l.id = v.id
                 LEFT JOIN crm_lifecycle_phase p ON p.id = l.lifecycle_phase_id
@@ -210,10 +215,11 @@ class CrmLead(models.Model):
             )
         )
         moves, closed_handoffs = {}, []
-        for lead_id, code, lead_type, won_status, active, last, handoff_id in rows:
-            target, origin = phase_after(
-                LeadState(code, lead_type or "lead", won_status or "pending", active, last), phases
+        for lead_id, code, lead_type, won_status, active, last, handoff_id, stage_id in rows:
+            state = LeadState(
+                code, lead_type or "lead", won_status or "pending", active, last, stage_phases.get(stage_id)
             )
+            target, origin = phase_after(state, phases)
             if target is None:
                 continue
             moves[lead_id] = (table[target][0], origin, None)

@@ -8,6 +8,7 @@ BACKFILL_BATCH = 5000
 ORIGINS = [
     ("create", "Creation"),
     ("conversion", "Conversion to opportunity"),
+    ("stage", "Stage"),
     ("handoff", "Handoff"),
     ("accept", "Handoff accepted"),
     ("auto_accept", "Handoff accepted by default"),

@@ -2,6 +2,7 @@ from . import (
     test_handoff_flow,
     test_multicompany,
     test_performance,
+    test_phase_by_stage,
     test_phase_recording,
     test_routes,
     test_rpc,

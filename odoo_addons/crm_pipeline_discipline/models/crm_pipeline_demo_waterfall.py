@@ -8,6 +8,9 @@ from .crm_pipeline_demo import _nullable
 # the marketer of the demo: login (the password too) and name; Marketing's team: name, follow-up policy
 MARKETER = ("pd_marketer", "Maya Brooks")
 MARKETING_TEAM = ("Marketing", "off")
+# Marketing's own stage, entered at Marketing Qualified (the story's Qualified stage is entered at Sales
+# Qualified): the teams' own steps of the waterfall (funnel_metrics.demo_waterfall)
+MARKETING_STAGE = "Marketing Qualified"
 # the acceptance deadline of Inside Sales: an SLA rule on the handed-over clock (business hours)
 ACCEPTANCE_HOURS = 8
 # targets per phase (every team): code, conversion (%), days in the phase; Inside Sales' own for sal
@@ -35,8 +38,10 @@ class CrmPipelineDemo(models.AbstractModel):
 
     @api.model
     def _create_waterfall_configuration(self, config):
-        """Marketing (its leader the demo's manager, its member the marketer), the routes of the story,
-        targets per phase and Inside Sales' acceptance deadline (an SLA rule on the handed-over clock).
+        """Marketing (its leader the demo's manager, its member the marketer) and its qualified stage, the
+        stages the teams' own phases are entered at (Marketing's for Marketing Qualified, the story's
+        Qualified stage for Sales Qualified), the routes of the story, targets per phase and Inside Sales'
+        acceptance deadline (an SLA rule on the handed-over clock).
         The routes switch the lifecycle phases on for the company: created before the leads are written,
         their rebuild of the phases finds none of the demo's leads.
 
@@ -44,7 +49,7 @@ class CrmPipelineDemo(models.AbstractModel):
         :return: dict of records: ``sla_rules`` (the configuration's and the acceptance deadline of Inside
             Sales), ``marketer``, ``marketing`` (the team), ``routes`` (in the story's order),
             ``lifecycle_phases`` (in ``demo_waterfall.PHASES`` order), ``reject_reasons`` (in the story's
-            order of reasons)
+            order of reasons), ``marketing_stage``
         """
         from funnel_metrics.demo_waterfall import PHASES, ROUTES, WaterfallStory  # noqa: PLC0415
 
@@ -82,6 +87,17 @@ class CrmPipelineDemo(models.AbstractModel):
         phases = self.env["crm.lifecycle.phase"]
         for code in PHASES:
             phases |= self.env.ref(f"crm_lead_handoff.crm_lifecycle_phase_{code}")
+        new_stage = config["stages"][0]
+        marketing_stage = self.env["crm.stage"].create(
+            {
+                "name": MARKETING_STAGE,
+                "sequence": new_stage.sequence,
+                "probability": new_stage.probability,
+                "team_ids": [Command.set(marketing.ids)],
+            }
+        )
+        phases[PHASES.index("mql")].stage_ids = [Command.link(marketing_stage.id)]
+        phases[PHASES.index("sql")].stage_ids = [Command.link(config["stages"][1].id)]
         routes = self.env["crm.handoff.route"]
         for sequence, ((name, domain), (source, target, from_phase, accept_phase)) in enumerate(
             zip(ROUTE_NAMES, ROUTES, strict=True)
@@ -139,6 +155,7 @@ class CrmPipelineDemo(models.AbstractModel):
             "routes": routes,
             "lifecycle_phases": phases,
             "reject_reasons": reasons,
+            "marketing_stage": marketing_stage,
         }
 
     @api.model
@@ -155,7 +172,7 @@ class CrmPipelineDemo(models.AbstractModel):
         from funnel_metrics.demo_waterfall import TEAM_KEYS  # noqa: PLC0415
 
         waterfall = plan.waterfall
-        marketing_ids = self._insert_marketing_leads(waterfall.marketing, config, now)
+        marketing_ids = self._insert_marketing_leads(waterfall.marketing, waterfall.qualified_at, config, now)
         all_ids = np.array([*lead_ids, *marketing_ids], dtype="int64")
         teams = {"marketing": config["marketing"], **config["teams"]}
         team_ids = np.array([teams[key].id for key in TEAM_KEYS], dtype="int64")
@@ -186,7 +203,8 @@ class CrmPipelineDemo(models.AbstractModel):
         previous = np.where(first, -1, np.r_[-1, stays.phase[:-1]])
         stay_user = user_ids[stays.user]
         decider = np.where(stays.handoff >= 0, receiver[stays.handoff], 0)
-        # a handoff's stay by who decided on it; a phase set by hand (a correction) by the teams' manager
+        # a handoff's stay by who decided on it; a phase set by hand (a correction) by the teams' manager; one
+        # entered at a stage (or created, converted, closed) by the stay's salesperson
         changed_by = np.where(
             decider > 0, decider, np.where(stays.origin == "correction", config["manager"].id, stay_user)
         )
@@ -213,10 +231,12 @@ class CrmPipelineDemo(models.AbstractModel):
         }
 
     @api.model
-    def _insert_marketing_leads(self, marketing, config, now):
-        """Marketing's own leads (``demo_waterfall.MarketingLeads``): leads in the first stage of the
-        marketer in Marketing, or, handed over and awaiting Inside Sales' decision, nobody's yet in Inside
-        Sales' queue; created by the marketer, each with its stay in the first stage. Returns their ids."""
+    def _insert_marketing_leads(self, marketing, qualified_at, config, now):
+        """Marketing's own leads (``demo_waterfall.MarketingLeads``): leads of the marketer in Marketing, in
+        the first stage or, from ``qualified_at`` (UTC seconds since the epoch, -1 for none) on, in
+        Marketing's qualified stage; or, handed over and awaiting Inside Sales' decision, nobody's yet in
+        Inside Sales' queue; created by the marketer, each with its stays in those stages. Returns their
+        ids."""
         import numpy as np  # noqa: PLC0415
 
         from activity_centric import LeadFacts, followup_state  # noqa: PLC0415
@@ -234,7 +254,8 @@ class CrmPipelineDemo(models.AbstractModel):
             )
             for team in teams
         ]
-        new_stage = config["stages"][0]
+        new_stage, qualified_stage = config["stages"][0], config["marketing_stage"]
+        qualified = qualified_at >= 0
         company_id = config["company"].id
         lead_ids = self._insert_leads(
             {
@@ -243,13 +264,13 @@ class CrmPipelineDemo(models.AbstractModel):
                 "active": [True] * m,
                 "user_id": np.where(awaiting, None, config["marketer"].id).tolist(),
                 "team_id": np.where(awaiting, teams[1].id, teams[0].id).tolist(),
-                "stage_id": [new_stage.id] * m,
+                "stage_id": np.where(qualified, qualified_stage.id, new_stage.id).tolist(),
                 "revenue": [0.0] * m,
                 "probability": [new_stage.probability] * m,
                 "won_status": ["pending"] * m,
                 "lost_reason_id": [None] * m,
                 "created": marketing.created.tolist(),
-                "stage_date": marketing.created.tolist(),
+                "stage_date": np.where(qualified, qualified_at, marketing.created).tolist(),
                 "closed": [None] * m,
                 "deadline": [None] * m,
                 "partner_name": marketing.partner_name.tolist(),
@@ -274,14 +295,17 @@ class CrmPipelineDemo(models.AbstractModel):
                 ids=lead_ids,
             )
         )
+        # the first stage from their creation (until they were qualified), then the marketer's move
+        moved = np.flatnonzero(qualified)
+        ids = np.array(lead_ids, dtype="int64")
         self.env["crm.lead.stage.history"]._bulk_insert_stays(
             {
-                "lead_id": lead_ids,
-                "stage_id": [new_stage.id] * m,
-                "previous_stage_id": [None] * m,
-                "date_in": marketing.created.tolist(),
-                "date_out": [None] * m,
-                "origin": ["create"] * m,
+                "lead_id": [*lead_ids, *ids[moved].tolist()],
+                "stage_id": [new_stage.id] * m + [qualified_stage.id] * len(moved),
+                "previous_stage_id": [None] * m + [new_stage.id] * len(moved),
+                "date_in": [*marketing.created.tolist(), *qualified_at[moved].tolist()],
+                "date_out": [*_nullable(qualified_at, qualified), *[None] * len(moved)],
+                "origin": ["create"] * m + ["manual"] * len(moved),
             }
         )
         return lead_ids

@@ -368,7 +368,8 @@ class TestDemoStory(TransactionCase):
         action = self.env["crm.stage.funnel.report"].create({"group_by": "stage"}).action_show()
         Line = self.env[action["res_model"]].with_context(**action["context"])
         lines = {line.stage_id.name: line for line in Line.search([])}
-        self.assertEqual(set(lines), {"New", "Qualified", "Proposition", "Won"})
+        # Marketing's own stage too: its leads open in Marketing Qualified are there
+        self.assertEqual(set(lines), {"New", "Marketing Qualified", "Qualified", "Proposition", "Won"})
         for name in ("New", "Qualified", "Proposition"):
             self.assertTrue(lines[name].has_conversion)
             self.assertLess(lines[name].conversion_rate, 100)
@@ -440,10 +441,44 @@ class TestDemoStory(TransactionCase):
         targets = {(line.team_id.name, line.phase_id.code): line.target_days for line in Line.search([])}
         self.assertEqual(targets[("Inside Sales", "sal")], 3.0)
         self.assertEqual(targets[("Field Sales", "opportunity")], 30.0)
-        # the phases a team set itself (qualified, recycled, disqualified) are the manager's corrections
-        corrections = History.search([("lead_id", "in", handoffs.lead_id.ids), ("origin", "=", "correction")])
-        self.assertTrue(corrections)
+        # the teams qualify their leads at stages (Marketing's own, the Qualified stage), as their people:
+        # the marketer for Marketing Qualified, Inside Sales' reps for Sales Qualified
+        marketing_stage = phase["mql"].stage_ids
+        self.assertEqual((marketing_stage.name, marketing_stage.team_ids), ("Marketing Qualified", marketing))
+        self.assertEqual(phase["sql"].stage_ids.name, "Qualified")
+        at_stages = History.search([("lead_id", "in", handoffs.lead_id.ids), ("origin", "=", "stage")])
+        self.assertEqual(set(at_stages.phase_id.mapped("code")), {"mql", "sql"})
+        self.assertEqual(
+            at_stages.filtered(lambda stay: stay.phase_id == phase["mql"]).changed_by_id, marketer
+        )
+        self.assertEqual(
+            at_stages.filtered(lambda stay: stay.phase_id == phase["sql"]).changed_by_id.crm_team_ids,
+            self.teams["inside"],
+        )
+        # a manager's corrections only send recycled leads back to Inquiry and disqualify
+        corrections = History.search([("origin", "=", "correction")])
+        self.assertEqual(set(corrections.phase_id.mapped("code")), {"inquiry", "disqualified"})
         self.assertEqual(corrections.changed_by_id.id, summary["manager"])
+        # Marketing's leads open in Marketing Qualified are in its stage, moved there when qualified
+        open_mql = self.Lead.search(
+            [("team_id", "=", marketing.id), ("lifecycle_phase_id", "=", phase["mql"].id)]
+        )
+        self.assertTrue(open_mql)
+        self.assertEqual(open_mql.stage_id, marketing_stage)
+        self.assertEqual(open_mql.mapped("date_last_stage_update"), open_mql.mapped("lifecycle_phase_date"))
+        # a rep's stage move enters the phase now: Inside Sales qualifies an accepted lead at Qualified
+        accepted = self.Lead.search(
+            [
+                ("team_id", "=", self.teams["inside"].id),
+                ("lifecycle_phase_id", "=", phase["sal"].id),
+                ("type", "=", "lead"),
+                ("user_id", "!=", False),
+            ],
+            limit=1,
+        )
+        accepted.with_user(accepted.user_id).write({"stage_id": phase["sql"].stage_ids.id})
+        self.assertEqual(accepted.lifecycle_phase_id, phase["sql"])
+        self.assertEqual(accepted.phase_history_ids.sorted("id")[-1:].origin, "stage")
 
     def test_handoffs_await_inside_sales(self):
         """Some of Marketing's leads were handed over in the last hours: in Inside Sales' queue, nobody's yet,
