@@ -55,9 +55,21 @@ registry.category("web_tour.tours").add("pd_history_manager_tour", {
         },
         ...screenshot("crm_stage_history/calibration"),
         {
+            // a stage no decided lead measures (Marketing's own qualified stage) has no recommendation, and
+            // applying to it is refused: the manager selects the stages measured
             content: "Select every stage measured",
-            trigger: ".o_list_view thead .o_list_record_selector input",
-            run: "click",
+            trigger: ".o_list_view .o_data_row td[name='recommended']:not(:empty)",
+            run() {
+                for (const row of document.querySelectorAll(".o_list_view .o_data_row")) {
+                    if (row.querySelector("td[name='recommended']").textContent.trim()) {
+                        row.querySelector(".o_list_record_selector input").click();
+                    }
+                }
+            },
+        },
+        {
+            content: "The stages measured are selected",
+            trigger: ".o_control_panel button[name='action_apply']",
         },
         {
             content: "Apply the recommended probabilities to the stages",
