@@ -2,7 +2,7 @@
     "name": "CRM Pipeline Base",
     "summary": "What the Pipeline Discipline addons share on the Odoo side: the working-schedule adapter, "
     "report scope, cursor markers, retry on concurrency errors",
-    "version": "19.0.1.2.0",
+    "version": "19.0.1.3.0",
     "category": "Sales/CRM",
     "website": "https://github.com/pipeline-discipline/pipeline-discipline",
     "author": "Pipeline Discipline",

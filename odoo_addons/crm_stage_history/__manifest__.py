@@ -2,7 +2,7 @@
     "name": "CRM Stage History",
     "summary": "Every stage transition of leads recorded: funnel conversion, time in stage, "
     "stuck leads and stage targets",
-    "version": "19.0.1.5.0",
+    "version": "19.0.1.6.0",
     "category": "Sales/CRM",
     "website": "https://github.com/pipeline-discipline/pipeline-discipline",
     "author": "Pipeline Discipline",

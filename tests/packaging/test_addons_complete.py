@@ -301,7 +301,7 @@ def test_wheels_of_an_addon_and_of_the_plain_packages(tmp_path):
     assert inside + "pyproject.toml" not in names
 
     plain = build_wheels.build_wheel(sys.executable, ROOT, tmp_path / "plain")
-    assert plain.name == "pipeline_discipline-19.0.1.5.0-py3-none-any.whl"
+    assert plain.name == "pipeline_discipline-19.0.1.6.0-py3-none-any.whl"
     meta = build_wheels.wheel_metadata(plain)
     assert meta["Name"] == "pipeline-discipline"
     assert any(r.startswith("pandas") for r in meta.get_all("Requires-Dist"))

@@ -47,7 +47,9 @@ class CrmLead(models.Model):
         help="When the awaiting handoff was sent: the start of the 'handed over' clock of SLA rules.",
     )
     handoff_to_team_id = fields.Many2one(related="handoff_id.to_team_id", string="Handed Over to Team")
-    handoff_to_partner_id = fields.Many2one(related="handoff_id.to_partner_id", string="Handed Over to Partner")
+    handoff_to_partner_id = fields.Many2one(
+        related="handoff_id.to_partner_id", string="Handed Over to Partner"
+    )
     handoff_ids = fields.One2many("crm.lead.handoff", "lead_id", string="Handoffs")
     phase_history_ids = fields.One2many("crm.lead.phase.history", "lead_id", string="Phase Stays")
     handoff_count = fields.Integer(

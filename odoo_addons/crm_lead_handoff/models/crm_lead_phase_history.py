@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.addons.crm_pipeline_base.tools import array_literal
+from odoo.addons.crm_pipeline_base.tools import array_literal, move_stays_to_lead
 from odoo.tools import SQL, split_every
 
 # leads rebuilt per batch: one read of the leads, one insert, one update of their phase
@@ -136,22 +136,7 @@ class CrmLeadPhaseHistory(models.Model):
     def _move_to_lead(self, from_lead_ids, to_lead_id, now):
         """Give the stays of merged leads to the lead they were merged into; their current stays end."""
         self.flush_model()
-        self.env.cr.execute(
-            SQL(
-                """UPDATE crm_lead_phase_history
-                      SET lead_id = %(to)s, is_current = false,
-                          date_out = CASE WHEN is_current THEN %(now)s ELSE date_out END,
-                          duration_hours = CASE WHEN is_current
-                              THEN GREATEST(EXTRACT(EPOCH FROM (%(now)s - date_in)) / 3600.0, 0)
-                              ELSE duration_hours END,
-                          write_uid = %(uid)s, write_date = %(now)s
-                    WHERE lead_id = ANY(%(ids)s)""",
-                to=to_lead_id,
-                now=now,
-                uid=self.env.uid,
-                ids=list(from_lead_ids),
-            )
-        )
+        move_stays_to_lead(self.env, "crm_lead_phase_history", from_lead_ids, to_lead_id, now)
         self.invalidate_model()
         self.env["crm.lead"].invalidate_model(["phase_history_ids"])
 
