@@ -22,4 +22,6 @@ class CrmLeadHandoffReject(models.TransientModel):
             return {"type": "ir.actions.act_window_close"}
         # the lead is its sender's again and crm's rules may hide it from the receiver now: back to the queue
         # rather than onto a lead the receiver can no longer open
-        return self.env["ir.actions.act_window"]._for_xml_id("crm_lead_handoff.crm_lead_handoff_action_to_accept")
+        return self.env["ir.actions.act_window"]._for_xml_id(
+            "crm_lead_handoff.crm_lead_handoff_action_to_accept"
+        )
