@@ -47,9 +47,9 @@ WORKER = HERE / "replica_worker.py"
 # wait past PostgreSQL's idle flush of a backend's statistics (PGSTAT_IDLE_INTERVAL, 10 s)
 STATS_SETTLE_S = 11.5
 RETRY_WARNING = "retrying with a read/write cursor"
-# the funnel's days in stage count the open stays up to the read: a tolerance of an hour between two reads
-TIME_FIELDS = ("median_days", "p90_days")
-TIME_TOLERANCE_DAYS = 1 / 24
+# the funnel's days in stage count the open stays up to the read, the waterfall's hours to a decision the
+# handoffs still awaiting one: a tolerance of an hour between two reads (each field in its own unit)
+TIME_FIELDS = {"median_days": 1 / 24, "p90_days": 1 / 24, "median_hours_to_decision": 1.0}
 TOLERATED: list[str] = []  # the differences within that tolerance, printed
 # the data the reports compute from: none of it may be read on the primary while they are opened (the forms'
 # own rows, users, teams and settings may: a form's save is a write)
@@ -60,6 +60,8 @@ DATA_TABLES = (
     "crm_sla_event",
     "crm_lead_probability_snapshot",
     "crm_decision_phase_change",
+    "crm_lead_phase_history",
+    "crm_lead_handoff",
 )
 # rules on the demo's teams for `sla_rules simulate`
 SIMULATE_RULES = """\
@@ -172,8 +174,14 @@ def reports(primary: Rpc, login: str) -> dict:
         ("probability by month-end", "crm.probability.snapshot.report", "action_show"),
         ("decision phase and win rate", "crm.decision.phase.report", "action_show"),
     ]
+    # issue 19's Demand Waterfall and its rejection reasons; the cost per sales-accepted lead: managers'
+    analyses += [
+        ("demand waterfall", "crm.waterfall.report.form", "action_show"),
+        ("handoff rejection reasons", "crm.waterfall.report.form", "action_show_rejections"),
+    ]
     if manager:
         analyses += [
+            ("cost per sales-accepted lead", "crm.waterfall.report.form", "action_show_costs"),
             ("activities that win per salesperson", "crm.activity.win.report", "action_show_salespeople"),
             ("probability by month-end per stage", "crm.probability.snapshot.report", "action_show_stages"),
         ]
@@ -343,7 +351,8 @@ def check_reports(db: str, keys: dict, standby: Standby, replica_url: str, prima
 
 def _difference(ours, theirs, path: str = "") -> str:
     """Where two JSON results differ ("" when they agree). Days in a stage of the leads still in it count up
-    to the moment of the read: two reads a few seconds apart may differ by that much (TIME_FIELDS)."""
+    to the moment of the read, and so do the hours to a decision of the handoffs still awaiting one: two
+    reads a few seconds apart may differ by that much (TIME_FIELDS)."""
     if isinstance(ours, dict) and isinstance(theirs, dict):
         if ours.keys() != theirs.keys():
             return f"{path}: keys {sorted(ours)} != {sorted(theirs)}"
@@ -360,9 +369,10 @@ def _difference(ours, theirs, path: str = "") -> str:
             "",
         )
     if isinstance(ours, float) and isinstance(theirs, float) and path.rsplit(".", 1)[-1] in TIME_FIELDS:
-        if ours != theirs and abs(ours - theirs) <= TIME_TOLERANCE_DAYS:
+        tolerance = TIME_FIELDS[path.rsplit(".", 1)[-1]]
+        if ours != theirs and abs(ours - theirs) <= tolerance:
             TOLERATED.append(f"{path}: {ours} / {theirs}")
-        return "" if abs(ours - theirs) <= TIME_TOLERANCE_DAYS else f"{path}: {ours} != {theirs}"
+        return "" if abs(ours - theirs) <= tolerance else f"{path}: {ours} != {theirs}"
     return "" if ours == theirs else f"{path}: {ours!r} != {theirs!r}"
 
 
