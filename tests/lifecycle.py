@@ -478,6 +478,7 @@ class Lifecycle:
         self.addons = ADDONS_DIR
         self.pythonpath: Path | None = None  # put first on the Python path of Odoo (the released packages)
         self.passed = self.failed = self.skipped = 0
+        self.failures: list[str] = []
 
     def skip(self, name: str, why: str) -> None:
         """A check this checkout cannot run (said, and counted as skipped: it did not pass)."""
@@ -489,6 +490,7 @@ class Lifecycle:
             self.passed += 1
         else:
             self.failed += 1
+            self.failures.append(f"{name}: {detail}")
         print(f"lifecycle: {'ok  ' if ok else 'FAIL'} {name}{'' if ok else ': ' + detail}", flush=True)
         return ok
 
@@ -777,10 +779,12 @@ def _manifest_version(module: str) -> str:
     return ast.literal_eval((ADDONS_DIR / module / "__manifest__.py").read_text())["version"]
 
 
-def run(odoo_bin: str, python: str, template: str, data_dir: Path, log_dir: Path) -> tuple[int, int, int]:
+def run(
+    odoo_bin: str, python: str, template: str, data_dir: Path, log_dir: Path
+) -> tuple[int, int, int, list[str]]:
     """Run the checks on copies of ``template`` (a database with our addons' dependencies and none of
-    ours); print one line per check; return (passed, failed, skipped). ``python`` runs Odoo; ``data_dir`` is
-    Odoo's, for the copies' filestores."""
+    ours); print one line per check; return (passed, failed, skipped, the failed checks). ``python`` runs
+    Odoo; ``data_dir`` is Odoo's, for the copies' filestores."""
     started = time.monotonic()
     databases = [f"{template}_lifecycle", f"{template}_upgrade"]
     for db in databases:
@@ -812,7 +816,7 @@ def run(odoo_bin: str, python: str, template: str, data_dir: Path, log_dir: Path
             f"lifecycle: {passed} checks passed, {failed} failed, {skipped} skipped, "
             f"{time.monotonic() - started:.0f}s"
         )
-    return passed, failed, skipped
+    return passed, failed, skipped, life.failures + upgrade.failures
 
 
 # --------------------------------------------------------------------------- inside Odoo

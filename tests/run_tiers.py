@@ -27,7 +27,7 @@ import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import lifecycle  # tests/lifecycle.py: the uninstall / reinstall check of the bundle
@@ -50,6 +50,8 @@ class TierResult:
     failed: int = 0
     skipped: int = 0
     note: str = ""
+    # what failed, a line each, repeated under the summary (a CI log's tail shows it)
+    failures: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -108,6 +110,13 @@ def tier_plain() -> TierResult:
     result.failed = int(suite.get("failures", 0)) + int(suite.get("errors", 0))
     result.skipped = int(suite.get("skipped", 0))
     result.passed = total - result.failed - result.skipped
+    for case in suite.iter("testcase"):
+        for outcome in ("failure", "error"):
+            found = case.find(outcome)
+            if found is not None:
+                message = (found.get("message") or "").splitlines()
+                detail = f": {message[0]}" if message else ""
+                result.failures.append(f"{case.get('classname')}::{case.get('name')}: {outcome}{detail}")
     if proc.returncode not in (0, 1) and result.failed == 0:
         result.failed = 1
         result.note = f"pytest exited {proc.returncode}"
@@ -406,6 +415,12 @@ def scan_log(log: Path) -> tuple[int, int, list[str]]:
     return run_count, failed, problems
 
 
+def short_log_line(line: str) -> str:
+    """An Odoo log line without its date and process: the level, the database, the logger, the message."""
+    parts = line.split(" ", 3)
+    return parts[3] if len(parts) == 4 and LOG_LEVEL_RE.match(line) else line
+
+
 def tier_odoo() -> TierResult:
     result = TierResult("Odoo 19 (addon tests)")
     found = find_odoo()
@@ -480,6 +495,9 @@ def tier_odoo() -> TierResult:
             )
             for line in problems[:30]:
                 say(f"    {line}")
+            result.failures += [f"{addon.name}: {short_log_line(line)}" for line in problems[:10]]
+            if bad and not problems:
+                result.failures.append(f"{addon.name}: exit {proc.returncode}, {tests} tests, see {log}")
             result.passed += tests - failed
             result.failed += failed
             if (problems or proc.returncode or (has_tests and tests == 0)) and not failed:
@@ -487,7 +505,8 @@ def tier_odoo() -> TierResult:
             if os.environ.get("KEEP_DB") != "1":
                 drop_db(db, data_dir)
         if {addon.name for addon in addons} >= set(lifecycle.UNINSTALL_ORDER):
-            passed, failed, skipped = lifecycle.run(odoo_bin, python, template, data_dir, LOG_DIR)
+            passed, failed, skipped, failures = lifecycle.run(odoo_bin, python, template, data_dir, LOG_DIR)
+            result.failures += [f"lifecycle: {line}" for line in failures]
             result.passed += passed
             result.failed += failed
             result.skipped += skipped
@@ -507,6 +526,11 @@ def main() -> int:
             f"{tier.name}: {tier.passed} passed, {tier.failed} failed, {tier.skipped} skipped"
             f"{' (' + tier.note + ')' if tier.note else ''}"
         )
+    for tier in tiers:
+        if tier.failures:
+            say(f"what failed in {tier.name}:")
+            for line in tier.failures[:20]:
+                say(f"    {line[:400]}")
     ok = tiers[0].ok and (tiers[1].ok or (optional and tiers[1].note.startswith("SKIPPED")))
     passed = sum(t.passed for t in tiers)
     failed = sum(t.failed for t in tiers)
