@@ -108,19 +108,30 @@ class TestCalibration(StageHistoryCase):
         with self.assertRaisesRegex(UserError, "Select at least one stage"):
             lines.browse().action_apply()
 
-    def test_a_stage_without_a_measure_is_refused(self):
-        """A stage no decided lead went through has nothing to apply: selecting it is refused, and
-        nothing is written."""
-        fresh = self.env["crm.stage"].create({"name": "Fresh", "sequence": 90, "team_ids": self.team.ids})
+    def test_a_stage_without_a_measure_is_left_as_it_was(self):
+        """A stage no decided lead went through has nothing to apply: with measured stages in the
+        selection it is named and left as it was; alone, it is refused and nothing is written."""
+        fresh = self.env["crm.stage"].create(
+            {"name": "Fresh", "sequence": 90, "team_ids": self.team.ids, "probability": 5}
+        )
         with freeze_time(T0):
             self._lead("Still fresh", stage=fresh)
         lines = self._calibrate()
-        self.assertRecordValues(
-            lines.filtered(lambda line: line.stage_id == fresh), [{"has_observed": False, "sample_size": 0}]
-        )
+        fresh_line = lines.filtered(lambda line: line.stage_id == fresh)
+        self.assertRecordValues(fresh_line, [{"has_observed": False, "sample_size": 0}])
         with self.assertRaisesRegex(UserError, "No decided lead measures Fresh"):
-            lines.action_apply()
+            fresh_line.action_apply()
         self.assertFalse((self.s1 | self.s2 | fresh).filtered("calibration_date"))
+
+        action = lines.action_apply()
+        self.assertEqual(action["params"]["type"], "warning")
+        self.assertEqual(
+            action["params"]["message"],
+            "2 stages and 0 open opportunities updated. Left as they were, no decided lead measures them: "
+            "Fresh.",
+        )
+        self.assertEqual((self.s1 | self.s2).filtered("calibration_date"), self.s1 | self.s2)
+        self.assertRecordValues(fresh, [{"probability": 5, "calibration_date": False}])
 
     def test_empty_period_says_so(self):
         """An empty list, whose help says to widen the filters."""

@@ -131,17 +131,22 @@ class CrmStageCalibrationLine(models.Model):
         return self._apply(update_open_leads=True)
 
     def _apply(self, update_open_leads):
+        """Apply to the selected stages a decided lead measures; the others are named and left as they
+        were (no measure, nothing to apply); refused when no selected stage is measured."""
         if not self:
             raise UserError(self.env._("Select at least one stage to apply its recommended probability."))
         unmeasured = self.filtered(lambda line: not line.has_observed)
-        if unmeasured:
+        measured = self - unmeasured
+        if not measured:
             raise UserError(
                 self.env._(
-                    "No decided lead measures %(stages)s: nothing to apply there. Leave it out of the "
-                    "selection.",
+                    "No decided lead measures %(stages)s: nothing to apply there.",
                     stages=", ".join(unmeasured.stage_id.mapped("display_name")),
                 )
             )
+        return measured._apply_measured(update_open_leads, unmeasured)
+
+    def _apply_measured(self, update_open_leads, unmeasured):
         now = fields.Datetime.now()
         for line in self:
             line.stage_id.write(
@@ -168,17 +173,22 @@ class CrmStageCalibrationLine(models.Model):
                 in_stage = automatic.filtered(lambda lead, stage=line.stage_id: lead.stage_id == stage)
                 in_stage.write({"probability": line.recommended})
                 updated += len(in_stage)
+        message = self.env._(
+            "%(stages)s stages and %(leads)s open opportunities updated.", stages=len(self), leads=updated
+        )
+        if unmeasured:
+            message = self.env._(
+                "%(updated)s Left as they were, no decided lead measures them: %(stages)s.",
+                updated=message,
+                stages=", ".join(unmeasured.stage_id.mapped("display_name")),
+            )
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
                 "title": self.env._("Probabilities calibrated"),
-                "message": self.env._(
-                    "%(stages)s stages and %(leads)s open opportunities updated.",
-                    stages=len(self),
-                    leads=updated,
-                ),
-                "type": "success",
+                "message": message,
+                "type": "warning" if unmeasured else "success",
                 # the list again: the stages' new probabilities as stated
                 "next": {"type": "ir.actions.client", "tag": "soft_reload"},
             },

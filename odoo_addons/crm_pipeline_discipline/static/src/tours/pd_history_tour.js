@@ -55,21 +55,13 @@ registry.category("web_tour.tours").add("pd_history_manager_tour", {
         },
         ...screenshot("crm_stage_history/calibration"),
         {
-            // a stage no decided lead measures (Marketing's own qualified stage) has no recommendation, and
-            // applying to it is refused: the manager selects the stages measured
-            content: "Select every stage measured",
-            trigger: ".o_list_view .o_data_row td[name='recommended']:not(:empty)",
-            run() {
-                for (const row of document.querySelectorAll(".o_list_view .o_data_row")) {
-                    if (row.querySelector("td[name='recommended']").textContent.trim()) {
-                        row.querySelector(".o_list_record_selector input").click();
-                    }
-                }
-            },
+            content: "Select every stage",
+            trigger: ".o_list_view thead .o_list_record_selector input",
+            run: "click",
         },
         {
-            content: "The stages measured are selected",
-            trigger: ".o_control_panel button[name='action_apply']",
+            content: "The stages are selected",
+            trigger: ".o_list_view .o_data_row .o_list_record_selector input:checked",
         },
         {
             content: "Apply the recommended probabilities to the stages",
@@ -77,8 +69,9 @@ registry.category("web_tour.tours").add("pd_history_manager_tour", {
             run: "click",
         },
         {
-            content: "Done",
-            trigger: ".o_notification:contains('Probabilities calibrated')",
+            // a stage no decided lead measures (Marketing's own qualified stage) is named and left as it was
+            content: "Done: the measured stages applied, the unmeasured one named",
+            trigger: ".o_notification:contains('Probabilities calibrated'):contains('no decided lead measures them')",
         },
     ],
 });
