@@ -68,6 +68,24 @@ WATERFALL_COLUMNS: tuple[str, ...] = (
     "median_hours_to_decision",
 )
 """Columns of :func:`waterfall` after the ``by`` and ``period`` columns (and before the target columns)."""
+WATERFALL_COUNTS: tuple[str, ...] = (
+    "entered",
+    "advanced",
+    "recycled",
+    "disqualified",
+    "lost",
+    "open",
+    "stays",
+    "open_stays",
+    "handed_over",
+    "accepted",
+    "auto_accepted",
+    "rejected",
+    "returned",
+    "awaiting",
+)
+"""The columns of :data:`WATERFALL_COLUMNS` that count leads, stays or handoffs (integers); the others are
+the phase's name, order and kind, and rates, days and hours (NaN where not estimated)."""
 REJECTION_COLUMNS: tuple[str, ...] = ("phase", "reason", "rejected", "share")
 """Columns of :func:`rejection_reasons` after the ``by`` and ``period`` columns."""
 SALES_ACCEPTED_COLUMNS: tuple[str, ...] = (

@@ -16,7 +16,7 @@ from funnel_metrics import (
     waterfall,
     wilson_interval,
 )
-from funnel_metrics.waterfall import WATERFALL_COLUMNS
+from funnel_metrics.waterfall import WATERFALL_COLUMNS, WATERFALL_COUNTS
 
 T0 = pd.Timestamp("2024-01-01T00:00:00Z")
 PHASES = {
@@ -123,6 +123,9 @@ OUTCOME = ["entered", "advanced", "recycled", "disqualified", "lost", "open"]
 def test_small_waterfall_counts_each_lead_once_per_phase():
     result = waterfall(stays_table(SMALL), pd.DataFrame(SMALL_HANDOFFS))
     assert list(result.columns) == list(WATERFALL_COLUMNS)
+    # the counts are whole numbers, every other column of the table is not
+    integers = [column for column in result.columns if pd.api.types.is_integer_dtype(result[column])]
+    assert set(integers) == {*WATERFALL_COUNTS, "phase_sequence"}
     assert result["phase"].tolist() == [
         "Inquiry",
         "Marketing Qualified",

@@ -122,6 +122,7 @@ class CrmWaterfallReportForm(models.TransientModel):
         """The waterfall of the leads in scope, against the phase targets, as report lines: each line one
         row of ``funnel_metrics.waterfall`` (as of now, in the user's time zone)."""
         import funnel_metrics  # noqa: PLC0415 - pandas is heavy: load it when a report is asked for
+        from funnel_metrics.waterfall import WATERFALL_COUNTS  # noqa: PLC0415
 
         self.ensure_one()
         by, period = self._by(), self._period()
@@ -151,25 +152,7 @@ class CrmWaterfallReportForm(models.TransientModel):
                     "phase_id": int(row["phase"]),
                     "phase_sequence": int(row["phase_sequence"]),
                     "phase_kind": row["phase_kind"],
-                    **{
-                        name: int(row[name])
-                        for name in (
-                            "entered",
-                            "advanced",
-                            "recycled",
-                            "disqualified",
-                            "lost",
-                            "open",
-                            "stays",
-                            "open_stays",
-                            "handed_over",
-                            "accepted",
-                            "auto_accepted",
-                            "rejected",
-                            "returned",
-                            "awaiting",
-                        )
-                    },
+                    **{name: int(row[name]) for name in WATERFALL_COUNTS},
                     "conversion_rate": rate,
                     "ci_low": _number(row["ci_low"], 100),
                     "ci_high": _number(row["ci_high"], 100),

@@ -4,25 +4,11 @@ from odoo.addons.crm_pipeline_base.tests.common import Json2Case
 from odoo.addons.crm_stage_history.tests.common import report_lines
 from odoo.tests import tagged
 
+from funnel_metrics.waterfall import WATERFALL_COUNTS
+
 from .waterfall_scenario import AS_OF, WaterfallScenario
 
-# the waterfall's columns a line shows: (column of funnel_metrics.waterfall, scale of the line's field)
-COUNTS = (
-    "entered",
-    "advanced",
-    "recycled",
-    "disqualified",
-    "lost",
-    "open",
-    "stays",
-    "open_stays",
-    "handed_over",
-    "accepted",
-    "auto_accepted",
-    "rejected",
-    "returned",
-    "awaiting",
-)
+# the rates, days and hours a line shows: (column of funnel_metrics.waterfall, scale of the line's field)
 RATES = (
     ("conversion_rate", 100),
     ("ci_low", 100),
@@ -115,7 +101,7 @@ class TestWaterfallSameNumbersInOdooAndCommand(WaterfallScenario, Json2Case):
         lines = self._odoo_lines("action_show", group_by=by or "none", period=period or "none", **vals)
         return {
             (self._group(line, by), line.period_start.isoformat() if period else "", line.phase_id.name): (
-                *(line[name] for name in COUNTS),
+                *(line[name] for name in WATERFALL_COUNTS),
                 *(round(line[name], 6) for name, _scale in RATES),
             )
             for line in lines
@@ -125,7 +111,7 @@ class TestWaterfallSameNumbersInOdooAndCommand(WaterfallScenario, Json2Case):
     def _command_waterfall(frame, by, period):
         return {
             (_label(row[by]) if by else "", row["period"] if period else "", row["phase"]): (
-                *(int(row[name]) for name in COUNTS),
+                *(int(row[name]) for name in WATERFALL_COUNTS),
                 *(_number(row[name] * scale) for name, scale in RATES),
             )
             for row in frame.to_dict("records")
