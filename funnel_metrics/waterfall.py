@@ -41,49 +41,26 @@ WATERFALL_BY: tuple[str, ...] = ("team", "user", "source", "medium", "campaign",
 """The columns :func:`waterfall` can group by."""
 WATERFALL_PERIODS: tuple[str, ...] = ("week", "month", "quarter")
 """The periods of :func:`waterfall`: ISO weeks (from Monday), calendar months, calendar quarters."""
+_OUTCOMES = ("entered", "advanced", "recycled", "disqualified", "lost", "open")
+_STAYS = ("stays", "open_stays")
+_HANDOFFS = ("handed_over", "accepted", "auto_accepted", "rejected", "returned", "awaiting")
 WATERFALL_COLUMNS: tuple[str, ...] = (
     "phase",
     "phase_sequence",
     "phase_kind",
-    "entered",
-    "advanced",
-    "recycled",
-    "disqualified",
-    "lost",
-    "open",
+    *_OUTCOMES,
     "conversion_rate",
     "ci_low",
     "ci_high",
     "median_days",
     "p90_days",
-    "stays",
-    "open_stays",
-    "handed_over",
-    "accepted",
-    "auto_accepted",
-    "rejected",
-    "returned",
-    "awaiting",
+    *_STAYS,
+    *_HANDOFFS,
     "acceptance_rate",
     "median_hours_to_decision",
 )
 """Columns of :func:`waterfall` after the ``by`` and ``period`` columns (and before the target columns)."""
-WATERFALL_COUNTS: tuple[str, ...] = (
-    "entered",
-    "advanced",
-    "recycled",
-    "disqualified",
-    "lost",
-    "open",
-    "stays",
-    "open_stays",
-    "handed_over",
-    "accepted",
-    "auto_accepted",
-    "rejected",
-    "returned",
-    "awaiting",
-)
+WATERFALL_COUNTS: tuple[str, ...] = (*_OUTCOMES, *_STAYS, *_HANDOFFS)
 """The columns of :data:`WATERFALL_COLUMNS` that count leads, stays or handoffs (integers); the others are
 the phase's name, order and kind, and rates, days and hours (NaN where not estimated)."""
 REJECTION_COLUMNS: tuple[str, ...] = ("phase", "reason", "rejected", "share")
