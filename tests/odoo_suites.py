@@ -8,8 +8,9 @@ those this Odoo has, with ``test_mail`` for its activity tests). Three copies of
 1. **Odoo alone** (the baseline);
 2. **features off**: our addons installed, nothing configured (as after an install);
 3. **features on**: the same, with every feature switched on for a team of its own that Odoo's tests
-   do not use (``odoo_suites_features.py``). Handoff routes are left out: a route switches the lifecycle
-   phases on for the whole company, not for one team, so Odoo's own tests would run with them.
+   do not use (``odoo_suites_features.py``), and a handoff route: a route switches the lifecycle phases
+   on for its whole company, not for one team, so Odoo's own tests run with them (every lead they create,
+   convert, win, lose or merge records its phase stays).
 
 The suites run through ``odoo_suites_runner.py``: every selected test, ``at_install`` and
 ``post_install`` alike, runs once the whole registry is loaded — Odoo's tests with our code loaded.
@@ -100,6 +101,21 @@ KNOWN_ODOO_FAILURES = {
         "without website"
     ),
 }
+# Odoo's tests that hold a lead write to a query budget: with a handoff route in the company (features on),
+# every lead their loops convert or assign records its phase move too (a read and three statements per
+# write: Odoo's mass conversion and assignment write lead by lead), which their budgets do not count.
+# Expected there only as a query-count overrun, which the run prints with the counts; any other failure of
+# theirs counts as ours.
+ROUTE_QUERY_BUDGETS = {
+    "crm: TestLeadAssignPerf.test_assign_perf_duplicates",
+    "crm: TestLeadAssignPerf.test_assign_perf_no_duplicates",
+    "crm: TestLeadAssignPerf.test_assign_perf_populated",
+    "crm: TestLeadConvertMass.test_mass_convert_performances",
+}
+# "AssertionError: Query count more than expected for user u: 1677 > 1442 in test_x at /path/test_y.py:177"
+OVER_BUDGET_RE = re.compile(r"Query count more than expected for user \w+: (\d+) > (\d+) in (\w+) at ")
+# "... INFO db odoo.addons.crm.tests.test_x: Query count less than expected for user u: 1232 < 1442 in test_x"
+UNDER_BUDGET_RE = re.compile(r"Query count less than expected for user \w+: (\d+) < (\d+) in (\w+) at ")
 # "... ERROR db odoo.addons.crm.tests.test_x: FAIL: Subtest TestX.test_y (login='...')"
 FAILURE_RE = re.compile(r" odoo\.addons\.(\w+)\.tests[\w.]*: (?:FAIL|ERROR): (?:Subtest )?(\w+\.\w+)")
 STATS_RE = re.compile(r" odoo\.tests\.stats: (\w+): (\d+) tests ")
@@ -140,6 +156,22 @@ def switch_features_on(python: str, db: str) -> dict:
     return outcome
 
 
+def over_budget(text: str, failures: list[str]) -> dict[str, tuple[int, int]]:
+    """The failed tests whose every failure is a query count over their budget: ``{name: (count,
+    budget)}`` (the highest count of the test's checks that went over)."""
+    overruns: dict[str, tuple[int, int]] = {}
+    for name in failures:
+        method = name.rsplit(".", 1)[1]
+        # the failure's block: from its FAIL/ERROR line to the next log line
+        test = re.escape(name.split(": ", 1)[1])
+        block = rf"(?:FAIL|ERROR): (?:Subtest )?{test}\b.*?(?=\n\d{{4}}-\d\d-\d\d |\Z)"
+        blocks = re.findall(block, text, re.S)
+        counts = [OVER_BUDGET_RE.search(block) for block in blocks]
+        if blocks and all(match and match.group(3) == method for match in counts):
+            overruns[name] = max((int(m.group(1)), int(m.group(2))) for m in counts)
+    return overruns
+
+
 def run_suites(odoo_bin: str, python: str, db: str, tags: str, log: Path) -> dict:
     """Run the suites in ``db``: tests run, failures (``module: Class.method``), tests per module."""
     cmd = run_tiers.odoo_cmd(odoo_bin, db, "--test-enable", f"--test-tags={tags}", "--log-level=info")
@@ -154,6 +186,8 @@ def run_suites(odoo_bin: str, python: str, db: str, tags: str, log: Path) -> dic
         "tests": tests,
         "failed": failed,
         "failures": failures,
+        "over_budget": over_budget(text, failures),
+        "queries": {m.group(3): int(m.group(1)) for m in UNDER_BUDGET_RE.finditer(text)},
         "modules": {m.group(1): int(m.group(2)) for m in STATS_RE.finditer(text)},
         "broken": proc.returncode not in (0, 1) or tests == 0 or (failed and not failures),
         "seconds": time.monotonic() - started,
@@ -205,6 +239,19 @@ def main() -> int:
     for name in sorted(baseline):
         print(f"  fails in Odoo alone too: {name} — {KNOWN_ODOO_FAILURES.get(name, 'reason not known yet')}")
     ours_only = {key: sorted(set(results[key]["failures"]) - baseline) for key in ("off", "on")}
+    budgets = {
+        name: count
+        for name, count in results["on"]["over_budget"].items()
+        if name in ROUTE_QUERY_BUDGETS and name in ours_only["on"]
+    }
+    for name, (count, budget) in sorted(budgets.items()):
+        method = name.rsplit(".", 1)[1]
+        off = results["off"]["queries"].get(method)
+        print(
+            f"  over its query budget with a handoff route (phase moves recorded): {name}: {count} > {budget}"
+            f" queries (features off: {off if off is not None else '?'})"
+        )
+    ours_only["on"] = [name for name in ours_only["on"] if name not in budgets]
     for key, label in RUNS[1:]:
         for name in ours_only[key]:
             print(f"  FAILS ONLY WITH {label.upper()}: {name}")
@@ -217,7 +264,8 @@ def main() -> int:
         figure = f"{label}: {result['tests']} tests, {result['tests'] - result['failed']} passed, "
         figure += f"{result['failed']} failed"
         if key in ours_only:
-            figure += f" ({len(ours_only[key])} because of our addons)"
+            figure += f" ({len(ours_only[key])} because of our addons"
+            figure += f", {len(budgets)} over a query budget)" if key == "on" and budgets else ")"
         figures.append(figure)
     print(f"odoo-suites: {'; '.join(figures)}; {time.monotonic() - started:.0f}s")
     return 1 if broken or any(ours_only.values()) else 0

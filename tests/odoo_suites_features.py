@@ -5,13 +5,16 @@ installed (features off), it creates the team "Pipeline Discipline (compat)" wit
 own and turns on, for that team, everything the addons can do: follow-up policy ``enforce`` with a
 default first activity, stages set by a qualification survey (with entry criteria and the won gate),
 daily activity capacities, stage targets, the three shipped SLA rules (activated, scoped to the team)
-and their scheduled action, the weekly follow-up review, the activity chains and the decision phase
-triggers. Then it checks that the features do act on that team (a new lead gets its first activity; the
+and their scheduled action, the weekly follow-up review, the activity chains, the decision phase
+triggers, and a handoff route to a receiving team with its auto-accept scheduled action. Then it checks
+that the features do act on that team (a new lead gets its first activity and its lifecycle phase; the
 salesperson cannot move the stage by hand nor complete the last activity) and prints one JSON object on
 its last line: what it switched on, or ``{"error": ...}``.
 
 Odoo's own tests do not use this team: they then show that the features, switched on somewhere in the
-database, leave the rest of the CRM as Odoo made it.
+database, leave the rest of the CRM as Odoo made it. The handoff route is the exception by design: a route
+switches lifecycle phases on for its whole company, so every lead Odoo's tests create, convert, win, lose
+or merge in that company records its phase stays.
 """
 
 from __future__ import annotations
@@ -127,12 +130,30 @@ def _switch_on(env) -> dict:
             for stage, rate, days in ((new, 60.0, 7.0), (qualified, 55.0, 14.0), (proposition, 60.0, 21.0))
         ]
     )
+    # a handoff route in the company switches lifecycle phases on for all its leads: every lead Odoo's tests
+    # create, convert, win, lose or merge there records its phase stays
+    inside = env["crm.team"].create(
+        {"name": f"{TEAM_NAME} inside sales", "company_id": company.id, "assignment_optout": True}
+    )
+    route = env["crm.handoff.route"].create(
+        {
+            "name": f"{TEAM_NAME}: to inside sales",
+            "company_id": company.id,
+            "from_team_ids": [Command.set(team.ids)],
+            "to_team_id": inside.id,
+            "from_phase_id": env.ref("crm_lead_handoff.crm_lifecycle_phase_mql").id,
+            "accept_phase_id": env.ref("crm_lead_handoff.crm_lifecycle_phase_sal").id,
+            "auto_accept_hours": 8,
+        }
+    )
     rules = env["crm.sla.rule"].with_context(active_test=False).search([])
     rules.write(
         {"active": True, "team_ids": [Command.set(team.ids)], "company_ids": [Command.set(company.ids)]}
     )
-    crons = env.ref("crm_sla_rules.ir_cron_sla_rules") | env.ref(
-        "crm_activity_centric.ir_cron_followup_digest"
+    crons = (
+        env.ref("crm_sla_rules.ir_cron_sla_rules")
+        | env.ref("crm_activity_centric.ir_cron_followup_digest")
+        | env.ref("crm_lead_handoff.ir_cron_handoff_auto_accept")
     )
     crons.write({"active": True})
     chains = env["crm.activity.chain"].with_context(active_test=False).search([])
@@ -151,10 +172,12 @@ def _switch_on(env) -> dict:
         .create({"name": f"{TEAM_NAME} check", "type": "opportunity", "team_id": team.id, "user_id": rep.id})
         .with_env(env)
     )
+    opportunity_phase = env.ref("crm_lead_handoff.crm_lifecycle_phase_opportunity")
     checks = {
         "first_activity_planned": lead.activity_ids.activity_type_id == call,
         "followup_scheduled": lead.followup_state == "scheduled",
         "stage_set_by_survey": lead.stage_id == new,
+        "phase_recorded": lead.lifecycle_phase_id == opportunity_phase,
     }
     try:
         with env.cr.savepoint():
@@ -183,6 +206,7 @@ def _switch_on(env) -> dict:
         "crons": crons.mapped("name"),
         "activity_chains": len(chains),
         "phase_triggers": len(triggers),
+        "handoff_route": route.display_name,
         "checks": checks,
     }
 
