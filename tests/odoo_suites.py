@@ -164,8 +164,8 @@ def over_budget(text: str, failures: list[str]) -> dict[str, tuple[int, int]]:
         method = name.rsplit(".", 1)[1]
         # the failure's block: from its FAIL/ERROR line to the next log line
         test = re.escape(name.split(": ", 1)[1])
-        block = rf"(?:FAIL|ERROR): (?:Subtest )?{test}\b.*?(?=\n\d{{4}}-\d\d-\d\d |\Z)"
-        blocks = re.findall(block, text, re.S)
+        pattern = rf"(?:FAIL|ERROR): (?:Subtest )?{test}\b.*?(?=\n\d{{4}}-\d\d-\d\d |\Z)"
+        blocks = re.findall(pattern, text, re.S)
         counts = [OVER_BUDGET_RE.search(block) for block in blocks]
         if blocks and all(match and match.group(3) == method for match in counts):
             overruns[name] = max((int(m.group(1)), int(m.group(2))) for m in counts)

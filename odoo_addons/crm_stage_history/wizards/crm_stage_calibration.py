@@ -136,19 +136,14 @@ class CrmStageCalibrationLine(models.Model):
         if not self:
             raise UserError(self.env._("Select at least one stage to apply its recommended probability."))
         unmeasured = self.filtered(lambda line: not line.has_observed)
+        skipped = ", ".join(unmeasured.stage_id.mapped("display_name"))
         measured = self - unmeasured
         if not measured:
             raise UserError(
-                self.env._(
-                    "No decided lead measures %(stages)s: nothing to apply there.",
-                    stages=", ".join(unmeasured.stage_id.mapped("display_name")),
-                )
+                self.env._("No decided lead measures %(stages)s: nothing to apply there.", stages=skipped)
             )
-        return measured._apply_measured(update_open_leads, unmeasured)
-
-    def _apply_measured(self, update_open_leads, unmeasured):
         now = fields.Datetime.now()
-        for line in self:
+        for line in measured:
             line.stage_id.write(
                 {
                     "probability": line.recommended,
@@ -161,7 +156,7 @@ class CrmStageCalibrationLine(models.Model):
         if update_open_leads:
             leads = self.env["crm.lead"].search(
                 [
-                    ("stage_id", "in", self.stage_id.ids),
+                    ("stage_id", "in", measured.stage_id.ids),
                     ("type", "=", "opportunity"),
                     ("won_status", "=", "pending"),
                 ]
@@ -169,18 +164,18 @@ class CrmStageCalibrationLine(models.Model):
             automatic = leads.filtered(
                 lambda lead: float_compare(lead.probability, lead.automated_probability, 2) == 0
             )
-            for line in self:
+            for line in measured:
                 in_stage = automatic.filtered(lambda lead, stage=line.stage_id: lead.stage_id == stage)
                 in_stage.write({"probability": line.recommended})
                 updated += len(in_stage)
         message = self.env._(
-            "%(stages)s stages and %(leads)s open opportunities updated.", stages=len(self), leads=updated
+            "%(stages)s stages and %(leads)s open opportunities updated.", stages=len(measured), leads=updated
         )
         if unmeasured:
             message = self.env._(
                 "%(updated)s Left as they were, no decided lead measures them: %(stages)s.",
                 updated=message,
-                stages=", ".join(unmeasured.stage_id.mapped("display_name")),
+                stages=skipped,
             )
         return {
             "type": "ir.actions.client",
